@@ -1,0 +1,568 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+)
+
+// Service is the one place where credentials are checked and accounts
+// change. Every method that changes something appends to the audit log.
+type Service struct {
+	store  Store
+	hasher *Hasher
+	guard  *Guard
+	log    *slog.Logger
+	now    func() time.Time
+	sleep  func(context.Context, time.Duration) error
+
+	sessionTTL  time.Duration
+	sessionIdle time.Duration
+
+	// dummyHash is verified against when an e-mail matches no user, so
+	// that "no such user" costs the same time as "wrong password" and the
+	// response cannot be used to discover accounts.
+	dummyHash string
+}
+
+// Config configures NewService. Zero durations take the defaults of
+// CONTRACT.md §2 (24 h, 2 h).
+type Config struct {
+	Store       Store
+	Hasher      *Hasher // default NewHasher(DefaultParams)
+	Guard       *Guard
+	Logger      *slog.Logger
+	Now         func() time.Time                           // default time.Now
+	Sleep       func(context.Context, time.Duration) error // default a timer that honours ctx
+	SessionTTL  time.Duration
+	SessionIdle time.Duration
+}
+
+// NewService returns a Service. It computes the dummy hash, which takes
+// one password hash's time.
+func NewService(ctx context.Context, c Config) (*Service, error) {
+	s := &Service{
+		store: c.Store, hasher: c.Hasher, guard: c.Guard, log: c.Logger, now: c.Now, sleep: c.Sleep,
+		sessionTTL: c.SessionTTL, sessionIdle: c.SessionIdle,
+	}
+	if s.hasher == nil {
+		s.hasher = NewHasher(DefaultParams)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.guard == nil {
+		s.guard = NewGuard(GuardConfig{MaxFailures: 5, Window: 15 * time.Minute, BlockDuration: 15 * time.Minute, Now: s.now})
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.sleep == nil {
+		s.sleep = sleepCtx
+	}
+	if s.sessionTTL <= 0 {
+		s.sessionTTL = 24 * time.Hour
+	}
+	if s.sessionIdle <= 0 {
+		s.sessionIdle = 2 * time.Hour
+	}
+	tok, _ := NewToken("")
+	var err error
+	if s.dummyHash, err = s.hasher.Hash(ctx, tok); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Guard returns the brute-force guard (for the admin block routes).
+func (s *Service) Guard() *Guard { return s.guard }
+
+// Hasher returns the password hasher.
+func (s *Service) Hasher() *Hasher { return s.hasher }
+
+// Client describes where a request came from, for sessions and the audit log.
+type Client struct {
+	Addr      netip.Addr
+	UserAgent string
+}
+
+func (c Client) addr() string {
+	if !c.Addr.IsValid() {
+		return ""
+	}
+	return c.Addr.String()
+}
+
+// Principal is an authenticated caller: a user with either a browser
+// session or an API token.
+type Principal struct {
+	User    *bindery.User
+	Session *bindery.Session  // nil for API tokens
+	Token   *bindery.APIToken // nil for sessions
+}
+
+// Audit appends an audit event stamped with the service clock. Failures
+// to audit are logged, not returned: an audit outage must be visible, but
+// the caller's action has already happened.
+func (s *Service) Audit(ctx context.Context, e bindery.AuditEvent) {
+	e.At = s.now()
+	if err := s.store.AppendAudit(ctx, &e); err != nil {
+		s.log.Error("audit append failed", "action", e.Action, "err", err)
+	}
+}
+
+func actorID(u *bindery.User) *int64 {
+	if u == nil {
+		return nil
+	}
+	id := u.ID
+	return &id
+}
+
+func actorEvent(action string, actor *bindery.User, c Client, target, detail string) bindery.AuditEvent {
+	e := bindery.AuditEvent{Action: action, ActorID: actorID(actor), ClientAddr: c.addr(), Target: target, Detail: detail}
+	if actor != nil {
+		e.ActorEmail = actor.Email
+	}
+	return e
+}
+
+var errBadCredentials = bindery.Errorf(bindery.EUNAUTHORIZED, "Wrong e-mail address or password.")
+
+// blockedError is the answer to every attempt from a blocked address.
+func blockedError(left time.Duration) error {
+	return &bindery.Error{Code: bindery.ETOOMANY, Message: "Too many failed sign-in attempts from your address; try again later.", RetryAfter: left}
+}
+
+// CheckPassword verifies email and password for a sign-in from c, with the
+// brute-force guard around it. It returns the user, or EUNAUTHORIZED with
+// the same message whether the account exists or not, or ETOOMANY with
+// RetryAfter while c's address is blocked (even for the right password).
+func (s *Service) CheckPassword(ctx context.Context, email, password string, c Client) (*bindery.User, error) {
+	if left, blocked := s.guard.Blocked(c.Addr); blocked {
+		return nil, blockedError(left)
+	}
+	norm, err := bindery.NormalizeEmail(email)
+	if err != nil || len(password) > 4*MaxPasswordLength {
+		// Count malformed attempts too, or they would be free guesses.
+		return nil, s.failure(ctx, "", email, c, "malformed")
+	}
+	if err := s.sleep(ctx, s.guard.AccountDelay(norm)); err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserByEmail(ctx, norm)
+	hash := s.dummyHash
+	if err == nil {
+		hash = u.PasswordHash
+	} else if bindery.ErrorCode(err) != bindery.ENOTFOUND {
+		return nil, err
+	}
+	ok, verr := s.hasher.Verify(ctx, password, hash)
+	if verr != nil && u != nil {
+		s.log.Error("stored password hash unusable", "user_id", u.ID, "err", verr)
+	}
+	if u == nil || !ok || verr != nil {
+		return nil, s.failure(ctx, norm, norm, c, "")
+	}
+	s.guard.Success(c.Addr, norm)
+	return u, nil
+}
+
+// failure records a failed attempt, audits it and, if it tipped the
+// address over the limit, audits and logs the block.
+func (s *Service) failure(ctx context.Context, account, claimed string, c Client, detail string) error {
+	if len(claimed) > bindery.MaxEmailLength {
+		claimed = claimed[:bindery.MaxEmailLength]
+	}
+	s.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditLoginFailed, ActorEmail: claimed, ClientAddr: c.addr(), Detail: detail})
+	if d, now := s.guard.Failure(c.Addr, account); now {
+		s.log.Warn("address blocked after repeated sign-in failures", "client_addr", c.addr(), "duration", d.String())
+		s.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditAddressBlocked, ClientAddr: c.addr(), Target: c.addr(), Detail: "for " + d.String()})
+		return blockedError(d)
+	}
+	return errBadCredentials
+}
+
+// Login checks the credentials and starts a new session. The previous
+// session of the same browser (replaced, if any) is deleted: a new token
+// at every sign-in defeats session fixation.
+func (s *Service) Login(ctx context.Context, email, password string, c Client, replaced string) (*bindery.User, string, error) {
+	u, err := s.CheckPassword(ctx, email, password, c)
+	if err != nil {
+		return nil, "", err
+	}
+	if replaced != "" {
+		s.Logout(ctx, replaced, c)
+	}
+	tok, err := s.newSession(ctx, u, c)
+	if err != nil {
+		return nil, "", err
+	}
+	s.Audit(ctx, actorEvent(bindery.AuditLoginSucceeded, u, c, "", ""))
+	return u, tok, nil
+}
+
+func (s *Service) newSession(ctx context.Context, u *bindery.User, c Client) (string, error) {
+	tok, hash := NewToken(SessionPrefix)
+	now := s.now()
+	ua := c.UserAgent
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	err := s.store.CreateSession(ctx, &bindery.Session{
+		ID: newID(), UserID: u.ID, TokenHash: hash, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(s.sessionTTL), ClientAddr: c.addr(), UserAgent: ua,
+	})
+	return tok, err
+}
+
+// touchEvery limits how often a session's last-seen time is written:
+// the idle timeout is enforced to within this much, and a busy client does
+// not turn every read into a database write.
+const touchEvery = time.Minute
+
+// Authenticate returns the principal for a session token or API token, or
+// EUNAUTHORIZED. Expired sessions and tokens are deleted on sight. The user
+// is read fresh on every call, so a role change applies to the next
+// request.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	unauth := bindery.Errorf(bindery.EUNAUTHORIZED, "Please sign in.")
+	now := s.now()
+	switch {
+	case wellFormed(token, SessionPrefix):
+		sess, u, err := s.store.SessionByTokenHash(ctx, HashToken(token))
+		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+			return nil, unauth
+		} else if err != nil {
+			return nil, err
+		}
+		if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= s.sessionIdle {
+			_ = s.store.DeleteSession(ctx, u.ID, sess.ID)
+			return nil, bindery.Errorf(bindery.EUNAUTHORIZED, "Your session has expired; please sign in again.")
+		}
+		if now.Sub(sess.LastSeenAt) >= touchEvery {
+			if err := s.store.TouchSession(ctx, sess.ID, now); err != nil {
+				return nil, err
+			}
+			sess.LastSeenAt = now
+		}
+		return &Principal{User: u, Session: sess}, nil
+	case wellFormed(token, APITokenPrefix):
+		t, u, err := s.store.APITokenByHash(ctx, HashToken(token))
+		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+			return nil, unauth
+		} else if err != nil {
+			return nil, err
+		}
+		if !now.Before(t.ExpiresAt) {
+			_ = s.store.DeleteAPIToken(ctx, u.ID, t.ID)
+			return nil, bindery.Errorf(bindery.EUNAUTHORIZED, "This API token has expired.")
+		}
+		if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
+			if err := s.store.TouchAPIToken(ctx, t.ID, now); err != nil {
+				return nil, err
+			}
+		}
+		return &Principal{User: u, Token: t}, nil
+	}
+	return nil, unauth
+}
+
+// Logout deletes the session with this token, if any.
+func (s *Service) Logout(ctx context.Context, token string, c Client) {
+	if !wellFormed(token, SessionPrefix) {
+		return
+	}
+	sess, u, err := s.store.SessionByTokenHash(ctx, HashToken(token))
+	if err != nil {
+		return
+	}
+	if s.store.DeleteSession(ctx, u.ID, sess.ID) == nil {
+		s.Audit(ctx, actorEvent(bindery.AuditLogout, u, c, "", ""))
+	}
+}
+
+// ChangePassword checks the current password, sets the new one, revokes
+// every session of the user and starts a fresh one for this browser
+// (returned) — anyone who stole a session loses it.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string, c Client) (string, error) {
+	if _, err := s.CheckPassword(ctx, p.User.Email, current, c); err != nil {
+		if bindery.ErrorCode(err) == bindery.EUNAUTHORIZED {
+			return "", bindery.Errorf(bindery.EUNPROCESSABLE, "The current password is wrong.")
+		}
+		return "", err
+	}
+	if err := CheckPassword(next, p.User.Email); err != nil {
+		return "", err
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return "", err
+	}
+	if err := s.store.UpdateUserPassword(ctx, p.User.ID, hash, s.now()); err != nil {
+		return "", err
+	}
+	if _, err := s.store.DeleteUserSessions(ctx, p.User.ID, ""); err != nil {
+		return "", err
+	}
+	s.Audit(ctx, actorEvent(bindery.AuditPasswordChange, p.User, c, p.User.Email, "all sessions revoked"))
+	if p.Session == nil {
+		return "", nil
+	}
+	return s.newSession(ctx, p.User, c)
+}
+
+// RevokeSession deletes one of the caller's own sessions.
+func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string, c Client) error {
+	if err := s.store.DeleteSession(ctx, p.User.ID, id); err != nil {
+		return err
+	}
+	s.Audit(ctx, actorEvent(bindery.AuditSessionRevoked, p.User, c, id, ""))
+	return nil
+}
+
+// RevokeAllSessions deletes every session of every user (incident
+// response: `bindery sessions revoke --all`).
+func (s *Service) RevokeAllSessions(ctx context.Context, c Client) (int, error) {
+	n, err := s.store.DeleteAllSessions(ctx)
+	if err == nil {
+		s.Audit(ctx, actorEvent(bindery.AuditSessionRevoked, nil, c, "all", fmt.Sprintf("%d sessions", n)))
+	}
+	return n, err
+}
+
+// CreateUser creates an account after checking e-mail, role and password
+// policy. actor is nil for the command line.
+func (s *Service) CreateUser(ctx context.Context, actor *bindery.User, email string, role bindery.Role, password string, c Client) (*bindery.User, error) {
+	norm, err := bindery.NormalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	if !role.Valid() {
+		return nil, bindery.Errorf(bindery.EINVALID, "Unknown role %q: use admin, author, editor or viewer.", role)
+	}
+	if err := CheckPassword(password, norm); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := &bindery.User{Email: norm, Role: role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	s.Audit(ctx, actorEvent(bindery.AuditUserCreated, actor, c, norm, "role "+string(role)))
+	return u, nil
+}
+
+// SetRole changes a user's role and revokes all their sessions, so the
+// change cannot be outlived by a session opened under the old role. An
+// admin cannot demote themselves (there would be no way back if they were
+// the last admin); the last admin cannot be demoted at all.
+func (s *Service) SetRole(ctx context.Context, actor *bindery.User, id int64, role bindery.Role, c Client) (*bindery.User, error) {
+	if !role.Valid() {
+		return nil, bindery.Errorf(bindery.EINVALID, "Unknown role %q: use admin, author, editor or viewer.", role)
+	}
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role == role {
+		return u, nil
+	}
+	if u.Role == bindery.RoleAdmin {
+		if actor != nil && actor.ID == u.ID {
+			return nil, bindery.Errorf(bindery.ECONFLICT, "You cannot change your own role; ask another admin.")
+		}
+		if err := s.keepAnAdmin(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.store.UpdateUserRole(ctx, id, role, s.now()); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.DeleteUserSessions(ctx, id, ""); err != nil {
+		return nil, err
+	}
+	s.Audit(ctx, actorEvent(bindery.AuditRoleChanged, actor, c, u.Email, string(u.Role)+" → "+string(role)))
+	u.Role = role
+	return u, nil
+}
+
+// keepAnAdmin fails with ECONFLICT when only one admin is left.
+func (s *Service) keepAnAdmin(ctx context.Context) error {
+	users, err := s.store.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	admins := 0
+	for _, u := range users {
+		if u.Role == bindery.RoleAdmin {
+			admins++
+		}
+	}
+	if admins <= 1 {
+		return bindery.Errorf(bindery.ECONFLICT, "This is the last admin; make another user admin first.")
+	}
+	return nil
+}
+
+// DeleteUser deletes an account with its sessions and tokens. The same
+// last-admin and self rules as SetRole apply.
+func (s *Service) DeleteUser(ctx context.Context, actor *bindery.User, id int64, c Client) error {
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if actor != nil && actor.ID == u.ID {
+		return bindery.Errorf(bindery.ECONFLICT, "You cannot delete your own account here.")
+	}
+	if u.Role == bindery.RoleAdmin {
+		if err := s.keepAnAdmin(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.store.DeleteUser(ctx, id); err != nil {
+		return err
+	}
+	s.Audit(ctx, actorEvent(bindery.AuditUserDeleted, actor, c, u.Email, ""))
+	return nil
+}
+
+// Token limits.
+const (
+	MaxTokenLifetime     = 366 * 24 * time.Hour
+	DefaultTokenLifetime = 30 * 24 * time.Hour
+	maxTokenName         = 100
+)
+
+// CreateAPIToken issues an API token for u, valid for ttl (default 30
+// days, at most a year). The secret is returned once and stored hashed.
+func (s *Service) CreateAPIToken(ctx context.Context, actor, u *bindery.User, name string, ttl time.Duration, c Client) (string, *bindery.APIToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > maxTokenName {
+		return "", nil, bindery.Errorf(bindery.EINVALID, "A token needs a name of 1 to %d characters.", maxTokenName)
+	}
+	if ttl == 0 {
+		ttl = DefaultTokenLifetime
+	}
+	if ttl < time.Minute || ttl > MaxTokenLifetime {
+		return "", nil, bindery.Errorf(bindery.EINVALID, "A token's lifetime must be between 1 minute and 366 days.")
+	}
+	tok, hash := NewToken(APITokenPrefix)
+	now := s.now()
+	t := &bindery.APIToken{ID: newID(), UserID: u.ID, Name: name, TokenHash: hash, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := s.store.CreateAPIToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	s.Audit(ctx, actorEvent(bindery.AuditTokenCreated, actor, c, u.Email, "token "+t.ID+" "+name))
+	return tok, t, nil
+}
+
+// RevokeAPIToken deletes one of u's tokens.
+func (s *Service) RevokeAPIToken(ctx context.Context, u *bindery.User, id string, c Client) error {
+	if err := s.store.DeleteAPIToken(ctx, u.ID, id); err != nil {
+		return err
+	}
+	s.Audit(ctx, actorEvent(bindery.AuditTokenRevoked, u, c, u.Email, "token "+id))
+	return nil
+}
+
+// SetupTTL is how long the first-admin set-up link stays valid.
+const SetupTTL = time.Hour
+
+// NewSetupToken issues the one-time first-admin set-up token, replacing
+// any earlier one, if and only if there are no users yet. ok is false when
+// users exist.
+func (s *Service) NewSetupToken(ctx context.Context) (token string, ok bool, err error) {
+	n, err := s.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", false, err
+	}
+	tok, hash := NewToken(SetupPrefix)
+	if err := s.store.SetSetupToken(ctx, hash, s.now().Add(SetupTTL)); err != nil {
+		return "", false, err
+	}
+	return tok, true, nil
+}
+
+// CompleteSetup consumes the set-up token and creates the first admin,
+// signed in. Bad tokens count as sign-in failures for the brute-force
+// guard. The token is consumed before the account is created, so it works
+// once even under concurrent use; if the password is then refused, a new
+// link is needed (printed by restarting the server).
+func (s *Service) CompleteSetup(ctx context.Context, token, email, password string, c Client) (*bindery.User, string, error) {
+	if left, blocked := s.guard.Blocked(c.Addr); blocked {
+		return nil, "", blockedError(left)
+	}
+	norm, err := bindery.NormalizeEmail(email)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := CheckPassword(password, norm); err != nil {
+		return nil, "", err // checked first so a typo does not burn the link
+	}
+	ok := false
+	if wellFormed(token, SetupPrefix) {
+		if ok, err = s.store.ConsumeSetupToken(ctx, HashToken(token), s.now()); err != nil {
+			return nil, "", err
+		}
+	}
+	if !ok {
+		if err := s.failure(ctx, "", norm, c, "bad set-up token"); bindery.ErrorCode(err) == bindery.ETOOMANY {
+			return nil, "", err
+		}
+		return nil, "", bindery.Errorf(bindery.EUNAUTHORIZED, "This set-up link is invalid, used or expired; restart the server for a new one.")
+	}
+	if n, err := s.store.CountUsers(ctx); err != nil {
+		return nil, "", err
+	} else if n > 0 {
+		return nil, "", bindery.Errorf(bindery.ECONFLICT, "Bindery is already set up.")
+	}
+	u, err := s.CreateUser(ctx, nil, norm, bindery.RoleAdmin, password, c)
+	if err != nil {
+		return nil, "", err
+	}
+	s.Audit(ctx, actorEvent(bindery.AuditSetupCompleted, u, c, u.Email, ""))
+	tok, err := s.newSession(ctx, u, c)
+	return u, tok, err
+}
+
+// Sweep deletes expired sessions and API tokens and returns how many.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	now := s.now()
+	n, err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-s.sessionIdle))
+	if err != nil {
+		return n, err
+	}
+	m, err := s.store.DeleteExpiredAPITokens(ctx, now)
+	return n + m, err
+}
+
+// Store is what the auth service needs from a database.
+type Store interface {
+	bindery.UserStore
+	bindery.SessionStore
+	bindery.AuditStore
+}

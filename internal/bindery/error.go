@@ -1,0 +1,70 @@
+package bindery
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error codes shared by every layer. The HTTP layer maps each code to one
+// status (server.statusOf) and never shows an internal error's text to a
+// client: only an *Error's Message is meant for users.
+const (
+	EINVALID       = "invalid"                // 400: malformed or unacceptable input
+	EUNAUTHORIZED  = "unauthorized"           // 401: no or bad credentials
+	EFORBIDDEN     = "forbidden"              // 403: signed in, but not allowed
+	ENOTFOUND      = "not_found"              // 404: absent, or present but not the caller's to see
+	ECONFLICT      = "conflict"               // 409: clashes with existing state
+	ETOOLARGE      = "too_large"              // 413: body or file over a limit
+	EUNSUPPORTED   = "unsupported_media_type" // 415: file type not accepted
+	EUNPROCESSABLE = "unprocessable"          // 422: well-formed but semantically wrong
+	ETOOMANY       = "too_many_requests"      // 429: rate limited or blocked
+	EINTERNAL      = "internal"               // 500: a bug or an outage; details only in logs
+)
+
+// Error is an application error: a machine-readable Code and a Message safe
+// to show to the caller. Messages must never contain secrets (tokens,
+// passwords, keys): they travel to clients and into logs.
+type Error struct {
+	Code    string
+	Message string
+
+	// RetryAfter, when positive, tells a rate-limited caller how long to
+	// wait (sent as the Retry-After header with ETOOMANY).
+	RetryAfter time.Duration
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("bindery error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// for any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-facing message of err: the Message of the
+// first *Error in its chain, or "Internal error." for anything else, so
+// internal details (SQL, paths, stack traces) never reach a client.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}

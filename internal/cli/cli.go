@@ -1,0 +1,133 @@
+// Package cli is Bindery's command line: Run parses arguments, loads the
+// configuration and wires the pieces for each command. It is the only
+// package that touches process-wide things, and it gets them as arguments
+// (getenv, stdin, stdout, stderr), so tests call Run like main does.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/logging"
+	"github.com/bindery/bindery/internal/store/sqlite"
+)
+
+// env bundles what a command gets from the process.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one sub-command.
+type command struct {
+	name  string
+	usage string
+	run   func(ctx context.Context, e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "serve                      run the server (HTTP, WebSocket, dashboard)", runServe},
+		{"user", "user add|list|set-role|delete  manage accounts", runUser},
+		{"token", "token create --user E --name N [--expires 720h]  API token for scripts", runToken},
+		{"sessions", "sessions revoke --all       sign everybody out", runSessions},
+		{"keys", "keys generate              print a new ENCRYPTION_KEY and DASHBOARD_TOKEN", runKeys},
+		{"version", "version                    print version information", runVersion},
+	}
+}
+
+// errUsage marks errors whose message is a usage hint (exit code 2).
+var errUsage = errors.New("usage")
+
+// Run runs the bindery command line and returns the process exit code:
+// 0 on success, 1 on failure, 2 on a usage error.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printUsage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, e, args[1:])
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+				if !errors.Is(err, flag.ErrHelp) {
+					fmt.Fprintln(stderr, "bindery:", strings.TrimSuffix(err.Error(), ": usage"))
+				}
+				return 2
+			default:
+				fmt.Fprintln(stderr, "bindery:", errorText(err))
+				return 1
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "bindery: unknown command %q\n\n", args[0])
+	printUsage(stderr)
+	return 2
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: bindery <command> [arguments]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintln(w, "  "+c.usage)
+	}
+}
+
+// errorText is what the user sees for err: an application error's
+// message, or the error itself for configuration and I/O errors.
+func errorText(err error) string {
+	var be *bindery.Error
+	if errors.As(err, &be) {
+		return be.Message
+	}
+	return err.Error()
+}
+
+// usagef returns a usage error.
+func usagef(format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, errUsage)...)
+}
+
+// loadConfig reads the environment layered over ./.env.
+func loadConfig(e *env) (*config.Config, error) {
+	getenv, err := config.WithDotEnv(e.getenv, ".env")
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(getenv)
+}
+
+// newLogger builds the redacting logger for cfg.
+func newLogger(e *env, cfg *config.Config) (*slog.Logger, func() error, error) {
+	return logging.New(e.stderr, logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat, File: cfg.LogFile, Secrets: cfg.Secrets()})
+}
+
+// openStore opens the configured database.
+func openStore(ctx context.Context, cfg *config.Config) (bindery.Store, error) {
+	if cfg.DatabaseURL != "" {
+		return nil, errors.New("BINDERY_DATABASE_URL: PostgreSQL is not supported yet; unset it to use the embedded SQLite database")
+	}
+	return sqlite.Open(ctx, cfg.DatabasePath())
+}
+
+// newFlags returns a FlagSet that reports errors instead of exiting.
+func newFlags(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}

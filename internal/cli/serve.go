@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bindery/bindery/internal/auth"
+	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/logging"
+	"github.com/bindery/bindery/internal/server"
+)
+
+// Server limits. Read and write timeouts bound how long one slow client
+// can hold a connection (slowloris); routes that stream large bodies or
+// hold WebSockets extend their own deadlines with http.ResponseController.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 32 << 10
+	shutdownTimeout   = 15 * time.Second
+	sweepInterval     = 10 * time.Minute
+)
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	log, closeLog, err := newLogger(e, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc, err := newAuthService(ctx, cfg, store, log)
+	if err != nil {
+		return err
+	}
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("WEBSOCKET_HOST/WEBSOCKET_PORT: cannot listen on %s: %w", cfg.Addr(), err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          logging.StdLogger(log, slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	scheme := "http"
+	if cfg.TLS() {
+		scheme = "https"
+	}
+	log.Info("bindery listening", "addr", ln.Addr().String(), "env", cfg.Env, "public_url", cfg.PublicURL.String())
+	fmt.Fprintf(e.stdout, "Bindery is listening on %s://%s\n", scheme, ln.Addr())
+	if !cfg.Loopback() {
+		log.Warn("listening on a non-loopback address; make sure a firewall or TLS proxy protects it", "host", cfg.Host)
+	}
+
+	if tok, ok, err := svc.NewSetupToken(ctx); err != nil {
+		return err
+	} else if ok {
+		// Printed, not logged: the redacting logger would (rightly) hide
+		// it, and logs are kept longer than this one-hour token lives.
+		// The token sits in the fragment, which browsers never send.
+		link := strings.TrimSuffix(cfg.PublicURL.String(), "/") + "/setup#token=" + tok
+		fmt.Fprintf(e.stdout, "\nNo users yet. Create the first admin within %s at this one-time link:\n\n    %s\n\n", auth.SetupTTL, link)
+	}
+
+	go sweep(ctx, svc, log)
+
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLS() {
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newAuthService builds the auth service and its brute-force guard from
+// the configuration.
+func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, log *slog.Logger) (*auth.Service, error) {
+	return auth.NewService(ctx, auth.Config{
+		Store:  store,
+		Logger: log,
+		Guard: auth.NewGuard(auth.GuardConfig{
+			MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration,
+		}),
+		SessionTTL:  cfg.SessionTTL,
+		SessionIdle: cfg.SessionIdle,
+	})
+}
+
+// sweep deletes expired sessions and tokens periodically until ctx ends.
+func sweep(ctx context.Context, svc *auth.Service, log *slog.Logger) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		if n, err := svc.Sweep(ctx); err != nil && ctx.Err() == nil {
+			log.Error("sweeping expired sessions failed", "err", err)
+		} else if n > 0 {
+			log.Debug("swept expired credentials", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

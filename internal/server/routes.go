@@ -1,0 +1,111 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/bindery/bindery/internal/auth"
+	"github.com/bindery/bindery/internal/bindery"
+)
+
+// Access is who may use a route. Every route names one; there is no
+// default, so forgetting to decide is a compile error, and the checks
+// happen in one place (authorize) before any handler runs.
+type Access struct {
+	name  string
+	allow func(*auth.Principal) bool // nil: anyone, signed in or not
+}
+
+// String names the access rule (for the route listing and tests).
+func (a Access) String() string { return a.name }
+
+var (
+	// Anyone: no credentials needed (sign-in, health, static files).
+	Anyone = Access{name: "anyone"}
+	// SignedIn: any valid session or API token.
+	SignedIn = Access{name: "signed in", allow: func(p *auth.Principal) bool { return p != nil }}
+	// AdminOnly: the admin role.
+	AdminOnly = Access{name: "admin", allow: func(p *auth.Principal) bool { return p != nil && auth.IsAdmin(p.User) }}
+)
+
+// Perm: a role holding permission p (CONTRACT.md §4). Routes on a book
+// additionally check the object in the handler.
+func Perm(p bindery.Permission) Access {
+	return Access{name: string(p), allow: func(pr *auth.Principal) bool { return pr != nil && auth.Can(pr.User, p) }}
+}
+
+// route is one line of the route table.
+type route struct {
+	pattern string // net/http ServeMux pattern, "METHOD /path/{param}"
+	access  Access
+	page    bool // an HTML page: the unauthenticated are sent to /login instead of a 401
+	handler http.HandlerFunc
+}
+
+// routes is the whole attack surface of the server on one screen.
+func (s *Server) routes() []route {
+	return []route{
+		// Operations.
+		{"GET /healthz", Anyone, false, s.handleHealthz},
+		{"GET /readyz", Anyone, false, s.handleReadyz},
+		{"GET /static/", Anyone, false, s.handleStatic},
+
+		// Server-rendered pages.
+		{"GET /{$}", SignedIn, true, s.handleHomePage},
+		{"GET /login", Anyone, true, s.handleLoginPage},
+		{"POST /login", Anyone, true, s.handleLoginForm},
+		{"POST /logout", Anyone, true, s.handleLogoutForm},
+		{"GET /setup", Anyone, true, s.handleSetupPage},
+		{"POST /setup", Anyone, true, s.handleSetupForm},
+
+		// Authentication.
+		{"POST /api/v1/auth/login", Anyone, false, s.handleLogin},
+		{"POST /api/v1/auth/logout", Anyone, false, s.handleLogout},
+		{"POST /api/v1/setup", Anyone, false, s.handleSetup},
+
+		// The caller's own account.
+		{"GET /api/v1/me", SignedIn, false, s.handleMe},
+		{"PATCH /api/v1/me/password", SignedIn, false, s.handleChangePassword},
+		{"GET /api/v1/me/sessions", SignedIn, false, s.handleListSessions},
+		{"DELETE /api/v1/me/sessions/{id}", SignedIn, false, s.handleRevokeSession},
+		{"GET /api/v1/me/tokens", SignedIn, false, s.handleListTokens},
+		{"POST /api/v1/me/tokens", SignedIn, false, s.handleCreateToken},
+		{"DELETE /api/v1/me/tokens/{id}", SignedIn, false, s.handleRevokeToken},
+
+		// Administration.
+		{"GET /api/v1/users", AdminOnly, false, s.handleListUsers},
+		{"POST /api/v1/users", AdminOnly, false, s.handleCreateUser},
+		{"PATCH /api/v1/users/{id}", AdminOnly, false, s.handleUpdateUser},
+		{"DELETE /api/v1/users/{id}", AdminOnly, false, s.handleDeleteUser},
+		{"GET /api/v1/audit", AdminOnly, false, s.handleListAudit},
+		{"GET /api/v1/security/blocks", AdminOnly, false, s.handleListBlocks},
+		{"DELETE /api/v1/security/blocks/{addr...}", AdminOnly, false, s.handleLiftBlock},
+
+		// Anything else under the API is a JSON 404, not an HTML page.
+		{"/api/", Anyone, false, s.handleAPINotFound},
+	}
+}
+
+// authorize wraps a route's handler with its access check. Credentials
+// were resolved by authenticate; here the route's rule decides.
+func (s *Server) authorize(rt route) http.Handler {
+	if rt.access.allow == nil {
+		return rt.handler
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := principal(r)
+		switch {
+		case p == nil && rt.page:
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+		case p == nil:
+			s.writeError(w, r, bindery.Errorf(bindery.EUNAUTHORIZED, "Please sign in."))
+		case !rt.access.allow(p):
+			s.writeError(w, r, bindery.Errorf(bindery.EFORBIDDEN, "Your role does not allow this."))
+		default:
+			rt.handler(w, r)
+		}
+	})
+}
+
+func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "No such API route."))
+}
