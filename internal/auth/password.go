@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/bindery/bindery/internal/bindery"
@@ -100,8 +101,9 @@ const (
 // and without the bound a burst of logins is a memory and CPU exhaustion
 // attack.
 type Hasher struct {
-	Params Params
-	sem    chan struct{}
+	Params   Params
+	sem      chan struct{}
+	verifies atomic.Int64 // count of Verify calls, observed by tests
 }
 
 // NewHasher returns a Hasher using p.
@@ -140,6 +142,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // the parameters recorded in it, comparing in constant time. A malformed
 // hash is an error, never a match.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
+	h.verifies.Add(1)
 	p, salt, want, err := decodeHash(encoded)
 	if err != nil {
 		return false, err
@@ -151,6 +154,10 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, er
 	got := argon2.IDKey([]byte(norm.NFKC.String(password)), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
+
+// Verifications returns how many times Verify ran. Tests use it to prove
+// that unknown accounts cost a verification too.
+func (h *Hasher) Verifications() int64 { return h.verifies.Load() }
 
 // maxHashMemory refuses absurd parameters in a stored hash (a corrupted or
 // planted row must not make one verification allocate gigabytes).

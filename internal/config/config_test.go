@@ -1,0 +1,242 @@
+package config_test
+
+import (
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindery/bindery/internal/config"
+)
+
+// goodToken is 32 random-looking bytes in hex.
+const goodToken = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"addr", c.Addr(), "127.0.0.1:8765"},
+		{"env", c.Env, "development"},
+		{"data dir", c.DataDir, "./bindery-data"},
+		{"max upload", c.MaxUploadBytes, int64(52428800)},
+		{"max failures", c.LoginMaxFailures, 5},
+		{"window", c.LoginWindow, 15 * time.Minute},
+		{"block", c.BlockDuration, 15 * time.Minute},
+		{"session ttl", c.SessionTTL, 24 * time.Hour},
+		{"session idle", c.SessionIdle, 2 * time.Hour},
+		{"log level", c.LogLevel, "info"},
+		{"log format", c.LogFormat, "text"},
+		{"public url", c.PublicURL.String(), "http://127.0.0.1:8765"},
+		{"loopback", c.Loopback(), true},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+}
+
+// TestRefusals: each bad configuration is refused with an error that names
+// the variable and never contains a secret value.
+func TestRefusals(t *testing.T) {
+	weak := "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" // hex, 32 bytes, no entropy
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantVar string
+		secret  string
+	}{
+		{"public bind without token", map[string]string{"WEBSOCKET_HOST": "0.0.0.0"}, "DASHBOARD_TOKEN", ""},
+		{"public bind with short token", map[string]string{"WEBSOCKET_HOST": "0.0.0.0", "DASHBOARD_TOKEN": "s3cr3t-but-short"}, "DASHBOARD_TOKEN", "s3cr3t-but-short"},
+		{"public bind with the original's placeholder", map[string]string{"WEBSOCKET_HOST": "::", "DASHBOARD_TOKEN": "your-secure-random-token-here"}, "DASHBOARD_TOKEN", "your-secure-random-token-here"},
+		{"low-entropy token", map[string]string{"WEBSOCKET_HOST": "10.1.2.3", "DASHBOARD_TOKEN": weak}, "DASHBOARD_TOKEN", weak},
+		{"weak token even on loopback", map[string]string{"DASHBOARD_TOKEN": "password1234password1234"}, "DASHBOARD_TOKEN", "password1234password1234"},
+		{"production without TLS or proxy", map[string]string{"BINDERY_ENV": "production"}, "BINDERY_ENV", ""},
+		{"production proxy without public URL", map[string]string{"BINDERY_ENV": "production", "BINDERY_TRUSTED_PROXIES": "10.0.0.1"}, "BINDERY_PUBLIC_URL", ""},
+		{"production with http public URL", map[string]string{"BINDERY_ENV": "production", "BINDERY_TRUSTED_PROXIES": "10.0.0.1", "BINDERY_PUBLIC_URL": "http://x.example"}, "BINDERY_PUBLIC_URL", ""},
+		{"unknown env", map[string]string{"BINDERY_ENV": "staging"}, "BINDERY_ENV", ""},
+		{"bad port", map[string]string{"WEBSOCKET_PORT": "http"}, "WEBSOCKET_PORT", ""},
+		{"port out of range", map[string]string{"WEBSOCKET_PORT": "70000"}, "WEBSOCKET_PORT", ""},
+		{"bad duration", map[string]string{"BINDERY_LOGIN_WINDOW": "15 minutes"}, "BINDERY_LOGIN_WINDOW", ""},
+		{"negative duration", map[string]string{"BINDERY_SESSION_TTL": "-1h"}, "BINDERY_SESSION_TTL", ""},
+		{"idle above ttl", map[string]string{"BINDERY_SESSION_TTL": "1h", "BINDERY_SESSION_IDLE": "2h"}, "BINDERY_SESSION_IDLE", ""},
+		{"bad CIDR", map[string]string{"BINDERY_TRUSTED_PROXIES": "10.0.0.0/8, nginx"}, "BINDERY_TRUSTED_PROXIES", ""},
+		{"bad max failures", map[string]string{"BINDERY_LOGIN_MAX_FAILURES": "0"}, "BINDERY_LOGIN_MAX_FAILURES", ""},
+		{"bad upload limit", map[string]string{"BINDERY_MAX_UPLOAD_BYTES": "50MB"}, "BINDERY_MAX_UPLOAD_BYTES", ""},
+		{"bad log level", map[string]string{"BINDERY_LOG_LEVEL": "loud"}, "BINDERY_LOG_LEVEL", ""},
+		{"cert without key", map[string]string{"BINDERY_TLS_CERT": "/nonexistent.pem"}, "BINDERY_TLS_CERT", ""},
+		{"unreadable cert", map[string]string{"BINDERY_TLS_CERT": "/nonexistent.pem", "BINDERY_TLS_KEY": "/nonexistent.key"}, "BINDERY_TLS_CERT", ""},
+		{"bad public URL", map[string]string{"BINDERY_PUBLIC_URL": "books.example.org"}, "BINDERY_PUBLIC_URL", ""},
+		{"value and _FILE", map[string]string{"DASHBOARD_TOKEN": goodToken, "DASHBOARD_TOKEN_FILE": "/etc/hostname"}, "DASHBOARD_TOKEN", goodToken},
+		{"missing _FILE", map[string]string{"ENCRYPTION_KEY_FILE": "/nonexistent/key"}, "ENCRYPTION_KEY_FILE", ""},
+		{"current key version missing", map[string]string{"IDEOGRAM_API_KEY_V1": "ideo-key-v1-secret", "IDEOGRAM_API_KEY_CURRENT_VERSION": "v2"}, "IDEOGRAM_API_KEY_CURRENT_VERSION", "ideo-key-v1-secret"},
+		{"versioned keys without current", map[string]string{"IDEOGRAM_API_KEY_V1": "ideo-key-v1-secret"}, "IDEOGRAM_API_KEY_CURRENT_VERSION", "ideo-key-v1-secret"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Load(env(tc.env))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			var ve *config.VarError
+			if !errors.As(err, &ve) || ve.Var != tc.wantVar {
+				t.Fatalf("error %q does not name %s", err, tc.wantVar)
+			}
+			if !strings.Contains(err.Error(), tc.wantVar) {
+				t.Fatalf("message %q does not name %s", err, tc.wantVar)
+			}
+			if tc.secret != "" && strings.Contains(err.Error(), tc.secret) {
+				t.Fatalf("message echoes the secret: %q", err)
+			}
+		})
+	}
+}
+
+func TestAccepts(t *testing.T) {
+	c, err := config.Load(env(map[string]string{
+		"WEBSOCKET_HOST": "0.0.0.0", "DASHBOARD_TOKEN": goodToken, "BINDERY_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1 ,::1",
+		"IDEOGRAM_API_KEY_V1": "ideo-old", "IDEOGRAM_API_KEY_V2": "ideo-new", "IDEOGRAM_API_KEY_CURRENT_VERSION": "V2",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "192.0.2.1/32" {
+		t.Errorf("proxies = %v", c.TrustedProxies)
+	}
+	if c.Ideogram.CurrentKey() != "ideo-new" {
+		t.Errorf("current Ideogram key = %q", c.Ideogram.CurrentKey())
+	}
+	if c.PublicURL.String() != "http://localhost:8765" {
+		t.Errorf("derived public URL = %s", c.PublicURL)
+	}
+	// A base64 token (as `bindery keys generate` prints) is accepted too.
+	if err := config.CheckTokenStrength("q3Zb0c4X8nRk1pT7yW2eLm9sVf6uHj5gAa0dNo3iPtE"); err != nil {
+		t.Errorf("base64 token refused: %v", err)
+	}
+}
+
+// TestFileVariables: every variable may come from X_FILE, trimmed.
+func TestFileVariables(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "token")
+	if err := os.WriteFile(p, []byte(goodToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := filepath.Join(dir, "port")
+	os.WriteFile(port, []byte("9000\n"), 0o600)
+	c, err := config.Load(env(map[string]string{"DASHBOARD_TOKEN_FILE": p, "WEBSOCKET_PORT_FILE": port}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DashboardToken != goodToken || c.Port != 9000 {
+		t.Fatalf("token %q port %d", c.DashboardToken, c.Port)
+	}
+}
+
+// TestDotEnv: .env fills gaps but never overrides the real environment.
+func TestDotEnv(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, ".env")
+	os.WriteFile(p, []byte(`# the original's .env
+export WEBSOCKET_PORT=9100
+WEBSOCKET_HOST=127.0.0.1   # loopback
+BINDERY_LOG_LEVEL="debug"
+DASHBOARD_TOKEN='`+goodToken+`'
+`), 0o600)
+	getenv, err := config.WithDotEnv(env(map[string]string{"WEBSOCKET_PORT": "9200"}), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 9200 || c.Host != "127.0.0.1" || c.LogLevel != "debug" || c.DashboardToken != goodToken {
+		t.Fatalf("port %d host %q level %q token %q", c.Port, c.Host, c.LogLevel, c.DashboardToken)
+	}
+	// A missing .env is fine.
+	if _, err := config.WithDotEnv(env(nil), filepath.Join(dir, "none")); err != nil {
+		t.Fatal(err)
+	}
+	// A malformed line names its number, not its content.
+	os.WriteFile(p, []byte("OK=1\nthis is my secret\n"), 0o600)
+	_, err = config.WithDotEnv(env(nil), p)
+	if err == nil || !strings.Contains(err.Error(), "line 2") || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("malformed .env: %v", err)
+	}
+}
+
+func TestSecretsListedForRedaction(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"DASHBOARD_TOKEN": goodToken, "IDEOGRAM_API_KEY": "ideogram-secret-key", "ENCRYPTION_KEY": "fernet-key-value-123"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(c.Secrets(), " ")
+	for _, s := range []string{goodToken, "ideogram-secret-key", "fernet-key-value-123"} {
+		if !strings.Contains(got, s) {
+			t.Errorf("Secrets() lacks %q", s)
+		}
+	}
+}
+
+// FuzzLoad: any environment either loads or fails with a VarError; never
+// a panic, and an error never contains the value of a secret variable.
+func FuzzLoad(f *testing.F) {
+	f.Add("0.0.0.0", "8765", goodToken, "15m", "10.0.0.0/8", "production", "https://x.example")
+	f.Add("127.0.0.1", "0", "", "1h", "", "development", "")
+	f.Add("::1", "-1", "zz", "0s", "::/0", "PRODUCTION", "ftp://x")
+	f.Add("", "99999", hex.EncodeToString(make([]byte, 40)), "1h30m", "1.2.3.4/33", "x", "http://[::1]:80/")
+	f.Fuzz(func(t *testing.T, host, port, token, dur, proxies, envName, public string) {
+		vars := map[string]string{
+			"WEBSOCKET_HOST": host, "WEBSOCKET_PORT": port, "DASHBOARD_TOKEN": token, "BINDERY_LOGIN_WINDOW": dur,
+			"BINDERY_TRUSTED_PROXIES": proxies, "BINDERY_ENV": envName, "BINDERY_PUBLIC_URL": public,
+		}
+		c, err := config.Load(env(vars))
+		if err != nil {
+			var ve *config.VarError
+			if !errors.As(err, &ve) {
+				t.Fatalf("error is not a VarError: %v", err)
+			}
+			tok := strings.TrimSpace(token)
+			echoedElsewhere := strings.Contains(host+port+dur+proxies+envName+public, tok) || strings.Contains("configuration: production requires HTTPS loopback address generate one with bindery keys", tok)
+			if len(tok) >= 4 && !echoedElsewhere && strings.Contains(err.Error(), tok) {
+				t.Fatalf("error echoes DASHBOARD_TOKEN: %q", err)
+			}
+			return
+		}
+		if !c.Loopback() && c.DashboardToken == "" {
+			t.Fatalf("non-loopback host %q accepted without a token", c.Host)
+		}
+		if c.Production() && !c.TLS() && len(c.TrustedProxies) == 0 {
+			t.Fatal("production accepted without TLS or proxies")
+		}
+	})
+}
+
+func FuzzParseDotEnv(f *testing.F) {
+	f.Add([]byte("A=1\nexport B='x y'\nC=\"q\\\"\\n\" # c\n#x\n"))
+	f.Add([]byte("=\n"))
+	f.Add([]byte("A=\"unterminated\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		vars, err := config.ParseDotEnv(data)
+		if err != nil {
+			return
+		}
+		for k := range vars {
+			if k == "" || strings.ContainsAny(k, "= \t\n") {
+				t.Fatalf("bad key %q", k)
+			}
+		}
+	})
+}

@@ -1,0 +1,159 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindery/bindery/internal/auth"
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/clock"
+	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/server"
+	"github.com/bindery/bindery/internal/store/sqlite"
+)
+
+// testParams make password hashing cheap in tests; the policy and code
+// paths are the same as in production.
+var testParams = auth.Params{Memory: 64, Time: 1, Threads: 1}
+
+const strongPassword = "correct horse battery staple"
+
+// harness is a real server over real HTTP on loopback, with a SQLite file
+// in a temporary folder and a fake clock.
+type harness struct {
+	t     *testing.T
+	srv   *httptest.Server
+	srvr  *server.Server
+	store *sqlite.DB
+	auth  *auth.Service
+	clock *clock.Fake
+	cfg   *config.Config
+	users map[bindery.Role]*bindery.User
+}
+
+// newHarness starts a server configured by env (on top of defaults) with
+// one user per role: admin@, author@, editor@, viewer@example.com.
+func newHarness(t *testing.T, env map[string]string) *harness {
+	t.Helper()
+	vars := map[string]string{"BINDERY_DATA_DIR": t.TempDir()}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "bindery.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	clk := clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	svc, err := auth.NewService(ctx, auth.Config{
+		Store: store, Hasher: auth.NewHasher(testParams), Now: clk.Now,
+		Sleep: func(context.Context, time.Duration) error { return nil },
+		Guard: auth.NewGuard(auth.GuardConfig{MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration, Now: clk.Now}),
+		SessionTTL: cfg.SessionTTL, SessionIdle: cfg.SessionIdle,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	hs := &harness{t: t, srv: srv, srvr: h, store: store, auth: svc, clock: clk, cfg: cfg, users: map[bindery.Role]*bindery.User{}}
+	for _, r := range bindery.Roles {
+		u, err := svc.CreateUser(ctx, nil, string(r)+"@example.com", r, strongPassword, auth.Client{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs.users[r] = u
+	}
+	return hs
+}
+
+// session signs role's user in (through the service, not HTTP) and
+// returns the session cookie value.
+func (h *harness) session(r bindery.Role) string {
+	h.t.Helper()
+	_, tok, err := h.auth.Login(context.Background(), string(r)+"@example.com", strongPassword, auth.Client{}, "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tok
+}
+
+// req describes one request.
+type req struct {
+	method, path string
+	body         string
+	cookie       string // session cookie value
+	bearer       string
+	header       map[string]string
+}
+
+// do sends r without following redirects and returns the response and
+// its body.
+func (h *harness) do(r req) (*http.Response, string) {
+	h.t.Helper()
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	hr, err := http.NewRequest(r.method, h.srv.URL+r.path, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if r.body != "" {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if r.cookie != "" {
+		hr.AddCookie(&http.Cookie{Name: server.SessionCookie, Value: r.cookie})
+	}
+	if r.bearer != "" {
+		hr.Header.Set("Authorization", "Bearer "+r.bearer)
+	}
+	for k, v := range r.header {
+		if k == "Host" {
+			hr.Host = v
+		} else {
+			hr.Header.Set(k, v)
+		}
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(hr)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// login posts credentials to the JSON API from the given forwarded
+// address (when set) and returns the response.
+func (h *harness) login(email, password string, header map[string]string) (*http.Response, string) {
+	h.t.Helper()
+	b, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	return h.do(req{method: "POST", path: "/api/v1/auth/login", body: string(b), header: header})
+}
+
+func cookieFrom(resp *http.Response) *http.Cookie {
+	for _, c := range resp.Cookies() {
+		if c.Name == server.SessionCookie {
+			return c
+		}
+	}
+	return nil
+}

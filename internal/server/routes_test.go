@@ -1,0 +1,176 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/bindery/bindery/internal/auth"
+	"github.com/bindery/bindery/internal/bindery"
+)
+
+// who is a caller in the scenario table.
+type who string
+
+const anon who = "anonymous"
+
+// callers: anonymous and every role.
+var callers = []who{anon, who(bindery.RoleViewer), who(bindery.RoleEditor), who(bindery.RoleAuthor), who(bindery.RoleAdmin)}
+
+// scenario: one route, and the exact status each caller gets.
+type scenario struct {
+	method, path string
+	body         string
+	// prepare, when set, builds the path/body per run (fresh targets).
+	prepare func(h *harness) (path, body string)
+	want    map[who]int
+}
+
+// statuses builds a want map: anonymous gets a, viewer v, editor e, author au, admin ad.
+func statuses(a, v, e, au, ad int) map[who]int {
+	return map[who]int{anon: a, who(bindery.RoleViewer): v, who(bindery.RoleEditor): e, who(bindery.RoleAuthor): au, who(bindery.RoleAdmin): ad}
+}
+
+func all(code int) map[who]int { return statuses(code, code, code, code, code) }
+
+var seq atomic.Int64
+
+// freshUser creates a viewer to be the target of admin routes.
+func freshUser(h *harness) *bindery.User {
+	u, err := h.auth.CreateUser(context.Background(), nil, fmt.Sprintf("target%d@example.com", seq.Add(1)), bindery.RoleViewer, strongPassword, auth.Client{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return u
+}
+
+var scenarios = []scenario{
+	{method: "GET", path: "/healthz", want: all(200)},
+	{method: "GET", path: "/readyz", want: all(200)},
+	{method: "GET", path: "/static/style.css", want: all(200)},
+	{method: "GET", path: "/static/", want: all(404)},
+	{method: "GET", path: "/", want: statuses(303, 200, 200, 200, 200)},
+	{method: "GET", path: "/login", want: statuses(200, 303, 303, 303, 303)},
+	{method: "GET", path: "/setup", want: all(303)}, // users exist
+	{method: "POST", path: "/login", want: all(401)},  // empty form: wrong credentials
+	{method: "POST", path: "/logout", want: all(303)}, // back to /login
+	{method: "POST", path: "/setup", want: all(400)},  // empty form: no e-mail address
+	{method: "POST", path: "/api/v1/auth/login", body: `{"email":"admin@example.com","password":"not the password"}`, want: all(401)},
+	{method: "POST", path: "/api/v1/auth/logout", want: all(204)},
+	{method: "POST", path: "/api/v1/setup", body: `{"token":"bindery_setup_x","email":"x@example.com","password":"correct horse battery"}`, want: all(401)},
+	{method: "GET", path: "/api/v1/me", want: statuses(401, 200, 200, 200, 200)},
+	{method: "PATCH", path: "/api/v1/me/password", body: `{"current_password":"wrong password here","new_password":"another long passphrase"}`, want: statuses(401, 422, 422, 422, 422)},
+	{method: "GET", path: "/api/v1/me/sessions", want: statuses(401, 200, 200, 200, 200)},
+	{method: "DELETE", path: "/api/v1/me/sessions/0123456789abcdef", want: statuses(401, 404, 404, 404, 404)},
+	{method: "GET", path: "/api/v1/me/tokens", want: statuses(401, 200, 200, 200, 200)},
+	{method: "POST", path: "/api/v1/me/tokens", body: `{"name":"ci","expires_in":"24h"}`, want: statuses(401, 201, 201, 201, 201)},
+	{method: "DELETE", path: "/api/v1/me/tokens/0123456789abcdef", want: statuses(401, 404, 404, 404, 404)},
+	{method: "GET", path: "/api/v1/users", want: statuses(401, 403, 403, 403, 200)},
+	{method: "POST", path: "/api/v1/users",
+		prepare: func(h *harness) (string, string) {
+			return "/api/v1/users", fmt.Sprintf(`{"email":"new%d@example.com","role":"viewer","password":%q}`, seq.Add(1), strongPassword)
+		},
+		want: statuses(401, 403, 403, 403, 201)},
+	{method: "PATCH", path: "/api/v1/users/{id}",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/users/%d", freshUser(h).ID), `{"role":"editor"}`
+		},
+		want: statuses(401, 403, 403, 403, 200)},
+	{method: "DELETE", path: "/api/v1/users/{id}",
+		prepare: func(h *harness) (string, string) { return fmt.Sprintf("/api/v1/users/%d", freshUser(h).ID), "" },
+		want:    statuses(401, 403, 403, 403, 204)},
+	{method: "DELETE", path: "/api/v1/users/999999", want: statuses(401, 403, 403, 403, 404)},
+	{method: "GET", path: "/api/v1/audit", want: statuses(401, 403, 403, 403, 200)},
+	{method: "GET", path: "/api/v1/security/blocks", want: statuses(401, 403, 403, 403, 200)},
+	{method: "DELETE", path: "/api/v1/security/blocks/192.0.2.1", want: statuses(401, 403, 403, 403, 404)},
+	{method: "GET", path: "/api/v1/no-such-route", want: all(404)},
+	{method: "GET", path: "/no-such-page", want: all(404)},
+}
+
+// TestRouteAccess walks every route as every role and as an anonymous
+// caller, with a session cookie and with an API token, and asserts the
+// exact status. No response may carry a password hash.
+func TestRouteAccess(t *testing.T) {
+	// The scenarios fail passwords on purpose; the brute-force guard is
+	// tested on its own.
+	h := newHarness(t, map[string]string{"BINDERY_LOGIN_MAX_FAILURES": "100000"})
+	for _, sc := range scenarios {
+		for _, c := range callers {
+			for _, via := range []string{"cookie", "bearer"} {
+				if c == anon && via == "bearer" {
+					continue
+				}
+				name := fmt.Sprintf("%s %s as %s via %s", sc.method, sc.path, c, via)
+				t.Run(name, func(t *testing.T) {
+					path, body := sc.path, sc.body
+					if sc.prepare != nil {
+						path, body = sc.prepare(h)
+					}
+					r := req{method: sc.method, path: path, body: body}
+					if c != anon {
+						if via == "cookie" {
+							r.cookie = h.session(bindery.Role(c))
+						} else {
+							tok, _, err := h.auth.CreateAPIToken(context.Background(), nil, h.users[bindery.Role(c)], "t", 0, auth.Client{})
+							if err != nil {
+								t.Fatal(err)
+							}
+							r.bearer = tok
+						}
+					}
+					resp, got := h.do(r)
+					want := sc.want[c]
+					if resp.StatusCode != want {
+						t.Fatalf("status = %d, want %d; body: %s", resp.StatusCode, want, got)
+					}
+					if strings.Contains(got, "argon2") || strings.Contains(got, "password_hash") || strings.Contains(got, "token_hash") {
+						t.Fatalf("response leaks a hash: %s", got)
+					}
+					if strings.HasPrefix(sc.path, "/api/") && resp.StatusCode >= 400 && !strings.Contains(got, `"error":{"code":`) {
+						t.Fatalf("API error without the contract's JSON shape: %s", got)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestEveryRouteHasAScenario fails when a route is added without being
+// added to the scenario table above.
+func TestEveryRouteHasAScenario(t *testing.T) {
+	h := newHarness(t, nil)
+	covered := map[string]bool{}
+	for _, sc := range scenarios {
+		covered[sc.method+" "+sc.path] = true
+	}
+	for _, pattern := range routePatterns(h) {
+		if !covered[pattern] {
+			t.Errorf("route %q has no access scenario", pattern)
+		}
+	}
+}
+
+// routePatterns lists the route table, with path parameters written as in
+// the scenarios.
+func routePatterns(h *harness) []string {
+	var out []string
+	for _, rt := range h.srvr.RoutePatterns() {
+		p := strings.Replace(rt, "/{$}", "/", 1)
+		switch p {
+		case "/api/":
+			p = "GET /api/v1/no-such-route"
+		case "DELETE /api/v1/me/sessions/{id}":
+			p = "DELETE /api/v1/me/sessions/0123456789abcdef"
+		case "DELETE /api/v1/me/tokens/{id}":
+			p = "DELETE /api/v1/me/tokens/0123456789abcdef"
+		case "DELETE /api/v1/security/blocks/{addr...}":
+			p = "DELETE /api/v1/security/blocks/192.0.2.1"
+		case "GET /static/":
+			p = "GET /static/style.css"
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,71 @@
+package sqlite_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/store/sqlite"
+	"github.com/bindery/bindery/internal/store/storetest"
+)
+
+// MustOpen opens a fresh database in a temporary folder.
+func MustOpen(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "bindery.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) bindery.Store { return MustOpen(t) })
+}
+
+func TestDatabaseFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "bindery.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := fi.Mode().Perm(); mode != 0o600 {
+		t.Fatalf("database mode = %o, want 600", mode)
+	}
+}
+
+func TestMigrationsAreIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bindery.db")
+	for i := 0; i < 2; i++ {
+		db, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatalf("open #%d: %v", i+1, err)
+		}
+		db.Close()
+	}
+}
+
+// TestAuditLogIsAppendOnly proves the triggers: even raw SQL through the
+// application's own connection cannot rewrite or delete history.
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	if err := db.AppendAudit(ctx, &bindery.AuditEvent{At: time.Now(), Action: bindery.AuditLoginFailed}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`UPDATE audit_log SET action = 'x'`, `DELETE FROM audit_log`} {
+		if _, err := sqlite.RawExec(db, ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: err = %v, want append-only refusal", q, err)
+		}
+	}
+}

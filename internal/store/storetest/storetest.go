@@ -1,0 +1,240 @@
+// Package storetest is the behaviour suite every bindery.Store adapter
+// must pass: the SQLite adapter today, PostgreSQL later. Adapters call Run
+// from their own tests with a constructor of fresh, empty stores.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+)
+
+// Run runs the suite. open must return a new empty store each call.
+func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
+	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, open(t)) })
+	t.Run("SetupToken", func(t *testing.T) { testSetupToken(t, open(t)) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("CascadeOnUserDelete", func(t *testing.T) { testCascade(t, open(t)) })
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func mustUser(t *testing.T, s bindery.Store, email string, role bindery.Role) *bindery.User {
+	t.Helper()
+	u := &bindery.User{Email: email, Role: role, PasswordHash: "$argon2id$x", CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateUser(context.Background(), u); err != nil {
+		t.Fatalf("CreateUser(%s): %v", email, err)
+	}
+	if u.ID == 0 {
+		t.Fatal("CreateUser did not set ID")
+	}
+	return u
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := bindery.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+func testUsers(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	a := mustUser(t, s, "a@example.com", bindery.RoleAdmin)
+	mustUser(t, s, "b@example.com", bindery.RoleViewer)
+
+	wantCode(t, s.CreateUser(ctx, &bindery.User{Email: "a@example.com", Role: bindery.RoleViewer, PasswordHash: "x", CreatedAt: t0, UpdatedAt: t0}), bindery.ECONFLICT)
+
+	got, err := s.UserByEmail(ctx, "a@example.com")
+	if err != nil || got.ID != a.ID || got.Role != bindery.RoleAdmin || !got.CreatedAt.Equal(t0) || got.PasswordHash != "$argon2id$x" {
+		t.Fatalf("UserByEmail = %+v, %v", got, err)
+	}
+	_, err = s.UserByEmail(ctx, "nobody@example.com")
+	wantCode(t, err, bindery.ENOTFOUND)
+	_, err = s.UserByID(ctx, 9999)
+	wantCode(t, err, bindery.ENOTFOUND)
+
+	if n, err := s.CountUsers(ctx); err != nil || n != 2 {
+		t.Fatalf("CountUsers = %d, %v; want 2", n, err)
+	}
+	if err := s.UpdateUserRole(ctx, a.ID, bindery.RoleEditor, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateUserPassword(ctx, a.ID, "$argon2id$y", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.UserByID(ctx, a.ID)
+	if got.Role != bindery.RoleEditor || got.PasswordHash != "$argon2id$y" || !got.UpdatedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("after updates: %+v", got)
+	}
+	wantCode(t, s.UpdateUserRole(ctx, 9999, bindery.RoleAdmin, t0), bindery.ENOTFOUND)
+	if err := s.UpdateUserRole(ctx, a.ID, bindery.Role("superuser"), t0); err == nil {
+		t.Fatal("store accepted an unknown role")
+	}
+	list, err := s.ListUsers(ctx)
+	if err != nil || len(list) != 2 || list[0].Email != "a@example.com" {
+		t.Fatalf("ListUsers = %v, %v", list, err)
+	}
+	if err := s.DeleteUser(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.DeleteUser(ctx, a.ID), bindery.ENOTFOUND)
+}
+
+func testSessions(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, "a@example.com", bindery.RoleAuthor)
+	other := mustUser(t, s, "b@example.com", bindery.RoleAuthor)
+	mk := func(id string, hash byte, owner *bindery.User, created time.Time) *bindery.Session {
+		sess := &bindery.Session{ID: id, UserID: owner.ID, TokenHash: bytes.Repeat([]byte{hash}, 32), CreatedAt: created,
+			LastSeenAt: created, ExpiresAt: created.Add(24 * time.Hour), ClientAddr: "192.0.2.1", UserAgent: "test"}
+		if err := s.CreateSession(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		return sess
+	}
+	s1 := mk("s1", 1, u, t0)
+	mk("s2", 2, u, t0.Add(time.Minute))
+	mk("s3", 3, other, t0)
+
+	got, gu, err := s.SessionByTokenHash(ctx, s1.TokenHash)
+	if err != nil || got.ID != "s1" || gu.Email != "a@example.com" || !got.ExpiresAt.Equal(t0.Add(24*time.Hour)) {
+		t.Fatalf("SessionByTokenHash = %+v, %+v, %v", got, gu, err)
+	}
+	_, _, err = s.SessionByTokenHash(ctx, bytes.Repeat([]byte{9}, 32))
+	wantCode(t, err, bindery.ENOTFOUND)
+
+	if err := s.TouchSession(ctx, "s1", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = s.SessionByTokenHash(ctx, s1.TokenHash)
+	if !got.LastSeenAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("LastSeenAt = %v", got.LastSeenAt)
+	}
+	list, err := s.ListSessions(ctx, u.ID)
+	if err != nil || len(list) != 2 || list[0].ID != "s2" {
+		t.Fatalf("ListSessions = %v, %v (want s2, s1)", list, err)
+	}
+	// A user cannot delete another user's session.
+	wantCode(t, s.DeleteSession(ctx, u.ID, "s3"), bindery.ENOTFOUND)
+	if n, err := s.DeleteUserSessions(ctx, u.ID, "s2"); err != nil || n != 1 {
+		t.Fatalf("DeleteUserSessions = %d, %v; want 1", n, err)
+	}
+	// Sweeping: s2 idle since t0+1m; s3 seen at t0.
+	n, err := s.DeleteExpiredSessions(ctx, t0.Add(time.Hour), t0.Add(30*time.Second))
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteExpiredSessions(idle) = %d, %v; want 1 (s3)", n, err)
+	}
+	n, err = s.DeleteExpiredSessions(ctx, t0.Add(25*time.Hour), t0)
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteExpiredSessions(absolute) = %d, %v; want 1 (s2)", n, err)
+	}
+	mk("s4", 4, other, t0)
+	if n, err := s.DeleteAllSessions(ctx); err != nil || n != 1 {
+		t.Fatalf("DeleteAllSessions = %d, %v", n, err)
+	}
+}
+
+func testAPITokens(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, "a@example.com", bindery.RoleAuthor)
+	other := mustUser(t, s, "b@example.com", bindery.RoleAuthor)
+	tok := &bindery.APIToken{ID: "t1", UserID: u.ID, Name: "ci", TokenHash: bytes.Repeat([]byte{7}, 32), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	if err := s.CreateAPIToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	got, gu, err := s.APITokenByHash(ctx, tok.TokenHash)
+	if err != nil || got.Name != "ci" || gu.ID != u.ID || got.LastUsedAt != nil {
+		t.Fatalf("APITokenByHash = %+v, %+v, %v", got, gu, err)
+	}
+	if err := s.TouchAPIToken(ctx, "t1", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListAPITokens(ctx, u.ID)
+	if err != nil || len(list) != 1 || list[0].LastUsedAt == nil || !list[0].LastUsedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("ListAPITokens = %+v, %v", list, err)
+	}
+	wantCode(t, s.DeleteAPIToken(ctx, other.ID, "t1"), bindery.ENOTFOUND)
+	if n, err := s.DeleteExpiredAPITokens(ctx, t0.Add(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("DeleteExpiredAPITokens = %d, %v", n, err)
+	}
+}
+
+func testSetupToken(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	h1, h2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	if err := s.SetSetupToken(ctx, h1, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSetupToken(ctx, h2, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.ConsumeSetupToken(ctx, h1, t0); ok {
+		t.Fatal("a replaced set-up token still works")
+	}
+	if ok, err := s.ConsumeSetupToken(ctx, h2, t0); !ok || err != nil {
+		t.Fatalf("ConsumeSetupToken = %v, %v; want true", ok, err)
+	}
+	if ok, _ := s.ConsumeSetupToken(ctx, h2, t0); ok {
+		t.Fatal("a set-up token worked twice")
+	}
+	_ = s.SetSetupToken(ctx, h1, t0.Add(time.Hour))
+	if ok, _ := s.ConsumeSetupToken(ctx, h1, t0.Add(time.Hour)); ok {
+		t.Fatal("an expired set-up token worked")
+	}
+}
+
+func testAudit(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	id := int64(42)
+	for i, a := range []string{bindery.AuditLoginFailed, bindery.AuditLoginSucceeded, bindery.AuditLoginFailed} {
+		e := &bindery.AuditEvent{At: t0.Add(time.Duration(i) * time.Minute), Action: a, ActorEmail: "a@example.com", ClientAddr: "192.0.2.1"}
+		if a == bindery.AuditLoginSucceeded {
+			e.ActorID = &id
+		}
+		if err := s.AppendAudit(ctx, e); err != nil || e.ID == 0 {
+			t.Fatalf("AppendAudit: %v (id %d)", err, e.ID)
+		}
+	}
+	all, err := s.ListAudit(ctx, bindery.AuditFilter{})
+	if err != nil || len(all) != 3 || all[0].ID < all[2].ID {
+		t.Fatalf("ListAudit = %v, %v (want 3, newest first)", all, err)
+	}
+	failed, _ := s.ListAudit(ctx, bindery.AuditFilter{Action: bindery.AuditLoginFailed})
+	if len(failed) != 2 {
+		t.Fatalf("filter by action: %d entries, want 2", len(failed))
+	}
+	byActor, _ := s.ListAudit(ctx, bindery.AuditFilter{ActorID: 42})
+	if len(byActor) != 1 || *byActor[0].ActorID != 42 {
+		t.Fatalf("filter by actor: %v", byActor)
+	}
+	since, _ := s.ListAudit(ctx, bindery.AuditFilter{Since: t0.Add(time.Minute)})
+	if len(since) != 2 {
+		t.Fatalf("filter by since: %d entries, want 2", len(since))
+	}
+	page, _ := s.ListAudit(ctx, bindery.AuditFilter{BeforeID: all[0].ID, Limit: 1})
+	if len(page) != 1 || page[0].ID != all[1].ID {
+		t.Fatalf("paging: %v", page)
+	}
+}
+
+func testCascade(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, "a@example.com", bindery.RoleAuthor)
+	_ = s.CreateSession(ctx, &bindery.Session{ID: "s", UserID: u.ID, TokenHash: []byte("h"), CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	_ = s.CreateAPIToken(ctx, &bindery.APIToken{ID: "t", UserID: u.ID, Name: "n", TokenHash: []byte("k"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.SessionByTokenHash(ctx, []byte("h")); bindery.ErrorCode(err) != bindery.ENOTFOUND {
+		t.Fatalf("session survived its user: %v", err)
+	}
+	if _, _, err := s.APITokenByHash(ctx, []byte("k")); bindery.ErrorCode(err) != bindery.ENOTFOUND {
+		t.Fatalf("token survived its user: %v", err)
+	}
+}
