@@ -22,7 +22,7 @@ func TestCheckPassword(t *testing.T) {
 		{"short", "", false},
 		{"elevenchars", "", false},
 		{"twelve chars", "", true},
-		{"ÄÖÜäöüßéèêëà", "", true},             // 12 characters, more bytes
+		{"ÄÖÜäöüßéèêëà", "", true},                // 12 characters, more bytes
 		{strings.Repeat("x", 11) + "é", "", true}, // counts characters, not bytes
 		{strings.Repeat("a", 64), "", false},      // one character repeated
 		{strings.Repeat("ab", 500), "", true},     // long passphrases allowed

@@ -59,8 +59,8 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 	clk := clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	svc, err := auth.NewService(ctx, auth.Config{
 		Store: store, Hasher: auth.NewHasher(testParams), Now: clk.Now,
-		Sleep: func(context.Context, time.Duration) error { return nil },
-		Guard: auth.NewGuard(auth.GuardConfig{MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration, Now: clk.Now}),
+		Sleep:      func(context.Context, time.Duration) error { return nil },
+		Guard:      auth.NewGuard(auth.GuardConfig{MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration, Now: clk.Now}),
 		SessionTTL: cfg.SessionTTL, SessionIdle: cfg.SessionIdle,
 	})
 	if err != nil {

@@ -53,7 +53,7 @@ var scenarios = []scenario{
 	{method: "GET", path: "/static/", want: all(404)},
 	{method: "GET", path: "/", want: statuses(303, 200, 200, 200, 200)},
 	{method: "GET", path: "/login", want: statuses(200, 303, 303, 303, 303)},
-	{method: "GET", path: "/setup", want: all(303)}, // users exist
+	{method: "GET", path: "/setup", want: all(303)},   // users exist
 	{method: "POST", path: "/login", want: all(401)},  // empty form: wrong credentials
 	{method: "POST", path: "/logout", want: all(303)}, // back to /login
 	{method: "POST", path: "/setup", want: all(400)},  // empty form: no e-mail address
