@@ -1,0 +1,168 @@
+// Package pdf renders a book to a print-ready PDF, typeset natively in Go:
+// no LaTeX, no browser.
+//
+// Chapters are Markdown (CommonMark with GFM tables and strikethrough,
+// footnotes and typographic punctuation; raw HTML is dropped). Paragraphs
+// are justified with the Knuth–Plass line breaker and Liang hyphenation
+// (package typeset), shaped with HarfBuzz (go-text/typesetting) for kerning
+// and ligatures, and set in embedded, subset Noto Serif and Liberation Mono
+// with ToUnicode maps so the text can be searched and copied.
+//
+// The book opens with a half-title, a title page, a copyright page and a
+// table of contents with page numbers; chapters open on a right-hand page
+// with no running head or folio; other pages carry the book title (left
+// pages) or the chapter title (right pages) at the head and the page
+// number at the foot. The PDF has an outline of the chapters, internal
+// links, page labels, document info and XMP metadata. Output is
+// deterministic: the same Book and Options give the same bytes.
+package pdf
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Book is everything the renderer needs. Only Title and Chapters are
+// required; the zero value of every other field picks a default.
+type Book struct {
+	Title, Subtitle string
+	Authors         []string
+	// Language is a BCP 47 tag; hyphenation is on for English ("en…")
+	// and off for other languages (no patterns yet). Default "en".
+	Language    string
+	Publisher   string
+	Date        string // as written on the copyright page, e.g. "1831"
+	Rights      string
+	Identifier  string // ISBN, URN or URL
+	Description string
+
+	// PageSize is the trim size: "6x9" (default), "5x8", "5.5x8.5",
+	// "A5", "letter", or "WxH" in inches (e.g. "7x10").
+	PageSize string
+	// Margins in points; a zero field takes its default (see
+	// DefaultMargins). Inner is the gutter side of facing pages.
+	Margins Margins
+	// FontSize is the body type size in points; default 11 (10.5 for
+	// trim sizes narrower than 6 in). Leading is 1.3 times the size.
+	FontSize float64
+
+	Chapters []Chapter
+
+	// Images returns the bytes (JPEG or PNG) of an image referenced by a
+	// chapter, by its path as written in the Markdown. Nil, or an error,
+	// sets the image's alt text instead of the image.
+	Images func(path string) ([]byte, error)
+}
+
+// Chapter is one chapter of a Book.
+type Chapter struct {
+	// Title is set on the chapter's opening page, in the table of
+	// contents, the outline and the running heads. Empty means: the
+	// "title:" of the Markdown's YAML front matter, else the text of a
+	// leading level-1 heading, else "Chapter N".
+	Title string
+	// Markdown is the chapter text. A leading YAML front matter block is
+	// skipped.
+	Markdown []byte
+	// ID names the chapter for links: a link to "ID.md", "ID.xhtml" or
+	// "path/ID.md#anchor" in any chapter goes to this chapter. Default:
+	// "chapter-N" (1-based).
+	ID string
+}
+
+// Margins are page margins in points.
+type Margins struct {
+	Top, Bottom, Inner, Outer float64
+}
+
+// Options tunes rendering. The zero value is the default.
+type Options struct {
+	// NoHyphenation turns hyphenation off.
+	NoHyphenation bool
+}
+
+// ErrNoChapters is returned by Render for a book without chapters.
+var ErrNoChapters = errors.New("pdf: book has no chapters")
+
+// PageSizeOf returns the trim size, in points, of a page size name (see
+// Book.PageSize); "" is 6x9. Names are case-insensitive.
+func PageSizeOf(name string) (width, height float64, err error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "", "6x9":
+		return 432, 648, nil
+	case "5x8":
+		return 360, 576, nil
+	case "5.5x8.5":
+		return 396, 612, nil
+	case "a5":
+		return 419.528, 595.276, nil
+	case "letter":
+		return 612, 792, nil
+	}
+	w, h, ok := strings.Cut(strings.ToLower(name), "x")
+	if ok {
+		wi, err1 := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(w), "in"), 64)
+		hi, err2 := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(h), "in"), 64)
+		if err1 == nil && err2 == nil && wi >= 3 && hi >= 4 && wi <= 17 && hi <= 17 {
+			return wi * 72, hi * 72, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("pdf: unknown page size %q", name)
+}
+
+// DefaultMargins returns the margins used for a trim size when Book.Margins
+// leaves them zero: 0.75 in top, 0.8 in bottom, an inner (gutter) margin of
+// 0.875 in and an outer one of 0.625 in, scaled for pages other than 6x9.
+func DefaultMargins(width, height float64) Margins {
+	k := min(width/432, height/648)
+	return Margins{Top: 54 * k, Bottom: 58 * k, Inner: 63 * k, Outer: 45 * k}
+}
+
+// geometry is the resolved page geometry of a book.
+type geometry struct {
+	pageW, pageH float64
+	m            Margins
+	width        float64 // text block
+	height       float64
+	size, lead   float64
+}
+
+func resolveGeometry(b *Book) (geometry, error) {
+	w, h, err := PageSizeOf(b.PageSize)
+	if err != nil {
+		return geometry{}, err
+	}
+	g := geometry{pageW: w, pageH: h, m: b.Margins}
+	def := DefaultMargins(w, h)
+	if g.m.Top <= 0 {
+		g.m.Top = def.Top
+	}
+	if g.m.Bottom <= 0 {
+		g.m.Bottom = def.Bottom
+	}
+	if g.m.Inner <= 0 {
+		g.m.Inner = def.Inner
+	}
+	if g.m.Outer <= 0 {
+		g.m.Outer = def.Outer
+	}
+	g.width = w - g.m.Inner - g.m.Outer
+	g.height = h - g.m.Top - g.m.Bottom
+	if g.width < 72 || g.height < 144 {
+		return geometry{}, fmt.Errorf("pdf: margins leave a text block of %.0fx%.0f pt", g.width, g.height)
+	}
+	g.size = b.FontSize
+	if g.size <= 0 {
+		g.size = 11
+		if w < 432 {
+			g.size = 10.5
+		}
+	}
+	if g.size < 5 || g.size > 24 {
+		return geometry{}, fmt.Errorf("pdf: font size %v out of range 5–24", g.size)
+	}
+	g.lead = g.size * 1.3
+	return g, nil
+}

@@ -1,0 +1,429 @@
+package pdf
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/bindery/bindery/internal/render/pdf/pdfwrite"
+)
+
+// Render typesets b and writes the PDF to w. It returns ErrNoChapters for
+// a book without chapters, an error for an unknown page size or
+// impossible margins or font size, and any write error of w. Images that
+// cannot be read are replaced by their alt text, not reported.
+func Render(w io.Writer, b *Book, opts Options) error {
+	d, err := layout(b, opts)
+	if err != nil {
+		return err
+	}
+	return d.write(w, b)
+}
+
+// emitter writes a laid-out document.
+type emitter struct {
+	d        *document
+	pw       *pdfwrite.Writer
+	pageRefs []pdfwrite.Ref
+	fontIdx  map[*face]int
+	seen     [5][]bool // glyphs already recorded with Use, by face
+	images   map[string]pdfwrite.Ref
+	buf      []byte
+}
+
+func (d *document) write(w io.Writer, b *Book) error {
+	pw := pdfwrite.New(w)
+	e := &emitter{d: d, pw: pw, fontIdx: map[*face]int{}, images: map[string]pdfwrite.Ref{}}
+	for i := range e.seen {
+		e.seen[i] = make([]bool, 65536)
+	}
+	catalog, pagesRef, info, meta := pw.Alloc(), pw.Alloc(), pw.Alloc(), pw.Alloc()
+	e.pageRefs = make([]pdfwrite.Ref, len(d.pages))
+	for i := range e.pageRefs {
+		e.pageRefs[i] = pw.Alloc()
+	}
+	for i, p := range d.pages {
+		e.page(i, p, pagesRef)
+	}
+	var kids strings.Builder
+	for i, r := range e.pageRefs {
+		if i > 0 {
+			kids.WriteByte(' ')
+		}
+		kids.WriteString(r.String())
+	}
+	pw.Object(pagesRef, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids.String(), len(e.pageRefs)))
+
+	outlines := e.outline()
+	lang := b.Language
+	if lang == "" {
+		lang = "en"
+	}
+	labels := fmt.Sprintf("<< /Nums [0 << /S /r >> %d << /S /D >>] >>", d.frontCount)
+	pw.Object(catalog, fmt.Sprintf("<< /Type /Catalog /Pages %s /Outlines %s /PageMode /UseOutlines /PageLabels %s /Metadata %s /Lang %s /ViewerPreferences << /DisplayDocTitle true >> >>",
+		pagesRef, outlines, labels, meta, pdfwrite.Text(lang)))
+
+	var inf strings.Builder
+	inf.WriteString("<< /Title " + pdfwrite.Text(b.Title))
+	if len(b.Authors) > 0 {
+		inf.WriteString(" /Author " + pdfwrite.Text(strings.Join(b.Authors, ", ")))
+	}
+	if b.Description != "" {
+		inf.WriteString(" /Subject " + pdfwrite.Text(b.Description))
+	}
+	inf.WriteString(" /Creator (Bindery) /Producer (Bindery PDF renderer) >>")
+	pw.Object(info, inf.String())
+	pw.Stream(meta, "/Type /Metadata /Subtype /XML", []byte(xmp(b)), false)
+
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %q %q %v %d", b.Title, b.Identifier, b.Date, b.Authors, len(d.pages))
+	for _, c := range b.Chapters {
+		h.Write(c.Markdown)
+	}
+	return pw.Close(catalog, info, h.Sum(nil)[:16])
+}
+
+// origin returns the PDF coordinates of the text block's top-left corner
+// on page i (0-based; even indexes are right-hand pages).
+func (d *document) origin(i int) (x, y float64) {
+	x = d.g.m.Inner
+	if i%2 == 1 {
+		x = d.g.m.Outer
+	}
+	return x, d.g.pageH - d.g.m.Top
+}
+
+// headBaseline and folioBaseline are the PDF y of the running head and
+// the folio.
+func (d *document) headBaseline() float64 {
+	return d.g.pageH - d.g.m.Top + max(d.g.lead, d.g.m.Top*0.42)
+}
+
+func (d *document) folioBaseline() float64 {
+	return d.g.m.Bottom - max(d.g.lead*1.2, d.g.m.Bottom*0.45)
+}
+
+type annot struct {
+	rect [4]float64
+	link string
+}
+
+func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
+	d := e.d
+	ox, oy := d.origin(i)
+	e.buf = e.buf[:0]
+	var annots []annot
+	fontsUsed := map[int]bool{}
+	var imgs []string
+	var rules []byte
+
+	e.buf = append(e.buf, "BT\n"...)
+	cur := textState{}
+	drawLine := func(bl boxLine, x, base float64) {
+		for _, r := range bl.ln.runs {
+			fi := e.font(r.f)
+			fontsUsed[fi] = true
+			e.buf = cur.set(e.buf, fi, r.size, r.rise)
+			e.buf = e.tj(e.buf, r, x, base)
+			if r.link != "" {
+				annots = append(annots, annot{link: r.link, rect: [4]float64{x + r.parts[0].x, base - r.f.desc*r.size, x + r.end, base + r.f.ascent*r.size}})
+			}
+			if r.st&strike != 0 {
+				y := base + r.size*0.28
+				rules = fmt.Appendf(rules, "%s w %s %s m %s %s l S\n", pdfwrite.Num(r.size*0.05),
+					pdfwrite.Num(x+r.parts[0].x), pdfwrite.Num(y), pdfwrite.Num(x+r.end), pdfwrite.Num(y))
+			}
+		}
+	}
+	for _, pl := range p.boxes {
+		bx := pl.b
+		for _, bl := range bx.lines {
+			drawLine(bl, ox+bx.x+bl.x, oy-pl.y-bl.base)
+		}
+		for _, r := range bx.rules {
+			y := oy - pl.y - r.y
+			rules = fmt.Appendf(rules, "%s w %s %s m %s %s l S\n", pdfwrite.Num(r.w),
+				pdfwrite.Num(ox+bx.x+r.x0), pdfwrite.Num(y), pdfwrite.Num(ox+bx.x+r.x1), pdfwrite.Num(y))
+		}
+		if f := bx.img; f != nil {
+			name := e.image(f)
+			imgs = append(imgs, name)
+			rules = fmt.Appendf(rules, "q %s 0 0 %s %s %s cm /%s Do Q\n", pdfwrite.Num(f.w), pdfwrite.Num(f.h),
+				pdfwrite.Num(ox+bx.x+f.x), pdfwrite.Num(oy-pl.y-f.y-f.h), name)
+		}
+	}
+	size := d.g.size * 0.82
+	if p.head != "" {
+		ln := e.simpleLine(e.d.sh.faces[1], p.head, size, d.g.width)
+		drawLine(boxLine{ln: ln}, ox+(d.g.width-ln.width)/2, d.headBaseline())
+	}
+	if p.folio != "" {
+		ln := e.simpleLine(e.d.sh.faces[0], p.folio, size, d.g.width)
+		drawLine(boxLine{ln: ln}, ox+(d.g.width-ln.width)/2, d.folioBaseline())
+	}
+	e.buf = append(e.buf, "ET\n"...)
+	if len(rules) > 0 {
+		e.buf = append(e.buf, "0 G\n"...)
+		e.buf = append(e.buf, rules...)
+	}
+
+	content := e.pw.Alloc()
+	e.pw.Stream(content, "", e.buf, true)
+
+	var res strings.Builder
+	res.WriteString("<< /Font <<")
+	idx := make([]int, 0, len(fontsUsed))
+	for fi := range fontsUsed {
+		idx = append(idx, fi)
+	}
+	sort.Ints(idx)
+	for _, fi := range idx {
+		fmt.Fprintf(&res, " /F%d %s", fi, e.fontRef(fi))
+	}
+	res.WriteString(" >>")
+	if len(imgs) > 0 {
+		res.WriteString(" /XObject <<")
+		sort.Strings(imgs)
+		for k, name := range imgs {
+			if k > 0 && imgs[k-1] == name {
+				continue
+			}
+			n, _ := strconv.Atoi(strings.TrimPrefix(name, "Im"))
+			fmt.Fprintf(&res, " /%s %s", name, pdfwrite.Ref(n))
+		}
+		res.WriteString(" >>")
+	}
+	res.WriteString(" >>")
+
+	var ann strings.Builder
+	for _, a := range annots {
+		ref := e.pw.Alloc()
+		rect := fmt.Sprintf("[%s %s %s %s]", pdfwrite.Num(a.rect[0]), pdfwrite.Num(a.rect[1]), pdfwrite.Num(a.rect[2]), pdfwrite.Num(a.rect[3]))
+		var action string
+		if name, ok := strings.CutPrefix(a.link, "#"); ok {
+			dst, ok := d.dests[name]
+			if !ok {
+				e.pw.Object(ref, "null")
+				continue
+			}
+			action = "/Dest " + e.destArray(dst)
+		} else {
+			action = "/A << /S /URI /URI " + pdfwrite.Text(a.link) + " >>"
+		}
+		e.pw.Object(ref, fmt.Sprintf("<< /Type /Annot /Subtype /Link /Rect %s /Border [0 0 0] %s >>", rect, action))
+		ann.WriteString(" " + ref.String())
+	}
+	box := fmt.Sprintf("[0 0 %s %s]", pdfwrite.Num(d.g.pageW), pdfwrite.Num(d.g.pageH))
+	annotsEntry := ""
+	if ann.Len() > 0 {
+		annotsEntry = " /Annots [" + ann.String() + " ]"
+	}
+	e.pw.Object(e.pageRefs[i], fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox %s /TrimBox %s /Resources %s /Contents %s%s >>",
+		parent, box, box, res.String(), content, annotsEntry))
+}
+
+func (e *emitter) destArray(dst dest) string {
+	_, oy := e.d.origin(dst.page)
+	return fmt.Sprintf("[%s /XYZ null %s null]", e.pageRefs[dst.page], pdfwrite.Num(min(oy-dst.y+e.d.g.lead, e.d.g.pageH)))
+}
+
+// simpleLine shapes one line of text, scaled down to fit measure.
+func (e *emitter) simpleLine(f *face, text string, size, measure float64) *line {
+	gs := e.d.sh.shape(f, text)
+	w := width(gs) * size
+	if w > measure {
+		size *= measure / w
+		w = measure
+	}
+	return &line{width: w, runs: []run{{f: f, size: size, parts: []part{{glyphs: gs}}, end: w}}}
+}
+
+// font returns the index of face f's PDF font, creating it on first use.
+func (e *emitter) font(f *face) int {
+	if i, ok := e.fontIdx[f]; ok {
+		return i
+	}
+	f.pdf = e.pw.NewFont(f.sf)
+	e.fontIdx[f] = int(f.style)
+	return int(f.style)
+}
+
+func (e *emitter) fontRef(i int) pdfwrite.Ref { return e.d.sh.faces[i].pdf.Ref }
+
+func (e *emitter) image(f *figure) string {
+	ref, ok := e.images[f.path]
+	if !ok {
+		r, _, _, err := e.pw.Image(f.data)
+		if err != nil {
+			r = e.pw.Alloc() // an empty form keeps the page valid
+			e.pw.Stream(r, "/Type /XObject /Subtype /Form /BBox [0 0 1 1]", nil, false)
+		}
+		ref = r
+		e.images[f.path] = ref
+	}
+	return "Im" + strconv.Itoa(int(ref))
+}
+
+// textState tracks the font, size and rise set in a text object.
+type textState struct {
+	font       int
+	size, rise float64
+	set0       bool
+}
+
+func (t *textState) set(b []byte, font int, size, rise float64) []byte {
+	if !t.set0 || t.font != font || t.size != size {
+		b = append(b, '/', 'F')
+		b = strconv.AppendInt(b, int64(font), 10)
+		b = append(b, ' ')
+		b = pdfwrite.AppendNum(b, size)
+		b = append(b, " Tf\n"...)
+	}
+	if !t.set0 || t.rise != rise {
+		b = pdfwrite.AppendNum(b, rise)
+		b = append(b, " Ts\n"...)
+	}
+	t.font, t.size, t.rise, t.set0 = font, size, rise, true
+	return b
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+// tj appends the text positioning and TJ operator of run r with its
+// origin at (x, base). Shaped advances (kerning) and justified spaces
+// become TJ adjustments against the font's glyph widths.
+func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
+	b = append(b, "1 0 0 1 "...)
+	b = pdfwrite.AppendNum(b, x+r.parts[0].x)
+	b = append(b, ' ')
+	b = pdfwrite.AppendNum(b, base)
+	b = append(b, " Tm\n["...)
+	seen := e.seen[r.f.style]
+	pf := r.f.pdf
+	open := false
+	glyph := func(g glyph) {
+		if !seen[g.gid] {
+			pf.Use(g.gid, g.text)
+			seen[g.gid] = g.text != ""
+		}
+		if !open {
+			b = append(b, '<')
+			open = true
+		}
+		b = append(b, hexDigits[g.gid>>12], hexDigits[g.gid>>8&15], hexDigits[g.gid>>4&15], hexDigits[g.gid&15])
+	}
+	adjust := func(v float64) {
+		if v > -0.05 && v < 0.05 {
+			return
+		}
+		if open {
+			b = append(b, '>')
+			open = false
+		}
+		b = pdfwrite.AppendNum(b, v)
+	}
+	pen := r.parts[0].x
+	for k, p := range r.parts {
+		if k > 0 {
+			sp := r.f.space
+			glyph(sp)
+			gap := (p.x - pen) / r.size * 1000
+			adjust(pf.Width(sp.gid) - gap)
+		}
+		for _, g := range p.glyphs {
+			glyph(g)
+			adjust(pf.Width(g.gid) - float64(g.adv)*1000)
+		}
+		pen = p.x + width(p.glyphs)*r.size
+	}
+	if open {
+		b = append(b, '>')
+	}
+	b = append(b, "] TJ\n"...)
+	return b
+}
+
+// outline writes the bookmarks and returns the outline root.
+func (e *emitter) outline() pdfwrite.Ref {
+	root := e.pw.Alloc()
+	first, last, count := e.outlineItems(e.d.outline, root)
+	e.pw.Object(root, fmt.Sprintf("<< /Type /Outlines /First %s /Last %s /Count %d >>", first, last, count))
+	return root
+}
+
+func (e *emitter) outlineItems(items []outlineItem, parent pdfwrite.Ref) (first, last pdfwrite.Ref, count int) {
+	refs := make([]pdfwrite.Ref, len(items))
+	for i := range items {
+		refs[i] = e.pw.Alloc()
+	}
+	for i, it := range items {
+		var s strings.Builder
+		fmt.Fprintf(&s, "<< /Title %s /Parent %s", pdfwrite.Text(it.title), parent)
+		if i > 0 {
+			fmt.Fprintf(&s, " /Prev %s", refs[i-1])
+		}
+		if i < len(items)-1 {
+			fmt.Fprintf(&s, " /Next %s", refs[i+1])
+		}
+		if dst, ok := e.d.dests[it.dest]; ok {
+			s.WriteString(" /Dest " + e.destArray(dst))
+		}
+		if len(it.kids) > 0 {
+			f, l, n := e.outlineItems(it.kids, refs[i])
+			fmt.Fprintf(&s, " /First %s /Last %s /Count %d", f, l, -n)
+		}
+		s.WriteString(" >>")
+		e.pw.Object(refs[i], s.String())
+	}
+	if len(refs) == 0 {
+		return 0, 0, 0
+	}
+	return refs[0], refs[len(refs)-1], len(items)
+}
+
+// xmp returns the XMP metadata packet of b.
+func xmp(b *Book) string {
+	esc := func(s string) string {
+		r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+		return r.Replace(s)
+	}
+	alt := func(tag, v string) string {
+		if v == "" {
+			return ""
+		}
+		return fmt.Sprintf("<%s><rdf:Alt><rdf:li xml:lang=\"x-default\">%s</rdf:li></rdf:Alt></%s>\n", tag, esc(v), tag)
+	}
+	var s strings.Builder
+	s.WriteString("<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n")
+	s.WriteString("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n")
+	s.WriteString("<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">\n")
+	s.WriteString("<dc:format>application/pdf</dc:format>\n")
+	s.WriteString(alt("dc:title", b.Title))
+	if len(b.Authors) > 0 {
+		s.WriteString("<dc:creator><rdf:Seq>")
+		for _, a := range b.Authors {
+			s.WriteString("<rdf:li>" + esc(a) + "</rdf:li>")
+		}
+		s.WriteString("</rdf:Seq></dc:creator>\n")
+	}
+	s.WriteString(alt("dc:description", b.Description))
+	s.WriteString(alt("dc:rights", b.Rights))
+	if b.Publisher != "" {
+		s.WriteString("<dc:publisher><rdf:Bag><rdf:li>" + esc(b.Publisher) + "</rdf:li></rdf:Bag></dc:publisher>\n")
+	}
+	if b.Language != "" {
+		s.WriteString("<dc:language><rdf:Bag><rdf:li>" + esc(b.Language) + "</rdf:li></rdf:Bag></dc:language>\n")
+	}
+	if b.Identifier != "" {
+		s.WriteString("<dc:identifier>" + esc(b.Identifier) + "</dc:identifier>\n")
+	}
+	if b.Date != "" {
+		s.WriteString("<dc:date><rdf:Seq><rdf:li>" + esc(b.Date) + "</rdf:li></rdf:Seq></dc:date>\n")
+	}
+	s.WriteString("<pdf:Producer>Bindery PDF renderer</pdf:Producer><xmp:CreatorTool>Bindery</xmp:CreatorTool>\n")
+	s.WriteString("</rdf:Description></rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>")
+	return s.String()
+}

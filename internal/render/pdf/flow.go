@@ -1,0 +1,423 @@
+package pdf
+
+import (
+	"bytes"
+	"image"
+	_ "image/jpeg" // image sizes
+	_ "image/png"
+	"strconv"
+	"strings"
+
+	"github.com/bindery/bindery/internal/typeset/hyphen"
+	"github.com/bindery/bindery/internal/typeset/linebreak"
+)
+
+// boxLine is a line of text inside a vbox: x from the box's left, base
+// the baseline's distance below the box's top.
+type boxLine struct {
+	x, base float64
+	ln      *line
+	size    float64
+}
+
+// rule is a horizontal line inside a vbox, y below the box's top.
+type rule struct{ x0, x1, y, w float64 }
+
+// figure is an image inside a vbox.
+type figure struct {
+	path       string
+	data       []byte
+	x, y, w, h float64
+}
+
+// vbox is one unbreakable piece of a page's vertical list: a line of
+// text, a table row, a figure, a rule or a space. Pages break between
+// vboxes only.
+type vbox struct {
+	h, d          float64 // height above and depth below the baseline
+	asc           float64 // ink above the baseline, for the first box of a page
+	x             float64 // from the text block's left edge
+	lines         []boxLine
+	rules         []rule
+	img           *figure
+	space         bool // discardable vertical space
+	noBreakBefore bool // widow, orphan and keep-with-next control
+	dests         []string
+	outline       string // bookmark title (section headings)
+	table         bool   // a table row (may be cramped when columns do not fit)
+}
+
+// ctx is the measure and type of the block being laid out.
+type ctx struct {
+	left, width float64
+	size, lead  float64
+	noIndent    bool
+	base        style
+}
+
+// layouter lays out the blocks of one flow (a chapter, the contents) as
+// a vertical list of vboxes.
+type layouter struct {
+	g        geometry
+	sh       *shaper
+	hy       *hyphen.Hyphenator
+	hyCache  map[string][]int
+	images   func(string) ([]byte, error)
+	boxes    []*vbox
+	keep     int // lines still to keep with a preceding heading
+	ci       int
+	pendDest []string
+}
+
+func (l *layouter) push(b *vbox) {
+	if l.keep > 0 {
+		b.noBreakBefore = true
+		if len(b.lines) > 0 {
+			l.keep--
+		}
+	}
+	if len(l.pendDest) > 0 && !b.space {
+		b.dests = append(b.dests, l.pendDest...)
+		l.pendDest = nil
+	}
+	l.boxes = append(l.boxes, b)
+}
+
+func (l *layouter) vspace(h float64) {
+	if n := len(l.boxes); n == 0 || l.boxes[n-1].space {
+		return
+	}
+	l.push(&vbox{h: h, space: true})
+}
+
+func (l *layouter) body() ctx {
+	return ctx{width: l.g.width, size: l.g.size, lead: l.g.lead}
+}
+
+// lineBox returns the vbox of a text line of the given size and leading.
+func lineBox(ln *line, x, size, lead float64, f *face) *vbox {
+	d := max(0.3*lead, f.desc*size)
+	b := &vbox{h: lead - d, d: d, asc: f.ascent * size, x: x}
+	b.lines = []boxLine{{base: lead - d, ln: ln, size: size}}
+	b.dests = ln.dests
+	return b
+}
+
+// text typesets spans and pushes the lines. Widows and orphans are
+// avoided by forbidding a page break after the first and before the
+// last line.
+func (l *layouter) text(spans []span, c ctx, indent float64, a align) {
+	pb := l.newPara(c.size, c.width, indent, c.base)
+	pb.spans(spans, c.base)
+	p := pb.finish()
+	if a != justify {
+		// Ragged text does not hyphenate.
+		for i := range p.items {
+			if p.items[i].Flagged {
+				p.items[i].Penalty = linebreak.Infinity
+			}
+		}
+	}
+	lines := setLines(p, breakLines(p, c.width, a), c.width, a)
+	f := l.sh.faces[0].forStyle(l.sh, c.base)
+	for k, ln := range lines {
+		b := lineBox(ln, c.left, c.size, c.lead, f)
+		if k == 1 || (k > 0 && k == len(lines)-1) {
+			b.noBreakBefore = true
+		}
+		l.push(b)
+	}
+}
+
+// blocks lays out a sequence of blocks; the first paragraph is not
+// indented when c.noIndent is set.
+func (l *layouter) blocks(bs []block, c ctx) {
+	noIndent := c.noIndent
+	for i, b := range bs {
+		c.noIndent = noIndent
+		noIndent = false
+		switch b.kind {
+		case bPara:
+			indent := c.size * 1.5
+			if c.noIndent {
+				indent = 0
+			}
+			l.text(b.spans, c, indent, justify)
+		case bHeading:
+			l.heading(b, c)
+			noIndent = true
+		case bQuote:
+			l.vspace(c.lead / 2)
+			q := c
+			q.left += c.size * 1.5
+			q.width -= c.size * 3
+			q.noIndent = true
+			l.blocks(b.children, q)
+			l.vspace(c.lead / 2)
+			noIndent = true
+		case bList:
+			l.list(b, c)
+			noIndent = true
+		case bCode:
+			l.code(b.code, c)
+			noIndent = true
+		case bRule:
+			l.vspace(c.lead / 2)
+			w := min(c.width/4, 72.0)
+			x0 := c.left + (c.width-w)/2
+			l.push(&vbox{h: c.lead, rules: []rule{{x0: x0, x1: x0 + w, y: c.lead / 2, w: 0.5}}})
+			l.vspace(c.lead / 2)
+			noIndent = true
+		case bTable:
+			l.table(b, c)
+			noIndent = true
+		case bFigure:
+			l.figure(b, c)
+			noIndent = true
+		}
+		_ = i
+	}
+}
+
+func (l *layouter) heading(b block, c ctx) {
+	size, st, a := c.size, bold, left
+	switch b.level {
+	case 1, 2:
+		size, a = c.size*1.25, center
+	case 3:
+		size = c.size * 1.1
+	default:
+		st = bold | italic
+	}
+	l.vspace(c.lead)
+	if b.anchor != "" {
+		l.pendDest = append(l.pendDest, b.anchor)
+	}
+	h := c
+	h.size, h.lead, h.base = size, size*1.3, st
+	start := len(l.boxes)
+	l.text(b.spans, h, 0, a)
+	for _, bx := range l.boxes[start+1:] {
+		bx.noBreakBefore = true
+	}
+	if start < len(l.boxes) && b.level <= 2 && len(l.boxes[start].dests) > 0 {
+		l.boxes[start].outline = plain(b.spans)
+	}
+	l.keep = 2
+	l.vspace(c.lead / 2)
+}
+
+func (l *layouter) list(b block, c ctx) {
+	l.vspace(c.lead / 2)
+	indent := c.size * 1.8
+	for i, item := range b.items {
+		marker := "\u2022"
+		if b.ordered {
+			marker = strconv.Itoa(b.start+i) + "."
+		}
+		ic := c
+		ic.left += indent
+		ic.width -= indent
+		ic.noIndent = true
+		start := len(l.boxes)
+		l.blocks(item, ic)
+		// Hang the marker left of the item's first line.
+		for _, bx := range l.boxes[start:] {
+			if len(bx.lines) == 0 {
+				continue
+			}
+			f := l.sh.faces[0]
+			gs := l.sh.shape(f, marker)
+			w := width(gs) * c.size
+			mk := &line{runs: []run{{f: f, size: c.size, parts: []part{{glyphs: gs}}, end: w}}, width: w}
+			bx.lines = append(bx.lines, boxLine{x: c.left + indent - c.size*0.5 - w - bx.x, base: bx.lines[0].base, ln: mk, size: c.size})
+			break
+		}
+	}
+	l.vspace(c.lead / 2)
+}
+
+func (l *layouter) code(src string, c ctx) {
+	f := l.sh.faces[4]
+	size := c.size * 0.85
+	lead := size * 1.25
+	x := c.left + c.size
+	measure := c.width - c.size
+	l.vspace(c.lead / 2)
+	var lines []*line
+	for _, raw := range strings.Split(strings.ReplaceAll(src, "\t", "    "), "\n") {
+		gs := l.sh.shape(f, raw)
+		// Hard-wrap at cluster boundaries: code is never hyphenated.
+		for {
+			w, cut := 0.0, len(gs)
+			for i, g := range gs {
+				if w+float64(g.adv)*size > measure && i > 0 && g.text != "" {
+					cut = i
+					break
+				}
+				w += float64(g.adv) * size
+			}
+			seg := gs[:cut]
+			ln := &line{width: width(seg) * size}
+			if len(seg) > 0 {
+				ln.runs = []run{{f: f, size: size, st: mono, parts: []part{{glyphs: seg}}, end: ln.width}}
+			}
+			lines = append(lines, ln)
+			gs = gs[cut:]
+			if len(gs) == 0 {
+				break
+			}
+		}
+	}
+	for k, ln := range lines {
+		b := lineBox(ln, x, size, lead, f)
+		if k == 1 || (k > 0 && k == len(lines)-1) {
+			b.noBreakBefore = true
+		}
+		l.push(b)
+	}
+	l.vspace(c.lead / 2)
+}
+
+// cell typesets spans ragged in a measure and returns the lines.
+func (l *layouter) cellLines(spans []span, measure, size float64, base style, a align) []*line {
+	pb := l.newPara(size, measure, 0, base)
+	pb.spans(spans, base)
+	p := pb.finish()
+	return setLines(p, firstFit(p.items, measure), measure, a)
+}
+
+func (l *layouter) table(b block, c ctx) {
+	if len(b.rows) == 0 {
+		return
+	}
+	ncol := 0
+	for _, r := range b.rows {
+		ncol = max(ncol, len(r))
+	}
+	size := c.size * 0.9
+	lead := size * 1.3
+	pad := size * 0.5
+	// Natural and minimal column widths.
+	nat := make([]float64, ncol)
+	minw := make([]float64, ncol)
+	for ri, r := range b.rows {
+		st := style(0)
+		if ri == 0 && b.header {
+			st = bold
+		}
+		for ci, cell := range r {
+			ln := l.cellLines(cell, 1e6, size, st, left)
+			if len(ln) > 0 {
+				nat[ci] = max(nat[ci], ln[0].width)
+			}
+			for _, w := range l.cellLines(cell, 1, size, st, left) {
+				minw[ci] = max(minw[ci], w.width)
+			}
+		}
+	}
+	avail := c.width - 2*pad*float64(ncol)
+	widths := make([]float64, ncol)
+	sumNat, sumMin := 0.0, 0.0
+	for i := range nat {
+		sumNat += nat[i]
+		sumMin += minw[i]
+	}
+	for i := range widths {
+		switch {
+		case sumNat <= avail:
+			widths[i] = nat[i] + (avail-sumNat)/float64(ncol)*0
+		case sumMin < avail && sumNat > sumMin:
+			widths[i] = minw[i] + (avail-sumMin)*(nat[i]-minw[i])/(sumNat-sumMin)
+		default:
+			widths[i] = avail / float64(ncol)
+		}
+		widths[i] = max(widths[i], 1)
+	}
+	total := 0.0
+	for _, w := range widths {
+		total += w + 2*pad
+	}
+	x0 := c.left + (c.width-total)/2
+	l.vspace(c.lead / 2)
+	for ri, r := range b.rows {
+		st := style(0)
+		if ri == 0 && b.header {
+			st = bold
+		}
+		bx := &vbox{x: x0, table: true}
+		x := 0.0
+		nlines := 1
+		for ci := 0; ci < ncol; ci++ {
+			var cell []span
+			if ci < len(r) {
+				cell = r[ci]
+			}
+			a := left
+			if ci < len(b.aligns) {
+				a = b.aligns[ci]
+			}
+			lines := l.cellLines(cell, widths[ci], size, st, a)
+			nlines = max(nlines, len(lines))
+			for k, ln := range lines {
+				bx.lines = append(bx.lines, boxLine{x: x + pad, base: pad + lead*float64(k) + lead*0.75, ln: ln, size: size})
+			}
+			x += widths[ci] + 2*pad
+		}
+		bx.h = float64(nlines)*lead + 2*pad
+		bx.asc = bx.h
+		if ri == 0 {
+			bx.rules = append(bx.rules, rule{x0: 0, x1: total, y: 0, w: 0.8})
+		}
+		if ri == 0 && b.header {
+			bx.rules = append(bx.rules, rule{x0: 0, x1: total, y: bx.h, w: 0.4})
+		}
+		if ri == len(b.rows)-1 {
+			bx.rules = append(bx.rules, rule{x0: 0, x1: total, y: bx.h, w: 0.8})
+		}
+		if ri == 1 && b.header {
+			bx.noBreakBefore = true
+		}
+		l.push(bx)
+	}
+	l.vspace(c.lead / 2)
+}
+
+func (l *layouter) figure(b block, c ctx) {
+	var data []byte
+	if l.images != nil {
+		data, _ = l.images(b.image)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if data == nil || err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
+		// No image: set the alt text as a caption-like paragraph.
+		ic := c
+		ic.base = italic
+		l.text(b.spans, ic, 0, center)
+		return
+	}
+	maxH := l.g.height * 0.7
+	w := c.width
+	h := w * float64(cfg.Height) / float64(cfg.Width)
+	if natW := float64(cfg.Width) * 72 / 150; natW < w { // no upscaling beyond 150 dpi
+		w, h = natW, natW*float64(cfg.Height)/float64(cfg.Width)
+	}
+	if h > maxH {
+		w, h = w*maxH/h, maxH
+	}
+	l.vspace(c.lead / 2)
+	bx := &vbox{x: c.left, img: &figure{path: b.image, data: data, x: (c.width - w) / 2, y: 0, w: w, h: h}}
+	total := h
+	if len(b.spans) > 0 {
+		size := c.size * 0.9
+		lead := size * 1.3
+		total += lead * 0.5
+		for _, ln := range l.cellLines(b.spans, c.width, size, italic, center) {
+			total += lead
+			bx.lines = append(bx.lines, boxLine{base: total - lead*0.3, ln: ln, size: size})
+		}
+	}
+	bx.h, bx.asc = total, total
+	l.push(bx)
+	l.vspace(c.lead / 2)
+}

@@ -1,0 +1,349 @@
+package pdf
+
+import (
+	"bytes"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	east "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+)
+
+// style is a set of inline styles.
+type style uint8
+
+const (
+	italic style = 1 << iota
+	bold
+	mono
+	strike
+	super
+)
+
+// span is a run of inline text in one style. A span with brk set is a
+// hard line break and has no text.
+type span struct {
+	text   string
+	style  style
+	link   string // resolved destination: "#dest" (internal) or a URI
+	anchor string // destination defined at this span
+	brk    bool
+}
+
+type blockKind uint8
+
+const (
+	bPara blockKind = iota
+	bHeading
+	bQuote
+	bList
+	bCode
+	bRule
+	bTable
+	bFigure
+)
+
+// block is one block of a chapter, independent of any layout.
+type block struct {
+	kind     blockKind
+	level    int       // heading level
+	anchor   string    // heading destination
+	spans    []span    // paragraph, heading, figure caption
+	children []block   // quote
+	items    [][]block // list items
+	ordered  bool
+	start    int
+	code     string
+	rows     [][][]span // table: rows of cells; row 0 is the header
+	header   bool
+	aligns   []align // table column alignments
+	image    string  // figure source path
+}
+
+// chapterDoc is a parsed chapter: its blocks and its footnotes, in order.
+type chapterDoc struct {
+	title     string
+	blocks    []block
+	footnotes [][]block
+}
+
+var md = goldmark.New(
+	goldmark.WithExtensions(
+		extension.Table, extension.Strikethrough, extension.Footnote,
+		extension.NewTypographer(extension.WithTypographicSubstitutions(map[extension.TypographicPunctuation]string{
+			extension.LeftSingleQuote: "\u2018", extension.RightSingleQuote: "\u2019",
+			extension.LeftDoubleQuote: "\u201c", extension.RightDoubleQuote: "\u201d",
+			extension.EnDash: "\u2013", extension.EmDash: "\u2014", extension.Ellipsis: "\u2026",
+			extension.LeftAngleQuote: "\u00ab", extension.RightAngleQuote: "\u00bb", extension.Apostrophe: "\u2019",
+		})),
+	),
+	goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+)
+
+// splitFrontMatter removes a leading YAML front matter block and returns
+// its "title:" value, if any.
+func splitFrontMatter(src []byte) (body []byte, title string) {
+	if !bytes.HasPrefix(src, []byte("---\n")) && !bytes.HasPrefix(src, []byte("---\r\n")) {
+		return src, ""
+	}
+	rest := src[bytes.IndexByte(src, '\n')+1:]
+	for len(rest) > 0 {
+		nl := bytes.IndexByte(rest, '\n')
+		line := rest
+		if nl >= 0 {
+			line = rest[:nl]
+		}
+		l := strings.TrimRight(string(line), "\r")
+		if l == "---" || l == "..." {
+			if nl < 0 {
+				return nil, title
+			}
+			return rest[nl+1:], title
+		}
+		if v, ok := strings.CutPrefix(l, "title:"); ok {
+			title = strings.Trim(strings.TrimSpace(v), `"'`)
+		}
+		if nl < 0 {
+			break
+		}
+		rest = rest[nl+1:]
+	}
+	return src, "" // unterminated: not front matter
+}
+
+// linker resolves link destinations of chapter ci.
+type linker struct {
+	ci      int
+	chapter map[string]int // chapter ID or file stem → index
+}
+
+// resolve maps a Markdown link destination to "#dest" for a place in the
+// book, a URI for an external link, or "" for a link that goes nowhere.
+func (l linker) resolve(dest string) string {
+	if dest == "" {
+		return ""
+	}
+	if i := strings.Index(dest, ":"); i > 0 && !strings.ContainsAny(dest[:i], "/#.") {
+		return dest // has a scheme
+	}
+	file, frag, _ := strings.Cut(dest, "#")
+	ci := l.ci
+	if file != "" {
+		stem := strings.TrimSuffix(path.Base(file), path.Ext(file))
+		i, ok := l.chapter[stem]
+		if !ok {
+			return ""
+		}
+		ci = i
+	}
+	if frag == "" {
+		return "#" + chapterDest(ci)
+	}
+	return "#" + anchorDest(ci, frag)
+}
+
+func chapterDest(ci int) string          { return "c" + strconv.Itoa(ci) }
+func anchorDest(ci int, a string) string { return "c" + strconv.Itoa(ci) + "-" + a }
+func noteDest(ci, n int) string          { return "c" + strconv.Itoa(ci) + "-fn" + strconv.Itoa(n) }
+func noteRefDest(ci, n int) string       { return "c" + strconv.Itoa(ci) + "-fnref" + strconv.Itoa(n) }
+
+// parseChapter parses chapter Markdown into blocks. Raw HTML is dropped.
+func parseChapter(src []byte, l linker) chapterDoc {
+	body, title := splitFrontMatter(src)
+	doc := md.Parser().Parse(text.NewReader(body))
+	c := &conv{src: body, l: l}
+	var out chapterDoc
+	out.title = title
+	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
+		if fl, ok := n.(*east.FootnoteList); ok {
+			for f := fl.FirstChild(); f != nil; f = f.NextSibling() {
+				out.footnotes = append(out.footnotes, c.blocks(f))
+			}
+			continue
+		}
+		out.blocks = append(out.blocks, c.block(n)...)
+	}
+	return out
+}
+
+type conv struct {
+	src []byte
+	l   linker
+}
+
+func (c *conv) blocks(parent ast.Node) []block {
+	var out []block
+	for n := parent.FirstChild(); n != nil; n = n.NextSibling() {
+		out = append(out, c.block(n)...)
+	}
+	return out
+}
+
+func (c *conv) block(n ast.Node) []block {
+	switch n := n.(type) {
+	case *ast.Paragraph, *ast.TextBlock:
+		if img := soleImage(n, c.src); img != nil {
+			return []block{{kind: bFigure, image: string(img.Destination), spans: c.inlines(img, 0, "")}}
+		}
+		spans := c.inlines(n, 0, "")
+		if len(spans) == 0 {
+			return nil
+		}
+		return []block{{kind: bPara, spans: spans}}
+	case *ast.Heading:
+		b := block{kind: bHeading, level: n.Level, spans: c.inlines(n, 0, "")}
+		if id, ok := n.AttributeString("id"); ok {
+			if s, ok := id.([]byte); ok {
+				b.anchor = anchorDest(c.l.ci, string(s))
+			}
+		}
+		return []block{b}
+	case *ast.Blockquote:
+		return []block{{kind: bQuote, children: c.blocks(n)}}
+	case *ast.List:
+		b := block{kind: bList, ordered: n.IsOrdered(), start: n.Start}
+		for it := n.FirstChild(); it != nil; it = it.NextSibling() {
+			b.items = append(b.items, c.blocks(it))
+		}
+		return []block{b}
+	case *ast.FencedCodeBlock, *ast.CodeBlock:
+		var sb strings.Builder
+		lines := n.Lines()
+		for i := 0; i < lines.Len(); i++ {
+			seg := lines.At(i)
+			sb.Write(seg.Value(c.src))
+		}
+		return []block{{kind: bCode, code: strings.TrimRight(sb.String(), "\n")}}
+	case *ast.ThematicBreak:
+		return []block{{kind: bRule}}
+	case *east.Table:
+		b := block{kind: bTable}
+		for _, a := range n.Alignments {
+			switch a {
+			case east.AlignRight:
+				b.aligns = append(b.aligns, right)
+			case east.AlignCenter:
+				b.aligns = append(b.aligns, center)
+			default:
+				b.aligns = append(b.aligns, left)
+			}
+		}
+		for r := n.FirstChild(); r != nil; r = r.NextSibling() {
+			var row [][]span
+			for cell := r.FirstChild(); cell != nil; cell = cell.NextSibling() {
+				row = append(row, c.inlines(cell, 0, ""))
+			}
+			if _, ok := r.(*east.TableHeader); ok {
+				b.header = true
+			}
+			b.rows = append(b.rows, row)
+		}
+		return []block{b}
+	case *ast.HTMLBlock:
+		return nil // raw HTML never reaches the PDF
+	}
+	if n.Type() == ast.TypeBlock && n.HasChildren() {
+		return c.blocks(n)
+	}
+	return nil
+}
+
+// soleImage returns the image if n holds nothing but one image.
+func soleImage(n ast.Node, src []byte) *ast.Image {
+	var img *ast.Image
+	for ch := n.FirstChild(); ch != nil; ch = ch.NextSibling() {
+		switch ch := ch.(type) {
+		case *ast.Image:
+			if img != nil {
+				return nil
+			}
+			img = ch
+		case *ast.Text:
+			if len(bytes.TrimSpace(ch.Value(src))) != 0 || ch.HardLineBreak() {
+				return nil
+			}
+		default:
+			return nil
+		}
+	}
+	return img
+}
+
+// inlines flattens the inline children of n into spans.
+func (c *conv) inlines(n ast.Node, st style, link string) []span {
+	var out []span
+	add := func(s string, st style) {
+		if s == "" {
+			return
+		}
+		if k := len(out) - 1; k >= 0 && !out[k].brk && out[k].style == st && out[k].link == link && out[k].anchor == "" {
+			out[k].text += s
+			return
+		}
+		out = append(out, span{text: s, style: st, link: link})
+	}
+	for ch := n.FirstChild(); ch != nil; ch = ch.NextSibling() {
+		switch ch := ch.(type) {
+		case *ast.Text:
+			add(string(ch.Value(c.src)), st)
+			switch {
+			case ch.HardLineBreak():
+				out = append(out, span{brk: true})
+			case ch.SoftLineBreak():
+				add(" ", st)
+			}
+		case *ast.String:
+			add(string(ch.Value), st)
+		case *ast.CodeSpan:
+			var sb strings.Builder
+			for t := ch.FirstChild(); t != nil; t = t.NextSibling() {
+				if tx, ok := t.(*ast.Text); ok {
+					sb.Write(tx.Value(c.src))
+				} else if s, ok := t.(*ast.String); ok {
+					sb.Write(s.Value)
+				}
+			}
+			add(sb.String(), st|mono)
+		case *ast.Emphasis:
+			ns := st
+			if ch.Level >= 2 {
+				ns |= bold
+			} else {
+				ns ^= italic // emphasis inside italics is upright
+			}
+			out = append(out, c.inlines(ch, ns, link)...)
+		case *east.Strikethrough:
+			out = append(out, c.inlines(ch, st|strike, link)...)
+		case *ast.Link:
+			out = append(out, c.inlines(ch, st, c.l.resolve(string(ch.Destination)))...)
+		case *ast.AutoLink:
+			u := string(ch.URL(c.src))
+			dest := u
+			if ch.AutoLinkType == ast.AutoLinkEmail && !strings.HasPrefix(u, "mailto:") {
+				dest = "mailto:" + u
+			}
+			out = append(out, span{text: string(ch.Label(c.src)), style: st, link: dest})
+		case *ast.Image:
+			out = append(out, c.inlines(ch, st, link)...)
+		case *east.FootnoteLink:
+			out = append(out, span{text: strconv.Itoa(ch.Index), style: st | super,
+				link: "#" + noteDest(c.l.ci, ch.Index), anchor: noteRefDest(c.l.ci, ch.Index)})
+		case *east.FootnoteBacklink, *ast.RawHTML:
+			// dropped: backlinks are drawn by the notes section; HTML never executes
+		case *east.TaskCheckBox:
+			if ch.IsChecked {
+				add("\u2611 ", st)
+			} else {
+				add("\u2610 ", st)
+			}
+		default:
+			out = append(out, c.inlines(ch, st, link)...)
+		}
+	}
+	return out
+}

@@ -1,0 +1,449 @@
+package pdf
+
+import (
+	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/bindery/bindery/internal/typeset/hyphen"
+	"github.com/bindery/bindery/internal/typeset/linebreak"
+)
+
+// piece is what a box or penalty of a paragraph draws.
+type piece struct {
+	f      *face
+	size   float64
+	glyphs []glyph
+	link   string
+	anchor string
+	st     style
+}
+
+// para is a paragraph as Knuth–Plass items, with what each item draws.
+type para struct {
+	items  []linebreak.Item
+	pieces []piece
+}
+
+type align uint8
+
+const (
+	justify align = iota
+	left
+	center
+	right
+)
+
+// part is a piece placed on a line.
+type part struct {
+	glyphs []glyph
+	x      float64
+}
+
+// run is a sequence of parts in one face, size and style on a line; the
+// gaps between parts are word spaces.
+type run struct {
+	f     *face
+	size  float64
+	rise  float64
+	link  string
+	st    style
+	parts []part
+	end   float64 // x after the last glyph
+}
+
+// line is a set line of text; x positions are relative to its start.
+type line struct {
+	runs       []run
+	width      float64
+	dests      []string
+	hyphenated bool // ends at a hyphenation point, with a hyphen added
+}
+
+func (f *face) forStyle(s *shaper, st style) *face {
+	switch {
+	case st&mono != 0:
+		return s.faces[4]
+	case st&bold != 0 && st&italic != 0:
+		return s.faces[3]
+	case st&bold != 0:
+		return s.faces[2]
+	case st&italic != 0:
+		return s.faces[1]
+	}
+	return s.faces[0]
+}
+
+// paraBuilder turns spans into items.
+type paraBuilder struct {
+	sh      *shaper
+	hy      *hyphen.Hyphenator
+	size    float64
+	measure float64 // narrowest line, for emergency breaks
+	p       para
+	word    []piece
+	wordTxt []string
+	hyCache map[string][]int
+}
+
+func (l *layouter) newPara(size, measure, indent float64, base style) *paraBuilder {
+	b := &paraBuilder{sh: l.sh, hy: l.hy, size: size, measure: measure - indent, hyCache: l.hyCache}
+	if indent > 0 {
+		b.p.items = append(b.p.items, linebreak.Item{Kind: linebreak.Box, Width: indent})
+		b.p.pieces = append(b.p.pieces, piece{})
+	}
+	_ = base
+	return b
+}
+
+func (b *paraBuilder) add(it linebreak.Item, p piece) {
+	b.p.items = append(b.p.items, it)
+	b.p.pieces = append(b.p.pieces, p)
+}
+
+// spans adds inline text in base style (xor-ed with each span's style).
+func (b *paraBuilder) spans(spans []span, base style) {
+	for _, sp := range spans {
+		if sp.brk {
+			b.flush()
+			b.add(linebreak.Item{Kind: linebreak.Penalty, Penalty: linebreak.Infinity}, piece{})
+			b.add(linebreak.Item{Kind: linebreak.Glue, Stretch: 1e6}, piece{})
+			b.add(linebreak.Item{Kind: linebreak.Penalty, Penalty: -linebreak.Infinity}, piece{})
+			continue
+		}
+		st := sp.style ^ (base & italic) | (base &^ italic)
+		size := b.size
+		if st&super != 0 {
+			size *= 0.62
+		}
+		if st&mono != 0 {
+			size *= 0.88
+		}
+		f := (*face)(nil).forStyle(b.sh, st)
+		anchor := sp.anchor
+		t := sp.text
+		for t != "" {
+			i := strings.IndexFunc(t, isSpace)
+			if i < 0 {
+				i = len(t)
+			}
+			if i > 0 {
+				b.word = append(b.word, piece{f: f, size: size, link: sp.link, anchor: anchor, st: st})
+				b.wordTxt = append(b.wordTxt, t[:i])
+				anchor = ""
+			}
+			t = t[i:]
+			if t == "" {
+				break
+			}
+			_, n := utf8.DecodeRuneInString(t)
+			t = t[n:]
+			b.flush()
+			b.space(f, size)
+		}
+		if anchor != "" { // anchor on an empty span
+			b.word = append(b.word, piece{f: f, size: size, anchor: anchor, st: st})
+			b.wordTxt = append(b.wordTxt, "")
+		}
+	}
+	b.flush()
+}
+
+func isSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u2002' || r == '\u2003' || r == '\u2009'
+}
+
+func (b *paraBuilder) space(f *face, size float64) {
+	n := len(b.p.items)
+	if n == 0 || b.p.items[n-1].Kind != linebreak.Box {
+		return // collapse spaces, none at the start
+	}
+	w := float64(f.space.adv) * size
+	b.add(linebreak.Item{Kind: linebreak.Glue, Width: w, Stretch: w * 0.6, Shrink: w * 0.3}, piece{f: f, size: size})
+}
+
+// flush turns the pending word into boxes and penalties.
+func (b *paraBuilder) flush() {
+	if len(b.word) == 0 {
+		return
+	}
+	total := 0.0
+	for i := range b.word {
+		txt := strings.ReplaceAll(b.wordTxt[i], "\u2060", "")
+		txt = strings.ReplaceAll(txt, "\u00ad", "")
+		b.word[i].glyphs = b.sh.shape(b.word[i].f, txt)
+		b.wordTxt[i] = txt
+		total += width(b.word[i].glyphs) * b.word[i].size
+	}
+	emergency := total > b.measure
+	for i, p := range b.word {
+		b.pieceItems(p, b.wordTxt[i], emergency, len(b.word) == 1)
+	}
+	b.word, b.wordTxt = b.word[:0], b.wordTxt[:0]
+}
+
+type breakPoint struct {
+	rune    int
+	flagged bool
+	penalty float64
+}
+
+// pieceItems adds the boxes of one piece of a word, with penalties at its
+// break points: hyphenation points (when whole is set: the piece is the
+// whole word), after dashes, and, when emergency is set, between any two
+// clusters.
+func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
+	gs := p.glyphs
+	var pts []breakPoint
+	switch {
+	case emergency:
+		for _, g := range gs {
+			if g.cluster > 0 && g.text != "" {
+				pts = append(pts, breakPoint{rune: int(g.cluster), penalty: 1000})
+			}
+		}
+	case whole && p.st&mono == 0:
+		pts = b.breakPoints(txt)
+	}
+	start := 0
+	pi := 0
+	for i := 1; i < len(gs) && pi < len(pts); i++ {
+		g := gs[i]
+		if g.text == "" {
+			continue
+		}
+		for pi < len(pts) && pts[pi].rune < int(g.cluster) {
+			pi++
+		}
+		if pi == len(pts) || pts[pi].rune != int(g.cluster) {
+			continue
+		}
+		bp := pts[pi]
+		q := p
+		q.glyphs = gs[start:i]
+		b.add(linebreak.Item{Kind: linebreak.Box, Width: width(q.glyphs) * p.size}, q)
+		p.anchor = ""
+		hy := piece{f: p.f, size: p.size, link: p.link, st: p.st}
+		it := linebreak.Item{Kind: linebreak.Penalty, Penalty: bp.penalty, Flagged: bp.flagged}
+		if bp.flagged {
+			hy.glyphs = []glyph{p.f.hyphen}
+			it.Width = float64(p.f.hyphen.adv) * p.size
+		}
+		b.add(it, hy)
+		start = i
+	}
+	q := p
+	q.glyphs = gs[start:]
+	b.add(linebreak.Item{Kind: linebreak.Box, Width: width(q.glyphs) * p.size}, q)
+}
+
+// breakPoints returns where a word may break: after a dash between two
+// characters, and at the hyphenation points of its runs of letters.
+func (b *paraBuilder) breakPoints(word string) []breakPoint {
+	if pts, ok := b.hyCache[word]; ok {
+		return decodePoints(pts)
+	}
+	runes := []rune(word)
+	var pts []breakPoint
+	for i := 0; i < len(runes); {
+		r := runes[i]
+		if (r == '\u2014' || r == '\u2013' || r == '-') && i > 0 && i+1 < len(runes) && runes[i+1] != '\u2014' {
+			pts = append(pts, breakPoint{rune: i + 1, penalty: 50, flagged: r == '-'})
+			i++
+			continue
+		}
+		if !unicode.IsLetter(r) || b.hy == nil {
+			i++
+			continue
+		}
+		j := i
+		for j < len(runes) && unicode.IsLetter(runes[j]) {
+			j++
+		}
+		if j-i >= 5 && (i == 0 || !unicode.IsDigit(runes[i-1])) {
+			for _, p := range b.hy.Points(string(runes[i:j])) {
+				pts = append(pts, breakPoint{rune: i + p, penalty: hyphenPenalty, flagged: true})
+			}
+		}
+		i = j
+	}
+	b.hyCache[word] = encodePoints(pts)
+	return pts
+}
+
+func encodePoints(pts []breakPoint) []int {
+	out := make([]int, len(pts))
+	for i, p := range pts {
+		v := p.rune << 1
+		if p.flagged {
+			v |= 1
+		}
+		out[i] = v
+	}
+	return out
+}
+
+func decodePoints(v []int) []breakPoint {
+	out := make([]breakPoint, len(v))
+	for i, x := range v {
+		out[i] = breakPoint{rune: x >> 1, flagged: x&1 == 1, penalty: hyphenPenalty}
+	}
+	return out
+}
+
+// finish ends the paragraph: no break before the finishing glue, which
+// fills the last line, and a forced break.
+func (b *paraBuilder) finish() para {
+	b.flush()
+	// Drop trailing spaces and forced breaks.
+	for n := len(b.p.items); n > 0 && b.p.items[n-1].Kind != linebreak.Box; n-- {
+		b.p.items, b.p.pieces = b.p.items[:n-1], b.p.pieces[:n-1]
+	}
+	b.add(linebreak.Item{Kind: linebreak.Penalty, Penalty: linebreak.Infinity}, piece{})
+	b.add(linebreak.Item{Kind: linebreak.Glue, Stretch: 1e6}, piece{})
+	b.add(linebreak.Item{Kind: linebreak.Penalty, Penalty: -linebreak.Infinity}, piece{})
+	return b.p
+}
+
+// breakLines chooses the breaks: Knuth–Plass for justified text,
+// first-fit for ragged text.
+func breakLines(p para, measure float64, a align) []linebreak.Break {
+	if a == justify {
+		return linebreak.Breaks(p.items, func(int) float64 { return measure }, linebreak.DefaultParams)
+	}
+	return firstFit(p.items, measure)
+}
+
+// firstFit breaks ragged text: each line takes as much as fits.
+func firstFit(items []linebreak.Item, measure float64) []linebreak.Break {
+	var out []linebreak.Break
+	w := 0.0
+	last := -1
+	lastW := 0.0
+	lineStart := true
+	for i, it := range items {
+		switch it.Kind {
+		case linebreak.Box:
+			if !lineStart && w+it.Width > measure+1e-9 && last >= 0 {
+				out = append(out, linebreak.Break{Position: last, Flagged: items[last].Flagged})
+				w -= lastW
+				last = -1
+			}
+			w += it.Width
+			lineStart = false
+		case linebreak.Glue:
+			if i > 0 && items[i-1].Kind == linebreak.Box {
+				last, lastW = i, w+it.Width
+			}
+			w += it.Width
+		case linebreak.Penalty:
+			if it.Penalty <= -linebreak.Infinity {
+				out = append(out, linebreak.Break{Position: i})
+				w, last, lineStart = 0, -1, true
+				continue
+			}
+			if it.Penalty < linebreak.Infinity && w+it.Width <= measure+1e-9 {
+				last, lastW = i, w
+			}
+		}
+		if lineStart && it.Kind == linebreak.Glue {
+			w = 0
+		}
+	}
+	if len(out) == 0 || out[len(out)-1].Position != len(items)-1 {
+		out = append(out, linebreak.Break{Position: len(items) - 1})
+	}
+	return out
+}
+
+// setLines typesets the lines of p at the given breaks.
+func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*line {
+	var lines []*line
+	start := 0
+	for _, br := range breaks {
+		for start < br.Position && p.items[start].Kind != linebreak.Box {
+			start++
+		}
+		r := br.Ratio
+		if a != justify || math.IsInf(r, 0) || math.IsNaN(r) {
+			r = 0
+		}
+		ln := &line{}
+		x := 0.0
+		var trailing float64
+		addPart := func(pc piece, x float64) {
+			if pc.anchor != "" {
+				ln.dests = append(ln.dests, pc.anchor)
+			}
+			if len(pc.glyphs) == 0 {
+				return
+			}
+			rise := 0.0
+			if pc.st&super != 0 {
+				rise = pc.size * 0.6
+			}
+			if n := len(ln.runs); n > 0 {
+				last := &ln.runs[n-1]
+				if last.f == pc.f && last.size == pc.size && last.rise == rise && last.link == pc.link && last.st == pc.st {
+					last.parts = append(last.parts, part{glyphs: pc.glyphs, x: x})
+					last.end = x + width(pc.glyphs)*pc.size
+					return
+				}
+			}
+			ln.runs = append(ln.runs, run{f: pc.f, size: pc.size, rise: rise, link: pc.link, st: pc.st,
+				parts: []part{{glyphs: pc.glyphs, x: x}}, end: x + width(pc.glyphs)*pc.size})
+		}
+		for i := start; i < br.Position; i++ {
+			it := p.items[i]
+			switch it.Kind {
+			case linebreak.Box:
+				addPart(p.pieces[i], x)
+				x += it.Width
+				trailing = 0
+			case linebreak.Glue:
+				gw := it.Width
+				if r >= 0 {
+					gw += r * it.Stretch
+				} else {
+					gw += r * it.Shrink
+				}
+				if it.Stretch >= 1e5 { // finishing glue: natural width
+					gw = it.Width
+				}
+				x += gw
+				trailing += gw
+			}
+		}
+		if it := p.items[br.Position]; it.Kind == linebreak.Penalty && it.Width > 0 {
+			addPart(p.pieces[br.Position], x)
+			x += it.Width
+			trailing = 0
+			ln.hyphenated = it.Flagged
+		}
+		ln.width = x - trailing
+		var off float64
+		switch a {
+		case center:
+			off = (measure - ln.width) / 2
+		case right:
+			off = measure - ln.width
+		}
+		if off != 0 {
+			for i := range ln.runs {
+				ln.runs[i].end += off
+				for j := range ln.runs[i].parts {
+					ln.runs[i].parts[j].x += off
+				}
+			}
+			ln.width += off
+		}
+		lines = append(lines, ln)
+		start = br.Position + 1
+	}
+	return lines
+}
+
+// hyphenPenalty is the cost of breaking a line at a hyphenation point
+// (TeX's \hyphenpenalty is 50; a little more suits narrow book pages).
+const hyphenPenalty = 100

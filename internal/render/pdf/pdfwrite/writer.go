@@ -1,0 +1,194 @@
+// Package pdfwrite writes PDF 1.7 files object by object: numbered
+// objects, (flate-compressed) streams, the cross-reference table and the
+// trailer. It also embeds subset TrueType fonts (font.go) and images
+// (image.go).
+//
+// The Writer streams to its io.Writer as objects are added; only the byte
+// offsets of objects are kept in memory. Output is deterministic: the same
+// calls produce the same bytes.
+package pdfwrite
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+)
+
+// Ref is the number of an indirect object; generation is always 0.
+type Ref int
+
+// String returns the reference as written inside objects ("12 0 R").
+func (r Ref) String() string { return strconv.Itoa(int(r)) + " 0 R" }
+
+// Writer writes one PDF file. The first write error is kept and returned
+// by Close; later calls are no-ops.
+type Writer struct {
+	bw      *bufio.Writer
+	n       int64
+	offsets []int64 // by object number; 0 = not written yet
+	err     error
+	zbuf    bytes.Buffer
+	zw      *zlib.Writer
+	fonts   []*Font
+}
+
+// New starts a PDF 1.7 file on w.
+func New(w io.Writer) *Writer {
+	pw := &Writer{bw: bufio.NewWriterSize(w, 64<<10), offsets: []int64{0}}
+	pw.zw, _ = zlib.NewWriterLevel(&pw.zbuf, zlib.DefaultCompression)
+	pw.writeString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	return pw
+}
+
+func (w *Writer) writeString(s string) {
+	if w.err != nil {
+		return
+	}
+	n, err := w.bw.WriteString(s)
+	w.n += int64(n)
+	w.err = err
+}
+
+func (w *Writer) write(b []byte) {
+	if w.err != nil {
+		return
+	}
+	n, err := w.bw.Write(b)
+	w.n += int64(n)
+	w.err = err
+}
+
+// Alloc reserves an object number, to be written later with Object or
+// Stream (objects may refer to each other before being written).
+func (w *Writer) Alloc() Ref {
+	w.offsets = append(w.offsets, 0)
+	return Ref(len(w.offsets) - 1)
+}
+
+// Object writes object ref with the given body (a PDF value, e.g.
+// "<< /Type /Catalog >>").
+func (w *Writer) Object(ref Ref, body string) {
+	w.offsets[ref] = w.n
+	w.writeString(strconv.Itoa(int(ref)) + " 0 obj\n")
+	w.writeString(body)
+	w.writeString("\nendobj\n")
+}
+
+// Stream writes object ref as a stream. dict holds the dictionary entries
+// without the << >> delimiters and without /Length and /Filter, which
+// Stream adds. With compress, data is deflated (/FlateDecode).
+func (w *Writer) Stream(ref Ref, dict string, data []byte, compress bool) {
+	if compress {
+		w.zbuf.Reset()
+		w.zw.Reset(&w.zbuf)
+		w.zw.Write(data)
+		w.zw.Close()
+		data = w.zbuf.Bytes()
+		dict += " /Filter /FlateDecode"
+	}
+	w.offsets[ref] = w.n
+	w.writeString(fmt.Sprintf("%d 0 obj\n<< %s /Length %d >>\nstream\n", ref, strings.TrimSpace(dict), len(data)))
+	w.write(data)
+	w.writeString("\nendstream\nendobj\n")
+}
+
+// Close embeds the fonts created with NewFont, writes the cross-reference
+// table and trailer (with root, info and the file identifier id) and
+// flushes. Every allocated object must have been written.
+func (w *Writer) Close(root, info Ref, id []byte) error {
+	for _, f := range w.fonts {
+		f.embed(w)
+	}
+	for i, off := range w.offsets[1:] {
+		if off == 0 && w.err == nil {
+			w.err = fmt.Errorf("pdfwrite: object %d allocated but never written", i+1)
+		}
+	}
+	xref := w.n
+	var b strings.Builder
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(w.offsets))
+	for _, off := range w.offsets[1:] {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	hexID := fmt.Sprintf("<%X>", id)
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %s /Info %s /ID [%s %s] >>\nstartxref\n%d\n%%%%EOF\n",
+		len(w.offsets), root, info, hexID, hexID, xref)
+	w.writeString(b.String())
+	if w.err != nil {
+		return w.err
+	}
+	return w.bw.Flush()
+}
+
+// Num formats a number for a PDF file: at most three decimals, no
+// exponent, no trailing zeros ("12", "0.5", "-3.125").
+func Num(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 3, 64)
+	s = strings.TrimRight(s, "0")
+	s = strings.TrimSuffix(s, ".")
+	if s == "-0" || s == "" {
+		return "0"
+	}
+	return s
+}
+
+// AppendNum appends Num(f) to b without allocating a string.
+func AppendNum(b []byte, f float64) []byte {
+	start := len(b)
+	b = strconv.AppendFloat(b, f, 'f', 3, 64)
+	for b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
+	}
+	if b[len(b)-1] == '.' {
+		b = b[:len(b)-1]
+	}
+	if s := string(b[start:]); s == "-0" {
+		b = append(b[:start], '0')
+	}
+	return b
+}
+
+// Text encodes s as a PDF text string: a literal string in
+// PDFDocEncoding when s is printable ASCII, else UTF-16BE with a byte
+// order mark, as a hex string.
+func Text(s string) string {
+	ascii := true
+	for _, r := range s {
+		if r < 0x20 || r > 0x7e {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		r := strings.NewReplacer(`\`, `\\`, `(`, `\(`, `)`, `\)`)
+		return "(" + r.Replace(s) + ")"
+	}
+	var b strings.Builder
+	b.WriteString("<FEFF")
+	for _, u := range utf16.Encode([]rune(s)) {
+		fmt.Fprintf(&b, "%04X", u)
+	}
+	b.WriteString(">")
+	return b.String()
+}
+
+// Name encodes s as a PDF name ("/Name"), escaping delimiters,
+// whitespace and non-ASCII bytes as #xx.
+func Name(s string) string {
+	var b strings.Builder
+	b.WriteByte('/')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '!' || c > '~' || strings.IndexByte("#()<>[]{}/%", c) >= 0 {
+			fmt.Fprintf(&b, "#%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}

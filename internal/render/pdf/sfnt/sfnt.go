@@ -1,0 +1,349 @@
+// Package sfnt reads the few TrueType tables a PDF writer needs (metrics,
+// names, glyph outlines) and writes glyph subsets of a font.
+//
+// It handles fonts with TrueType outlines (a "glyf" table) only; CFF-based
+// OpenType fonts are rejected by Parse.
+package sfnt
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Font is a parsed TrueType font. Its fields are read-only after Parse.
+type Font struct {
+	data   []byte
+	tables map[string][]byte
+
+	UnitsPerEm      int
+	NumGlyphs       int
+	Ascent, Descent int // hhea ascender and descender (descender < 0)
+	CapHeight       int
+	ItalicAngle     float64
+	BBox            [4]int // xMin, yMin, xMax, yMax
+	Advances        []int  // per glyph, font units
+	PostScriptName  string
+	FixedPitch      bool
+	longLoca        bool
+	loca            []uint32
+}
+
+// Parse reads a TrueType font file. It fails on a truncated file, a font
+// without a glyf table, or any table it needs that is malformed.
+func Parse(data []byte) (f *Font, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sfnt: malformed font: %v", r)
+		}
+	}()
+	if len(data) < 12 {
+		return nil, errors.New("sfnt: file too short")
+	}
+	f = &Font{data: data, tables: map[string][]byte{}}
+	n := int(u16(data, 4))
+	for i := 0; i < n; i++ {
+		rec := data[12+16*i:]
+		tag := string(rec[:4])
+		off, length := u32(rec, 8), u32(rec, 12)
+		if uint64(off)+uint64(length) > uint64(len(data)) {
+			return nil, fmt.Errorf("sfnt: table %q out of bounds", tag)
+		}
+		f.tables[tag] = data[off : off+length]
+	}
+	for _, t := range []string{"head", "hhea", "maxp", "hmtx", "loca", "glyf"} {
+		if f.tables[t] == nil {
+			return nil, fmt.Errorf("sfnt: no %s table (not a TrueType-outline font)", t)
+		}
+	}
+	head := f.tables["head"]
+	f.UnitsPerEm = int(u16(head, 18))
+	f.BBox = [4]int{int(int16(u16(head, 36))), int(int16(u16(head, 38))), int(int16(u16(head, 40))), int(int16(u16(head, 42)))}
+	f.longLoca = u16(head, 50) == 1
+	f.NumGlyphs = int(u16(f.tables["maxp"], 4))
+	hhea := f.tables["hhea"]
+	f.Ascent = int(int16(u16(hhea, 4)))
+	f.Descent = int(int16(u16(hhea, 6)))
+	nMetrics := int(u16(hhea, 34))
+	hmtx := f.tables["hmtx"]
+	f.Advances = make([]int, f.NumGlyphs)
+	for g := 0; g < f.NumGlyphs; g++ {
+		if g < nMetrics {
+			f.Advances[g] = int(u16(hmtx, 4*g))
+		} else {
+			f.Advances[g] = f.Advances[nMetrics-1]
+		}
+	}
+	loca := f.tables["loca"]
+	f.loca = make([]uint32, f.NumGlyphs+1)
+	for g := range f.loca {
+		if f.longLoca {
+			f.loca[g] = u32(loca, 4*g)
+		} else {
+			f.loca[g] = 2 * uint32(u16(loca, 2*g))
+		}
+	}
+	if os2 := f.tables["OS/2"]; len(os2) >= 90 {
+		f.CapHeight = int(int16(u16(os2, 88)))
+	}
+	if f.CapHeight == 0 {
+		f.CapHeight = f.Ascent * 7 / 10
+	}
+	if post := f.tables["post"]; len(post) >= 16 {
+		f.ItalicAngle = float64(int32(u32(post, 4))) / 65536
+		f.FixedPitch = u32(post, 12) != 0
+	}
+	f.PostScriptName = f.name(6)
+	if f.PostScriptName == "" {
+		f.PostScriptName = "Font"
+	}
+	return f, nil
+}
+
+// name returns the name record id from the Windows (Unicode) or Mac
+// platform, or "".
+func (f *Font) name(id int) string {
+	t := f.tables["name"]
+	if len(t) < 6 {
+		return ""
+	}
+	count, strOff := int(u16(t, 2)), int(u16(t, 4))
+	for i := 0; i < count; i++ {
+		r := t[6+12*i:]
+		pid, nid := u16(r, 0), u16(r, 6)
+		length, off := int(u16(r, 8)), int(u16(r, 10))
+		if int(nid) != id || strOff+off+length > len(t) {
+			continue
+		}
+		s := t[strOff+off : strOff+off+length]
+		if pid == 3 || pid == 0 {
+			var b strings.Builder
+			for j := 0; j+1 < len(s); j += 2 {
+				b.WriteRune(rune(u16(s, j)))
+			}
+			return b.String()
+		}
+		return string(s)
+	}
+	return ""
+}
+
+func (f *Font) glyph(g int) []byte {
+	if g < 0 || g >= f.NumGlyphs {
+		return nil
+	}
+	a, b := f.loca[g], f.loca[g+1]
+	glyf := f.tables["glyf"]
+	if a >= b || int(b) > len(glyf) {
+		return nil
+	}
+	return glyf[a:b]
+}
+
+// components returns the glyph ids a composite glyph refers to.
+func (f *Font) components(g int) []int {
+	d := f.glyph(g)
+	if len(d) < 10 || int16(u16(d, 0)) >= 0 {
+		return nil
+	}
+	var out []int
+	p := 10
+	for p+4 <= len(d) {
+		flags := u16(d, p)
+		out = append(out, int(u16(d, p+2)))
+		p += 4
+		if flags&0x0001 != 0 {
+			p += 4
+		} else {
+			p += 2
+		}
+		switch {
+		case flags&0x0008 != 0:
+			p += 2
+		case flags&0x0040 != 0:
+			p += 4
+		case flags&0x0080 != 0:
+			p += 8
+		}
+		if flags&0x0020 == 0 { // no MORE_COMPONENTS
+			return out
+		}
+	}
+	return out
+}
+
+// Subset returns a TrueType font that keeps the glyph ids of f but holds
+// outlines only for the glyphs in used (plus glyph 0 and the components of
+// composite glyphs). cmap maps the runes the subset should map, if any, to
+// glyph ids: it becomes a format 4 cmap (BMP runes only). Tables a PDF
+// renderer does not need (layout, kerning, hinting device tables) are
+// dropped; hinting programs are kept so the subset renders as the font.
+func (f *Font) Subset(used map[uint16]bool, cmap map[rune]uint16) []byte {
+	keep := map[int]bool{0: true}
+	var stack []int
+	for g := range used {
+		stack = append(stack, int(g))
+	}
+	for len(stack) > 0 {
+		g := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if keep[g] || g >= f.NumGlyphs {
+			continue
+		}
+		keep[g] = true
+		stack = append(stack, f.components(g)...)
+	}
+	for g := range keep { // components of glyph 0 and of already-kept glyphs
+		for _, c := range f.components(g) {
+			if c < f.NumGlyphs {
+				keep[c] = true
+			}
+		}
+	}
+	var glyf []byte
+	loca := make([]byte, 4*(f.NumGlyphs+1))
+	for g := 0; g < f.NumGlyphs; g++ {
+		binary.BigEndian.PutUint32(loca[4*g:], uint32(len(glyf)))
+		if keep[g] {
+			glyf = append(glyf, f.glyph(g)...)
+			for len(glyf)%4 != 0 {
+				glyf = append(glyf, 0)
+			}
+		}
+	}
+	binary.BigEndian.PutUint32(loca[4*f.NumGlyphs:], uint32(len(glyf)))
+
+	head := append([]byte(nil), f.tables["head"]...)
+	binary.BigEndian.PutUint32(head[8:], 0) // checksumAdjustment, set below
+	binary.BigEndian.PutUint16(head[50:], 1)
+	post := make([]byte, 32)
+	if p := f.tables["post"]; len(p) >= 32 {
+		copy(post, p[:32])
+	}
+	binary.BigEndian.PutUint32(post, 0x00030000)
+
+	tables := map[string][]byte{
+		"head": head, "hhea": f.tables["hhea"], "maxp": f.tables["maxp"], "hmtx": f.tables["hmtx"],
+		"loca": loca, "glyf": glyf, "post": post,
+	}
+	for _, t := range []string{"cvt ", "fpgm", "prep", "OS/2", "name"} {
+		if d := f.tables[t]; d != nil {
+			tables[t] = d
+		}
+	}
+	tables["cmap"] = buildCmap(cmap)
+	return assemble(tables)
+}
+
+// buildCmap writes a cmap with one Windows Unicode BMP format 4 subtable.
+func buildCmap(m map[rune]uint16) []byte {
+	var runes []rune
+	for r := range m {
+		if r > 0 && r <= 0xFFFE {
+			runes = append(runes, r)
+		}
+	}
+	sort.Slice(runes, func(i, j int) bool { return runes[i] < runes[j] })
+	type seg struct{ start, end rune }
+	var segs []seg
+	for _, r := range runes {
+		if n := len(segs); n > 0 && segs[n-1].end == r-1 {
+			segs[n-1].end = r
+			continue
+		}
+		segs = append(segs, seg{r, r})
+	}
+	segs = append(segs, seg{0xFFFF, 0xFFFF})
+	segX2 := 2 * len(segs)
+	var glyphs []uint16
+	sub := make([]byte, 16+4*segX2)
+	searchRange := 2
+	entry := 0
+	for searchRange*2 <= len(segs) {
+		searchRange *= 2
+		entry++
+	}
+	searchRange *= 2
+	binary.BigEndian.PutUint16(sub[0:], 4)
+	binary.BigEndian.PutUint16(sub[4:], 0)
+	binary.BigEndian.PutUint16(sub[6:], uint16(segX2))
+	binary.BigEndian.PutUint16(sub[8:], uint16(searchRange))
+	binary.BigEndian.PutUint16(sub[10:], uint16(entry))
+	binary.BigEndian.PutUint16(sub[12:], uint16(segX2-searchRange))
+	endOff, startOff := 14, 16+segX2
+	deltaOff, rangeOff := startOff+segX2, startOff+2*segX2
+	for i, s := range segs {
+		binary.BigEndian.PutUint16(sub[endOff+2*i:], uint16(s.end))
+		binary.BigEndian.PutUint16(sub[startOff+2*i:], uint16(s.start))
+		if s.start == 0xFFFF {
+			binary.BigEndian.PutUint16(sub[deltaOff+2*i:], 1)
+			continue
+		}
+		// idRangeOffset into glyphIdArray, which follows idRangeOffset[].
+		ro := 2*(len(segs)-i) + 2*len(glyphs)
+		binary.BigEndian.PutUint16(sub[rangeOff+2*i:], uint16(ro))
+		for r := s.start; r <= s.end; r++ {
+			glyphs = append(glyphs, m[r])
+		}
+	}
+	for _, g := range glyphs {
+		sub = binary.BigEndian.AppendUint16(sub, g)
+	}
+	binary.BigEndian.PutUint16(sub[2:], uint16(len(sub)))
+	out := []byte{0, 0, 0, 1, 0, 3, 0, 1, 0, 0, 0, 12}
+	return append(out, sub...)
+}
+
+// assemble writes an sfnt file of the tables, sorted by tag, with
+// checksums and head.checkSumAdjustment.
+func assemble(tables map[string][]byte) []byte {
+	tags := make([]string, 0, len(tables))
+	for t := range tables {
+		tags = append(tags, t)
+	}
+	sort.Strings(tags)
+	n := len(tags)
+	es := 0
+	for 1<<(es+1) <= n {
+		es++
+	}
+	out := make([]byte, 12+16*n)
+	binary.BigEndian.PutUint32(out, 0x00010000)
+	binary.BigEndian.PutUint16(out[4:], uint16(n))
+	binary.BigEndian.PutUint16(out[6:], uint16(16<<es))
+	binary.BigEndian.PutUint16(out[8:], uint16(es))
+	binary.BigEndian.PutUint16(out[10:], uint16(16*n-16<<es))
+	headOff := 0
+	for i, t := range tags {
+		d := tables[t]
+		rec := out[12+16*i:]
+		copy(rec, t)
+		binary.BigEndian.PutUint32(rec[4:], checksum(d))
+		binary.BigEndian.PutUint32(rec[8:], uint32(len(out)))
+		binary.BigEndian.PutUint32(rec[12:], uint32(len(d)))
+		if t == "head" {
+			headOff = len(out)
+		}
+		out = append(out, d...)
+		for len(out)%4 != 0 {
+			out = append(out, 0)
+		}
+	}
+	binary.BigEndian.PutUint32(out[headOff+8:], 0xB1B0AFBA-checksum(out))
+	return out
+}
+
+func checksum(b []byte) uint32 {
+	var s uint32
+	for i := 0; i < len(b); i += 4 {
+		var w [4]byte
+		copy(w[:], b[i:])
+		s += binary.BigEndian.Uint32(w[:])
+	}
+	return s
+}
+
+func u16(b []byte, i int) uint16 { return binary.BigEndian.Uint16(b[i:]) }
+func u32(b []byte, i int) uint32 { return binary.BigEndian.Uint32(b[i:]) }
