@@ -28,7 +28,7 @@ const strongPassword = "correct horse battery staple"
 // harness is a real server over real HTTP on loopback, with a SQLite file
 // in a temporary folder and a fake clock.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	srvr  *server.Server
 	store *sqlite.DB
@@ -40,7 +40,7 @@ type harness struct {
 
 // newHarness starts a server configured by env (on top of defaults) with
 // one user per role: admin@, author@, editor@, viewer@example.com.
-func newHarness(t *testing.T, env map[string]string) *harness {
+func newHarness(t testing.TB, env map[string]string) *harness {
 	t.Helper()
 	vars := map[string]string{"BINDERY_DATA_DIR": t.TempDir()}
 	for k, v := range env {

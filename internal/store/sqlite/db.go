@@ -30,6 +30,11 @@ var migrations embed.FS
 // DB is a SQLite database implementing bindery.Store.
 type DB struct {
 	db *sql.DB
+
+	// Statements on the hot path of every authenticated request, prepared
+	// once: parsing SQL costs more than running these look-ups.
+	sessionByHash *sql.Stmt
+	tokenByHash   *sql.Stmt
 }
 
 var _ bindery.Store = (*DB)(nil)
@@ -64,11 +69,23 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if d.sessionByHash, err = db.PrepareContext(ctx, sessionByHashQuery); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if d.tokenByHash, err = db.PrepareContext(ctx, tokenByHashQuery); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return d, nil
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	d.sessionByHash.Close()
+	d.tokenByHash.Close()
+	return d.db.Close()
+}
 
 // Ping checks that the database answers.
 func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }

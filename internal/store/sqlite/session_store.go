@@ -17,6 +17,9 @@ func (d *DB) CreateSession(ctx context.Context, s *bindery.Session) error {
 
 const sessionColumns = `s.id, s.user_id, s.token_hash, s.created_at, s.last_seen_at, s.expires_at, s.client_addr, s.user_agent`
 
+const sessionByHashQuery = `SELECT ` + sessionColumns + `, u.id, u.email, u.role, u.password_hash, u.created_at, u.updated_at
+	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
+
 func scanSession(sc scanner, extra ...any) (*bindery.Session, error) {
 	var s bindery.Session
 	var created, seen, expires int64
@@ -32,8 +35,7 @@ func scanSession(sc scanner, extra ...any) (*bindery.Session, error) {
 func (d *DB) SessionByTokenHash(ctx context.Context, hash []byte) (*bindery.Session, *bindery.User, error) {
 	var u bindery.User
 	var uc, uu int64
-	s, err := scanSession(d.db.QueryRowContext(ctx, `SELECT `+sessionColumns+`, u.id, u.email, u.role, u.password_hash, u.created_at, u.updated_at
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hash),
+	s, err := scanSession(d.sessionByHash.QueryRowContext(ctx, hash),
 		&u.ID, &u.Email, &u.Role, &u.PasswordHash, &uc, &uu)
 	if err != nil {
 		return nil, nil, notFound(err, "Session not found.")
@@ -105,6 +107,9 @@ func (d *DB) CreateAPIToken(ctx context.Context, t *bindery.APIToken) error {
 
 const tokenColumns = `t.id, t.user_id, t.name, t.token_hash, t.created_at, t.expires_at, t.last_used_at`
 
+const tokenByHashQuery = `SELECT ` + tokenColumns + `, u.id, u.email, u.role, u.password_hash, u.created_at, u.updated_at
+	FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`
+
 func scanToken(sc scanner, extra ...any) (*bindery.APIToken, error) {
 	var t bindery.APIToken
 	var created, expires int64
@@ -124,8 +129,7 @@ func scanToken(sc scanner, extra ...any) (*bindery.APIToken, error) {
 func (d *DB) APITokenByHash(ctx context.Context, hash []byte) (*bindery.APIToken, *bindery.User, error) {
 	var u bindery.User
 	var uc, uu int64
-	t, err := scanToken(d.db.QueryRowContext(ctx, `SELECT `+tokenColumns+`, u.id, u.email, u.role, u.password_hash, u.created_at, u.updated_at
-		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`, hash),
+	t, err := scanToken(d.tokenByHash.QueryRowContext(ctx, hash),
 		&u.ID, &u.Email, &u.Role, &u.PasswordHash, &uc, &uu)
 	if err != nil {
 		return nil, nil, notFound(err, "Token not found.")

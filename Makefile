@@ -1,0 +1,22 @@
+# Convenience targets; scripts/test.sh is the source of truth for tests.
+.PHONY: test build run bench fuzz
+
+test:
+	./scripts/test.sh
+
+build:
+	CGO_ENABLED=0 go build -o bindery ./cmd/bindery
+
+run:
+	go run ./cmd/bindery serve
+
+bench:
+	./bench/http.sh
+
+# Run each fuzz target for a while (FUZZTIME=30s by default).
+FUZZTIME ?= 30s
+fuzz:
+	go test ./internal/config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	go test ./internal/config -run '^$$' -fuzz '^FuzzParseDotEnv$$' -fuzztime $(FUZZTIME)
+	go test ./internal/clientaddr -run '^$$' -fuzz '^FuzzAddr$$' -fuzztime $(FUZZTIME)
+	go test ./internal/logging -run '^$$' -fuzz '^FuzzRedactorString$$' -fuzztime $(FUZZTIME)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Bindery's tests use, if any is missing.
+# Safe to run repeatedly: it does nothing when everything is present.
+# Needs root (or sudo) only when something must be installed.
+set -euo pipefail
+
+# command-or-file → Debian package
+declare -A need=(
+  [gcc]=gcc                                   # go test -race needs cgo
+  [java]=default-jre-headless                 # runs epubcheck
+  [/usr/share/java/epubcheck.jar]=epubcheck
+  [qpdf]=qpdf
+  [pdffonts]=poppler-utils                    # pdffonts, pdftotext, pdfinfo, pdftoppm
+)
+
+missing=()
+for probe in "${!need[@]}"; do
+  if [[ $probe == /* ]]; then
+    [[ -e $probe ]] || missing+=("${need[$probe]}")
+  else
+    command -v "$probe" >/dev/null 2>&1 || missing+=("${need[$probe]}")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "Installing test dependencies: ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "Missing ${missing[*]} and not root: install them with apt-get, or run as root." >&2
+    exit 1
+  fi
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "Missing ${missing[*]} and no apt-get here: install them with your package manager." >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
