@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/bindery/bindery/internal/cli"
 	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/testkit"
 )
 
 // binary is the bindery executable built once for the end-to-end tests.
@@ -322,5 +325,48 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if code, _, errs := run(t, t.TempDir(), "", "nonsense"); code != 2 || !strings.Contains(errs, "unknown command") {
 		t.Fatalf("unknown command: %d %s", code, errs)
+	}
+}
+
+// TestServeTLSDirectly: with its own certificate in production, the one
+// port speaks HTTPS (with HSTS) and answers plain HTTP with a redirect to
+// the public URL, never to the Host header.
+func TestServeTLSDirectly(t *testing.T) {
+	cert, key := testkit.SelfSigned(t)
+	p := start(t, map[string]string{
+		"BINDERY_ENV": "production", "BINDERY_TLS_CERT": cert, "BINDERY_TLS_KEY": key,
+		"WEBSOCKET_PORT": "0", "BINDERY_PUBLIC_URL": "https://books.example.org",
+	})
+	m := p.expect(t, listening)
+	if m[1] != "https" {
+		t.Fatalf("scheme %s, want https", m[1])
+	}
+	addr := m[2]
+	pool := x509.NewCertPool()
+	certPEM, _ := os.ReadFile(cert)
+	pool.AppendCertsFromPEM(certPEM)
+	client := &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	req, _ := http.NewRequest("GET", "https://"+addr+"/healthz", nil)
+	req.Host = "localhost"
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("HTTPS: %v; stderr:\n%s", err, p.stderr)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Fatalf("HTTPS /healthz: %d, HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+	}
+	req, _ = http.NewRequest("GET", "http://"+addr+"/login?next=1", nil)
+	req.Host = "evil.example"
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 308 || resp.Header.Get("Location") != "https://books.example.org/login?next=1" {
+		t.Fatalf("plain HTTP: %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

@@ -92,14 +92,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	go sweep(ctx, svc, log)
 
-	errc := make(chan error, 1)
-	go func() {
-		if cfg.TLS() {
-			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
-		} else {
-			errc <- srv.Serve(ln)
+	servers := []*http.Server{srv}
+	errc := make(chan error, 2)
+	if cfg.TLS() {
+		split := newSplitListener(ln)
+		redirect := &http.Server{
+			Handler:           httpsRedirect(cfg.PublicURL.String()),
+			ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readHeaderTimeout, WriteTimeout: readHeaderTimeout,
+			MaxHeaderBytes: maxHeaderBytes, ErrorLog: srv.ErrorLog,
 		}
-	}()
+		servers = append(servers, redirect)
+		go func() { errc <- srv.ServeTLS(split.tls, cfg.TLSCert, cfg.TLSKey) }()
+		go func() { errc <- redirect.Serve(split.plain) }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -108,14 +115,30 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// httpsRedirect answers plain-HTTP requests on the TLS port with a
+// permanent redirect to the same path under the public URL — never to the
+// Host header, which the client controls.
+func httpsRedirect(publicURL string) http.Handler {
+	base := strings.TrimSuffix(publicURL, "/")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		http.Redirect(w, r, base+r.URL.RequestURI(), http.StatusPermanentRedirect)
+	})
 }
 
 // newAuthService builds the auth service and its brute-force guard from

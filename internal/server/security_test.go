@@ -2,23 +2,15 @@ package server_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/testkit"
 )
 
 // TestSecurityHeadersOnEveryResponse checks successes, errors, redirects,
@@ -483,29 +475,11 @@ func TestProductionBehindProxy(t *testing.T) {
 }
 
 func TestServesTLSConfigAccepted(t *testing.T) {
-	cert, key := selfSigned(t)
+	cert, key := testkit.SelfSigned(t)
 	h := newHarness(t, map[string]string{"BINDERY_ENV": "production", "BINDERY_TLS_CERT": cert, "BINDERY_TLS_KEY": key})
 	if !h.cfg.TLS() || h.cfg.PublicURL.Scheme != "https" {
 		t.Fatalf("TLS config: %+v", h.cfg.PublicURL)
 	}
-}
-
-// selfSigned writes a throwaway certificate and key for localhost.
-func selfSigned(t *testing.T) (certPath, keyPath string) {
-	t.Helper()
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kd, _ := x509.MarshalPKCS8PrivateKey(k)
-	dir := t.TempDir()
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600)
-	return certPath, keyPath
 }
 
 func TestRequestBodyLimits(t *testing.T) {
