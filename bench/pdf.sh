@@ -6,10 +6,10 @@
 # and peak RSS. Targets: ≤ 1 s and ≤ 4 s, peak RSS ≤ 300 MB.
 # Compares with pandoc --pdf-engine=xelatex when both are installed.
 #
-# Usage: bench/pdf.sh [BOOKDIR]   (default /work/shared/corpus/frankenstein)
+# Usage: bench/pdf.sh [BOOKDIR]   (default ../shared/corpus/frankenstein)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-book=${1:-/work/shared/corpus/frankenstein}
+book=${1:-../shared/corpus/frankenstein}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CGO_ENABLED=0 go build -o "$tmp/pdfbench" ./internal/render/pdf/internal/pdfbench

@@ -225,3 +225,49 @@ func ExampleNewToken() {
 	fmt.Println(strings.HasPrefix(tok, "bindery_pat_"), len(tok), len(hash))
 	// Output: true 55 32
 }
+
+// TestCacheStalenessIsBounded: a revocation made behind the service's back
+// (another process, such as `bindery sessions revoke --all`) applies
+// within one second; one made through the service applies at once.
+func TestCacheStalenessIsBounded(t *testing.T) {
+	st := newStore(t)
+	c := clock.NewFake(time.Unix(1e9, 0))
+	svc, err := auth.NewService(context.Background(), auth.Config{Store: st, Hasher: auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1}), Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := svc.CreateUser(ctx, nil, "a@example.com", bindery.RoleAuthor, "correct horse battery staple", auth.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	login := func() string {
+		_, tok, err := svc.Login(ctx, "a@example.com", "correct horse battery staple", auth.Client{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	tok := login()
+	if _, err := svc.Authenticate(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DeleteAllSessions(ctx); err != nil { // behind the service's back
+		t.Fatal(err)
+	}
+	c.Advance(time.Second)
+	if _, err := svc.Authenticate(ctx, tok); bindery.ErrorCode(err) != bindery.EUNAUTHORIZED {
+		t.Fatalf("revoked elsewhere, 1 s later: %v, want unauthorized", err)
+	}
+
+	tok = login()
+	p, err := svc.Authenticate(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RevokeSession(ctx, p, p.Session.ID, auth.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Authenticate(ctx, tok); bindery.ErrorCode(err) != bindery.EUNAUTHORIZED {
+		t.Fatalf("revoked through the service: %v, want unauthorized at once", err)
+	}
+}

@@ -24,6 +24,8 @@ type Service struct {
 	sessionTTL  time.Duration
 	sessionIdle time.Duration
 
+	cache *principalCache
+
 	// dummyHash is verified against when an e-mail matches no user, so
 	// that "no such user" costs the same time as "wrong password" and the
 	// response cannot be used to discover accounts.
@@ -48,7 +50,7 @@ type Config struct {
 func NewService(ctx context.Context, c Config) (*Service, error) {
 	s := &Service{
 		store: c.Store, hasher: c.Hasher, guard: c.Guard, log: c.Logger, now: c.Now, sleep: c.Sleep,
-		sessionTTL: c.SessionTTL, sessionIdle: c.SessionIdle,
+		sessionTTL: c.SessionTTL, sessionIdle: c.SessionIdle, cache: newPrincipalCache(),
 	}
 	if s.hasher == nil {
 		s.hasher = NewHasher(DefaultParams)
@@ -113,7 +115,8 @@ func (c Client) addr() string {
 }
 
 // Principal is an authenticated caller: a user with either a browser
-// session or an API token.
+// session or an API token. Principals may be shared between requests (see
+// principalCache): treat them as read-only.
 type Principal struct {
 	User    *bindery.User
 	Session *bindery.Session  // nil for API tokens
@@ -245,11 +248,31 @@ const touchEvery = time.Minute
 // is read fresh on every call, so a role change applies to the next
 // request.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
-	unauth := bindery.Errorf(bindery.EUNAUTHORIZED, "Please sign in.")
 	now := s.now()
+	hash := HashToken(token)
+	if p := s.cache.get(hash, now); p != nil && s.stillValid(p, now) {
+		return p, nil
+	}
+	p, err := s.authenticate(ctx, token, hash, now)
+	if err == nil {
+		s.cache.put(hash, p, now)
+	}
+	return p, err
+}
+
+// stillValid re-checks a cached principal's expiry against the clock.
+func (s *Service) stillValid(p *Principal, now time.Time) bool {
+	if p.Session != nil {
+		return now.Before(p.Session.ExpiresAt) && now.Sub(p.Session.LastSeenAt) < s.sessionIdle
+	}
+	return now.Before(p.Token.ExpiresAt)
+}
+
+func (s *Service) authenticate(ctx context.Context, token string, hash []byte, now time.Time) (*Principal, error) {
+	unauth := bindery.Errorf(bindery.EUNAUTHORIZED, "Please sign in.")
 	switch {
 	case wellFormed(token, SessionPrefix):
-		sess, u, err := s.store.SessionByTokenHash(ctx, HashToken(token))
+		sess, u, err := s.store.SessionByTokenHash(ctx, hash)
 		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
 			return nil, unauth
 		} else if err != nil {
@@ -267,7 +290,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		}
 		return &Principal{User: u, Session: sess}, nil
 	case wellFormed(token, APITokenPrefix):
-		t, u, err := s.store.APITokenByHash(ctx, HashToken(token))
+		t, u, err := s.store.APITokenByHash(ctx, hash)
 		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
 			return nil, unauth
 		} else if err != nil {
@@ -297,6 +320,7 @@ func (s *Service) Logout(ctx context.Context, token string, c Client) {
 		return
 	}
 	if s.store.DeleteSession(ctx, u.ID, sess.ID) == nil {
+		s.cache.invalidate()
 		s.Audit(ctx, actorEvent(bindery.AuditLogout, u, c, "", ""))
 	}
 }
@@ -324,6 +348,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if _, err := s.store.DeleteUserSessions(ctx, p.User.ID, ""); err != nil {
 		return "", err
 	}
+	s.cache.invalidate()
 	s.Audit(ctx, actorEvent(bindery.AuditPasswordChange, p.User, c, p.User.Email, "all sessions revoked"))
 	if p.Session == nil {
 		return "", nil
@@ -336,6 +361,7 @@ func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string, c 
 	if err := s.store.DeleteSession(ctx, p.User.ID, id); err != nil {
 		return err
 	}
+	s.cache.invalidate()
 	s.Audit(ctx, actorEvent(bindery.AuditSessionRevoked, p.User, c, id, ""))
 	return nil
 }
@@ -344,6 +370,7 @@ func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string, c 
 // response: `bindery sessions revoke --all`).
 func (s *Service) RevokeAllSessions(ctx context.Context, c Client) (int, error) {
 	n, err := s.store.DeleteAllSessions(ctx)
+	s.cache.invalidate()
 	if err == nil {
 		s.Audit(ctx, actorEvent(bindery.AuditSessionRevoked, nil, c, "all", fmt.Sprintf("%d sessions", n)))
 	}
@@ -405,6 +432,7 @@ func (s *Service) SetRole(ctx context.Context, actor *bindery.User, id int64, ro
 	if _, err := s.store.DeleteUserSessions(ctx, id, ""); err != nil {
 		return nil, err
 	}
+	s.cache.invalidate()
 	s.Audit(ctx, actorEvent(bindery.AuditRoleChanged, actor, c, u.Email, string(u.Role)+" → "+string(role)))
 	u.Role = role
 	return u, nil
@@ -446,6 +474,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor *bindery.User, id int64,
 	if err := s.store.DeleteUser(ctx, id); err != nil {
 		return err
 	}
+	s.cache.invalidate()
 	s.Audit(ctx, actorEvent(bindery.AuditUserDeleted, actor, c, u.Email, ""))
 	return nil
 }
@@ -485,6 +514,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, u *bindery.User, id string
 	if err := s.store.DeleteAPIToken(ctx, u.ID, id); err != nil {
 		return err
 	}
+	s.cache.invalidate()
 	s.Audit(ctx, actorEvent(bindery.AuditTokenRevoked, u, c, u.Email, "token "+id))
 	return nil
 }
@@ -552,6 +582,7 @@ func (s *Service) CompleteSetup(ctx context.Context, token, email, password stri
 // Sweep deletes expired sessions and API tokens and returns how many.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	now := s.now()
+	defer s.cache.invalidate()
 	n, err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-s.sessionIdle))
 	if err != nil {
 		return n, err

@@ -37,6 +37,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve                      run the server (HTTP, WebSocket, dashboard)", runServe},
+		{"build", "build DIR [--out DIR] [--formats epub,html,pdf]  build a book folder", runBuild},
+		{"check", "check DIR                  validate a book folder and print the quality report", runCheck},
 		{"user", "user add|list|set-role|delete  manage accounts", runUser},
 		{"token", "token create --user E --name N [--expires 720h]  API token for scripts", runToken},
 		{"sessions", "sessions revoke --all       sign everybody out", runSessions},

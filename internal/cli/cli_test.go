@@ -370,3 +370,40 @@ func TestServeTLSDirectly(t *testing.T) {
 		t.Fatalf("plain HTTP: %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestBuildAndCheckTheExample: the README's commands on the bundled book.
+func TestBuildAndCheckTheExample(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, errs := run(t, t.TempDir(), "", "build", "../../examples/lighthouse", "--out", out)
+	if code != 0 {
+		t.Fatalf("build: %d\n%s", code, errs)
+	}
+	for _, ext := range []string{".epub", ".html", ".pdf"} {
+		if !strings.Contains(stdout, "the-keeper-of-skerry-light"+ext) {
+			t.Errorf("no %s artifact in:\n%s", ext, stdout)
+		}
+	}
+	if code, stdout, _ := run(t, t.TempDir(), "", "check", "../../examples/lighthouse"); code != 0 || !strings.Contains(stdout, "no problems") {
+		t.Fatalf("check: %d %s", code, stdout)
+	}
+
+	// A broken book: check reports file:line and fails; build writes nothing.
+	book := t.TempDir()
+	os.MkdirAll(filepath.Join(book, "chapters"), 0o755)
+	os.WriteFile(filepath.Join(book, "metadata.yaml"), []byte("title: Broken\nauthor: A. Writer\nlanguage: en\n"), 0o644)
+	os.WriteFile(filepath.Join(book, "chapters", "01-one.md"), []byte("# One\n\nSee ![a map](../assets/images/missing.png).\n"), 0o644)
+	code, stdout, _ = run(t, t.TempDir(), "", "check", book)
+	if code != 1 || !strings.Contains(stdout, "chapters/01-one.md:3:") {
+		t.Fatalf("check of a broken book: %d\n%s", code, stdout)
+	}
+	empty := t.TempDir()
+	if code, _, errs := run(t, t.TempDir(), "", "build", book, "--out", empty); code != 1 || !strings.Contains(errs, "chapters/01-one.md:3:") {
+		t.Fatalf("build of a broken book: %d\n%s", code, errs)
+	}
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Fatalf("a broken book left files behind: %v", entries)
+	}
+	if code, _, _ := run(t, t.TempDir(), "", "build"); code != 2 {
+		t.Fatal("build without a folder is not a usage error")
+	}
+}

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"github.com/bindery/bindery/internal/testkit"
 	"os"
 	"path/filepath"
 	"sort"
@@ -8,22 +9,14 @@ import (
 	"testing"
 )
 
-const corpusDir = "/work/shared/corpus/frankenstein"
-
 // corpusBook loads the Frankenstein corpus as a Book. It skips the test
 // when the corpus is missing, unless CI=true, where that is a failure.
 func corpusBook(tb testing.TB) *Book {
 	tb.Helper()
-	dir := corpusDir
-	if d := os.Getenv("BINDERY_CORPUS"); d != "" {
-		dir = d
-	}
+	dir := testkit.Corpus(tb)
 	files, _ := filepath.Glob(filepath.Join(dir, "chapters", "*.md"))
 	if len(files) == 0 {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus missing at %s", dir)
-		}
-		tb.Skipf("corpus missing at %s", dir)
+		tb.Fatalf("no chapters in %s", dir)
 	}
 	sort.Strings(files)
 	b := &Book{

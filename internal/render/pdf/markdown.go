@@ -6,11 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/yuin/goldmark"
+	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
 	east "github.com/yuin/goldmark/extension/ast"
-	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 )
 
@@ -72,18 +70,10 @@ type chapterDoc struct {
 	footnotes [][]block
 }
 
-var md = goldmark.New(
-	goldmark.WithExtensions(
-		extension.Table, extension.Strikethrough, extension.Footnote,
-		extension.NewTypographer(extension.WithTypographicSubstitutions(map[extension.TypographicPunctuation]string{
-			extension.LeftSingleQuote: "\u2018", extension.RightSingleQuote: "\u2019",
-			extension.LeftDoubleQuote: "\u201c", extension.RightDoubleQuote: "\u201d",
-			extension.EnDash: "\u2013", extension.EmDash: "\u2014", extension.Ellipsis: "\u2026",
-			extension.LeftAngleQuote: "\u00ab", extension.RightAngleQuote: "\u00bb", extension.Apostrophe: "\u2019",
-		})),
-	),
-	goldmark.WithParserOptions(parser.WithAutoHeadingID()),
-)
+// md is the book's one Markdown dialect (manuscript.Dialect): the PDF reads
+// chapters exactly as the EPUB and HTML builds do, heading attributes
+// ("# Title {#id}") included.
+var md = manuscript.Dialect(true)
 
 // splitFrontMatter removes a leading YAML front matter block and returns
 // its "title:" value, if any.

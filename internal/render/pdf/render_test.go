@@ -208,3 +208,19 @@ func TestMinimalBooks(t *testing.T) {
 		t.Errorf("title from leading heading = %q", got)
 	}
 }
+
+// TestSharedDialect: chapters are read with the book's one Markdown
+// dialect, so heading attributes are syntax, not text, and a leading
+// heading equal to the chapter title is not printed twice.
+func TestSharedDialect(t *testing.T) {
+	b := &Book{Title: "Dialect", Chapters: []Chapter{{Title: "The First Watch",
+		Markdown: []byte("# The First Watch {#first-watch}\n\nSkerry Light stands on a rock.\n\n## Later {.aside}\n\nMore.\n")}}}
+	txt := runTool(t, "pdftotext", renderFile(t, b, t.TempDir(), "dialect.pdf"), "-")
+	if strings.Contains(txt, "{#") || strings.Contains(txt, "{.") {
+		t.Errorf("heading attributes printed as text:\n%s", txt)
+	}
+	// Once in the contents, once at the chapter opening.
+	if n := strings.Count(txt, "The First Watch"); n != 2 {
+		t.Errorf("the chapter title appears %d times, want 2:\n%s", n, txt)
+	}
+}

@@ -2,7 +2,7 @@
 // the renderer as a whole process (bench/pdf.sh). It reads
 // DIR/chapters/*.md, repeats them -repeat times, and writes -o.
 //
-//	go run ./internal/render/pdf/internal/pdfbench -repeat 4 -o /tmp/big.pdf /work/shared/corpus/frankenstein
+//	go run ./internal/render/pdf/internal/pdfbench -repeat 4 -o /tmp/big.pdf ../shared/corpus/frankenstein
 package main
 
 import (

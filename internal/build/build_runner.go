@@ -1,0 +1,252 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bindery/bindery/internal/manuscript"
+	"github.com/bindery/bindery/internal/render/epub"
+	bhtml "github.com/bindery/bindery/internal/render/html"
+	"github.com/bindery/bindery/internal/render/markdown"
+)
+
+// Format is an output format, named as on the command line.
+type Format string
+
+const (
+	EPUB Format = "epub"
+	HTML Format = "html"
+	PDF  Format = "pdf"
+)
+
+// DefaultFormats are built when Options.Formats is empty.
+var DefaultFormats = []Format{EPUB, HTML, PDF}
+
+// ParseFormats parses a --formats value such as "epub,html,pdf". Names are
+// case-insensitive; duplicates are dropped; an empty value gives
+// DefaultFormats.
+func ParseFormats(s string) ([]Format, error) {
+	var out []Format
+	seen := map[Format]bool{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f == "" {
+			continue
+		}
+		switch Format(f) {
+		case EPUB, HTML, PDF:
+		default:
+			return nil, fmt.Errorf("unknown format %q (want epub, html or pdf)", f)
+		}
+		if !seen[Format(f)] {
+			seen[Format(f)] = true
+			out = append(out, Format(f))
+		}
+	}
+	if len(out) == 0 {
+		return DefaultFormats, nil
+	}
+	return out, nil
+}
+
+// Renderer writes one format of a loaded book. The PDF renderer (package
+// render/pdf, written separately) plugs in through Options.PDF.
+type Renderer interface {
+	Render(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error
+}
+
+// RendererFunc adapts a function to Renderer.
+type RendererFunc func(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error
+
+// Render calls f.
+func (f RendererFunc) Render(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error {
+	return f(ctx, w, m)
+}
+
+// Options configure Run. Only Dir is required.
+type Options struct {
+	Dir     string   // the book folder
+	OutDir  string   // where artifacts go; "" means Dir/build. Created if missing.
+	Formats []Format // nil means DefaultFormats
+	// PDF renders the pdf format; nil means PDFRenderer(), the native
+	// typesetter of render/pdf.
+	PDF Renderer
+	// Progress receives progress and warnings; nil discards them. With
+	// Terminal, it gets a redrawn progress bar; without, one plain line per
+	// step, which suits logs and pipes.
+	Progress io.Writer
+	Terminal bool
+	// Modified is passed to the EPUB writer (dcterms:modified); zero keeps
+	// its reproducible default.
+	Modified time.Time
+}
+
+// Artifact is one file written by Run.
+type Artifact struct {
+	Format Format
+	Path   string // in OutDir
+	Size   int64
+}
+
+// Result is what Run did: the files written and the problems found (only
+// warnings when Run succeeds).
+type Result struct {
+	Artifacts []Artifact
+	Problems  []manuscript.Problem
+}
+
+// ProblemsError is returned by Run when Check finds errors: nothing is
+// built from a book with broken images or links. It prints one
+// "file:line: message" line per problem.
+type ProblemsError struct {
+	Problems []manuscript.Problem // all problems, errors and warnings
+}
+
+func (e *ProblemsError) Error() string {
+	var lines []string
+	for _, p := range e.Problems {
+		if p.Severity == manuscript.SeverityError {
+			lines = append(lines, p.String())
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Run builds the book in opts.Dir. Errors of the book are
+// *manuscript.Error ("file:line: message", from loading) or
+// *ProblemsError (from checking); others concern the file system or ctx.
+// Artifacts are named after the book title ("the-keeper.epub") and written
+// atomically; on error, the artifacts already written stay listed in the
+// Result.
+func Run(ctx context.Context, opts Options) (Result, error) {
+	var res Result
+	formats := opts.Formats
+	if len(formats) == 0 {
+		formats = DefaultFormats
+	}
+	if opts.PDF == nil {
+		opts.PDF = PDFRenderer()
+	}
+	out := opts.OutDir
+	if out == "" {
+		out = filepath.Join(opts.Dir, "build")
+	}
+	p := newProgress(opts.Progress, opts.Terminal, 2+len(formats))
+	defer p.finish()
+
+	p.step("loading " + opts.Dir)
+	root, err := os.OpenRoot(opts.Dir)
+	if err != nil {
+		return res, err
+	}
+	defer root.Close()
+	m, err := manuscript.Load(root)
+	if err != nil {
+		return res, err
+	}
+	p.done(fmt.Sprintf("loaded %d chapters", len(m.Chapters)))
+
+	p.step("checking")
+	res.Problems = manuscript.Check(m)
+	for _, pr := range res.Problems {
+		if pr.Severity == manuscript.SeverityWarning { // errors come back in the ProblemsError
+			p.line(pr.String())
+		}
+	}
+	if manuscript.HasErrors(res.Problems) {
+		return res, &ProblemsError{Problems: res.Problems}
+	}
+	p.done("checked")
+
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return res, err
+	}
+	r := markdown.New()
+	base := baseName(m)
+	for _, f := range formats {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		p.step("writing " + string(f))
+		start := time.Now()
+		a, err := writeFormat(ctx, out, base, f, m, r, opts)
+		res.Artifacts = append(res.Artifacts, a...)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", f, err)
+		}
+		for _, x := range a {
+			p.done(fmt.Sprintf("wrote %s (%s) in %s", x.Path, humanSize(x.Size), time.Since(start).Round(time.Millisecond)))
+		}
+	}
+	return res, nil
+}
+
+func writeFormat(ctx context.Context, out, base string, f Format, m *manuscript.Manuscript, r *markdown.Renderer, opts Options) ([]Artifact, error) {
+	var write func(w io.Writer) error
+	var extra []bhtml.File
+	switch f {
+	case EPUB:
+		write = func(w io.Writer) error {
+			return epub.Write(ctx, w, m, epub.Options{Modified: opts.Modified, Renderer: r})
+		}
+	case HTML:
+		write = func(w io.Writer) error {
+			var err error
+			extra, err = bhtml.Write(ctx, w, m, bhtml.Options{Renderer: r})
+			return err
+		}
+	case PDF:
+		write = func(w io.Writer) error { return opts.PDF.Render(ctx, w, m) }
+	default:
+		return nil, fmt.Errorf("unknown format %q", f)
+	}
+	a, err := writeAtomic(filepath.Join(out, base+"."+string(f)), write)
+	if err != nil {
+		return nil, err
+	}
+	a.Format = f
+	arts := []Artifact{a}
+	for _, x := range extra { // none with embedded images; kept for CopyImages
+		xa, err := writeAtomic(filepath.Join(out, filepath.FromSlash(x.Name)), func(w io.Writer) error {
+			_, err := w.Write(x.Data)
+			return err
+		})
+		if err != nil {
+			return arts, err
+		}
+		xa.Format = f
+		arts = append(arts, xa)
+	}
+	return arts, nil
+}
+
+// baseName names the artifacts after the book: the slug of its title, or
+// "book".
+func baseName(m *manuscript.Manuscript) string {
+	if m.Metadata.Title == "" {
+		return "book"
+	}
+	s := manuscript.Slug(m.Metadata.Title)
+	if s == "section" {
+		return "book"
+	}
+	if len(s) > 80 {
+		s = s[:80]
+	}
+	return strings.Trim(s, ".-")
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

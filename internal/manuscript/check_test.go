@@ -1,0 +1,60 @@
+package manuscript_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/bindery/bindery/internal/manuscript"
+	mt "github.com/bindery/bindery/internal/manuscript/manuscripttest"
+)
+
+func TestCheck(t *testing.T) {
+	m := mt.MustLoad(t, map[string]string{
+		"metadata.yaml":        "date: May 1831\nlanguage: not a tag!\ncover: missing.jpg\n",
+		"assets/images/a.png":  mt.PNG,
+		"assets/images/b.png":  "not a png",
+		"chapters/01-start.md": "# Start\n\n![](../assets/images/a.png)\n\n![b](../assets/images/b.png)\n\n![c](nowhere.png)\n\n#### Deep\n",
+		"chapters/02-links.md": "# Links\n\n[ok](01-start.md#start) [bad id](01-start.md#nope) [gone](03-gone.md)\n[out](../../x.md) [js](javascript:alert(1))\n[file](../assets/images/a.png)\n",
+		"chapters/03-empty.md": "---\ntitle: Empty\n---\n\n",
+	})
+	var got []string
+	for _, p := range manuscript.Check(m) {
+		got = append(got, p.String())
+	}
+	want := []string{
+		"metadata.yaml: title is missing",
+		"metadata.yaml: warning: author is missing",
+		`metadata.yaml: language "not a tag!" is not a BCP 47 language tag`,
+		`metadata.yaml: warning: date "May 1831" is not in W3C date format (YYYY, YYYY-MM or YYYY-MM-DD) and is left out`,
+		`metadata.yaml: cover "missing.jpg": no such file in the book folder`,
+		`chapters/01-start.md:3: warning: image "../assets/images/a.png" has no alt text`,
+		`chapters/01-start.md:5: image "../assets/images/b.png": not a JPEG, PNG or GIF image (by extension and content)`,
+		`chapters/01-start.md:7: image "nowhere.png": no such file in the book folder`,
+		"chapters/01-start.md:9: warning: heading level jumps from h1 to h4",
+		`chapters/02-links.md:3: warning: link "01-start.md#nope": no heading with id "nope" in chapters/01-start.md`,
+		`chapters/02-links.md:3: broken link "03-gone.md": no such file in the book folder`,
+		`chapters/02-links.md:4: broken link "../../x.md": points outside the book folder`,
+		`chapters/02-links.md:4: link "javascript:alert(1)": URL scheme not allowed (only http, https, mailto and paths inside the book); it is removed`,
+		`chapters/02-links.md:5: warning: link "../assets/images/a.png" is not a chapter; it is removed from the outputs`,
+		"chapters/03-empty.md:4: warning: chapter is empty",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Check:\n got %q\nwant %q", got, want)
+		for i := range max(len(got), len(want)) {
+			var g, w string
+			if i < len(got) {
+				g = got[i]
+			}
+			if i < len(want) {
+				w = want[i]
+			}
+			if g != w {
+				t.Logf("first difference at %d:\n got %s\nwant %s", i, g, w)
+				break
+			}
+		}
+	}
+	if !manuscript.HasErrors(manuscript.Check(m)) {
+		t.Error("HasErrors = false")
+	}
+}

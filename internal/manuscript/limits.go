@@ -1,0 +1,50 @@
+package manuscript
+
+// Limits bound what Load reads, so that a hostile or broken book folder
+// cannot exhaust memory or time. A zero field means "use the default".
+type Limits struct {
+	MaxMetadataBytes    int64 // metadata.yaml; default 64 KiB
+	MaxFrontMatterBytes int   // YAML front matter of one chapter; default 16 KiB
+	MaxYAMLNodes        int   // nodes in one YAML document; default 2000
+	MaxYAMLDepth        int   // nesting of one YAML document; default 16
+	MaxChapterBytes     int64 // one chapter file; default 8 MiB
+	MaxChapters         int   // chapter files; default 1000
+	MaxAssetBytes       int64 // one image or stylesheet; default 50 MiB (the upload limit)
+}
+
+// DefaultLimits are the limits Load uses.
+var DefaultLimits = Limits{
+	MaxMetadataBytes:    64 << 10,
+	MaxFrontMatterBytes: 16 << 10,
+	MaxYAMLNodes:        2000,
+	MaxYAMLDepth:        16,
+	MaxChapterBytes:     8 << 20,
+	MaxChapters:         1000,
+	MaxAssetBytes:       50 << 20,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.MaxMetadataBytes > 0 {
+		d.MaxMetadataBytes = l.MaxMetadataBytes
+	}
+	if l.MaxFrontMatterBytes > 0 {
+		d.MaxFrontMatterBytes = l.MaxFrontMatterBytes
+	}
+	if l.MaxYAMLNodes > 0 {
+		d.MaxYAMLNodes = l.MaxYAMLNodes
+	}
+	if l.MaxYAMLDepth > 0 {
+		d.MaxYAMLDepth = l.MaxYAMLDepth
+	}
+	if l.MaxChapterBytes > 0 {
+		d.MaxChapterBytes = l.MaxChapterBytes
+	}
+	if l.MaxChapters > 0 {
+		d.MaxChapters = l.MaxChapters
+	}
+	if l.MaxAssetBytes > 0 {
+		d.MaxAssetBytes = l.MaxAssetBytes
+	}
+	return d
+}

@@ -1,0 +1,83 @@
+package markdown_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bindery/bindery/internal/manuscript"
+	"github.com/bindery/bindery/internal/render/markdown"
+)
+
+// FuzzRender asserts, for any input, the promise of the package: the
+// preview and the chapter pipeline emit nothing executable (checkSafe), the
+// XHTML is well-formed XML, and nothing panics. Seeds: the XSS corpus and
+// testdata/fuzz/FuzzRender.
+func FuzzRender(f *testing.F) {
+	files, _ := filepath.Glob("testdata/xss/*.md")
+	for _, file := range files {
+		if src, err := os.ReadFile(file); err == nil {
+			f.Add(src)
+		}
+	}
+	m := newBook(f, map[string]string{
+		"chapters/01-a.md":         "# A\n",
+		"chapters/02-b.md":         "# B\n\n## Sub\n",
+		"assets/images/map.png":    PNG,
+		"assets/images/fake.png":   "<script>alert(1)</script>",
+		"chapters/images/near.png": PNG,
+	})
+	r := markdown.New()
+	f.Fuzz(func(t *testing.T, src []byte) {
+		out, err := r.Render(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkSafe(out); err != nil {
+			t.Fatalf("Render: %v\ninput: %q\noutput: %s", err, src, out)
+		}
+		c := &manuscript.Chapter{Path: "chapters/01-a.md", ID: "ch01-a", Title: "A <b>&", Body: src, BodyLine: 1, Doc: manuscript.ParseMarkdown(src)}
+		frag, err := r.RenderChapter(m, c, epubLinker{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var x bytes.Buffer
+		if err := frag.WriteXHTML(&x); err != nil {
+			t.Fatal(err)
+		}
+		if err := checkSafe(x.Bytes()); err != nil {
+			t.Fatalf("RenderChapter: %v\ninput: %q\noutput: %s", err, src, x.Bytes())
+		}
+		if err := checkWellFormedXML(x.Bytes()); err != nil {
+			t.Fatalf("XHTML: %v\ninput: %q\noutput: %s", err, src, x.Bytes())
+		}
+	})
+}
+
+// TestCheckSafeRejects proves that the checker used by the XSS and fuzz
+// tests would notice each kind of escape: a checker that accepts everything
+// would make those tests pass for nothing.
+func TestCheckSafeRejects(t *testing.T) {
+	for _, bad := range []string{
+		`<script>alert(1)</script>`,
+		`<img src="x.png" onerror="alert(1)">`,
+		`<a href="javascript:alert(1)">x</a>`,
+		`<a href=" JaVaScRiPt:alert(1)">x</a>`,
+		`<a href="jav&#x09;ascript:alert(1)">x</a>`,
+		`<a href="data:text/html,x">x</a>`,
+		`<img src="https://evil.example/p.png">`,
+		`<img src="//evil.example/p.png">`,
+		`<img src="data:image/png;base64,AAAA">`,
+		`<svg onload="alert(1)"></svg>`,
+		`<iframe srcdoc="x"></iframe>`,
+		`<p style="color:red">x</p>`,
+		`<base href="https://evil.example/">`,
+		`<!-- comment -->`,
+		`<div class="footnotes" data-x="1"></div>`,
+	} {
+		if checkSafe([]byte(bad)) == nil {
+			t.Errorf("checkSafe accepted %s", bad)
+		}
+	}
+}
