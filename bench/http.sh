@@ -7,10 +7,12 @@
 # sign-in between 30 and 150 ms. wrk shares the machine's cores with the
 # server: on 2 cores that understates the server alone.
 #
-# Usage: bench/http.sh [runs=5] [seconds=10] [connections=64]
+# Usage: bench/http.sh [runs=5] [seconds=10] [connections=64] [wrk threads=1]
+# One wrk thread by default: on 2 cores a second load thread mostly steals
+# CPU from the server it measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-5} secs=${2:-10} conns=${3:-64}
+runs=${1:-5} secs=${2:-10} conns=${3:-64} threads=${4:-1}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -36,7 +38,7 @@ cookie=$(awk '$6=="bindery_session"{print $7}' "$work/jar")
 
 rps=() p99=()
 for i in $(seq "$runs"); do
-  out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Cookie: bindery_session=$cookie" "$base/api/v1/me")
+  out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -H "Cookie: bindery_session=$cookie" "$base/api/v1/me")
   grep -q 'Non-2xx' <<<"$out" && { echo "non-2xx answers:"; echo "$out"; exit 1; }
   r=$(awk '/Requests\/sec/{print $2}' <<<"$out")
   p=$(awk '$1=="99%"{v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$out")
@@ -47,7 +49,7 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)
 minmax() { printf '%s\n' "$@" | sort -n | awk 'NR==1{lo=$1} {hi=$1} END{print lo "–" hi}'; }
 rss_kb=$(awk '/VmHWM/{print $2}' /proc/$pid/status)
 echo
-echo "GET /api/v1/me, $conns connections, ${secs}s × $runs runs (wrk on the same $(nproc) cores):"
+echo "GET /api/v1/me, $conns connections, ${secs}s × $runs runs (wrk, $threads thread(s), on the same $(nproc) cores):"
 echo "  throughput: median $(median "${rps[@]}") req/s (range $(minmax "${rps[@]}"))"
 echo "  p99 latency: median $(median "${p99[@]}") ms (range $(minmax "${p99[@]}"))"
 echo "  peak RSS: $((rss_kb / 1024)) MB"

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
@@ -28,8 +29,10 @@ type Service struct {
 
 	// dummyHash is verified against when an e-mail matches no user, so
 	// that "no such user" costs the same time as "wrong password" and the
-	// response cannot be used to discover accounts.
+	// response cannot be used to discover accounts. Made on first use.
+	dummyOnce sync.Once
 	dummyHash string
+	dummyErr  error
 }
 
 // Config configures NewService. Zero durations take the defaults of
@@ -45,8 +48,7 @@ type Config struct {
 	SessionIdle time.Duration
 }
 
-// NewService returns a Service. It computes the dummy hash, which takes
-// one password hash's time.
+// NewService returns a Service.
 func NewService(ctx context.Context, c Config) (*Service, error) {
 	s := &Service{
 		store: c.Store, hasher: c.Hasher, guard: c.Guard, log: c.Logger, now: c.Now, sleep: c.Sleep,
@@ -73,12 +75,21 @@ func NewService(ctx context.Context, c Config) (*Service, error) {
 	if s.sessionIdle <= 0 {
 		s.sessionIdle = 2 * time.Hour
 	}
-	tok, _ := NewToken("")
-	var err error
-	if s.dummyHash, err = s.hasher.Hash(ctx, tok); err != nil {
-		return nil, err
-	}
+	// Warm the dummy hash now, so that the first probe of an unknown
+	// account does not take twice as long as a wrong password.
+	go s.dummy(ctx)
 	return s, nil
+}
+
+// dummy returns the hash verified for unknown accounts: a hash of a random
+// secret nobody knows, with the same parameters as real hashes, so that it
+// costs the same to check.
+func (s *Service) dummy(ctx context.Context) (string, error) {
+	s.dummyOnce.Do(func() {
+		tok, _ := NewToken("")
+		s.dummyHash, s.dummyErr = s.hasher.Hash(context.WithoutCancel(ctx), tok)
+	})
+	return s.dummyHash, s.dummyErr
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -173,10 +184,12 @@ func (s *Service) CheckPassword(ctx context.Context, email, password string, c C
 		return nil, err
 	}
 	u, err := s.store.UserByEmail(ctx, norm)
-	hash := s.dummyHash
+	var hash string
 	if err == nil {
 		hash = u.PasswordHash
 	} else if bindery.ErrorCode(err) != bindery.ENOTFOUND {
+		return nil, err
+	} else if hash, err = s.dummy(ctx); err != nil {
 		return nil, err
 	}
 	ok, verr := s.hasher.Verify(ctx, password, hash)

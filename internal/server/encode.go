@@ -14,12 +14,18 @@ import (
 // files travel through the upload routes with their own limit.
 const maxJSONBody = 64 << 10
 
+// Shared, read-only header values (see everyResponse).
+var (
+	jsonContentType = []string{"application/json; charset=utf-8"}
+	noStore         = []string{"no-store"}
+)
+
 // writeJSON writes v as JSON with status. API answers are never cached:
 // they carry personal data.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = jsonContentType
+	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
 	if v != nil {
 		_ = json.NewEncoder(w).Encode(v)
