@@ -32,14 +32,40 @@ measure() {
 		END { printf "%-8s median %6.3f s   peak RSS %6.1f MB   (%d runs)\n", name, t[int((n + 1) / 2)], rss / 1024, n }'
 }
 
-echo "book: $book ($(cat "$book"/chapters/*.md | wc -w) words); load: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)"
-measure bindery "$tmp/bindery" build "$book" --out "$tmp/out" --formats epub
-if command -v pandoc >/dev/null; then
-	cover=()
-	for c in "$book"/cover.jpg "$book"/assets/images/cover.jpg; do
-		[ -f "$c" ] && cover=(--epub-cover-image="$c") && break
+# big BOOK N: a book of N copies of BOOK's chapters (for the 300k-word case).
+big() {
+	local src=$1 n=$2 dst=$tmp/big
+	mkdir -p "$dst/chapters"
+	cp "$src/metadata.yaml" "$dst/"
+	[ -f "$src/cover.jpg" ] && cp "$src/cover.jpg" "$dst/"
+	[ -d "$src/assets" ] && cp -r "$src/assets" "$dst/"
+	for i in $(seq "$n"); do
+		for f in "$src"/chapters/*.md; do cp "$f" "$dst/chapters/$i-$(basename "$f")"; done
 	done
-	measure pandoc pandoc -o "$tmp/pandoc.epub" "${cover[@]}" "$book/metadata.yaml" "$book"/chapters/*.md
-else
-	echo "pandoc   not installed (apt-get install pandoc) — skipped"
-fi
+	echo "$dst"
+}
+
+# compare BOOK: bindery and pandoc side by side, then the ratio of medians.
+compare() {
+	local b=$1
+	echo "book: $b ($(cat "$b"/chapters/*.md | wc -w) words); load: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)"
+	local ours theirs
+	ours=$(measure bindery "$tmp/bindery" build "$b" --out "$tmp/out" --formats epub)
+	echo "$ours"
+	if command -v pandoc >/dev/null; then
+		local cover=()
+		for c in "$b"/cover.jpg "$b"/assets/images/cover.jpg; do
+			[ -f "$c" ] && cover=(--epub-cover-image="$c") && break
+		done
+		theirs=$(measure pandoc pandoc -o "$tmp/pandoc.epub" "${cover[@]}" "$b/metadata.yaml" "$b"/chapters/*.md)
+		echo "$theirs"
+		awk -v a="$(awk '{print $3}' <<<"$ours")" -v b="$(awk '{print $3}' <<<"$theirs")" \
+			'BEGIN { printf "ratio    bindery is %.1f× faster than pandoc\n", b / a }'
+	else
+		echo "pandoc   not installed (apt-get install pandoc) — skipped"
+	fi
+}
+
+compare "$book"
+echo
+compare "$(big "$book" 4)"
