@@ -22,6 +22,13 @@ const (
 	AuditTokenCreated   = "token.created"
 	AuditTokenRevoked   = "token.revoked"
 	AuditSetupCompleted = "setup.completed"
+	AuditBookCreated    = "book.created"
+	AuditBookUpdated    = "book.updated"
+	AuditBookDeleted    = "book.deleted"
+	AuditMemberAdded    = "book.member_added"
+	AuditMemberRemoved  = "book.member_removed"
+	AuditFileWritten    = "book.file_written"
+	AuditFileDeleted    = "book.file_deleted"
 )
 
 // AuditEvent is one entry of the audit log. ActorID is nil for anonymous
@@ -60,6 +67,7 @@ type Store interface {
 	UserStore
 	SessionStore
 	AuditStore
+	BookStore
 	Ping(ctx context.Context) error
 	Close() error
 }

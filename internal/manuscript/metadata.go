@@ -51,6 +51,10 @@ type EPUBOptions struct {
 }
 
 // parseMetadata decodes metadata.yaml. data has already been size-checked.
+// ParseMetadata parses the content of a metadata.yaml with DefaultLimits.
+// Errors are *Error ("metadata.yaml:LINE: message").
+func ParseMetadata(data []byte) (Metadata, error) { return parseMetadata(data, DefaultLimits) }
+
 func parseMetadata(data []byte, lim Limits) (Metadata, error) {
 	var md Metadata
 	doc, err := parseYAML(MetadataFile, 1, data, lim)

@@ -58,7 +58,9 @@ type line struct {
 	runs       []run
 	width      float64
 	dests      []string
-	hyphenated bool // ends at a hyphenation point, with a hyphen added
+	hyphenated bool    // ends at a hyphenation point, with a hyphen added
+	ratio      float64 // adjustment ratio of a justified line (0 otherwise)
+	overfull   bool    // wider than its measure even with its spaces fully shrunk
 }
 
 func (f *face) forStyle(s *shaper, st style) *face {
@@ -160,7 +162,7 @@ func (b *paraBuilder) space(f *face, size float64) {
 		return // collapse spaces, none at the start
 	}
 	w := float64(f.space.adv) * size
-	b.add(linebreak.Item{Kind: linebreak.Glue, Width: w, Stretch: w * 0.6, Shrink: w * 0.3}, piece{f: f, size: size})
+	b.add(linebreak.Item{Kind: linebreak.Glue, Width: w, Stretch: w * tmpStretch, Shrink: w * tmpShrink}, piece{f: f, size: size})
 }
 
 // flush turns the pending word into boxes and penalties.
@@ -310,7 +312,7 @@ func (b *paraBuilder) finish() para {
 // first-fit for ragged text.
 func breakLines(p para, measure float64, a align) []linebreak.Break {
 	if a == justify {
-		return linebreak.Breaks(p.items, func(int) float64 { return measure }, linebreak.DefaultParams)
+		return linebreak.Breaks(p.items, func(int) float64 { return measure }, tmpParams)
 	}
 	return firstFit(p.items, measure)
 }
@@ -369,7 +371,7 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 		if a != justify || math.IsInf(r, 0) || math.IsNaN(r) {
 			r = 0
 		}
-		ln := &line{}
+		ln := &line{ratio: r, overfull: br.Overfull}
 		x := 0.0
 		var trailing float64
 		addPart := func(pc piece, x float64) {
@@ -446,4 +448,6 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 
 // hyphenPenalty is the cost of breaking a line at a hyphenation point
 // (TeX's \hyphenpenalty is 50; a little more suits narrow book pages).
-const hyphenPenalty = 100
+var hyphenPenalty = 100.0
+var tmpStretch, tmpShrink = 0.6, 0.3
+var tmpParams = linebreak.DefaultParams

@@ -83,8 +83,13 @@ func (d *DB) UpdateUserPassword(ctx context.Context, id int64, hash string, at t
 	return rowsAffected(res, err, "User not found.")
 }
 
-// DeleteUser deletes user id; sessions and tokens go with it (cascade).
+// DeleteUser deletes user id; sessions, tokens and memberships go with it.
+// ECONFLICT while the user still owns books: manuscripts are never deleted
+// as a side effect.
 func (d *DB) DeleteUser(ctx context.Context, id int64) error {
 	res, err := d.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	if isForeignKey(err) {
+		return bindery.Errorf(bindery.ECONFLICT, "This user still owns books; transfer or delete them first.")
+	}
 	return rowsAffected(res, err, "User not found.")
 }

@@ -20,6 +20,7 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 	t.Run("SetupToken", func(t *testing.T) { testSetupToken(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
 	t.Run("CascadeOnUserDelete", func(t *testing.T) { testCascade(t, open(t)) })
+	t.Run("Books", func(t *testing.T) { testBooks(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

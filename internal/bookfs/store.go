@@ -1,0 +1,351 @@
+package bookfs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+)
+
+// Limits bound what one book may hold.
+type Limits struct {
+	MaxFileBytes int64 // one file (BINDERY_MAX_UPLOAD_BYTES)
+	MaxFiles     int   // files per book (BINDERY_BOOK_MAX_FILES)
+	MaxBookBytes int64 // bytes per book (BINDERY_BOOK_MAX_BYTES)
+}
+
+// Store keeps each book's files in dir/<id>/.
+type Store struct {
+	dir string
+	lim Limits
+
+	mu    sync.Mutex
+	locks map[int64]*sync.Mutex // per book: serialises quota check + rename
+}
+
+// New returns a Store rooted at dir (created 0700 if missing).
+func New(dir string, lim Limits) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("book storage: %w", err)
+	}
+	return &Store{dir: dir, lim: lim, locks: map[int64]*sync.Mutex{}}, nil
+}
+
+// Limits returns the store's limits.
+func (s *Store) Limits() Limits { return s.lim }
+
+func (s *Store) bookDir(id int64) string { return filepath.Join(s.dir, strconv.FormatInt(id, 10)) }
+
+func (s *Store) lock(id int64) func() {
+	s.mu.Lock()
+	l, ok := s.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		s.locks[id] = l
+	}
+	s.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// Create makes the folder of a new book with the standard layout.
+func (s *Store) Create(id int64) error {
+	dir := s.bookDir(id)
+	for _, sub := range []string{"chapters", "assets/images"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Open returns an os.Root confined to the book's folder. Every read and
+// write of a book goes through one: the kernel-level openat walk refuses
+// ".." and symbolic links that lead outside. The caller closes it.
+func (s *Store) Open(id int64) (*os.Root, error) {
+	r, err := os.OpenRoot(s.bookDir(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, bindery.Errorf(bindery.ENOTFOUND, "Book not found.")
+	}
+	return r, err
+}
+
+// Remove deletes a book's folder: first renamed aside (one atomic step, so
+// a half-deleted book is never visible), then removed.
+func (s *Store) Remove(id int64) error {
+	dir := s.bookDir(id)
+	trash := filepath.Join(s.dir, ".deleted-"+strconv.FormatInt(id, 10)+"-"+randomHex())
+	if err := os.Rename(dir, trash); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return os.RemoveAll(trash)
+}
+
+// File describes a stored file.
+type File struct {
+	Path        string    `json:"path"`
+	Size        int64     `json:"size"`
+	ContentType string    `json:"content_type"`
+	Modified    time.Time `json:"modified"`
+}
+
+// List returns the book's regular files, sorted by path. Symbolic links
+// and files of other kinds are not listed (and cannot be opened: the
+// root refuses links that leave the folder).
+func (s *Store) List(id int64) ([]File, error) {
+	root, err := s.Open(id)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	out := []File{}
+	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && path.Base(p)[0] == '.' {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || path.Base(p)[0] == '.' {
+			return nil
+		}
+		k, err := KindOf(p)
+		if err != nil {
+			return nil // not ours (left by a previous version, or by hand)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, File{Path: p, Size: info.Size(), ContentType: k.ContentType, Modified: info.ModTime().UTC()})
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, err
+}
+
+// Usage returns the number of files and bytes a book holds.
+func (s *Store) Usage(id int64) (files int, bytes int64, err error) {
+	list, err := s.List(id)
+	for _, f := range list {
+		files++
+		bytes += f.Size
+	}
+	return files, bytes, err
+}
+
+// Put stores the content of r at name (already cleaned with CleanPath) in
+// book id. The content streams into a temporary file next to its final
+// place — never into memory — is refused past MaxFileBytes (ETOOLARGE),
+// checked against its extension (EUNSUPPORTED), stripped of image
+// metadata, checked against the book's quota (ETOOLARGE), synced, and
+// renamed over the old file in one step. On any error the old file, if
+// any, is untouched and no temporary file remains.
+func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (File, error) {
+	k, err := KindOf(name)
+	if err != nil {
+		return File{}, err
+	}
+	root, err := s.Open(id)
+	if err != nil {
+		return File{}, err
+	}
+	defer root.Close()
+	if dir := path.Dir(name); dir != "." {
+		if err := root.MkdirAll(dir, 0o700); err != nil {
+			return File{}, pathError(err)
+		}
+	}
+	tmp, tmpName, err := createTemp(root, path.Dir(name))
+	if err != nil {
+		return File{}, pathError(err)
+	}
+	defer func() {
+		if tmp != nil {
+			tmp.Close()
+			root.Remove(tmpName)
+		}
+	}()
+	n, err := io.Copy(tmp, io.LimitReader(ctxReader{ctx, r}, s.lim.MaxFileBytes+1))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) || n > s.lim.MaxFileBytes {
+		return File{}, bindery.Errorf(bindery.ETOOLARGE, "The file is larger than the limit of %d bytes.", s.lim.MaxFileBytes)
+	} else if err != nil {
+		return File{}, err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return File{}, err
+	}
+
+	final, finalName := tmp, tmpName
+	clean, cleanName, err := createTemp(root, path.Dir(name))
+	if err != nil {
+		return File{}, err
+	}
+	rewritten, err := checkContent(tmp, n, k, clean)
+	if !rewritten || err != nil {
+		clean.Close()
+		root.Remove(cleanName)
+	} else {
+		tmp.Close()
+		root.Remove(tmpName)
+		tmp, tmpName = clean, cleanName // the deferred clean-up now covers the stripped copy
+		final, finalName = clean, cleanName
+	}
+	if err != nil {
+		return File{}, err
+	}
+	if k == metadataKind {
+		if err := checkMetadata(final); err != nil {
+			return File{}, err
+		}
+	}
+	if err := final.Sync(); err != nil {
+		return File{}, err
+	}
+	info, err := final.Stat()
+	if err != nil {
+		return File{}, err
+	}
+
+	unlock := s.lock(id)
+	defer unlock()
+	if err := s.checkQuota(root, id, name, info.Size()); err != nil {
+		return File{}, err
+	}
+	if fi, err := root.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		return File{}, bindery.Errorf(bindery.ECONFLICT, "%s exists and is not a regular file.", name)
+	}
+	if err := final.Close(); err != nil {
+		return File{}, err
+	}
+	tmp = nil
+	if err := root.Rename(finalName, name); err != nil {
+		root.Remove(finalName)
+		return File{}, pathError(err)
+	}
+	return File{Path: name, Size: info.Size(), ContentType: k.ContentType, Modified: info.ModTime().UTC()}, nil
+}
+
+// checkQuota refuses a file that would take the book past its limits,
+// counting the file it replaces as gone.
+func (s *Store) checkQuota(root *os.Root, id int64, name string, size int64) error {
+	files, bytes, err := s.Usage(id)
+	if err != nil {
+		return err
+	}
+	if fi, err := root.Stat(name); err == nil && fi.Mode().IsRegular() {
+		files--
+		bytes -= fi.Size()
+	}
+	if s.lim.MaxFiles > 0 && files+1 > s.lim.MaxFiles {
+		return bindery.Errorf(bindery.ETOOLARGE, "The book already holds %d files, its limit.", s.lim.MaxFiles)
+	}
+	if s.lim.MaxBookBytes > 0 && bytes+size > s.lim.MaxBookBytes {
+		return bindery.Errorf(bindery.ETOOLARGE, "The book would exceed its limit of %d bytes (it holds %d).", s.lim.MaxBookBytes, bytes)
+	}
+	return nil
+}
+
+// Get opens a stored file for reading. ENOTFOUND when absent, or when the
+// name is a folder, a link or anything else than a regular file.
+func (s *Store) Get(id int64, name string) (*os.File, File, error) {
+	k, err := KindOf(name)
+	if err != nil {
+		return nil, File{}, bindery.Errorf(bindery.ENOTFOUND, "File not found.")
+	}
+	root, err := s.Open(id)
+	if err != nil {
+		return nil, File{}, err
+	}
+	defer root.Close()
+	if fi, err := root.Lstat(name); err != nil || !fi.Mode().IsRegular() {
+		return nil, File{}, bindery.Errorf(bindery.ENOTFOUND, "File not found.")
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, File{}, bindery.Errorf(bindery.ENOTFOUND, "File not found.")
+	}
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		return nil, File{}, bindery.Errorf(bindery.ENOTFOUND, "File not found.")
+	}
+	return f, File{Path: name, Size: info.Size(), ContentType: k.ContentType, Modified: info.ModTime().UTC()}, nil
+}
+
+// Delete removes a stored file; ENOTFOUND if there is none.
+func (s *Store) Delete(id int64, name string) error {
+	root, err := s.Open(id)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if fi, err := root.Lstat(name); err != nil || !fi.Mode().IsRegular() {
+		return bindery.Errorf(bindery.ENOTFOUND, "File not found.")
+	}
+	return root.Remove(name)
+}
+
+// createTemp creates a new hidden file in dir of root. Names start with a
+// dot, which CleanPath refuses, so clients can never address them.
+func createTemp(root *os.Root, dir string) (*os.File, string, error) {
+	for range 10 {
+		name := path.Join(dir, ".upload-"+randomHex())
+		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, name, err
+	}
+	return nil, "", errors.New("cannot create a temporary file")
+}
+
+func randomHex() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// pathError turns a file-system refusal of the root (a path through a
+// symbolic link, a file where a folder should be) into a client error;
+// other errors pass unchanged.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist) ||
+		errors.Is(err, fs.ErrPermission) || pe.Err.Error() == "path escapes from parent" || isNotDir(err)) {
+		return bindery.Errorf(bindery.EINVALID, "That path cannot be used in this book.")
+	}
+	return err
+}
+
+// ctxReader stops a long upload when the request is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

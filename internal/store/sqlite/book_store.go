@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+)
+
+const bookColumns = `b.id, b.owner_id, b.title, b.created_at, b.updated_at`
+
+func scanBook(s scanner) (*bindery.Book, error) {
+	var b bindery.Book
+	var created, updated int64
+	if err := s.Scan(&b.ID, &b.OwnerID, &b.Title, &created, &updated); err != nil {
+		return nil, err
+	}
+	b.CreatedAt, b.UpdatedAt = fromTS(created), fromTS(updated)
+	return &b, nil
+}
+
+// CreateBook inserts b and sets its ID.
+func (d *DB) CreateBook(ctx context.Context, b *bindery.Book) error {
+	res, err := d.db.ExecContext(ctx, `INSERT INTO books (owner_id, title, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+		b.OwnerID, b.Title, ts(b.CreatedAt), ts(b.UpdatedAt))
+	if isForeignKey(err) {
+		return bindery.Errorf(bindery.ENOTFOUND, "User not found.")
+	} else if err != nil {
+		return err
+	}
+	b.ID, err = res.LastInsertId()
+	return err
+}
+
+// BookByID returns book id, or ENOTFOUND.
+func (d *DB) BookByID(ctx context.Context, id int64) (*bindery.Book, error) {
+	b, err := scanBook(d.db.QueryRowContext(ctx, `SELECT `+bookColumns+` FROM books b WHERE b.id = ?`, id))
+	return b, notFound(err, "Book not found.")
+}
+
+// ListBooks returns all books, or those userID owns or belongs to.
+func (d *DB) ListBooks(ctx context.Context, userID int64, all bool) ([]*bindery.Book, error) {
+	q := `SELECT ` + bookColumns + ` FROM books b ORDER BY b.id`
+	args := []any{}
+	if !all {
+		q = `SELECT ` + bookColumns + ` FROM books b WHERE b.owner_id = ?
+			OR EXISTS (SELECT 1 FROM book_members m WHERE m.book_id = b.id AND m.user_id = ?) ORDER BY b.id`
+		args = append(args, userID, userID)
+	}
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*bindery.Book{}
+	for rows.Next() {
+		b, err := scanBook(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// UpdateBookTitle sets the title of book id.
+func (d *DB) UpdateBookTitle(ctx context.Context, id int64, title string, at time.Time) error {
+	res, err := d.db.ExecContext(ctx, `UPDATE books SET title = ?, updated_at = ? WHERE id = ?`, title, ts(at), id)
+	return rowsAffected(res, err, "Book not found.")
+}
+
+// DeleteBook deletes book id and its memberships.
+func (d *DB) DeleteBook(ctx context.Context, id int64) error {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM books WHERE id = ?`, id)
+	return rowsAffected(res, err, "Book not found.")
+}
+
+// AddMember makes userID a member of bookID (idempotent).
+func (d *DB) AddMember(ctx context.Context, bookID, userID int64, at time.Time) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO book_members (book_id, user_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, bookID, userID, ts(at))
+	if isForeignKey(err) {
+		return bindery.Errorf(bindery.ENOTFOUND, "Book or user not found.")
+	}
+	return err
+}
+
+// RemoveMember ends userID's membership of bookID; ENOTFOUND if none.
+func (d *DB) RemoveMember(ctx context.Context, bookID, userID int64) error {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM book_members WHERE book_id = ? AND user_id = ?`, bookID, userID)
+	return rowsAffected(res, err, "That user is not a member of this book.")
+}
+
+// ListMembers returns the members of bookID, ordered by id.
+func (d *DB) ListMembers(ctx context.Context, bookID int64) ([]*bindery.User, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT u.id, u.email, u.role, u.password_hash, u.created_at, u.updated_at
+		FROM users u JOIN book_members m ON m.user_id = u.id WHERE m.book_id = ? ORDER BY u.id`, bookID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*bindery.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// IsMember reports whether userID is a member of bookID.
+func (d *DB) IsMember(ctx context.Context, bookID, userID int64) (bool, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM book_members WHERE book_id = ? AND user_id = ?`, bookID, userID).Scan(&n)
+	return n > 0, err
+}
+
+// isForeignKey reports whether err is a FOREIGN KEY constraint violation.
+func isForeignKey(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}
