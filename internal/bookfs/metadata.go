@@ -30,4 +30,6 @@ func checkMetadata(f *os.File) error {
 	return nil
 }
 
-func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ELOOP) }
+func isNotDir(err error) bool {
+	return errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ELOOP)
+}
