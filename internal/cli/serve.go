@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/auth"
+	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/logging"
 	"github.com/bindery/bindery/internal/server"
@@ -52,7 +53,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Logger: log})
+	books, err := bookfs.New(cfg.BooksDir(), bookLimits(cfg))
+	if err != nil {
+		return err
+	}
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -153,6 +158,11 @@ func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, l
 		SessionTTL:  cfg.SessionTTL,
 		SessionIdle: cfg.SessionIdle,
 	})
+}
+
+// bookLimits are the per-book limits of the configuration.
+func bookLimits(cfg *config.Config) bookfs.Limits {
+	return bookfs.Limits{MaxFileBytes: cfg.MaxUploadBytes, MaxFiles: cfg.BookMaxFiles, MaxBookBytes: cfg.BookMaxBytes}
 }
 
 // sweep deletes expired sessions and tokens periodically until ctx ends.

@@ -52,6 +52,8 @@ type Config struct {
 	Ideogram Ideogram
 
 	MaxUploadBytes   int64         // BINDERY_MAX_UPLOAD_BYTES
+	BookMaxFiles     int           // BINDERY_BOOK_MAX_FILES: files per book
+	BookMaxBytes     int64         // BINDERY_BOOK_MAX_BYTES: bytes per book
 	LoginMaxFailures int           // BINDERY_LOGIN_MAX_FAILURES
 	LoginWindow      time.Duration // BINDERY_LOGIN_WINDOW
 	BlockDuration    time.Duration // BINDERY_BLOCK_DURATION
@@ -86,6 +88,9 @@ func (c *Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.
 
 // Loopback reports whether the server listens on a loopback address only.
 func (c *Config) Loopback() bool { return isLoopbackHost(c.Host) }
+
+// BooksDir is where book folders live.
+func (c *Config) BooksDir() string { return filepath.Join(c.DataDir, "books") }
 
 // DatabasePath is the SQLite file used when DatabaseURL is empty.
 func (c *Config) DatabasePath() string { return filepath.Join(c.DataDir, "bindery.db") }
@@ -127,6 +132,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		DatabaseURL:      l.secret("BINDERY_DATABASE_URL"),
 		EncryptionKey:    l.secret("ENCRYPTION_KEY"),
 		MaxUploadBytes:   l.int64("BINDERY_MAX_UPLOAD_BYTES", 50<<20, 1),
+		BookMaxFiles:     int(l.int64("BINDERY_BOOK_MAX_FILES", 2000, 1)),
+		BookMaxBytes:     l.int64("BINDERY_BOOK_MAX_BYTES", 1<<30, 1),
 		LoginMaxFailures: int(l.int64("BINDERY_LOGIN_MAX_FAILURES", 5, 1)),
 		LoginWindow:      l.duration("BINDERY_LOGIN_WINDOW", 15*time.Minute),
 		BlockDuration:    l.duration("BINDERY_BLOCK_DURATION", 15*time.Minute),

@@ -11,43 +11,46 @@ const MetadataFile = "metadata.yaml"
 // original system and of pandoc, so existing books load unchanged. Unknown
 // keys are ignored. Every text is trimmed; absent values are empty.
 type Metadata struct {
-	Title       string
-	Subtitle    string
-	Authors     []string // "author:" as one text or a list
-	Language    string   // BCP 47 tag as written, e.g. "en-GB"; "lang" is accepted too
-	Identifier  string   // e.g. a URL or "urn:uuid:…"
-	ISBN        string
-	Publisher   string
-	Date        string // as written: "1831", "2024-05-01", …
-	Rights      string
-	Description string
-	Subjects    []string // "subject:" as one text or a list
+	Title       string   `json:"title"`
+	Subtitle    string   `json:"subtitle"`
+	Authors     []string `json:"authors"`    // "author:" as one text or a list
+	Language    string   `json:"language"`   // BCP 47 tag as written, e.g. "en-GB"; "lang" is accepted too
+	Identifier  string   `json:"identifier"` // e.g. a URL or "urn:uuid:…"
+	ISBN        string   `json:"isbn"`
+	Publisher   string   `json:"publisher"`
+	Date        string   `json:"date"` // as written: "1831", "2024-05-01", …
+	Rights      string   `json:"rights"`
+	Description string   `json:"description"`
+	Subjects    []string `json:"subjects"` // "subject:" as one text or a list
 	// Cover is the cover image, relative to the book folder. It comes from
 	// "epub: {cover_image}", else "cover", else pandoc's "cover-image".
-	Cover string
-	PDF   PDFOptions
-	EPUB  EPUBOptions
+	Cover string      `json:"cover"`
+	PDF   PDFOptions  `json:"pdf"`
+	EPUB  EPUBOptions `json:"epub"`
 }
 
 // PDFOptions is the "pdf:" mapping, interpreted by the PDF renderer. Values
 // are kept as written ("6x9", "0.75in", "11pt"); the renderer validates them.
 type PDFOptions struct {
-	PageSize   string
-	Margins    Margins
-	FontFamily string
-	FontSize   string
+	PageSize   string  `json:"page_size"`
+	Margins    Margins `json:"margins"`
+	FontFamily string  `json:"font_family"`
+	FontSize   string  `json:"font_size"`
 }
 
 // Margins accepts either one value for all four sides ("margins: 0.75in")
 // or a mapping with top, right, bottom and left.
 type Margins struct {
-	Top, Right, Bottom, Left string
+	Top    string `json:"top"`
+	Right  string `json:"right"`
+	Bottom string `json:"bottom"`
+	Left   string `json:"left"`
 }
 
 // EPUBOptions is the "epub:" mapping.
 type EPUBOptions struct {
-	CoverImage string // relative to the book folder; overrides Cover
-	Stylesheet string // extra CSS, relative to the book folder, e.g. assets/css/book.css
+	CoverImage string `json:"cover_image"` // relative to the book folder; overrides Cover
+	Stylesheet string `json:"stylesheet"`  // extra CSS, relative to the book folder, e.g. assets/css/book.css
 }
 
 // parseMetadata decodes metadata.yaml. data has already been size-checked.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/clock"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/server"
@@ -36,6 +37,10 @@ type harness struct {
 	clock *clock.Fake
 	cfg   *config.Config
 	users map[bindery.Role]*bindery.User
+	books *bookfs.Store
+	// shared is a book owned by the author with the editor and the viewer
+	// as members: every role can see it.
+	shared *bindery.Book
 }
 
 // newHarness starts a server configured by env (on top of defaults) with
@@ -66,13 +71,17 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Now: clk.Now})
+	books, err := bookfs.New(cfg.BooksDir(), bookfs.Limits{MaxFileBytes: cfg.MaxUploadBytes, MaxFiles: cfg.BookMaxFiles, MaxBookBytes: cfg.BookMaxBytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	hs := &harness{t: t, srv: srv, srvr: h, store: store, auth: svc, clock: clk, cfg: cfg, users: map[bindery.Role]*bindery.User{}}
+	hs := &harness{t: t, srv: srv, srvr: h, store: store, auth: svc, clock: clk, cfg: cfg, users: map[bindery.Role]*bindery.User{}, books: books}
 	for _, r := range bindery.Roles {
 		u, err := svc.CreateUser(ctx, nil, string(r)+"@example.com", r, strongPassword, auth.Client{})
 		if err != nil {
@@ -80,7 +89,36 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		}
 		hs.users[r] = u
 	}
+	hs.shared = hs.newBook(bindery.RoleAuthor, bindery.RoleEditor, bindery.RoleViewer)
 	return hs
+}
+
+// newBook creates a book owned by owner's user, with the given members,
+// holding metadata.yaml and one chapter, chapters/01-one.md.
+func (h *harness) newBook(owner bindery.Role, members ...bindery.Role) *bindery.Book {
+	h.t.Helper()
+	ctx := context.Background()
+	b := &bindery.Book{OwnerID: h.users[owner].ID, Title: "Shared", CreatedAt: h.clock.Now(), UpdatedAt: h.clock.Now()}
+	if err := h.store.CreateBook(ctx, b); err != nil {
+		h.t.Fatal(err)
+	}
+	for _, m := range members {
+		if err := h.store.AddMember(ctx, b.ID, h.users[m].ID, h.clock.Now()); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	if err := h.books.Create(b.ID); err != nil {
+		h.t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"metadata.yaml":      "title: Shared\nauthor: A. Writer\nlanguage: en\n",
+		"chapters/01-one.md": "# One\n\nThe first chapter.\n",
+	} {
+		if _, err := h.books.Put(ctx, b.ID, name, strings.NewReader(body)); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return b
 }
 
 // session signs role's user in (through the service, not HTTP) and
@@ -98,6 +136,7 @@ func (h *harness) session(r bindery.Role) string {
 type req struct {
 	method, path string
 	body         string
+	contentType  string // default application/json when there is a body
 	cookie       string // session cookie value
 	bearer       string
 	header       map[string]string
@@ -115,7 +154,9 @@ func (h *harness) do(r req) (*http.Response, string) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if r.body != "" {
+	if r.contentType != "" {
+		hr.Header.Set("Content-Type", r.contentType)
+	} else if r.body != "" {
 		hr.Header.Set("Content-Type", "application/json")
 	}
 	if r.cookie != "" {
@@ -157,3 +198,6 @@ func cookieFrom(resp *http.Response) *http.Cookie {
 	}
 	return nil
 }
+
+// authClient is the client of actions taken directly on the service.
+var authClient = auth.Client{}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
@@ -13,6 +15,11 @@ import (
 type Access struct {
 	name  string
 	allow func(*auth.Principal) bool // nil: anyone, signed in or not
+	// book, when set, makes the route act on the book named by {id}:
+	// authorize loads it, answers 404 when the caller may not see it (as
+	// for a book that does not exist: existence is not revealed), then 403
+	// when the caller's role lacks this permission.
+	book bindery.Permission
 }
 
 // String names the access rule (for the route listing and tests).
@@ -31,6 +38,12 @@ var (
 // additionally check the object in the handler.
 func Perm(p bindery.Permission) Access {
 	return Access{name: string(p), allow: func(pr *auth.Principal) bool { return pr != nil && auth.Can(pr.User, p) }}
+}
+
+// OnBook: a book the caller can see (owner, member, admin) and a role
+// holding permission p.
+func OnBook(p bindery.Permission) Access {
+	return Access{name: string(p) + " on the book", allow: SignedIn.allow, book: p}
 }
 
 // route is one line of the route table.
@@ -71,6 +84,21 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/me/tokens", SignedIn, false, s.handleCreateToken},
 		{"DELETE /api/v1/me/tokens/{id}", SignedIn, false, s.handleRevokeToken},
 
+		// Books (CONTRACT.md §5). OnBook routes check the object too.
+		{"GET /api/v1/books", Perm(bindery.PermRead), false, s.handleListBooks},
+		{"POST /api/v1/books", Perm(bindery.PermWrite), false, s.handleCreateBook},
+		{"GET /api/v1/books/{id}", OnBook(bindery.PermRead), false, s.handleGetBook},
+		{"PATCH /api/v1/books/{id}", OnBook(bindery.PermWrite), false, s.handleUpdateBook},
+		{"DELETE /api/v1/books/{id}", OnBook(bindery.PermDelete), false, s.handleDeleteBook},
+		{"PUT /api/v1/books/{id}/members/{userID}", OnBook(bindery.PermWrite), false, s.handleAddMember},
+		{"DELETE /api/v1/books/{id}/members/{userID}", OnBook(bindery.PermWrite), false, s.handleRemoveMember},
+		{"GET /api/v1/books/{id}/files", OnBook(bindery.PermRead), false, s.handleListFiles},
+		{"POST /api/v1/books/{id}/files", OnBook(bindery.PermWrite), false, s.handleUploadFiles},
+		{"PUT /api/v1/books/{id}/files/{path...}", OnBook(bindery.PermWrite), false, s.handlePutFile},
+		{"GET /api/v1/books/{id}/files/{path...}", OnBook(bindery.PermRead), false, s.handleGetFile},
+		{"DELETE /api/v1/books/{id}/files/{path...}", OnBook(bindery.PermWrite), false, s.handleDeleteFile},
+		{"GET /api/v1/books/{id}/preview/{chapter}", OnBook(bindery.PermRead), false, s.handlePreview},
+
 		// Administration.
 		{"GET /api/v1/users", AdminOnly, false, s.handleListUsers},
 		{"POST /api/v1/users", AdminOnly, false, s.handleCreateUser},
@@ -100,10 +128,53 @@ func (s *Server) authorize(rt route) http.Handler {
 			s.writeError(w, r, bindery.Errorf(bindery.EUNAUTHORIZED, "Please sign in."))
 		case !rt.access.allow(p):
 			s.writeError(w, r, bindery.Errorf(bindery.EFORBIDDEN, "Your role does not allow this."))
+		case rt.access.book != "":
+			b, err := s.authorizeBook(r, p, rt.access.book)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			rt.handler(w, r.WithContext(context.WithValue(r.Context(), bookKey, b)))
 		default:
 			rt.handler(w, r)
 		}
 	})
+}
+
+// authorizeBook loads the book {id} and applies the object rule, then the
+// role's permission. Every failure to see the book is the same 404,
+// whether the id is malformed, unknown or someone else's.
+func (s *Server) authorizeBook(r *http.Request, p *auth.Principal, perm bindery.Permission) (*bindery.Book, error) {
+	notFound := bindery.Errorf(bindery.ENOTFOUND, "Book not found.")
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, notFound
+	}
+	b, err := s.store.BookByID(r.Context(), id)
+	if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+		return nil, notFound
+	} else if err != nil {
+		return nil, err
+	}
+	member := false
+	if !auth.IsAdmin(p.User) && b.OwnerID != p.User.ID {
+		if member, err = s.store.IsMember(r.Context(), b.ID, p.User.ID); err != nil {
+			return nil, err
+		}
+	}
+	if !auth.SeesBook(p.User, b, member) {
+		return nil, notFound
+	}
+	if !auth.Can(p.User, perm) {
+		return nil, bindery.Errorf(bindery.EFORBIDDEN, "Your role does not allow this.")
+	}
+	return b, nil
+}
+
+// bookOf returns the book authorize loaded for an OnBook route.
+func bookOf(r *http.Request) *bindery.Book {
+	b, _ := r.Context().Value(bookKey).(*bindery.Book)
+	return b
 }
 
 func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,7 @@ var callers = []who{anon, who(bindery.RoleViewer), who(bindery.RoleEditor), who(
 type scenario struct {
 	method, path string
 	body         string
+	contentType  string
 	// prepare, when set, builds the path/body per run (fresh targets).
 	prepare func(h *harness) (path, body string)
 	want    map[who]int
@@ -85,6 +86,60 @@ var scenarios = []scenario{
 	{method: "GET", path: "/api/v1/audit", want: statuses(401, 403, 403, 403, 200)},
 	{method: "GET", path: "/api/v1/security/blocks", want: statuses(401, 403, 403, 403, 200)},
 	{method: "DELETE", path: "/api/v1/security/blocks/192.0.2.1", want: statuses(401, 403, 403, 403, 404)},
+
+	// Books: the shared book is the author's, with the editor and the
+	// viewer as members, so every role can see it.
+	{method: "GET", path: "/api/v1/books", want: statuses(401, 200, 200, 200, 200)},
+	{method: "POST", path: "/api/v1/books", body: `{"title":"New book","authors":["A. Writer"]}`, want: statuses(401, 403, 201, 201, 201)},
+	{method: "GET", path: "/api/v1/books/{id}", prepare: shared(""), want: statuses(401, 200, 200, 200, 200)},
+	{method: "PATCH", path: "/api/v1/books/{id}", prepare: shared(`{"subtitle":"Revised"}`), want: statuses(401, 403, 200, 200, 200)},
+	{method: "DELETE", path: "/api/v1/books/{id}",
+		prepare: func(h *harness) (string, string) {
+			b := h.newBook(bindery.RoleAuthor, bindery.RoleEditor, bindery.RoleViewer)
+			return fmt.Sprintf("/api/v1/books/%d", b.ID), ""
+		},
+		want: statuses(401, 403, 403, 403, 204)},
+	{method: "PUT", path: "/api/v1/books/{id}/members/{userID}",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/books/%d/members/%d", h.shared.ID, freshUser(h).ID), ""
+		},
+		want: statuses(401, 403, 403, 204, 204)}, // owner or admin only
+	{method: "DELETE", path: "/api/v1/books/{id}/members/{userID}",
+		prepare: func(h *harness) (string, string) {
+			u := freshUser(h)
+			h.store.AddMember(context.Background(), h.shared.ID, u.ID, h.clock.Now())
+			return fmt.Sprintf("/api/v1/books/%d/members/%d", h.shared.ID, u.ID), ""
+		},
+		want: statuses(401, 403, 403, 204, 204)},
+	{method: "GET", path: "/api/v1/books/{id}/files", prepare: shared(""), want: statuses(401, 200, 200, 200, 200)},
+	{method: "POST", path: "/api/v1/books/{id}/files", contentType: multipartType,
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/books/%d/files", h.shared.ID), multipartBody("02-two.md", "# Two\n")
+		},
+		want: statuses(401, 403, 201, 201, 201)},
+	{method: "PUT", path: "/api/v1/books/{id}/files/{path...}", contentType: "text/markdown",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/books/%d/files/chapters/03-three.md", h.shared.ID), "# Three\n"
+		},
+		want: statuses(401, 403, 201, 201, 201)},
+	{method: "GET", path: "/api/v1/books/{id}/files/{path...}",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/books/%d/files/metadata.yaml", h.shared.ID), ""
+		},
+		want: statuses(401, 200, 200, 200, 200)},
+	{method: "DELETE", path: "/api/v1/books/{id}/files/{path...}",
+		prepare: func(h *harness) (string, string) {
+			name := fmt.Sprintf("chapters/x%d.md", seq.Add(1))
+			h.books.Put(context.Background(), h.shared.ID, name, strings.NewReader("x"))
+			return fmt.Sprintf("/api/v1/books/%d/files/%s", h.shared.ID, name), ""
+		},
+		want: statuses(401, 403, 204, 204, 204)},
+	{method: "GET", path: "/api/v1/books/{id}/preview/{chapter}",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/books/%d/preview/01-one.md", h.shared.ID), ""
+		},
+		want: statuses(401, 200, 200, 200, 200)},
+
 	{method: "GET", path: "/api/v1/no-such-route", want: all(404)},
 	{method: "GET", path: "/no-such-page", want: all(404)},
 }
@@ -108,7 +163,7 @@ func TestRouteAccess(t *testing.T) {
 					if sc.prepare != nil {
 						path, body = sc.prepare(h)
 					}
-					r := req{method: sc.method, path: path, body: body}
+					r := req{method: sc.method, path: path, body: body, contentType: sc.contentType}
 					if c != anon {
 						if via == "cookie" {
 							r.cookie = h.session(bindery.Role(c))
@@ -135,6 +190,19 @@ func TestRouteAccess(t *testing.T) {
 			}
 		}
 	}
+}
+
+// shared builds the path of an OnBook route on the shared book.
+func shared(body string) func(h *harness) (string, string) {
+	return func(h *harness) (string, string) { return fmt.Sprintf("/api/v1/books/%d", h.shared.ID), body }
+}
+
+const multipartType = "multipart/form-data; boundary=BOUNDARY"
+
+// multipartBody is one file part.
+func multipartBody(name, content string) string {
+	return "--BOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\n" +
+		"Content-Type: application/octet-stream\r\n\r\n" + content + "\r\n--BOUNDARY--\r\n"
 }
 
 // TestEveryRouteHasAScenario fails when a route is added without being

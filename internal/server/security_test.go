@@ -418,6 +418,9 @@ func TestSetupFlow(t *testing.T) {
 // emptyHarness is a harness with no users.
 func emptyHarness(t *testing.T) *harness {
 	h := newHarness(t, nil)
+	if err := h.store.DeleteBook(context.Background(), h.shared.ID); err != nil {
+		t.Fatal(err)
+	}
 	for _, u := range h.users {
 		if err := h.store.DeleteUser(context.Background(), u.ID); err != nil {
 			t.Fatal(err)

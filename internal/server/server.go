@@ -12,6 +12,7 @@ import (
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/clientaddr"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/web"
@@ -22,6 +23,7 @@ type Deps struct {
 	Config *config.Config
 	Store  bindery.Store
 	Auth   *auth.Service
+	Books  *bookfs.Store
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now
 }
@@ -31,6 +33,7 @@ type Server struct {
 	cfg      *config.Config
 	store    bindery.Store
 	auth     *auth.Service
+	books    *bookfs.Store
 	log      *slog.Logger
 	now      func() time.Time
 	addrs    *clientaddr.Resolver
@@ -44,7 +47,7 @@ type Server struct {
 // the middleware chain.
 func New(d Deps) (*Server, error) {
 	s := &Server{
-		cfg: d.Config, store: d.Store, auth: d.Auth, log: d.Logger, now: d.Now,
+		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, log: d.Logger, now: d.Now,
 		addrs: &clientaddr.Resolver{Trusted: d.Config.TrustedProxies},
 	}
 	if s.now == nil {
@@ -83,7 +86,10 @@ func (s *Server) client(r *http.Request) auth.Client {
 
 type ctxKey int
 
-const principalKey ctxKey = iota
+const (
+	principalKey ctxKey = iota
+	bookKey
+)
 
 // principal returns the authenticated caller, or nil.
 func principal(r *http.Request) *auth.Principal {

@@ -1,0 +1,263 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bindery/bindery/internal/auth"
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/manuscript"
+)
+
+// Metadata limits for edits through the API.
+const (
+	maxTitleLength = 500
+	maxFieldLength = 10000
+	maxListLength  = 100
+)
+
+// bookView is a book as the API shows it.
+type bookView struct {
+	*bindery.Book
+	Metadata      *manuscript.Metadata `json:"metadata,omitempty"`
+	MetadataError string               `json:"metadata_error,omitempty"`
+	Members       []memberView         `json:"members,omitempty"`
+}
+
+type memberView struct {
+	ID    int64        `json:"id"`
+	Email string       `json:"email"`
+	Role  bindery.Role `json:"role"`
+}
+
+// handleListBooks: GET /api/v1/books — the books the caller can see.
+func (s *Server) handleListBooks(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	books, err := s.store.ListBooks(r.Context(), p.User.ID, auth.IsAdmin(p.User))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"books": books})
+}
+
+// handleCreateBook: POST /api/v1/books {title, …metadata}. The caller owns
+// the new book; its folder gets the standard layout and a metadata.yaml.
+func (s *Server) handleCreateBook(w http.ResponseWriter, r *http.Request) {
+	var md manuscript.Metadata
+	if err := decodeJSON(w, r, &md); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := checkMetadataInput(&md); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	now := s.now()
+	b := &bindery.Book{OwnerID: p.User.ID, Title: md.Title, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateBook(r.Context(), b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.createBookFolder(r, b, md); err != nil {
+		// Undo, so no book exists without its folder.
+		_ = s.store.DeleteBook(r.Context(), b.ID)
+		_ = s.books.Remove(b.ID)
+		s.writeError(w, r, err)
+		return
+	}
+	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookCreated, p, c, b, ""))
+	writeJSON(w, http.StatusCreated, bookView{Book: b, Metadata: &md})
+}
+
+func (s *Server) createBookFolder(r *http.Request, b *bindery.Book, md manuscript.Metadata) error {
+	if err := s.books.Create(b.ID); err != nil {
+		return err
+	}
+	return s.writeMetadata(r, b, md)
+}
+
+// writeMetadata stores md as the book's metadata.yaml (atomically, with
+// the same checks as an upload) and mirrors the title in the database.
+func (s *Server) writeMetadata(r *http.Request, b *bindery.Book, md manuscript.Metadata) error {
+	data, err := md.YAML()
+	if err != nil {
+		return err
+	}
+	if _, err := s.books.Put(r.Context(), b.ID, bookfs.MetadataFile, bytes.NewReader(data)); err != nil {
+		return err
+	}
+	if b.Title != md.Title {
+		b.Title, b.UpdatedAt = md.Title, s.now()
+		return s.store.UpdateBookTitle(r.Context(), b.ID, b.Title, b.UpdatedAt)
+	}
+	return nil
+}
+
+// checkMetadataInput trims and bounds metadata sent through the API.
+func checkMetadataInput(md *manuscript.Metadata) error {
+	md.Title = strings.TrimSpace(md.Title)
+	if md.Title == "" || utf8.RuneCountInString(md.Title) > maxTitleLength {
+		return bindery.Errorf(bindery.EINVALID, "A book needs a title of 1 to %d characters.", maxTitleLength)
+	}
+	if len(md.Authors) > maxListLength || len(md.Subjects) > maxListLength {
+		return bindery.Errorf(bindery.EINVALID, "At most %d authors and %d subjects.", maxListLength, maxListLength)
+	}
+	for _, f := range []string{md.Subtitle, md.Language, md.Identifier, md.ISBN, md.Publisher, md.Date, md.Rights,
+		md.Description, md.Cover, md.PDF.PageSize, md.PDF.FontFamily, md.PDF.FontSize, md.EPUB.CoverImage, md.EPUB.Stylesheet} {
+		if len(f) > maxFieldLength || !utf8.ValidString(f) {
+			return bindery.Errorf(bindery.EINVALID, "A metadata field is too long or not valid text.")
+		}
+	}
+	return nil
+}
+
+// readMetadata returns the book's parsed metadata.yaml, or the problem.
+func (s *Server) readMetadata(id int64) (*manuscript.Metadata, string, error) {
+	f, _, err := s.books.Get(id, bookfs.MetadataFile)
+	if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+		return nil, "metadata.yaml is missing", nil
+	} else if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, "", err
+	}
+	md, err := manuscript.ParseMetadata(data)
+	if err != nil {
+		return nil, err.Error(), nil
+	}
+	return &md, "", nil
+}
+
+// handleGetBook: GET /api/v1/books/{id}.
+func (s *Server) handleGetBook(w http.ResponseWriter, r *http.Request) {
+	b := bookOf(r)
+	md, problem, err := s.readMetadata(b.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	members, err := s.store.ListMembers(r.Context(), b.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v := bookView{Book: b, Metadata: md, MetadataError: problem, Members: []memberView{}}
+	for _, u := range members {
+		v.Members = append(v.Members, memberView{ID: u.ID, Email: u.Email, Role: u.Role})
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// handleUpdateBook: PATCH /api/v1/books/{id} with metadata fields. Fields
+// absent from the body keep their value (a JSON merge into the current
+// metadata.yaml, which is then rewritten).
+func (s *Server) handleUpdateBook(w http.ResponseWriter, r *http.Request) {
+	b := bookOf(r)
+	md, problem, err := s.readMetadata(b.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if md == nil {
+		if problem != "metadata.yaml is missing" {
+			s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "The current metadata.yaml cannot be read (%s); upload a corrected file instead.", problem))
+			return
+		}
+		md = &manuscript.Metadata{Title: b.Title}
+	}
+	if err := decodeJSON(w, r, md); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := checkMetadataInput(md); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.writeMetadata(r, b, *md); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookUpdated, p, c, b, "metadata"))
+	writeJSON(w, http.StatusOK, bookView{Book: b, Metadata: md})
+}
+
+// handleDeleteBook: DELETE /api/v1/books/{id} (delete permission: admins).
+func (s *Server) handleDeleteBook(w http.ResponseWriter, r *http.Request) {
+	b := bookOf(r)
+	if err := s.store.DeleteBook(r.Context(), b.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.books.Remove(b.ID); err != nil {
+		s.log.Error("book folder not removed", "book_id", b.ID, "err", err)
+	}
+	p, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookDeleted, p, c, b, b.Title))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// memberTarget checks that the caller manages the book and parses {userID}.
+func (s *Server) memberTarget(r *http.Request) (*bindery.Book, *bindery.User, error) {
+	b, p := bookOf(r), principal(r)
+	if !auth.ManagesBook(p.User, b) {
+		return nil, nil, bindery.Errorf(bindery.EFORBIDDEN, "Only the book's owner or an admin can change its members.")
+	}
+	id, err := strconv.ParseInt(r.PathValue("userID"), 10, 64)
+	if err != nil {
+		return nil, nil, bindery.Errorf(bindery.ENOTFOUND, "User not found.")
+	}
+	u, err := s.store.UserByID(r.Context(), id)
+	return b, u, err
+}
+
+// handleAddMember: PUT /api/v1/books/{id}/members/{userID}.
+func (s *Server) handleAddMember(w http.ResponseWriter, r *http.Request) {
+	b, u, err := s.memberTarget(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.store.AddMember(r.Context(), b.ID, u.ID, s.now()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), bookEvent(bindery.AuditMemberAdded, p, c, b, u.Email))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleRemoveMember: DELETE /api/v1/books/{id}/members/{userID}.
+func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request) {
+	b, u, err := s.memberTarget(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.store.RemoveMember(r.Context(), b.ID, u.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), bookEvent(bindery.AuditMemberRemoved, p, c, b, u.Email))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func bookEvent(action string, p *auth.Principal, c auth.Client, b *bindery.Book, detail string) bindery.AuditEvent {
+	e := bindery.AuditEvent{Action: action, ActorID: &p.User.ID, ActorEmail: p.User.Email, Target: "book " + strconv.FormatInt(b.ID, 10), Detail: detail}
+	if c.Addr.IsValid() {
+		e.ClientAddr = c.Addr.String()
+	}
+	return e
+}
+

@@ -1,0 +1,223 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/bookfs"
+)
+
+// Upload limits beyond the per-file size: how long one upload may take
+// (the server's 60 s read timeout is extended for it), how many files one
+// multipart request may carry, and what its non-file parts may add.
+const (
+	uploadTimeout      = 15 * time.Minute
+	maxFilesPerRequest = 100
+	multipartOverhead  = 1 << 20
+)
+
+// userContentCSP is sent with every file and preview a user supplied: it
+// forbids scripts, plugins and forms, and "sandbox" gives the document a
+// unique origin, so even HTML smuggled past every check runs nowhere near
+// the dashboard's cookies.
+const userContentCSP = "default-src 'none'; img-src 'self'; style-src 'self'; sandbox"
+
+// handleListFiles: GET /api/v1/books/{id}/files.
+func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request) {
+	b := bookOf(r)
+	files, err := s.books.List(b.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var used int64
+	for _, f := range files {
+		used += f.Size
+	}
+	lim := s.books.Limits()
+	writeJSON(w, http.StatusOK, map[string]any{"files": files, "usage": map[string]int64{
+		"files": int64(len(files)), "bytes": used, "max_files": int64(lim.MaxFiles), "max_bytes": lim.MaxBookBytes, "max_file_bytes": lim.MaxFileBytes,
+	}})
+}
+
+// extendUpload gives an upload more time than ordinary requests get.
+func extendUpload(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTimeout))
+}
+
+// handlePutFile: PUT /api/v1/books/{id}/files/{path...} with the raw file
+// as body. The body is limited while it streams (http.MaxBytesReader):
+// a 60 MB upload costs the server a 32 KB buffer, not 60 MB.
+func (s *Server) handlePutFile(w http.ResponseWriter, r *http.Request) {
+	name, err := bookfs.CleanPath(r.PathValue("path"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := bookfs.KindOf(name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	max := s.books.Limits().MaxFileBytes
+	if r.ContentLength > max {
+		s.writeError(w, r, tooLarge(max))
+		return
+	}
+	extendUpload(w)
+	s.storeFile(w, r, name, http.MaxBytesReader(w, r.Body, max))
+}
+
+func tooLarge(max int64) error {
+	return bindery.Errorf(bindery.ETOOLARGE, "The file is larger than the limit of %d bytes.", max)
+}
+
+// storeFile writes one file, audits it and answers with its description.
+func (s *Server) storeFile(w http.ResponseWriter, r *http.Request, name string, body io.Reader) {
+	f, err := s.putFile(r, name, body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, f)
+}
+
+func (s *Server) putFile(r *http.Request, name string, body io.Reader) (bookfs.File, error) {
+	b := bookOf(r)
+	f, err := s.books.Put(r.Context(), b.ID, name, body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		err = tooLarge(s.books.Limits().MaxFileBytes)
+	}
+	if err != nil {
+		return f, err
+	}
+	if name == bookfs.MetadataFile {
+		if md, _, err := s.readMetadata(b.ID); err == nil && md != nil && md.Title != "" && md.Title != b.Title {
+			_ = s.store.UpdateBookTitle(r.Context(), b.ID, md.Title, s.now())
+		}
+	}
+	p, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), bookEvent(bindery.AuditFileWritten, p, c, b, name))
+	return f, nil
+}
+
+// handleUploadFiles: POST /api/v1/books/{id}/files, multipart/form-data
+// with one or more file parts (drag and drop). A part's file name may hold
+// a folder ("chapters/01.md"); a bare name is placed by type (chapters/,
+// assets/images/, sources/). Parts stream straight to storage: nothing is
+// buffered in memory or spooled by the multipart parser. Files stored
+// before a failing part stay stored and are listed in the error's message.
+func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
+	max := s.books.Limits().MaxFileBytes
+	if r.ContentLength > max+multipartOverhead {
+		s.writeError(w, r, tooLarge(max))
+		return
+	}
+	extendUpload(w)
+	r.Body = http.MaxBytesReader(w, r.Body, max+multipartOverhead)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		s.writeError(w, r, bindery.Errorf(bindery.EUNSUPPORTED, "Send files as multipart/form-data."))
+		return
+	}
+	stored := []bookfs.File{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.writeError(w, r, tooLarge(max))
+			return
+		} else if err != nil {
+			s.writeError(w, r, bindery.Errorf(bindery.EINVALID, "The multipart body is malformed."))
+			return
+		}
+		if part.FileName() == "" {
+			part.Close()
+			continue
+		}
+		if len(stored) == maxFilesPerRequest {
+			s.writeError(w, r, bindery.Errorf(bindery.ETOOLARGE, "At most %d files per request.", maxFilesPerRequest))
+			return
+		}
+		name, err := uploadName(part.FileName())
+		if err == nil {
+			var f bookfs.File
+			f, err = s.putFile(r, name, part)
+			stored = append(stored, f)
+		}
+		part.Close()
+		if err != nil {
+			if len(stored) > 0 && bindery.ErrorCode(err) != bindery.EINTERNAL {
+				err = &bindery.Error{Code: bindery.ErrorCode(err), Message: bindery.ErrorMessage(err) + " (" + part.FileName() + "; files before it were stored)"}
+			}
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if len(stored) == 0 {
+		s.writeError(w, r, bindery.Errorf(bindery.EINVALID, "The request holds no file."))
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"files": stored})
+}
+
+// uploadName cleans a multipart file name and places a bare one by type.
+func uploadName(raw string) (string, error) {
+	name, err := bookfs.CleanPath(raw)
+	if err != nil {
+		return "", err
+	}
+	k, err := bookfs.KindOf(name)
+	if err != nil {
+		return "", err
+	}
+	return bookfs.Placement(name, k), nil
+}
+
+// handleGetFile: GET /api/v1/books/{id}/files/{path...}. Always an
+// attachment with its exact type, nosniff and a sandboxing CSP: a stored
+// file is never rendered as a page of our origin.
+func (s *Server) handleGetFile(w http.ResponseWriter, r *http.Request) {
+	name, err := bookfs.CleanPath(r.PathValue("path"))
+	if err != nil {
+		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "File not found."))
+		return
+	}
+	f, info, err := s.books.Get(bookOf(r).ID, name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", info.ContentType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(name)}))
+	h.Set("Content-Security-Policy", userContentCSP)
+	h.Set("Cache-Control", "private, no-cache")
+	http.ServeContent(w, r, "", info.Modified, f)
+}
+
+// handleDeleteFile: DELETE /api/v1/books/{id}/files/{path...}.
+func (s *Server) handleDeleteFile(w http.ResponseWriter, r *http.Request) {
+	name, err := bookfs.CleanPath(r.PathValue("path"))
+	if err != nil {
+		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "File not found."))
+		return
+	}
+	b := bookOf(r)
+	if err := s.books.Delete(b.ID, name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), bookEvent(bindery.AuditFileDeleted, p, c, b, name))
+	w.WriteHeader(http.StatusNoContent)
+}
