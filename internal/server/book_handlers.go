@@ -260,4 +260,3 @@ func bookEvent(action string, p *auth.Principal, c auth.Client, b *bindery.Book,
 	}
 	return e
 }
-
