@@ -1,0 +1,50 @@
+package bindery
+
+import "time"
+
+// Stage names, in order (CONTRACT.md §6).
+const (
+	StageContent = "content"
+	StageImages  = "images"
+	StageFormat  = "format"
+	StageQuality = "quality"
+	StagePublish = "publish"
+)
+
+// Stages lists the stages of a run in order.
+var Stages = []string{StageContent, StageImages, StageFormat, StageQuality, StagePublish}
+
+// Run states.
+const (
+	RunQueued    = "queued"
+	RunRunning   = "running"
+	RunPaused    = "paused"
+	RunStopped   = "stopped"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+)
+
+// Run is one pass of a book through the stages.
+type Run struct {
+	ID         int64        `json:"id"`
+	BookID     int64        `json:"book_id"`
+	State      string       `json:"state"`
+	Formats    []string     `json:"formats"`
+	Publish    bool         `json:"publish"`
+	CreatedBy  int64        `json:"created_by"`
+	CreatedAt  time.Time    `json:"created_at"`
+	StartedAt  *time.Time   `json:"started_at,omitempty"`
+	FinishedAt *time.Time   `json:"finished_at,omitempty"`
+	Error      string       `json:"error,omitempty"`
+	Stages     []StageState `json:"stages"`
+}
+
+// StageState is the persisted state of one stage of a run.
+type StageState struct {
+	Name       string     `json:"name"`
+	State      string     `json:"state"` // pending, running, succeeded, failed, skipped
+	Progress   int        `json:"progress"`
+	Message    string     `json:"message,omitempty"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+}
