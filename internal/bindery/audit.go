@@ -29,6 +29,7 @@ const (
 	AuditMemberRemoved  = "book.member_removed"
 	AuditFileWritten    = "book.file_written"
 	AuditFileDeleted    = "book.file_deleted"
+	AuditRunControl     = "run.control"
 )
 
 // AuditEvent is one entry of the audit log. ActorID is nil for anonymous
@@ -68,6 +69,8 @@ type Store interface {
 	SessionStore
 	AuditStore
 	BookStore
+	RunStore
+	EventStore
 	Ping(ctx context.Context) error
 	Close() error
 }

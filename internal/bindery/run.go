@@ -1,6 +1,9 @@
 package bindery
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Stage names, in order (CONTRACT.md §6).
 const (
@@ -47,4 +50,20 @@ type StageState struct {
 	Message    string     `json:"message,omitempty"`
 	StartedAt  *time.Time `json:"started_at,omitempty"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
+}
+
+// RunStore persists runs and their stages.
+type RunStore interface {
+	// CreateRun inserts r with its stages (all pending) and sets r.ID.
+	CreateRun(ctx context.Context, r *Run) error
+	RunByID(ctx context.Context, id int64) (*Run, error)
+	// ListRuns returns a book's runs, newest first, at most limit.
+	ListRuns(ctx context.Context, bookID int64, limit int) ([]*Run, error)
+	// RunsInState returns every run in one of the states, oldest first.
+	RunsInState(ctx context.Context, states ...string) ([]*Run, error)
+	// SetRunState records a run's state; started/finished times are set
+	// when it first starts and when it ends.
+	SetRunState(ctx context.Context, id int64, state, errMsg string, at time.Time) error
+	// UpdateStage records one stage's state, progress and message.
+	UpdateStage(ctx context.Context, runID int64, s StageState) error
 }

@@ -21,6 +21,8 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
 	t.Run("CascadeOnUserDelete", func(t *testing.T) { testCascade(t, open(t)) })
 	t.Run("Books", func(t *testing.T) { testBooks(t, open(t)) })
+	t.Run("Runs", func(t *testing.T) { testRuns(t, open(t)) })
+	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

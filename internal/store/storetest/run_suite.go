@@ -1,0 +1,107 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+)
+
+func testRuns(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, "a@example.com", bindery.RoleAuthor)
+	b := &bindery.Book{OwnerID: u.ID, Title: "B", CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateBook(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	r := &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: []string{"epub", "pdf"}, Publish: true, CreatedBy: u.ID, CreatedAt: t0}
+	if err := s.CreateRun(ctx, r); err != nil || r.ID == 0 || len(r.Stages) != len(bindery.Stages) {
+		t.Fatalf("CreateRun: %v, %+v", err, r)
+	}
+	wantCode(t, s.CreateRun(ctx, &bindery.Run{BookID: 9999, State: bindery.RunQueued, CreatedAt: t0}), bindery.ENOTFOUND)
+
+	started := t0.Add(time.Second)
+	if err := s.SetRunState(ctx, r.ID, bindery.RunRunning, "", started); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateStage(ctx, r.ID, bindery.StageState{Name: bindery.StageContent, State: "running", Progress: 40, Message: "parsing", StartedAt: &started}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.RunByID(ctx, r.ID)
+	if err != nil || got.State != bindery.RunRunning || !got.Publish || len(got.Formats) != 2 || got.StartedAt == nil || !got.StartedAt.Equal(started) {
+		t.Fatalf("RunByID = %+v, %v", got, err)
+	}
+	if st := got.Stages[0]; st.Name != bindery.StageContent || st.Progress != 40 || st.State != "running" || st.Message != "parsing" {
+		t.Fatalf("stage = %+v", st)
+	}
+	if err := s.SetRunState(ctx, r.ID, bindery.RunRunning, "", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.RunByID(ctx, r.ID); !got.StartedAt.Equal(started) {
+		t.Fatal("a resumed run's start time moved")
+	}
+	active, _ := s.RunsInState(ctx, bindery.RunRunning, bindery.RunQueued)
+	if len(active) != 1 {
+		t.Fatalf("RunsInState = %v", active)
+	}
+	if err := s.SetRunState(ctx, r.ID, bindery.RunFailed, "boom", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.RunByID(ctx, r.ID)
+	if got.Error != "boom" || got.FinishedAt == nil {
+		t.Fatalf("failed run: %+v", got)
+	}
+	r2 := &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: []string{"epub"}, CreatedBy: u.ID, CreatedAt: t0}
+	s.CreateRun(ctx, r2)
+	list, _ := s.ListRuns(ctx, b.ID, 10)
+	if len(list) != 2 || list[0].ID != r2.ID {
+		t.Fatalf("ListRuns = %v (want newest first)", list)
+	}
+	_, err = s.RunByID(ctx, 9999)
+	wantCode(t, err, bindery.ENOTFOUND)
+	wantCode(t, s.SetRunState(ctx, 9999, bindery.RunFailed, "", t0), bindery.ENOTFOUND)
+}
+
+func testEvents(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	p := 50
+	var ids []int64
+	for i := 0; i < 5; i++ {
+		e := &bindery.Event{Type: bindery.EventStageProgress, Timestamp: t0.Add(time.Duration(i) * time.Minute), RunID: 7, BookID: 3, Stage: "format", Progress: &p}
+		if i%2 == 1 {
+			e.Type, e.Level, e.Message, e.Progress = bindery.EventLog, "info", "line", nil
+		}
+		if err := s.AppendEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) > 0 && e.ID <= ids[len(ids)-1] {
+			t.Fatalf("ids not increasing: %v then %d", ids, e.ID)
+		}
+		ids = append(ids, e.ID)
+	}
+	after, _ := s.EventsAfter(ctx, ids[1], 0)
+	if len(after) != 3 || after[0].ID != ids[2] || after[0].Progress == nil || *after[0].Progress != 50 || after[0].Stage != "format" {
+		t.Fatalf("EventsAfter = %+v", after)
+	}
+	recent, _ := s.RecentEvents(ctx, 2)
+	if len(recent) != 2 || recent[0].ID != ids[3] || recent[1].ID != ids[4] {
+		t.Fatalf("RecentEvents = %+v", recent)
+	}
+	logs, _ := s.RunLogs(ctx, 7, 0)
+	if len(logs) != 2 || logs[0].Type != bindery.EventLog {
+		t.Fatalf("RunLogs = %+v", logs)
+	}
+	if n, _ := s.DeleteEventsBefore(ctx, t0.Add(2*time.Minute)); n != 2 {
+		t.Fatalf("DeleteEventsBefore = %d", n)
+	}
+	if id, _ := s.OldestEventID(ctx); id != ids[2] {
+		t.Fatalf("OldestEventID = %d, want %d", id, ids[2])
+	}
+	// Ids are never reused, even after deleting the newest.
+	e := &bindery.Event{Type: bindery.EventLog, Timestamp: t0}
+	s.AppendEvent(ctx, e)
+	if e.ID <= ids[4] {
+		t.Fatalf("id %d reused", e.ID)
+	}
+}
