@@ -64,6 +64,9 @@ type RunStore interface {
 	// SetRunState records a run's state; started/finished times are set
 	// when it first starts and when it ends.
 	SetRunState(ctx context.Context, id int64, state, errMsg string, at time.Time) error
+	// ClaimRun moves a queued run to running, atomically, and reports
+	// whether it did: of two workers given the same run, one wins.
+	ClaimRun(ctx context.Context, id int64, at time.Time) (bool, error)
 	// UpdateStage records one stage's state, progress and message.
 	UpdateStage(ctx context.Context, runID int64, s StageState) error
 }

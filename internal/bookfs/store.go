@@ -49,6 +49,10 @@ func (s *Store) Limits() Limits { return s.lim }
 
 func (s *Store) bookDir(id int64) string { return filepath.Join(s.dir, strconv.FormatInt(id, 10)) }
 
+// Dir returns the path of book id's folder, for readers that open their
+// own os.Root on it (the build).
+func (s *Store) Dir(id int64) string { return s.bookDir(id) }
+
 func (s *Store) lock(id int64) func() {
 	s.mu.Lock()
 	l, ok := s.locks[id]

@@ -176,3 +176,9 @@ func (d *DB) UpdateStage(ctx context.Context, runID int64, s bindery.StageState)
 		s.State, s.Progress, s.Message, started, finished, runID, s.Name)
 	return rowsAffected(res, err, "Stage not found.")
 }
+
+// ClaimRun moves run id from queued to running if it is queued.
+func (d *DB) ClaimRun(ctx context.Context, id int64, at time.Time) (bool, error) {
+	n, err := affected(d.db.ExecContext(ctx, `UPDATE runs SET state = 'running', started_at = COALESCE(started_at, ?) WHERE id = ? AND state = 'queued'`, ts(at), id))
+	return n == 1, err
+}

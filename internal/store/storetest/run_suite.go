@@ -22,8 +22,11 @@ func testRuns(t *testing.T, s bindery.Store) {
 	wantCode(t, s.CreateRun(ctx, &bindery.Run{BookID: 9999, State: bindery.RunQueued, CreatedAt: t0}), bindery.ENOTFOUND)
 
 	started := t0.Add(time.Second)
-	if err := s.SetRunState(ctx, r.ID, bindery.RunRunning, "", started); err != nil {
-		t.Fatal(err)
+	if ok, err := s.ClaimRun(ctx, r.ID, started); !ok || err != nil {
+		t.Fatalf("ClaimRun = %v, %v", ok, err)
+	}
+	if ok, _ := s.ClaimRun(ctx, r.ID, started); ok {
+		t.Fatal("a run was claimed twice")
 	}
 	if err := s.UpdateStage(ctx, r.ID, bindery.StageState{Name: bindery.StageContent, State: "running", Progress: 40, Message: "parsing", StartedAt: &started}); err != nil {
 		t.Fatal(err)

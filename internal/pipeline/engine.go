@@ -1,0 +1,316 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// Publisher receives every event after it has been stored (the realtime
+// hub). Publish must not block.
+type Publisher interface{ Publish(e *bindery.Event) }
+
+// Illustrator makes missing art for a book (the Ideogram stage). Nil means
+// none is configured: the images stage logs that and moves on.
+type Illustrator interface {
+	// Cover returns a cover image for the book in dir, PNG or JPEG bytes,
+	// a file extension (".png"/".jpg"), and a line for the run's log.
+	Cover(ctx context.Context, dir string, title string, authors []string) (img []byte, ext, note string, err error)
+}
+
+// Config configures New.
+type Config struct {
+	Store        bindery.Store
+	Books        *bookfs.Store
+	ArtifactsDir string  // runs' outputs: ArtifactsDir/<run id>/
+	JobsDB       *sql.DB // River's connection pool (SQLite: one connection)
+	Workers      int     // concurrent runs; default 2
+	Publisher    Publisher
+	Illustrator  Illustrator
+	Logger       *slog.Logger
+	Now          func() time.Time
+	// PollInterval is how often a running job checks for pause and stop;
+	// default 200 ms.
+	PollInterval time.Duration
+}
+
+// Engine starts and controls runs.
+type Engine struct {
+	cfg    Config
+	client *river.Client[*sql.Tx]
+	log    *slog.Logger
+
+	mu        sync.Mutex // guards emission order: ids and publishing stay in step
+	progressT map[int64]time.Time
+}
+
+// Job kinds are stable names stored in the jobs table; never rename them.
+const runJobKind = "bindery.run"
+
+// runArgs is the River job of one run.
+type runArgs struct {
+	RunID int64 `json:"run_id"`
+}
+
+func (runArgs) Kind() string { return runJobKind }
+
+// New migrates River's tables and builds the engine (not started).
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 200 * time.Millisecond
+	}
+	if err := os.MkdirAll(cfg.ArtifactsDir, 0o700); err != nil {
+		return nil, err
+	}
+	m, err := rivermigrate.New(riversqlite.New(cfg.JobsDB), nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("job queue migrations: %w", err)
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, progressT: map[int64]time.Time{}}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &runWorker{e: e})
+	e.client, err = river.NewClient(riversqlite.New(cfg.JobsDB), &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:           workers,
+		FetchPollInterval: 100 * time.Millisecond,
+		FetchCooldown:     20 * time.Millisecond,
+		JobTimeout:        -1, // runs end by themselves; pause/stop cancel them
+		MaxAttempts:       1,  // a failed run is reported, not silently retried
+		Logger:            cfg.Logger.With("component", "river"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Start recovers runs interrupted by a crash or a shutdown, then starts
+// the workers.
+//
+// Recovery assumes one server per database, which the SQLite deployment
+// guarantees with its data-folder lock: a run still marked running
+// belonged to a process that is gone. It is queued again with a fresh job
+// and continues from its first unfinished stage; queued runs get a fresh
+// job too. A stale job that River later rescues finds its run already
+// claimed (ClaimRun) and does nothing, so no run is ever executed twice at
+// once and none is left "running".
+func (e *Engine) Start(ctx context.Context) error {
+	if err := e.recover(ctx); err != nil {
+		return fmt.Errorf("recovering runs: %w", err)
+	}
+	return e.client.Start(ctx)
+}
+
+// Shutdown stops the workers: running stages see their context cancelled
+// and their runs are resumed at the next start.
+func (e *Engine) Shutdown(ctx context.Context) error { return e.client.Stop(ctx) }
+
+func (e *Engine) recover(ctx context.Context) error {
+	runs, err := e.cfg.Store.RunsInState(ctx, bindery.RunRunning, bindery.RunQueued)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if r.State == bindery.RunRunning {
+			e.removeTemporary(r.ID)
+			if err := e.cfg.Store.SetRunState(ctx, r.ID, bindery.RunQueued, "", e.cfg.Now()); err != nil {
+				return err
+			}
+			e.emit(ctx, &bindery.Event{Type: bindery.EventLog, RunID: r.ID, BookID: r.BookID, Level: "warn", Source: "pipeline",
+				Message: "The server stopped during this run; it continues from its last finished stage."})
+			e.log.Warn("resuming a run interrupted by a restart", "run_id", r.ID)
+		}
+		if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeTemporary deletes half-written artifacts of a run (hidden temp
+// files of the atomic writer).
+func (e *Engine) removeTemporary(runID int64) {
+	dir := e.artifactDir(runID)
+	entries, _ := os.ReadDir(dir)
+	for _, en := range entries {
+		if len(en.Name()) > 0 && en.Name()[0] == '.' {
+			os.Remove(filepath.Join(dir, en.Name()))
+		}
+	}
+}
+
+func (e *Engine) artifactDir(runID int64) string {
+	return filepath.Join(e.cfg.ArtifactsDir, strconv.FormatInt(runID, 10))
+}
+
+// emit stores an event and publishes it. Failures to store are logged:
+// the run goes on, and its state is in the runs tables anyway.
+func (e *Engine) emit(ctx context.Context, ev *bindery.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ev.Timestamp = e.cfg.Now().UTC()
+	if err := e.cfg.Store.AppendEvent(context.WithoutCancel(ctx), ev); err != nil {
+		e.log.Error("storing an event failed", "type", ev.Type, "run_id", ev.RunID, "err", err)
+		return
+	}
+	if e.cfg.Publisher != nil {
+		e.cfg.Publisher.Publish(ev)
+	}
+}
+
+// Formats a run may produce.
+var knownFormats = map[string]bool{"epub": true, "html": true, "pdf": true}
+
+// StartRun queues a run of book b for user u.
+func (e *Engine) StartRun(ctx context.Context, b *bindery.Book, u *bindery.User, formats []string, publish bool) (*bindery.Run, error) {
+	if len(formats) == 0 {
+		formats = []string{"epub", "html", "pdf"}
+	}
+	seen := map[string]bool{}
+	for _, f := range formats {
+		if !knownFormats[f] || seen[f] {
+			return nil, bindery.Errorf(bindery.EINVALID, "Formats are epub, html and pdf, each at most once.")
+		}
+		seen[f] = true
+	}
+	r := &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: formats, Publish: publish, CreatedBy: u.ID, CreatedAt: e.cfg.Now()}
+	if err := e.cfg.Store.CreateRun(ctx, r); err != nil {
+		return nil, err
+	}
+	if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
+		_ = e.cfg.Store.SetRunState(ctx, r.ID, bindery.RunFailed, "could not be queued", e.cfg.Now())
+		return nil, err
+	}
+	e.emit(ctx, &bindery.Event{Type: bindery.EventRunQueued, RunID: r.ID, BookID: b.ID})
+	return r, nil
+}
+
+// notControllable is the error for a control that does not apply to the
+// run's state (pausing a finished run).
+func notControllable(r *bindery.Run, cmd string) error {
+	return bindery.Errorf(bindery.ECONFLICT, "A %s run cannot be %s.", r.State, cmd)
+}
+
+// PauseRun asks a queued or running run to pause; it stops within the
+// poll interval and can be resumed.
+func (e *Engine) PauseRun(ctx context.Context, runID int64) (*bindery.Run, error) {
+	r, err := e.cfg.Store.RunByID(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	if r.State != bindery.RunQueued && r.State != bindery.RunRunning {
+		return nil, notControllable(r, "paused")
+	}
+	if err := e.cfg.Store.SetRunState(ctx, runID, bindery.RunPaused, "", e.cfg.Now()); err != nil {
+		return nil, err
+	}
+	e.emit(ctx, &bindery.Event{Type: bindery.EventRunPaused, RunID: r.ID, BookID: r.BookID})
+	r.State = bindery.RunPaused
+	return r, nil
+}
+
+// ResumeRun queues a paused run again; it continues from its first
+// unfinished stage.
+func (e *Engine) ResumeRun(ctx context.Context, runID int64) (*bindery.Run, error) {
+	r, err := e.cfg.Store.RunByID(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	if r.State != bindery.RunPaused {
+		return nil, notControllable(r, "resumed")
+	}
+	if err := e.cfg.Store.SetRunState(ctx, runID, bindery.RunQueued, "", e.cfg.Now()); err != nil {
+		return nil, err
+	}
+	if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
+		return nil, err
+	}
+	e.emit(ctx, &bindery.Event{Type: bindery.EventRunResumed, RunID: r.ID, BookID: r.BookID})
+	r.State = bindery.RunQueued
+	return r, nil
+}
+
+// StopRun cancels a queued, running or paused run for good.
+func (e *Engine) StopRun(ctx context.Context, runID int64) (*bindery.Run, error) {
+	r, err := e.cfg.Store.RunByID(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	switch r.State {
+	case bindery.RunQueued, bindery.RunRunning, bindery.RunPaused:
+	default:
+		return nil, notControllable(r, "stopped")
+	}
+	if err := e.cfg.Store.SetRunState(ctx, runID, bindery.RunStopped, "", e.cfg.Now()); err != nil {
+		return nil, err
+	}
+	e.emit(ctx, &bindery.Event{Type: bindery.EventRunStopped, RunID: r.ID, BookID: r.BookID})
+	r.State = bindery.RunStopped
+	return r, nil
+}
+
+// Artifact opens an artifact of a run by file name. ENOTFOUND for names
+// that are not a plain file of the run's folder.
+func (e *Engine) Artifact(runID int64, name string) (*os.File, os.FileInfo, error) {
+	notFound := bindery.Errorf(bindery.ENOTFOUND, "Artifact not found.")
+	if name == "" || name[0] == '.' || filepath.Base(name) != name {
+		return nil, nil, notFound
+	}
+	root, err := os.OpenRoot(e.artifactDir(runID))
+	if err != nil {
+		return nil, nil, notFound
+	}
+	defer root.Close()
+	if fi, err := root.Lstat(name); err != nil || !fi.Mode().IsRegular() {
+		return nil, nil, notFound
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, nil, notFound
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, notFound
+	}
+	return f, fi, nil
+}
+
+// Artifacts lists a run's artifact names.
+func (e *Engine) Artifacts(runID int64) []string {
+	entries, _ := os.ReadDir(e.artifactDir(runID))
+	out := []string{}
+	for _, en := range entries {
+		if en.Type().IsRegular() && en.Name()[0] != '.' {
+			out = append(out, en.Name())
+		}
+	}
+	return out
+}
+
+var errStopped = errors.New("run paused or stopped")

@@ -1,0 +1,271 @@
+package pipeline
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/build"
+	"github.com/bindery/bindery/internal/manuscript"
+	"golang.org/x/net/html"
+)
+
+// runContext is what the stages of one run share.
+type runContext struct {
+	e    *Engine
+	run  *bindery.Run
+	book *bindery.Book
+	dir  string // the book folder
+	out  string // the run's artifact folder
+	m    *manuscript.Manuscript
+}
+
+type stageFunc func(ctx context.Context, rc *runContext, progress func(int, string)) (skipped bool, msg string, err error)
+
+var stageFuncs = map[string]stageFunc{
+	bindery.StageContent: contentStage,
+	bindery.StageImages:  imagesStage,
+	bindery.StageFormat:  formatStage,
+	bindery.StageQuality: qualityStage,
+	bindery.StagePublish: publishStage,
+}
+
+// progressEvery throttles stage_progress events; 0 and 100 always go out.
+const progressEvery = 100 * time.Millisecond
+
+func (rc *runContext) runStage(ctx context.Context, i int) error {
+	e := rc.e
+	st := &rc.run.Stages[i]
+	now := e.cfg.Now()
+	st.State, st.Progress, st.Message, st.StartedAt, st.FinishedAt = "running", 0, "", &now, nil
+	if err := e.cfg.Store.UpdateStage(ctx, rc.run.ID, *st); err != nil {
+		return err
+	}
+	e.emit(ctx, &bindery.Event{Type: bindery.EventStageStarted, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name})
+	progress := func(pct int, msg string) {
+		pct = max(0, min(100, pct))
+		if pct != 0 && pct != 100 && e.cfg.Now().Sub(e.lastProgress(rc.run.ID)) < progressEvery {
+			return
+		}
+		st.Progress, st.Message = pct, msg
+		_ = e.cfg.Store.UpdateStage(ctx, rc.run.ID, *st)
+		e.emit(ctx, &bindery.Event{Type: bindery.EventStageProgress, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name, Progress: &pct, Message: msg})
+	}
+	skipped, msg, err := stageFuncs[st.Name](ctx, rc, progress)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	end := e.cfg.Now()
+	st.FinishedAt = &end
+	switch {
+	case err != nil:
+		st.State, st.Message = "failed", err.Error()
+		if ctx.Err() != nil {
+			st.State, st.Message, st.FinishedAt = "pending", "interrupted", nil
+		}
+	case skipped:
+		st.State, st.Message = "skipped", msg
+	default:
+		st.State, st.Progress, st.Message = "succeeded", 100, msg
+	}
+	_ = e.cfg.Store.UpdateStage(context.WithoutCancel(ctx), rc.run.ID, *st)
+	if err == nil {
+		full := st.Progress
+		e.emit(ctx, &bindery.Event{Type: bindery.EventStageFinished, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name, Progress: &full, Message: st.State + ": " + msg})
+	}
+	return err
+}
+
+func (e *Engine) lastProgress(runID int64) time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.progressT[runID]
+	e.progressT[runID] = e.cfg.Now()
+	return t
+}
+
+// logf adds a log line to the run.
+func (rc *runContext) logf(ctx context.Context, level, source, format string, args ...any) {
+	rc.e.emit(ctx, &bindery.Event{Type: bindery.EventLog, RunID: rc.run.ID, BookID: rc.book.ID, Level: level, Source: source, Message: fmt.Sprintf(format, args...)})
+}
+
+// load reads the manuscript (once per run attempt).
+func (rc *runContext) load() error {
+	if rc.m != nil {
+		return nil
+	}
+	root, err := os.OpenRoot(rc.dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	m, err := manuscript.Load(root)
+	if err != nil {
+		return err
+	}
+	rc.m = m
+	return nil
+}
+
+// contentStage parses, validates and counts the manuscript.
+func contentStage(ctx context.Context, rc *runContext, progress func(int, string)) (bool, string, error) {
+	progress(0, "reading the manuscript")
+	if err := rc.load(); err != nil {
+		return false, "", err
+	}
+	progress(50, "checking")
+	problems, err := build.Check(ctx, rc.dir)
+	if err != nil {
+		return false, "", err
+	}
+	for _, p := range problems {
+		level := "warn"
+		if p.Severity == manuscript.SeverityError {
+			level = "error"
+		}
+		rc.logf(ctx, level, bindery.StageContent, "%s", p.String())
+	}
+	if manuscript.HasErrors(problems) {
+		return false, "", bindery.Errorf(bindery.EUNPROCESSABLE, "the manuscript has errors (see the log)")
+	}
+	words := 0
+	for _, c := range rc.m.Chapters {
+		words += len(strings.Fields(string(c.Body)))
+	}
+	return false, fmt.Sprintf("%d chapters, %d words", len(rc.m.Chapters), words), nil
+}
+
+// imagesStage makes missing art. Without an illustrator the run goes on.
+func imagesStage(ctx context.Context, rc *runContext, progress func(int, string)) (bool, string, error) {
+	if err := rc.load(); err != nil {
+		return false, "", err
+	}
+	if rc.m.Metadata.Cover != "" {
+		return true, "the book has a cover", nil
+	}
+	if rc.e.cfg.Illustrator == nil {
+		rc.logf(ctx, "info", bindery.StageImages, "No image generator is configured; the book is built without a cover.")
+		return true, "no image generator configured", nil
+	}
+	progress(10, "making a cover")
+	img, ext, note, err := rc.e.cfg.Illustrator.Cover(ctx, rc.dir, rc.m.Metadata.Title, rc.m.Metadata.Authors)
+	if err != nil {
+		rc.logf(ctx, "warn", bindery.StageImages, "No cover: %s", bindery.ErrorMessage(err))
+		return true, "cover generation failed; continuing without", nil
+	}
+	if note != "" {
+		rc.logf(ctx, "info", bindery.StageImages, "%s", note)
+	}
+	name := "assets/images/cover" + ext
+	if _, err := rc.e.cfg.Books.Put(ctx, rc.book.ID, name, bytes.NewReader(img)); err != nil {
+		return false, "", err
+	}
+	return false, "cover added as " + name, nil
+}
+
+// formatStage builds the requested formats into the run's folder.
+func formatStage(ctx context.Context, rc *runContext, progress func(int, string)) (bool, string, error) {
+	var formats []build.Format
+	for _, f := range rc.run.Formats {
+		formats = append(formats, build.Format(f))
+	}
+	progress(5, "building "+strings.Join(rc.run.Formats, ", "))
+	pw := &progressWriter{progress: progress, total: len(formats)}
+	res, err := build.Run(ctx, build.Options{Dir: rc.dir, OutDir: rc.out, Formats: formats, Progress: pw})
+	if err != nil {
+		return false, "", err
+	}
+	var names []string
+	for _, a := range res.Artifacts {
+		names = append(names, filepath.Base(a.Path))
+	}
+	return false, "built " + strings.Join(names, ", "), nil
+}
+
+// progressWriter turns build's plain progress lines ("wrote …") into
+// stage progress.
+type progressWriter struct {
+	progress func(int, string)
+	total    int
+	done     int
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, "wrote ") {
+			p.done++
+			p.progress(5+90*p.done/max(p.total, 1), line)
+		}
+	}
+	return len(b), nil
+}
+
+// qualityStage re-checks the book and the structure of every artifact.
+func qualityStage(ctx context.Context, rc *runContext, progress func(int, string)) (bool, string, error) {
+	names := rc.e.Artifacts(rc.run.ID)
+	if len(names) == 0 {
+		return false, "", bindery.Errorf(bindery.EUNPROCESSABLE, "no artifact was built")
+	}
+	for i, name := range names {
+		progress(100*i/len(names), "checking "+name)
+		if err := checkArtifact(filepath.Join(rc.out, name)); err != nil {
+			return false, "", bindery.Errorf(bindery.EUNPROCESSABLE, "%s: %v", name, err)
+		}
+	}
+	return false, fmt.Sprintf("%d artifacts pass", len(names)), nil
+}
+
+// checkArtifact verifies an output's structure by its type.
+func checkArtifact(path string) error {
+	switch filepath.Ext(path) {
+	case ".epub":
+		zr, err := zip.OpenReader(path)
+		if err != nil {
+			return err
+		}
+		defer zr.Close()
+		if len(zr.File) == 0 || zr.File[0].Name != "mimetype" || zr.File[0].Method != zip.Store {
+			return fmt.Errorf("the EPUB's first entry is not a stored mimetype")
+		}
+		for _, need := range []string{"META-INF/container.xml"} {
+			if _, err := zr.Open(need); err != nil {
+				return fmt.Errorf("missing %s", need)
+			}
+		}
+	case ".pdf":
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if !bytes.HasPrefix(data, []byte("%PDF-1.")) || !bytes.Contains(data[max(0, len(data)-1024):], []byte("%%EOF")) {
+			return fmt.Errorf("not a complete PDF")
+		}
+	case ".html":
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := html.Parse(io.LimitReader(f, 256<<20)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publishStage publishes when the run asked for it (the catalog arrives
+// with issue #5); otherwise it is skipped.
+func publishStage(ctx context.Context, rc *runContext, progress func(int, string)) (bool, string, error) {
+	if !rc.run.Publish {
+		return true, "not requested", nil
+	}
+	rc.logf(ctx, "info", bindery.StagePublish, "Publishing to the catalog is not available yet; the artifacts are ready for download.")
+	return true, "publishing not available yet", nil
+}
