@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/build"
+	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/riverqueue/river"
 )
 
@@ -59,11 +61,10 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 			return nil
 		}
 		if err != nil {
-			msg := bindery.ErrorMessage(err)
-			if bindery.ErrorCode(err) == bindery.EINTERNAL {
+			msg := failureMessage(err)
+			if msg == "" {
 				e.log.Error("stage failed", "run_id", r.ID, "stage", st.Name, "err", err)
-			} else {
-				msg = err.Error()
+				msg = "internal error (see the server log)"
 			}
 			_ = e.cfg.Store.SetRunState(context.WithoutCancel(ctx), r.ID, bindery.RunFailed, st.Name+": "+msg, e.cfg.Now())
 			e.emit(ctx, &bindery.Event{Type: bindery.EventRunFailed, RunID: r.ID, BookID: r.BookID, Stage: st.Name, Error: st.Name + ": " + msg})
@@ -95,4 +96,20 @@ func (w *runWorker) watch(ctx context.Context, cancel context.CancelCauseFunc, r
 			}
 		}
 	}
+}
+
+// failureMessage is what a run's users may read about err: an application
+// error's message or a book error's "file:line: message"; "" for anything
+// else (database or file-system errors, which may name server paths).
+func failureMessage(err error) string {
+	var be *bindery.Error
+	var me *manuscript.Error
+	var pe *build.ProblemsError
+	switch {
+	case errors.As(err, &be):
+		return be.Message
+	case errors.As(err, &me), errors.As(err, &pe):
+		return err.Error()
+	}
+	return ""
 }
