@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/logging"
+	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/server"
+	"github.com/bindery/bindery/internal/store/sqlite"
 )
 
 // Server limits. Read and write timeouts bound how long one slow client
@@ -44,6 +47,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeLog()
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -57,7 +65,28 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Logger: log})
+	jobs, err := sqlite.OpenPool(cfg.DatabasePath(), 1)
+	if err != nil {
+		return err
+	}
+	defer jobs.Close()
+	engine, err := pipeline.New(ctx, pipeline.Config{
+		Store: store, Books: books, ArtifactsDir: filepath.Join(cfg.DataDir, "artifacts"), JobsDB: jobs, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := engine.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := engine.Shutdown(sctx); err != nil {
+			log.Warn("stopping the job workers", "err", err)
+		}
+	}()
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/clock"
 	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/server"
 	"github.com/bindery/bindery/internal/store/sqlite"
 )
@@ -38,6 +41,7 @@ type harness struct {
 	cfg   *config.Config
 	users map[bindery.Role]*bindery.User
 	books *bookfs.Store
+	runs  *pipeline.Engine
 	// shared is a book owned by the author with the editor and the viewer
 	// as members: every role can see it.
 	shared *bindery.Book
@@ -75,13 +79,27 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Now: clk.Now})
+	jobs, err := sqlite.OpenPool(filepath.Join(cfg.DataDir, "bindery.db"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { jobs.Close() })
+	engine, err := pipeline.New(ctx, pipeline.Config{Store: store, Books: books, ArtifactsDir: filepath.Join(cfg.DataDir, "artifacts"),
+		JobsDB: jobs, PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { engine.Shutdown(context.Background()) })
+	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	hs := &harness{t: t, srv: srv, srvr: h, store: store, auth: svc, clock: clk, cfg: cfg, users: map[bindery.Role]*bindery.User{}, books: books}
+	hs := &harness{t: t, srv: srv, srvr: h, store: store, auth: svc, clock: clk, cfg: cfg, users: map[bindery.Role]*bindery.User{}, books: books, runs: engine}
 	for _, r := range bindery.Roles {
 		u, err := svc.CreateUser(ctx, nil, string(r)+"@example.com", r, strongPassword, auth.Client{})
 		if err != nil {
@@ -91,6 +109,24 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	}
 	hs.shared = hs.newBook(bindery.RoleAuthor, bindery.RoleEditor, bindery.RoleViewer)
 	return hs
+}
+
+// newRun records a run of the shared book in the given state, without a
+// job behind it, and an artifact "book.epub" in its folder.
+func (h *harness) newRun(state string) *bindery.Run {
+	h.t.Helper()
+	r := &bindery.Run{BookID: h.shared.ID, State: state, Formats: []string{"epub"}, CreatedBy: h.users[bindery.RoleAuthor].ID, CreatedAt: h.clock.Now()}
+	if err := h.store.CreateRun(context.Background(), r); err != nil {
+		h.t.Fatal(err)
+	}
+	dir := filepath.Join(h.cfg.DataDir, "artifacts", strconv.FormatInt(r.ID, 10))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "book.epub"), []byte("PK epub"), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	return r
 }
 
 // newBook creates a book owned by owner's user, with the given members,

@@ -20,6 +20,8 @@ type Access struct {
 	// for a book that does not exist: existence is not revealed), then 403
 	// when the caller's role lacks this permission.
 	book bindery.Permission
+	// run: {id} names a run, and the book is the run's.
+	run bool
 }
 
 // String names the access rule (for the route listing and tests).
@@ -44,6 +46,11 @@ func Perm(p bindery.Permission) Access {
 // holding permission p.
 func OnBook(p bindery.Permission) Access {
 	return Access{name: string(p) + " on the book", allow: SignedIn.allow, book: p}
+}
+
+// OnRun: like OnBook, for the book of the run named by {id}.
+func OnRun(p bindery.Permission) Access {
+	return Access{name: string(p) + " on the run's book", allow: SignedIn.allow, book: p, run: true}
 }
 
 // route is one line of the route table.
@@ -99,6 +106,15 @@ func (s *Server) routes() []route {
 		{"DELETE /api/v1/books/{id}/files/{path...}", OnBook(bindery.PermWrite), false, s.handleDeleteFile},
 		{"GET /api/v1/books/{id}/preview/{chapter}", OnBook(bindery.PermRead), false, s.handlePreview},
 
+		// Runs (CONTRACT.md §5). Publishing additionally needs "publish".
+		{"POST /api/v1/books/{id}/runs", OnBook(bindery.PermWrite), false, s.handleStartRun},
+		{"GET /api/v1/books/{id}/runs", OnBook(bindery.PermRead), false, s.handleListRuns},
+		{"GET /api/v1/runs/{id}", OnRun(bindery.PermRead), false, s.handleGetRun},
+		{"POST /api/v1/runs/{id}/pause", OnRun(bindery.PermWrite), false, s.handleRunControl("pause")},
+		{"POST /api/v1/runs/{id}/resume", OnRun(bindery.PermWrite), false, s.handleRunControl("resume")},
+		{"POST /api/v1/runs/{id}/stop", OnRun(bindery.PermWrite), false, s.handleRunControl("stop")},
+		{"GET /api/v1/runs/{id}/artifacts/{name}", OnRun(bindery.PermRead), false, s.handleGetArtifact},
+
 		// Administration.
 		{"GET /api/v1/users", AdminOnly, false, s.handleListUsers},
 		{"POST /api/v1/users", AdminOnly, false, s.handleCreateUser},
@@ -129,27 +145,53 @@ func (s *Server) authorize(rt route) http.Handler {
 		case !rt.access.allow(p):
 			s.writeError(w, r, bindery.Errorf(bindery.EFORBIDDEN, "Your role does not allow this."))
 		case rt.access.book != "":
-			b, err := s.authorizeBook(r, p, rt.access.book)
+			ctx, err := s.authorizeObject(r, p, rt.access)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			rt.handler(w, r.WithContext(context.WithValue(r.Context(), bookKey, b)))
+			rt.handler(w, r.WithContext(ctx))
 		default:
 			rt.handler(w, r)
 		}
 	})
 }
 
-// authorizeBook loads the book {id} and applies the object rule, then the
-// role's permission. Every failure to see the book is the same 404,
-// whether the id is malformed, unknown or someone else's.
-func (s *Server) authorizeBook(r *http.Request, p *auth.Principal, perm bindery.Permission) (*bindery.Book, error) {
-	notFound := bindery.Errorf(bindery.ENOTFOUND, "Book not found.")
+// authorizeObject loads the book of an OnBook or OnRun route (for OnRun,
+// the run {id} first, then its book) and applies the object rule, then the
+// role's permission. It returns the request context carrying the objects.
+func (s *Server) authorizeObject(r *http.Request, p *auth.Principal, a Access) (context.Context, error) {
+	ctx := r.Context()
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return nil, notFound
+		return nil, bindery.Errorf(bindery.ENOTFOUND, "Not found.")
 	}
+	bookID := id
+	if a.run {
+		run, err := s.store.RunByID(ctx, id)
+		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+			return nil, bindery.Errorf(bindery.ENOTFOUND, "Run not found.")
+		} else if err != nil {
+			return nil, err
+		}
+		ctx = context.WithValue(ctx, runKey, run)
+		bookID = run.BookID
+	}
+	b, err := s.authorizeBook(r, p, bookID, a.book)
+	if err != nil {
+		if a.run && bindery.ErrorCode(err) == bindery.ENOTFOUND {
+			err = bindery.Errorf(bindery.ENOTFOUND, "Run not found.")
+		}
+		return nil, err
+	}
+	return context.WithValue(ctx, bookKey, b), nil
+}
+
+// authorizeBook loads book id and applies the object rule, then the role's
+// permission. Every failure to see the book is the same 404, whether the
+// id is malformed, unknown or someone else's.
+func (s *Server) authorizeBook(r *http.Request, p *auth.Principal, id int64, perm bindery.Permission) (*bindery.Book, error) {
+	notFound := bindery.Errorf(bindery.ENOTFOUND, "Book not found.")
 	b, err := s.store.BookByID(r.Context(), id)
 	if bindery.ErrorCode(err) == bindery.ENOTFOUND {
 		return nil, notFound
@@ -169,6 +211,12 @@ func (s *Server) authorizeBook(r *http.Request, p *auth.Principal, perm bindery.
 		return nil, bindery.Errorf(bindery.EFORBIDDEN, "Your role does not allow this.")
 	}
 	return b, nil
+}
+
+// runOf returns the run authorize loaded for an OnRun route.
+func runOf(r *http.Request) *bindery.Run {
+	run, _ := r.Context().Value(runKey).(*bindery.Run)
+	return run
 }
 
 // bookOf returns the book authorize loaded for an OnBook route.

@@ -140,6 +140,21 @@ var scenarios = []scenario{
 		},
 		want: statuses(401, 200, 200, 200, 200)},
 
+	// Runs of the shared book.
+	{method: "POST", path: "/api/v1/books/{id}/runs",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/books/%d/runs", h.shared.ID), `{"formats":["epub"]}`
+		},
+		want: statuses(401, 403, 201, 201, 201)},
+	{method: "GET", path: "/api/v1/books/{id}/runs",
+		prepare: func(h *harness) (string, string) { return fmt.Sprintf("/api/v1/books/%d/runs", h.shared.ID), "" },
+		want:    statuses(401, 200, 200, 200, 200)},
+	{method: "GET", path: "/api/v1/runs/{id}", prepare: runPath("", bindery.RunSucceeded), want: statuses(401, 200, 200, 200, 200)},
+	{method: "POST", path: "/api/v1/runs/{id}/pause", prepare: runPath("/pause", bindery.RunQueued), want: statuses(401, 403, 200, 200, 200)},
+	{method: "POST", path: "/api/v1/runs/{id}/resume", prepare: runPath("/resume", bindery.RunPaused), want: statuses(401, 403, 200, 200, 200)},
+	{method: "POST", path: "/api/v1/runs/{id}/stop", prepare: runPath("/stop", bindery.RunPaused), want: statuses(401, 403, 200, 200, 200)},
+	{method: "GET", path: "/api/v1/runs/{id}/artifacts/{name}", prepare: runPath("/artifacts/book.epub", bindery.RunSucceeded), want: statuses(401, 200, 200, 200, 200)},
+
 	{method: "GET", path: "/api/v1/no-such-route", want: all(404)},
 	{method: "GET", path: "/no-such-page", want: all(404)},
 }
@@ -195,6 +210,13 @@ func TestRouteAccess(t *testing.T) {
 // shared builds the path of an OnBook route on the shared book.
 func shared(body string) func(h *harness) (string, string) {
 	return func(h *harness) (string, string) { return fmt.Sprintf("/api/v1/books/%d", h.shared.ID), body }
+}
+
+// runPath makes a run in state and returns its path plus suffix.
+func runPath(suffix, state string) func(h *harness) (string, string) {
+	return func(h *harness) (string, string) {
+		return fmt.Sprintf("/api/v1/runs/%d%s", h.newRun(state).ID, suffix), ""
+	}
 }
 
 const multipartType = "multipart/form-data; boundary=BOUNDARY"

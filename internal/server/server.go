@@ -24,6 +24,7 @@ type Deps struct {
 	Store  bindery.Store
 	Auth   *auth.Service
 	Books  *bookfs.Store
+	Runs   Runs
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now
 }
@@ -34,6 +35,7 @@ type Server struct {
 	store    bindery.Store
 	auth     *auth.Service
 	books    *bookfs.Store
+	runs     Runs
 	log      *slog.Logger
 	now      func() time.Time
 	addrs    *clientaddr.Resolver
@@ -47,7 +49,7 @@ type Server struct {
 // the middleware chain.
 func New(d Deps) (*Server, error) {
 	s := &Server{
-		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, log: d.Logger, now: d.Now,
+		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, log: d.Logger, now: d.Now,
 		addrs: &clientaddr.Resolver{Trusted: d.Config.TrustedProxies},
 	}
 	if s.now == nil {
@@ -89,6 +91,7 @@ type ctxKey int
 const (
 	principalKey ctxKey = iota
 	bookKey
+	runKey
 )
 
 // principal returns the authenticated caller, or nil.

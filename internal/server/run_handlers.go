@@ -1,0 +1,134 @@
+package server
+
+import (
+	"context"
+	"mime"
+	"net/http"
+	"os"
+	"strconv"
+
+	"github.com/bindery/bindery/internal/auth"
+	"github.com/bindery/bindery/internal/bindery"
+)
+
+// Runs is what the server needs from the pipeline (pipeline.Engine).
+type Runs interface {
+	StartRun(ctx context.Context, b *bindery.Book, u *bindery.User, formats []string, publish bool) (*bindery.Run, error)
+	PauseRun(ctx context.Context, id int64) (*bindery.Run, error)
+	ResumeRun(ctx context.Context, id int64) (*bindery.Run, error)
+	StopRun(ctx context.Context, id int64) (*bindery.Run, error)
+	Artifact(runID int64, name string) (*os.File, os.FileInfo, error)
+	Artifacts(runID int64) []string
+}
+
+// runView is a run with its artifacts.
+type runView struct {
+	*bindery.Run
+	Artifacts []string `json:"artifacts"`
+}
+
+type startRunRequest struct {
+	Formats []string `json:"formats"`
+	Publish bool     `json:"publish"`
+}
+
+// handleStartRun: POST /api/v1/books/{id}/runs {formats, publish}.
+// Publishing is offered only to roles holding "publish".
+func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
+	var req startRunRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	if req.Publish && !auth.Can(p.User, bindery.PermPublish) {
+		s.writeError(w, r, bindery.Errorf(bindery.EFORBIDDEN, "Your role may not publish."))
+		return
+	}
+	b := bookOf(r)
+	run, err := s.runs.StartRun(r.Context(), b, p.User, req.Formats, req.Publish)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.auth.Audit(r.Context(), bookEvent(bindery.AuditRunControl, p, c, b, "start run "+strconv.FormatInt(run.ID, 10)))
+	writeJSON(w, http.StatusCreated, runView{Run: run, Artifacts: []string{}})
+}
+
+// handleListRuns: GET /api/v1/books/{id}/runs (newest first, ≤ 200).
+func (s *Server) handleListRuns(w http.ResponseWriter, r *http.Request) {
+	runs, err := s.store.ListRuns(r.Context(), bookOf(r).ID, 200)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+}
+
+// handleGetRun: GET /api/v1/runs/{id}.
+func (s *Server) handleGetRun(w http.ResponseWriter, r *http.Request) {
+	run := runOf(r)
+	writeJSON(w, http.StatusOK, runView{Run: run, Artifacts: s.runs.Artifacts(run.ID)})
+}
+
+// handleRunControl: POST /api/v1/runs/{id}/pause|resume|stop. Audited.
+func (s *Server) handleRunControl(cmd string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := runOf(r).ID
+		var run *bindery.Run
+		var err error
+		switch cmd {
+		case "pause":
+			run, err = s.runs.PauseRun(r.Context(), id)
+		case "resume":
+			run, err = s.runs.ResumeRun(r.Context(), id)
+		default:
+			run, err = s.runs.StopRun(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		p, c := s.callerClient(r)
+		s.auth.Audit(r.Context(), bookEvent(bindery.AuditRunControl, p, c, bookOf(r), cmd+" run "+strconv.FormatInt(id, 10)))
+		writeJSON(w, http.StatusOK, run)
+	}
+}
+
+// artifactTypes are the exact types of build outputs.
+var artifactTypes = map[string]string{
+	".epub": "application/epub+zip",
+	".html": "text/html; charset=utf-8",
+	".pdf":  "application/pdf",
+}
+
+// handleGetArtifact: GET /api/v1/runs/{id}/artifacts/{name}, as an
+// attachment with a sandboxing CSP (the HTML book is user content too).
+func (s *Server) handleGetArtifact(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	f, fi, err := s.runs.Artifact(runOf(r).ID, name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer f.Close()
+	ct, ok := artifactTypes[extOf(name)]
+	if !ok {
+		ct = "application/octet-stream"
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("Content-Security-Policy", userContentCSP)
+	h.Set("Cache-Control", "private, no-cache")
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+func extOf(name string) string {
+	for i := len(name) - 1; i >= 0 && name[i] != '/'; i-- {
+		if name[i] == '.' {
+			return name[i:]
+		}
+	}
+	return ""
+}
