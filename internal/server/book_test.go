@@ -173,7 +173,7 @@ func TestMultipartUploadPlacesFiles(t *testing.T) {
 		"--BOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"map.png\"\r\n\r\n" + img.String() + "\r\n" +
 		"--BOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"assets/images/deep.png\"\r\n\r\n" + img.String() + "\r\n" +
 		"--BOUNDARY--\r\n"
-	r, got := h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/files", h.shared.ID), body: body, contentType: multipartType, cookie: tok})
+	r, got := h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/files?place=auto", h.shared.ID), body: body, contentType: multipartType, cookie: tok})
 	if r.StatusCode != 201 {
 		t.Fatalf("multipart: %d %s", r.StatusCode, got)
 	}

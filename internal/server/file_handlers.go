@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"path"
 	"time"
@@ -107,8 +108,9 @@ func (s *Server) putFile(r *http.Request, name string, body io.Reader) (bookfs.F
 }
 
 // handleUploadFiles: POST /api/v1/books/{id}/files, multipart/form-data
-// with one or more file parts (drag and drop). A part's file name may hold
-// a folder ("chapters/01.md"); a bare name is placed by type (chapters/,
+// with one or more file parts. A part's file name is its path in the book
+// ("chapters/01.md", "metadata.yaml"); with ?place=auto (drag and drop of
+// loose files) a bare name is placed by type instead (chapters/,
 // assets/images/, sources/). Parts stream straight to storage: nothing is
 // buffered in memory or spooled by the multipart parser. Files stored
 // before a failing part stay stored and are listed in the error's message.
@@ -125,6 +127,7 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, bindery.Errorf(bindery.EUNSUPPORTED, "Send files as multipart/form-data."))
 		return
 	}
+	auto := r.URL.Query().Get("place") == "auto"
 	stored := []bookfs.File{}
 	for {
 		part, err := mr.NextPart()
@@ -139,7 +142,8 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, bindery.Errorf(bindery.EINVALID, "The multipart body is malformed."))
 			return
 		}
-		if part.FileName() == "" {
+		raw := partFileName(part)
+		if raw == "" {
 			part.Close()
 			continue
 		}
@@ -147,7 +151,7 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, bindery.Errorf(bindery.ETOOLARGE, "At most %d files per request.", maxFilesPerRequest))
 			return
 		}
-		name, err := uploadName(part.FileName())
+		name, err := uploadName(raw, auto)
 		if err == nil {
 			var f bookfs.File
 			f, err = s.putFile(r, name, part)
@@ -156,7 +160,7 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 		part.Close()
 		if err != nil {
 			if len(stored) > 0 && bindery.ErrorCode(err) != bindery.EINTERNAL {
-				err = &bindery.Error{Code: bindery.ErrorCode(err), Message: bindery.ErrorMessage(err) + " (" + part.FileName() + "; files before it were stored)"}
+				err = &bindery.Error{Code: bindery.ErrorCode(err), Message: bindery.ErrorMessage(err) + " (" + raw + "; files before it were stored)"}
 			}
 			s.writeError(w, r, err)
 			return
@@ -169,8 +173,21 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{"files": stored})
 }
 
-// uploadName cleans a multipart file name and places a bare one by type.
-func uploadName(raw string) (string, error) {
+// partFileName is the file name a multipart part declares, with its
+// folders: mime/multipart's FileName keeps only the last element, but a
+// folder upload needs "chapters/01.md". The name is untrusted here and
+// goes through bookfs.CleanPath like any other.
+func partFileName(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
+}
+
+// uploadName cleans a multipart file name and, with auto, places a bare
+// one by type.
+func uploadName(raw string, auto bool) (string, error) {
 	name, err := bookfs.CleanPath(raw)
 	if err != nil {
 		return "", err
@@ -179,7 +196,10 @@ func uploadName(raw string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return bookfs.Placement(name, k), nil
+	if auto {
+		name = bookfs.Placement(name, k)
+	}
+	return name, nil
 }
 
 // handleGetFile: GET /api/v1/books/{id}/files/{path...}. Always an
