@@ -2,13 +2,13 @@ package server_test
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
