@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/auth"
+	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/logging"
@@ -72,6 +73,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer jobs.Close()
 	engine, err := pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: books, ArtifactsDir: filepath.Join(cfg.DataDir, "artifacts"), JobsDB: jobs, Logger: log,
+		Workers: cfg.Workers,
 	})
 	if err != nil {
 		return err
@@ -124,7 +126,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "\nNo users yet. Create the first admin within %s at this one-time link:\n\n    %s\n\n", auth.SetupTTL, link)
 	}
 
-	go sweep(ctx, svc, log)
+	go sweep(ctx, svc, store, cfg.EventRetention, log)
 
 	servers := []*http.Server{srv}
 	errc := make(chan error, 2)
@@ -194,8 +196,9 @@ func bookLimits(cfg *config.Config) bookfs.Limits {
 	return bookfs.Limits{MaxFileBytes: cfg.MaxUploadBytes, MaxFiles: cfg.BookMaxFiles, MaxBookBytes: cfg.BookMaxBytes}
 }
 
-// sweep deletes expired sessions and tokens periodically until ctx ends.
-func sweep(ctx context.Context, svc *auth.Service, log *slog.Logger) {
+// sweep deletes expired sessions and tokens, and events past their
+// retention, periodically until ctx ends.
+func sweep(ctx context.Context, svc *auth.Service, events bindery.EventStore, retention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
@@ -203,6 +206,11 @@ func sweep(ctx context.Context, svc *auth.Service, log *slog.Logger) {
 			log.Error("sweeping expired sessions failed", "err", err)
 		} else if n > 0 {
 			log.Debug("swept expired credentials", "count", n)
+		}
+		if n, err := events.DeleteEventsBefore(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+			log.Error("purging old events failed", "err", err)
+		} else if n > 0 {
+			log.Debug("purged old events", "count", n)
 		}
 		select {
 		case <-ctx.Done():

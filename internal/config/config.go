@@ -60,6 +60,9 @@ type Config struct {
 	SessionTTL       time.Duration // BINDERY_SESSION_TTL: absolute session lifetime
 	SessionIdle      time.Duration // BINDERY_SESSION_IDLE: idle session lifetime
 
+	Workers        int           // BINDERY_WORKERS: runs executed at once
+	EventRetention time.Duration // BINDERY_EVENT_RETENTION: how long run events are kept
+
 	LogFile   string // BINDERY_LOG_FILE
 	LogLevel  string // BINDERY_LOG_LEVEL: debug, info, warn or error
 	LogFormat string // BINDERY_LOG_FORMAT: text or json
@@ -139,6 +142,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		BlockDuration:    l.duration("BINDERY_BLOCK_DURATION", 15*time.Minute),
 		SessionTTL:       l.duration("BINDERY_SESSION_TTL", 24*time.Hour),
 		SessionIdle:      l.duration("BINDERY_SESSION_IDLE", 2*time.Hour),
+		Workers:          int(l.int64("BINDERY_WORKERS", 2, 1)),
+		EventRetention:   l.duration("BINDERY_EVENT_RETENTION", 30*24*time.Hour),
 		LogFile:          l.str("BINDERY_LOG_FILE", ""),
 		LogLevel:         l.oneOf("BINDERY_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		LogFormat:        l.oneOf("BINDERY_LOG_FORMAT", "text", "text", "json"),
