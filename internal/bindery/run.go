@@ -67,6 +67,11 @@ type RunStore interface {
 	// ClaimRun moves a queued run to running, atomically, and reports
 	// whether it did: of two workers given the same run, one wins.
 	ClaimRun(ctx context.Context, id int64, at time.Time) (bool, error)
+	// MoveRun sets the state of run id to `to` only if it is in one of
+	// `from`, atomically, and reports whether it did (ENOTFOUND for an
+	// unknown run). Controls use it so that a pause racing a stop cannot
+	// undo it.
+	MoveRun(ctx context.Context, id int64, from []string, to string, at time.Time) (bool, error)
 	// UpdateStage records one stage's state, progress and message.
 	UpdateStage(ctx context.Context, runID int64, s StageState) error
 }

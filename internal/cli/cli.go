@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/logging"
@@ -132,4 +133,53 @@ func newFlags(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	return fs
+}
+
+// deps are what most commands need, opened from the configuration.
+type deps struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	store bindery.Store
+	auth  *auth.Service
+}
+
+// openDeps loads the configuration and opens the logger, the store and the
+// auth service; with lock (the server) it first takes the data-folder
+// lock. closeAll releases everything in reverse order.
+func openDeps(ctx context.Context, e *env, lock bool) (d *deps, closeAll func(), err error) {
+	var closers []func()
+	closeAll = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
+	d = &deps{}
+	if d.cfg, err = loadConfig(e); err != nil {
+		return nil, nil, err
+	}
+	var closeLog func() error
+	if d.log, closeLog, err = newLogger(e, d.cfg); err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, func() { closeLog() })
+	if lock {
+		unlock, err := lockDataDir(d.cfg.DataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		closers = append(closers, unlock)
+	}
+	if d.store, err = openStore(ctx, d.cfg); err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, func() { d.store.Close() })
+	if d.auth, err = newAuthService(ctx, d.cfg, d.store, d.log); err != nil {
+		return nil, nil, err
+	}
+	return d, closeAll, nil
 }

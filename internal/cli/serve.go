@@ -39,29 +39,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e)
+	d, closeAll, err := openDeps(ctx, e, true)
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := newLogger(e, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeLog()
-	unlock, err := lockDataDir(cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	store, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	svc, err := newAuthService(ctx, cfg, store, log)
-	if err != nil {
-		return err
-	}
+	defer closeAll()
+	cfg, log, store, svc := d.cfg, d.log, d.store, d.auth
 	books, err := bookfs.New(cfg.BooksDir(), bookLimits(cfg))
 	if err != nil {
 		return err

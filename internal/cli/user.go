@@ -21,25 +21,12 @@ var cliClient = auth.Client{UserAgent: "bindery-cli"}
 
 // withAuth opens the store and the auth service for a shell command.
 func withAuth(ctx context.Context, e *env, f func(bindery.Store, *auth.Service) error) error {
-	cfg, err := loadConfig(e)
+	d, closeAll, err := openDeps(ctx, e, false)
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := newLogger(e, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeLog()
-	store, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	svc, err := newAuthService(ctx, cfg, store, log)
-	if err != nil {
-		return err
-	}
-	return f(store, svc)
+	defer closeAll()
+	return f(d.store, d.auth)
 }
 
 func runUser(ctx context.Context, e *env, args []string) error {

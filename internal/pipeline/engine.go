@@ -210,67 +210,60 @@ func (e *Engine) StartRun(ctx context.Context, b *bindery.Book, u *bindery.User,
 	return r, nil
 }
 
-// notControllable is the error for a control that does not apply to the
-// run's state (pausing a finished run).
-func notControllable(r *bindery.Run, cmd string) error {
-	return bindery.Errorf(bindery.ECONFLICT, "A %s run cannot be %s.", r.State, cmd)
+// control is one run control: the states it applies to, the state it
+// leads to, the event it emits, and whether the run needs a new job.
+type control struct {
+	verb    string // for the error: "paused"
+	from    []string
+	to      string
+	event   string
+	enqueue bool
 }
 
-// PauseRun asks a queued or running run to pause; it stops within the
-// poll interval and can be resumed.
+var (
+	pauseControl  = control{"paused", []string{bindery.RunQueued, bindery.RunRunning}, bindery.RunPaused, bindery.EventRunPaused, false}
+	resumeControl = control{"resumed", []string{bindery.RunPaused}, bindery.RunQueued, bindery.EventRunResumed, true}
+	stopControl   = control{"stopped", []string{bindery.RunQueued, bindery.RunRunning, bindery.RunPaused}, bindery.RunStopped, bindery.EventRunStopped, false}
+)
+
+// PauseRun asks a queued or running run to pause; a running stage stops
+// within the poll interval. The run can be resumed.
 func (e *Engine) PauseRun(ctx context.Context, runID int64) (*bindery.Run, error) {
-	r, err := e.cfg.Store.RunByID(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	if r.State != bindery.RunQueued && r.State != bindery.RunRunning {
-		return nil, notControllable(r, "paused")
-	}
-	if err := e.cfg.Store.SetRunState(ctx, runID, bindery.RunPaused, "", e.cfg.Now()); err != nil {
-		return nil, err
-	}
-	e.emit(ctx, &bindery.Event{Type: bindery.EventRunPaused, RunID: r.ID, BookID: r.BookID})
-	r.State = bindery.RunPaused
-	return r, nil
+	return e.apply(ctx, runID, pauseControl)
 }
 
 // ResumeRun queues a paused run again; it continues from its first
 // unfinished stage.
 func (e *Engine) ResumeRun(ctx context.Context, runID int64) (*bindery.Run, error) {
-	r, err := e.cfg.Store.RunByID(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	if r.State != bindery.RunPaused {
-		return nil, notControllable(r, "resumed")
-	}
-	if err := e.cfg.Store.SetRunState(ctx, runID, bindery.RunQueued, "", e.cfg.Now()); err != nil {
-		return nil, err
-	}
-	if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
-		return nil, err
-	}
-	e.emit(ctx, &bindery.Event{Type: bindery.EventRunResumed, RunID: r.ID, BookID: r.BookID})
-	r.State = bindery.RunQueued
-	return r, nil
+	return e.apply(ctx, runID, resumeControl)
 }
 
 // StopRun cancels a queued, running or paused run for good.
 func (e *Engine) StopRun(ctx context.Context, runID int64) (*bindery.Run, error) {
+	return e.apply(ctx, runID, stopControl)
+}
+
+// apply moves the run's state atomically (MoveRun), so that two controls
+// racing each other cannot both apply; ECONFLICT when the run is not in a
+// state the control applies to.
+func (e *Engine) apply(ctx context.Context, runID int64, c control) (*bindery.Run, error) {
+	moved, err := e.cfg.Store.MoveRun(ctx, runID, c.from, c.to, e.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
 	r, err := e.cfg.Store.RunByID(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
-	switch r.State {
-	case bindery.RunQueued, bindery.RunRunning, bindery.RunPaused:
-	default:
-		return nil, notControllable(r, "stopped")
+	if !moved {
+		return nil, bindery.Errorf(bindery.ECONFLICT, "A %s run cannot be %s.", r.State, c.verb)
 	}
-	if err := e.cfg.Store.SetRunState(ctx, runID, bindery.RunStopped, "", e.cfg.Now()); err != nil {
-		return nil, err
+	if c.enqueue {
+		if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
+			return nil, err
+		}
 	}
-	e.emit(ctx, &bindery.Event{Type: bindery.EventRunStopped, RunID: r.ID, BookID: r.BookID})
-	r.State = bindery.RunStopped
+	e.emit(ctx, &bindery.Event{Type: c.event, RunID: r.ID, BookID: r.BookID})
 	return r, nil
 }
 

@@ -179,6 +179,35 @@ func (d *DB) UpdateStage(ctx context.Context, runID int64, s bindery.StageState)
 
 // ClaimRun moves run id from queued to running if it is queued.
 func (d *DB) ClaimRun(ctx context.Context, id int64, at time.Time) (bool, error) {
-	n, err := affected(d.db.ExecContext(ctx, `UPDATE runs SET state = 'running', started_at = COALESCE(started_at, ?) WHERE id = ? AND state = 'queued'`, ts(at), id))
-	return n == 1, err
+	return d.MoveRun(ctx, id, []string{bindery.RunQueued}, bindery.RunRunning, at)
+}
+
+// MoveRun changes run id's state from one of from to to, atomically.
+func (d *DB) MoveRun(ctx context.Context, id int64, from []string, to string, at time.Time) (bool, error) {
+	if len(from) == 0 {
+		return false, nil
+	}
+	q := `UPDATE runs SET state = ?`
+	args := []any{to}
+	switch to {
+	case bindery.RunRunning:
+		q += `, started_at = COALESCE(started_at, ?)`
+		args = append(args, ts(at))
+	case bindery.RunSucceeded, bindery.RunFailed, bindery.RunStopped:
+		q += `, finished_at = ?`
+		args = append(args, ts(at))
+	}
+	q += ` WHERE id = ? AND state IN (?` + strings.Repeat(", ?", len(from)-1) + `)`
+	args = append(args, id)
+	for _, f := range from {
+		args = append(args, f)
+	}
+	n, err := affected(d.db.ExecContext(ctx, q, args...))
+	if err != nil || n == 1 {
+		return n == 1, err
+	}
+	if _, err := d.RunByID(ctx, id); err != nil {
+		return false, err
+	}
+	return false, nil
 }

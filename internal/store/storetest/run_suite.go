@@ -44,6 +44,12 @@ func testRuns(t *testing.T, s bindery.Store) {
 	if got, _ := s.RunByID(ctx, r.ID); !got.StartedAt.Equal(started) {
 		t.Fatal("a resumed run's start time moved")
 	}
+	if ok, err := s.MoveRun(ctx, r.ID, []string{bindery.RunPaused}, bindery.RunStopped, t0); ok || err != nil {
+		t.Fatalf("MoveRun from the wrong state = %v, %v", ok, err)
+	}
+	if _, err := s.MoveRun(ctx, 9999, []string{bindery.RunPaused}, bindery.RunStopped, t0); bindery.ErrorCode(err) != bindery.ENOTFOUND {
+		t.Fatalf("MoveRun of an unknown run: %v", err)
+	}
 	active, _ := s.RunsInState(ctx, bindery.RunRunning, bindery.RunQueued)
 	if len(active) != 1 {
 		t.Fatalf("RunsInState = %v", active)
