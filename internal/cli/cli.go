@@ -146,9 +146,9 @@ type deps struct {
 // openDeps loads the configuration and opens the logger, the store and the
 // auth service; with lock (the server) it first takes the data-folder
 // lock. closeAll releases everything in reverse order.
-func openDeps(ctx context.Context, e *env, lock bool) (d *deps, closeAll func(), err error) {
+func openDeps(ctx context.Context, e *env, lock bool) (_ *deps, _ func(), err error) {
 	var closers []func()
-	closeAll = func() {
+	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
@@ -158,7 +158,7 @@ func openDeps(ctx context.Context, e *env, lock bool) (d *deps, closeAll func(),
 			closeAll()
 		}
 	}()
-	d = &deps{}
+	d := &deps{}
 	if d.cfg, err = loadConfig(e); err != nil {
 		return nil, nil, err
 	}
