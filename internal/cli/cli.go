@@ -108,12 +108,16 @@ func usagef(format string, args ...any) error {
 
 // loadConfig reads the environment layered over ./.env.
 func loadConfig(e *env) (*config.Config, error) {
-	getenv, err := config.WithDotEnv(e.getenv, ".env")
+	getenv, err := layeredEnv(e)
 	if err != nil {
 		return nil, err
 	}
 	return config.Load(getenv)
 }
+
+// layeredEnv is the process environment over ./.env (the real environment
+// wins).
+func layeredEnv(e *env) (func(string) string, error) { return config.WithDotEnv(e.getenv, ".env") }
 
 // newLogger builds the redacting logger for cfg.
 func newLogger(e *env, cfg *config.Config) (*slog.Logger, func() error, error) {

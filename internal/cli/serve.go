@@ -7,14 +7,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/ideogram"
 	"github.com/bindery/bindery/internal/logging"
 	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/server"
@@ -49,6 +53,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	images, err := newImageGenerator(ctx, e, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer images.Close()
 	jobs, err := sqlite.OpenPool(cfg.DatabasePath(), 1)
 	if err != nil {
 		return err
@@ -56,7 +65,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer jobs.Close()
 	engine, err := pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: books, ArtifactsDir: filepath.Join(cfg.DataDir, "artifacts"), JobsDB: jobs, Logger: log,
-		Workers: cfg.Workers,
+		Workers: cfg.Workers, Illustrator: pipeline.IdeogramIllustrator(images),
 	})
 	if err != nil {
 		return err
@@ -172,6 +181,43 @@ func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, l
 		SessionTTL:  cfg.SessionTTL,
 		SessionIdle: cfg.SessionIdle,
 	})
+}
+
+// newImageGenerator builds the images stage's generator: Ideogram when a
+// key is configured, local typographic covers otherwise. SIGHUP re-reads
+// the keys (and the .env file), so a rotated key is used without a
+// restart; keys given as _FILE are also re-read when the file changes.
+func newImageGenerator(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger) (*ideogram.Generator, error) {
+	keys := ideogram.NewStaticKeySource(cfg.Ideogram)
+	g, err := ideogram.NewGenerator(ideogram.GeneratorOptions{
+		Keys: keys, CacheDir: filepath.Join(cfg.DataDir, "cache", "images"), Logger: log,
+		ClientOptions: ideogram.ClientOptions{BaseURL: cfg.Ideogram.BaseURL, Logger: log},
+	})
+	if err != nil {
+		return nil, err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				getenv, err := layeredEnv(e)
+				if err == nil {
+					err = keys.Reload(getenv)
+				}
+				if err != nil {
+					log.Error("reloading the image generation keys failed; keeping the old ones", "err", err)
+					continue
+				}
+				log.Info("image generation keys reloaded", "version", keys.Status().Version)
+			}
+		}
+	}()
+	return g, nil
 }
 
 // bookLimits are the per-book limits of the configuration.

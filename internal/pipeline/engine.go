@@ -14,6 +14,8 @@ import (
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/ideogram"
+	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
@@ -23,12 +25,32 @@ import (
 // hub). Publish must not block.
 type Publisher interface{ Publish(e *bindery.Event) }
 
-// Illustrator makes missing art for a book (the Ideogram stage). Nil means
-// none is configured: the images stage logs that and moves on.
+// Illustrator makes missing art for a book (the images stage). Nil means
+// none is configured: the stage logs that and moves on.
 type Illustrator interface {
-	// Cover returns a cover image for the book in dir, PNG or JPEG bytes,
-	// a file extension (".png"/".jpg"), and a line for the run's log.
-	Cover(ctx context.Context, dir string, title string, authors []string) (img []byte, ext, note string, err error)
+	Cover(ctx context.Context, md manuscript.Metadata) (Cover, error)
+}
+
+// Cover is a cover image made for a book.
+type Cover struct {
+	Data    []byte // PNG or JPEG
+	Ext     string // ".png" or ".jpg"
+	AltText string
+	Source  string // where it came from: "ideogram", "cache", "local"
+}
+
+// IdeogramIllustrator makes covers with g: Ideogram when a key is
+// configured (cached by prompt), else a typographic cover drawn locally.
+func IdeogramIllustrator(g *ideogram.Generator) Illustrator { return ideogramIllustrator{g} }
+
+type ideogramIllustrator struct{ g *ideogram.Generator }
+
+func (i ideogramIllustrator) Cover(ctx context.Context, md manuscript.Metadata) (Cover, error) {
+	im, err := i.g.Cover(ctx, md)
+	if err != nil {
+		return Cover{}, err
+	}
+	return Cover{Data: im.Data, Ext: im.Ext(), AltText: im.AltText, Source: im.Source}, nil
 }
 
 // Config configures New.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/ideogram"
+	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/store/sqlite"
 )
@@ -214,21 +217,21 @@ func TestFullRun(t *testing.T) {
 // blockingIllustrator blocks until its context ends, then reports.
 type blockingIllustrator struct{ entered chan struct{} }
 
-func (b *blockingIllustrator) Cover(ctx context.Context, dir, title string, authors []string) ([]byte, string, string, error) {
+func (b *blockingIllustrator) Cover(ctx context.Context, md manuscript.Metadata) (pipeline.Cover, error) {
 	select {
 	case b.entered <- struct{}{}:
 	default:
 	}
 	<-ctx.Done()
-	return nil, "", "", ctx.Err()
+	return pipeline.Cover{}, ctx.Err()
 }
 
 type quickIllustrator struct{}
 
-func (quickIllustrator) Cover(ctx context.Context, dir, title string, authors []string) ([]byte, string, string, error) {
+func (quickIllustrator) Cover(ctx context.Context, md manuscript.Metadata) (pipeline.Cover, error) {
 	var b bytes.Buffer
 	png.Encode(&b, image.NewGray(image.Rect(0, 0, 60, 90)))
-	return b.Bytes(), ".png", "a plain test cover", nil
+	return pipeline.Cover{Data: b.Bytes(), Ext: ".png", AltText: "A plain test cover", Source: "test"}, nil
 }
 
 // switchIllustrator blocks first, then answers quickly.
@@ -238,14 +241,14 @@ type switchIllustrator struct {
 	b     *blockingIllustrator
 }
 
-func (s *switchIllustrator) Cover(ctx context.Context, dir, title string, authors []string) ([]byte, string, string, error) {
+func (s *switchIllustrator) Cover(ctx context.Context, md manuscript.Metadata) (pipeline.Cover, error) {
 	s.mu.Lock()
 	block := s.block
 	s.mu.Unlock()
 	if block {
-		return s.b.Cover(ctx, dir, title, authors)
+		return s.b.Cover(ctx, md)
 	}
-	return quickIllustrator{}.Cover(ctx, dir, title, authors)
+	return quickIllustrator{}.Cover(ctx, md)
 }
 
 // noCoverBook is a small book without a cover, so the images stage works.
@@ -311,6 +314,12 @@ func TestPauseInsideAStageAndResume(t *testing.T) {
 	} else {
 		f.Close()
 	}
+	f, _, _ := env.books.Get(env.book.ID, "metadata.yaml")
+	yml, _ := io.ReadAll(f)
+	f.Close()
+	if !strings.Contains(string(yml), "cover: assets/images/cover.png") {
+		t.Fatalf("metadata.yaml does not point at the cover:\n%s", yml)
+	}
 }
 
 func TestStop(t *testing.T) {
@@ -355,5 +364,28 @@ func TestBadFormatsRefused(t *testing.T) {
 	env := newEnv(t, noCoverBook(), nil)
 	if _, err := env.engine.StartRun(context.Background(), env.book, env.user, []string{"docx"}, false); bindery.ErrorCode(err) != bindery.EINVALID {
 		t.Fatalf("docx: %v", err)
+	}
+}
+
+// TestLocalCoverWithoutAKey: without IDEOGRAM_API_KEY, a run of a book
+// without a cover still succeeds, with a typographic cover drawn locally,
+// and the run's log says so.
+func TestLocalCoverWithoutAKey(t *testing.T) {
+	g, err := ideogram.NewGenerator(ideogram.GeneratorOptions{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newEnv(t, noCoverBook(), pipeline.IdeogramIllustrator(g))
+	ctx := context.Background()
+	r, _ := env.engine.StartRun(ctx, env.book, env.user, []string{"epub"}, false)
+	env.rec.wait(t, "run_succeeded", forRun(r.ID, bindery.EventRunSucceeded))
+	logs, _ := env.store.RunLogs(ctx, r.ID, 0)
+	var text []string
+	for _, l := range logs {
+		text = append(text, l.Message)
+	}
+	all := strings.Join(text, "\n")
+	if !strings.Contains(all, "typographic cover locally") || !strings.Contains(all, "Alt text:") {
+		t.Fatalf("log:\n%s", all)
 	}
 }

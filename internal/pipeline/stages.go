@@ -155,18 +155,33 @@ func imagesStage(ctx context.Context, rc *runContext, progress func(int, string)
 		return true, "no image generator configured", nil
 	}
 	progress(10, "making a cover")
-	img, ext, note, err := rc.e.cfg.Illustrator.Cover(ctx, rc.dir, rc.m.Metadata.Title, rc.m.Metadata.Authors)
+	c, err := rc.e.cfg.Illustrator.Cover(ctx, rc.m.Metadata)
 	if err != nil {
+		if ctx.Err() != nil {
+			return false, "", ctx.Err()
+		}
 		rc.logf(ctx, "warn", bindery.StageImages, "No cover: %s", bindery.ErrorMessage(err))
 		return true, "cover generation failed; continuing without", nil
 	}
-	if note != "" {
-		rc.logf(ctx, "info", bindery.StageImages, "%s", note)
-	}
-	name := "assets/images/cover" + ext
-	if _, err := rc.e.cfg.Books.Put(ctx, rc.book.ID, name, bytes.NewReader(img)); err != nil {
+	name := "assets/images/cover" + c.Ext
+	if _, err := rc.e.cfg.Books.Put(ctx, rc.book.ID, name, bytes.NewReader(c.Data)); err != nil {
 		return false, "", err
 	}
+	// Point metadata.yaml at it, so that every format uses it.
+	md := rc.m.Metadata
+	md.Cover = name
+	data, err := md.YAML()
+	if err != nil {
+		return false, "", err
+	}
+	if _, err := rc.e.cfg.Books.Put(ctx, rc.book.ID, manuscript.MetadataFile, bytes.NewReader(data)); err != nil {
+		return false, "", err
+	}
+	rc.m = nil // reload with the cover for the next stages
+	if c.Source == "local" {
+		rc.logf(ctx, "info", bindery.StageImages, "No Ideogram key configured: drew a typographic cover locally; illustrations skipped.")
+	}
+	rc.logf(ctx, "info", bindery.StageImages, "Cover (%s) saved as %s and set in metadata.yaml. Alt text: %s", c.Source, name, c.AltText)
 	return false, "cover added as " + name, nil
 }
 
