@@ -25,7 +25,8 @@ type Service struct {
 	sessionTTL  time.Duration
 	sessionIdle time.Duration
 
-	cache *principalCache
+	cache    *principalCache
+	onRevoke func(Revocation)
 
 	// dummyHash is verified against when an e-mail matches no user, so
 	// that "no such user" costs the same time as "wrong password" and the
@@ -46,13 +47,26 @@ type Config struct {
 	Sleep       func(context.Context, time.Duration) error // default a timer that honours ctx
 	SessionTTL  time.Duration
 	SessionIdle time.Duration
+	// OnRevoke, when set, is told of every revocation (after it is
+	// stored), so that live connections opened with the revoked
+	// credential — WebSockets — can be closed.
+	OnRevoke func(Revocation)
+}
+
+// Revocation says whose credentials just stopped working: every session
+// and token of UserID, or only SessionID / TokenID when set; All: everyone.
+type Revocation struct {
+	UserID    int64
+	SessionID string
+	TokenID   string
+	All       bool
 }
 
 // NewService returns a Service.
 func NewService(ctx context.Context, c Config) (*Service, error) {
 	s := &Service{
 		store: c.Store, hasher: c.Hasher, guard: c.Guard, log: c.Logger, now: c.Now, sleep: c.Sleep,
-		sessionTTL: c.SessionTTL, sessionIdle: c.SessionIdle, cache: newPrincipalCache(),
+		sessionTTL: c.SessionTTL, sessionIdle: c.SessionIdle, cache: newPrincipalCache(), onRevoke: c.OnRevoke,
 	}
 	if s.hasher == nil {
 		s.hasher = NewHasher(DefaultParams)
@@ -273,6 +287,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	return p, err
 }
 
+// revoked clears the principal cache and tells OnRevoke.
+func (s *Service) revoked(r Revocation) {
+	s.cache.invalidate()
+	if s.onRevoke != nil {
+		s.onRevoke(r)
+	}
+}
+
 // stillValid re-checks a cached principal's expiry against the clock.
 func (s *Service) stillValid(p *Principal, now time.Time) bool {
 	if p.Session != nil {
@@ -333,7 +355,7 @@ func (s *Service) Logout(ctx context.Context, token string, c Client) {
 		return
 	}
 	if s.store.DeleteSession(ctx, u.ID, sess.ID) == nil {
-		s.cache.invalidate()
+		s.revoked(Revocation{UserID: u.ID, SessionID: sess.ID})
 		s.Audit(ctx, actorEvent(bindery.AuditLogout, u, c, "", ""))
 	}
 }
@@ -361,7 +383,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if _, err := s.store.DeleteUserSessions(ctx, p.User.ID, ""); err != nil {
 		return "", err
 	}
-	s.cache.invalidate()
+	s.revoked(Revocation{UserID: p.User.ID})
 	s.Audit(ctx, actorEvent(bindery.AuditPasswordChange, p.User, c, p.User.Email, "all sessions revoked"))
 	if p.Session == nil {
 		return "", nil
@@ -374,7 +396,7 @@ func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string, c 
 	if err := s.store.DeleteSession(ctx, p.User.ID, id); err != nil {
 		return err
 	}
-	s.cache.invalidate()
+	s.revoked(Revocation{UserID: p.User.ID, SessionID: id})
 	s.Audit(ctx, actorEvent(bindery.AuditSessionRevoked, p.User, c, id, ""))
 	return nil
 }
@@ -383,7 +405,7 @@ func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string, c 
 // response: `bindery sessions revoke --all`).
 func (s *Service) RevokeAllSessions(ctx context.Context, c Client) (int, error) {
 	n, err := s.store.DeleteAllSessions(ctx)
-	s.cache.invalidate()
+	s.revoked(Revocation{All: true})
 	if err == nil {
 		s.Audit(ctx, actorEvent(bindery.AuditSessionRevoked, nil, c, "all", fmt.Sprintf("%d sessions", n)))
 	}
@@ -445,7 +467,7 @@ func (s *Service) SetRole(ctx context.Context, actor *bindery.User, id int64, ro
 	if _, err := s.store.DeleteUserSessions(ctx, id, ""); err != nil {
 		return nil, err
 	}
-	s.cache.invalidate()
+	s.revoked(Revocation{UserID: id})
 	s.Audit(ctx, actorEvent(bindery.AuditRoleChanged, actor, c, u.Email, string(u.Role)+" → "+string(role)))
 	u.Role = role
 	return u, nil
@@ -487,7 +509,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor *bindery.User, id int64,
 	if err := s.store.DeleteUser(ctx, id); err != nil {
 		return err
 	}
-	s.cache.invalidate()
+	s.revoked(Revocation{UserID: id})
 	s.Audit(ctx, actorEvent(bindery.AuditUserDeleted, actor, c, u.Email, ""))
 	return nil
 }
@@ -527,7 +549,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, u *bindery.User, id string
 	if err := s.store.DeleteAPIToken(ctx, u.ID, id); err != nil {
 		return err
 	}
-	s.cache.invalidate()
+	s.revoked(Revocation{UserID: u.ID, TokenID: id})
 	s.Audit(ctx, actorEvent(bindery.AuditTokenRevoked, u, c, u.Email, "token "+id))
 	return nil
 }

@@ -30,6 +30,7 @@ const (
 	AuditFileWritten    = "book.file_written"
 	AuditFileDeleted    = "book.file_deleted"
 	AuditRunControl     = "run.control"
+	AuditWSRefused      = "websocket.refused"
 )
 
 // AuditEvent is one entry of the audit log. ActorID is nil for anonymous

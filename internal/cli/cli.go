@@ -150,7 +150,7 @@ type deps struct {
 // openDeps loads the configuration and opens the logger, the store and the
 // auth service; with lock (the server) it first takes the data-folder
 // lock. closeAll releases everything in reverse order.
-func openDeps(ctx context.Context, e *env, lock bool) (_ *deps, _ func(), err error) {
+func openDeps(ctx context.Context, e *env, lock bool, onRevoke func(auth.Revocation)) (_ *deps, _ func(), err error) {
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -182,7 +182,7 @@ func openDeps(ctx context.Context, e *env, lock bool) (_ *deps, _ func(), err er
 		return nil, nil, err
 	}
 	closers = append(closers, func() { d.store.Close() })
-	if d.auth, err = newAuthService(ctx, d.cfg, d.store, d.log); err != nil {
+	if d.auth, err = newAuthService(ctx, d.cfg, d.store, d.log, onRevoke); err != nil {
 		return nil, nil, err
 	}
 	return d, closeAll, nil

@@ -21,6 +21,7 @@ import (
 	"github.com/bindery/bindery/internal/ideogram"
 	"github.com/bindery/bindery/internal/logging"
 	"github.com/bindery/bindery/internal/pipeline"
+	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/server"
 	"github.com/bindery/bindery/internal/store/sqlite"
 )
@@ -43,12 +44,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d, closeAll, err := openDeps(ctx, e, true)
+	hub := realtime.NewHub(realtime.HubOptions{})
+	d, closeAll, err := openDeps(ctx, e, true, func(r auth.Revocation) { server.Disconnect(hub, r) })
 	if err != nil {
 		return err
 	}
 	defer closeAll()
 	cfg, log, store, svc := d.cfg, d.log, d.store, d.auth
+	recent, err := store.RecentEvents(ctx, realtime.DefaultRetain)
+	if err != nil {
+		return err
+	}
+	if err := hub.Preload(recent); err != nil {
+		return err
+	}
 	books, err := bookfs.New(cfg.BooksDir(), bookLimits(cfg))
 	if err != nil {
 		return err
@@ -66,6 +75,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	engine, err := pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: books, ArtifactsDir: filepath.Join(cfg.DataDir, "artifacts"), JobsDB: jobs, Logger: log,
 		Workers: cfg.Workers, Illustrator: pipeline.IdeogramIllustrator(images),
+		Publisher: pipeline.PublisherFunc(func(ev *bindery.Event) {
+			if err := hub.Publish(ev); err != nil {
+				log.Error("publishing an event", "type", ev.Type, "err", err)
+			}
+		}),
 	})
 	if err != nil {
 		return err
@@ -80,7 +94,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			log.Warn("stopping the job workers", "err", err)
 		}
 	}()
-	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Logger: log})
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -148,6 +162,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("shutdown: %w", err)
 		}
 	}
+	// http.Server.Shutdown does not wait for upgraded connections.
+	if err := hub.Shutdown(sctx); err != nil {
+		log.Warn("closing WebSockets", "err", err)
+	}
 	for range servers {
 		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			return err
@@ -171,10 +189,11 @@ func httpsRedirect(publicURL string) http.Handler {
 
 // newAuthService builds the auth service and its brute-force guard from
 // the configuration.
-func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, log *slog.Logger) (*auth.Service, error) {
+func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, log *slog.Logger, onRevoke func(auth.Revocation)) (*auth.Service, error) {
 	return auth.NewService(ctx, auth.Config{
-		Store:  store,
-		Logger: log,
+		Store:    store,
+		Logger:   log,
+		OnRevoke: onRevoke,
 		Guard: auth.NewGuard(auth.GuardConfig{
 			MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration,
 		}),

@@ -25,6 +25,12 @@ import (
 // hub). Publish must not block.
 type Publisher interface{ Publish(e *bindery.Event) }
 
+// PublisherFunc adapts a function to Publisher.
+type PublisherFunc func(e *bindery.Event)
+
+// Publish calls f.
+func (f PublisherFunc) Publish(e *bindery.Event) { f(e) }
+
 // Illustrator makes missing art for a book (the images stage). Nil means
 // none is configured: the stage logs that and moves on.
 type Illustrator interface {

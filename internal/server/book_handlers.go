@@ -248,6 +248,7 @@ func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	Disconnect(s.hub, auth.Revocation{UserID: u.ID}) // their sockets still see the book's events
 	p, c := s.callerClient(r)
 	s.auth.Audit(r.Context(), bookEvent(bindery.AuditMemberRemoved, p, c, b, u.Email))
 	w.WriteHeader(http.StatusNoContent)

@@ -19,6 +19,7 @@ import (
 	"github.com/bindery/bindery/internal/clock"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/pipeline"
+	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/server"
 	"github.com/bindery/bindery/internal/store/sqlite"
 )
@@ -51,7 +52,10 @@ type harness struct {
 // one user per role: admin@, author@, editor@, viewer@example.com.
 func newHarness(t testing.TB, env map[string]string) *harness {
 	t.Helper()
-	vars := map[string]string{"BINDERY_DATA_DIR": t.TempDir()}
+	srv := httptest.NewUnstartedServer(nil)
+	// The server's public URL is where the test reaches it, so that
+	// same-origin checks (CSRF, WebSocket Origin) see a real browser's view.
+	vars := map[string]string{"BINDERY_DATA_DIR": t.TempDir(), "BINDERY_PUBLIC_URL": "http://" + srv.Listener.Addr().String()}
 	for k, v := range env {
 		vars[k] = v
 	}
@@ -60,6 +64,8 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	hub := realtime.NewHub(realtime.HubOptions{PingInterval: -1})
+	t.Cleanup(func() { hub.Shutdown(context.Background()) })
 	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "bindery.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +77,7 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		Sleep:      func(context.Context, time.Duration) error { return nil },
 		Guard:      auth.NewGuard(auth.GuardConfig{MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration, Now: clk.Now}),
 		SessionTTL: cfg.SessionTTL, SessionIdle: cfg.SessionIdle,
+		OnRevoke: func(r auth.Revocation) { server.Disconnect(hub, r) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +92,7 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	}
 	t.Cleanup(func() { jobs.Close() })
 	engine, err := pipeline.New(ctx, pipeline.Config{Store: store, Books: books, ArtifactsDir: filepath.Join(cfg.DataDir, "artifacts"),
-		JobsDB: jobs, PollInterval: 20 * time.Millisecond})
+		JobsDB: jobs, PollInterval: 20 * time.Millisecond, Publisher: pipeline.PublisherFunc(func(e *bindery.Event) { hub.Publish(e) })})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +100,12 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { engine.Shutdown(context.Background()) })
-	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Now: clk.Now})
+	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv.Config.Handler = h
+	srv.Start()
 	t.Cleanup(srv.Close)
 	hs := &harness{t: t, srv: srv, srvr: h, store: store, auth: svc, clock: clk, cfg: cfg, users: map[bindery.Role]*bindery.User{}, books: books, runs: engine}
 	for _, r := range bindery.Roles {

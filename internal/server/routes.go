@@ -69,6 +69,10 @@ func (s *Server) routes() []route {
 		{"GET /readyz", Anyone, false, s.handleReadyz},
 		{"GET /static/", Anyone, false, s.handleStatic},
 
+		// The live event stream (CONTRACT.md §6). It authenticates itself:
+		// a client may send its token in the first frame, after the upgrade.
+		{"GET /ws", Anyone, false, s.handleWS},
+
 		// Server-rendered pages.
 		{"GET /{$}", SignedIn, true, s.handleHomePage},
 		{"GET /login", Anyone, true, s.handleLoginPage},
@@ -224,6 +228,8 @@ func bookOf(r *http.Request) *bindery.Book {
 	b, _ := r.Context().Value(bookKey).(*bindery.Book)
 	return b
 }
+
+func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) { s.ws.ServeHTTP(w, r) }
 
 func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "No such API route."))

@@ -49,6 +49,7 @@ func freshUser(h *harness) *bindery.User {
 
 var scenarios = []scenario{
 	{method: "GET", path: "/healthz", want: all(200)},
+	{method: "GET", path: "/ws", want: all(426)}, // not a WebSocket handshake
 	{method: "GET", path: "/readyz", want: all(200)},
 	{method: "GET", path: "/static/style.css", want: all(200)},
 	{method: "GET", path: "/static/", want: all(404)},

@@ -479,7 +479,7 @@ func TestProductionBehindProxy(t *testing.T) {
 
 func TestServesTLSConfigAccepted(t *testing.T) {
 	cert, key := testkit.SelfSigned(t)
-	h := newHarness(t, map[string]string{"BINDERY_ENV": "production", "BINDERY_TLS_CERT": cert, "BINDERY_TLS_KEY": key})
+	h := newHarness(t, map[string]string{"BINDERY_ENV": "production", "BINDERY_TLS_CERT": cert, "BINDERY_TLS_KEY": key, "BINDERY_PUBLIC_URL": ""})
 	if !h.cfg.TLS() || h.cfg.PublicURL.Scheme != "https" {
 		t.Fatalf("TLS config: %+v", h.cfg.PublicURL)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/clientaddr"
 	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/web"
 )
 
@@ -25,6 +26,7 @@ type Deps struct {
 	Auth   *auth.Service
 	Books  *bookfs.Store
 	Runs   Runs
+	Hub    *realtime.Hub // live events for /ws
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now
 }
@@ -36,6 +38,8 @@ type Server struct {
 	auth     *auth.Service
 	books    *bookfs.Store
 	runs     Runs
+	hub      *realtime.Hub
+	ws       http.Handler
 	log      *slog.Logger
 	now      func() time.Time
 	addrs    *clientaddr.Resolver
@@ -49,7 +53,7 @@ type Server struct {
 // the middleware chain.
 func New(d Deps) (*Server, error) {
 	s := &Server{
-		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, log: d.Logger, now: d.Now,
+		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, hub: d.Hub, log: d.Logger, now: d.Now,
 		addrs: &clientaddr.Resolver{Trusted: d.Config.TrustedProxies},
 	}
 	if s.now == nil {
@@ -70,6 +74,9 @@ func New(d Deps) (*Server, error) {
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, bindery.Errorf(bindery.EFORBIDDEN, "Cross-origin requests that change state are refused."))
 	}))
+	if s.ws, err = s.newWSHandler(d.Hub); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, s.authorize(rt))

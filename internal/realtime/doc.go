@@ -1,0 +1,73 @@
+// Package realtime is Bindery's live channel: an in-process hub that fans
+// pipeline events out to WebSocket clients, and the /ws handler that speaks
+// the protocol of CONTRACT.md §6.
+//
+// # Pieces
+//
+//   - Hub receives every event once (Publish, after the event is stored),
+//     encodes it once, keeps a bounded window of recent events for replay,
+//     and queues the shared bytes to each connected client allowed to read
+//     the event's book. Publish never blocks on a client: a client whose
+//     queue is full is closed with 1013 (try again later) and may resume.
+//   - Handler is the http.Handler for /ws. It checks Host and Origin on
+//     every upgrade, authenticates (session cookie with a same-origin
+//     Origin, Authorization: Bearer, or a {"token": …} first frame within
+//     5 s), sends state_sync, then answers client frames.
+//   - The integrator supplies an Authenticator (credential → Viewer) and a
+//     Backend (active runs, run control, run logs).
+//
+// # Frame ids
+//
+// Event frames carry the event's stored id. Every other server frame
+// (state_sync, pong, error, log_history) carries the id of the newest event
+// the hub had published when the frame was queued: every event the
+// connection may read up to that id has been queued before it. The
+// numbers a connection sees therefore never decrease, and the id of the
+// last frame received is always a correct resume point: reconnect with
+// /ws?since=ID (or {"token": …, "since": ID}) to get exactly the events
+// after it, in order, or a fresh state_sync when they are gone. Frames
+// sent before authentication carry id 0 (an unauthenticated peer learns
+// nothing about the event volume).
+//
+// # Resuming
+//
+// There are two ways to resume after a reconnect:
+//
+//   - At connect time, /ws?since=N or a token frame with "since": the
+//     server sends, instead of state_sync, the missed events with id > N in
+//     id order, then live events: no gap, no duplicate, no reordering. When
+//     events after N are no longer retained (or N is unknown to this
+//     server), a fresh state_sync is sent instead.
+//   - In band, {"type":"resume","since":N} after state_sync: the server
+//     sends the readable events with id > N that this connection has not
+//     already been sent (neither in state_sync's history nor live), in id
+//     order — no gap, no duplicate — but they arrive after the newer frames
+//     already sent. When they are gone, a fresh state_sync.
+//
+// # Wiring
+//
+//	hub := realtime.NewHub(realtime.HubOptions{Logger: log})
+//	recent, _ := events.RecentEvents(ctx, realtime.DefaultRetain)
+//	hub.Preload(recent) // resume survives a restart
+//	ws, err := realtime.NewHandler(realtime.HandlerOptions{
+//		Hub: hub, Auth: viewerAuth, Backend: runs,
+//		PublicURL: cfg.PublicURL, DashboardToken: cfg.DashboardToken,
+//		OnAuthFailure: func(r *http.Request, reason string) { /* audit, guard.Failure */ },
+//	})
+//	mux.Handle("GET /ws", ws)
+//	// after every EventStore.AppendEvent, in id order:   hub.Publish(e)
+//	// when a role changes or a session/token is revoked:  hub.Disconnect(match)
+//	// on shutdown, next to http.Server.Shutdown:          hub.Shutdown(ctx)
+//
+// viewerAuth wraps auth.Service.Authenticate and snapshots the principal's
+// role and readable/writable book ids into a Viewer; runs wraps the run
+// store and the pipeline. A brute-force guard goes in front of the handler
+// (refuse blocked addresses) and behind OnAuthFailure (count failures).
+//
+// # Multiple nodes
+//
+// Publish is the only way into a hub. With PostgreSQL, a Source that
+// LISTENs for notifications and calls Publish will fan out events stored by
+// other nodes; Publish ignores ids it has already seen, so at-least-once
+// delivery from a Source is fine, but ids must arrive in increasing order.
+package realtime

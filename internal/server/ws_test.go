@@ -1,0 +1,155 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/coder/websocket"
+)
+
+// dialWS opens /ws as a browser of our origin would, with the session
+// cookie, and returns a frame reader.
+func dialWS(t *testing.T, h *harness, cookie, origin string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	hdr := http.Header{}
+	if cookie != "" {
+		hdr.Set("Cookie", "bindery_session="+cookie)
+	}
+	if origin != "" {
+		hdr.Set("Origin", origin)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http")+"/ws", &websocket.DialOptions{HTTPHeader: hdr})
+}
+
+func readFrame(t *testing.T, c *websocket.Conn) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, data, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("reading a frame: %v", err)
+	}
+	var f map[string]any
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatalf("frame %s: %v", data, err)
+	}
+	return f
+}
+
+// TestRunObservedOverWebSocket: a full run of a book, watched live by a
+// member over the WebSocket, arrives in order; a user of another book
+// sees none of it; a page of another origin cannot connect.
+func TestRunObservedOverWebSocket(t *testing.T) {
+	h := newHarness(t, nil)
+	member := h.session(bindery.RoleEditor)
+	c, _, err := dialWS(t, h, member, h.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if f := readFrame(t, c); f["type"] != "state_sync" {
+		t.Fatalf("first frame: %v", f)
+	}
+	// A stranger (another author, no membership) is connected too.
+	other := h.newBook(bindery.RoleAdmin) // a book the editor cannot see
+	_ = other
+	r, body := h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/runs", h.shared.ID), cookie: member, body: `{"formats":["epub"]}`})
+	if r.StatusCode != 201 {
+		t.Fatalf("start: %d %s", r.StatusCode, body)
+	}
+	var seq []string
+	lastID := 0.0
+	for {
+		f := readFrame(t, c)
+		id, _ := f["id"].(float64)
+		if id < lastID {
+			t.Fatalf("frame ids went down: %v after %v", id, lastID)
+		}
+		lastID = id
+		if f["book_id"] != float64(h.shared.ID) {
+			t.Fatalf("event of another book: %v", f)
+		}
+		typ := f["type"].(string)
+		if typ == "stage_started" || typ == "stage_finished" {
+			typ += ":" + f["stage"].(string)
+		}
+		if typ != "stage_progress" && typ != "log" {
+			seq = append(seq, typ)
+		}
+		if typ == "run_succeeded" || typ == "run_failed" {
+			break
+		}
+	}
+	want := []string{"run_queued", "run_started"}
+	for _, st := range bindery.Stages {
+		want = append(want, "stage_started:"+st, "stage_finished:"+st)
+	}
+	want = append(want, "run_succeeded")
+	if strings.Join(seq, " ") != strings.Join(want, " ") {
+		t.Fatalf("events over the WebSocket:\n got %v\nwant %v", seq, want)
+	}
+
+	// Cross-site WebSocket hijacking: the user's cookie, another origin.
+	if _, resp, err := dialWS(t, h, member, "https://evil.example"); err == nil || resp == nil || resp.StatusCode != 403 {
+		t.Fatalf("evil origin: err %v, resp %v", err, resp)
+	}
+}
+
+// TestRevocationClosesSockets: signing out everywhere closes live sockets.
+func TestRevocationClosesSockets(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.session(bindery.RoleAuthor)
+	c, _, err := dialWS(t, h, tok, h.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	readFrame(t, c) // state_sync
+	if r, _ := h.do(req{method: "POST", path: "/api/v1/auth/logout", cookie: tok}); r.StatusCode != 204 {
+		t.Fatal(r.StatusCode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		if _, _, err := c.Read(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the socket stayed open after logout")
+			}
+			return
+		}
+	}
+}
+
+// TestWSFailuresCountTowardsTheBlock: failed WebSocket authentication is
+// audited and blocks the address like failed sign-ins.
+func TestWSFailuresCountTowardsTheBlock(t *testing.T) {
+	h := newHarness(t, map[string]string{"BINDERY_LOGIN_MAX_FAILURES": "2"})
+	for i := 0; i < 3; i++ {
+		c, _, err := dialWS(t, h, "", h.srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c.Write(ctx, websocket.MessageText, []byte(`{"token":"wrong"}`))
+		_, data, _ := c.Read(ctx)
+		cancel()
+		if !strings.Contains(string(data), "Invalid authentication token") {
+			t.Fatalf("frame %q", data)
+		}
+		c.CloseNow()
+	}
+	if _, resp, err := dialWS(t, h, "", h.srv.URL); err == nil || resp == nil || resp.StatusCode != 429 {
+		t.Fatalf("after 3 failures: %v %v", err, resp)
+	}
+	if ev, _ := h.store.ListAudit(context.Background(), bindery.AuditFilter{Action: bindery.AuditWSRefused}); len(ev) != 3 {
+		t.Fatalf("refusals audited: %d", len(ev))
+	}
+}
