@@ -31,6 +31,7 @@ const (
 	AuditFileDeleted    = "book.file_deleted"
 	AuditRunControl     = "run.control"
 	AuditWSRefused      = "websocket.refused"
+	AuditBookPublished  = "book.published"
 )
 
 // AuditEvent is one entry of the audit log. ActorID is nil for anonymous
@@ -72,6 +73,7 @@ type Store interface {
 	BookStore
 	RunStore
 	EventStore
+	PublicationStore
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/ideogram"
 	"github.com/bindery/bindery/internal/logging"
@@ -72,8 +74,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer jobs.Close()
+	artifacts := filepath.Join(cfg.DataDir, "artifacts")
+	cat, err := catalog.New(catalog.Config{
+		Store: store, Dir: filepath.Join(cfg.DataDir, "published"), BookDir: books.Dir,
+		ArtifactsDir: func(id int64) string { return filepath.Join(artifacts, strconv.FormatInt(id, 10)) },
+	})
+	if err != nil {
+		return err
+	}
 	engine, err := pipeline.New(ctx, pipeline.Config{
-		Store: store, Books: books, ArtifactsDir: filepath.Join(cfg.DataDir, "artifacts"), JobsDB: jobs, Logger: log,
+		Store: store, Books: books, ArtifactsDir: artifacts, JobsDB: jobs, Logger: log, Catalog: cat,
 		Workers: cfg.Workers, Illustrator: pipeline.IdeogramIllustrator(images),
 		Publisher: pipeline.PublisherFunc(func(ev *bindery.Event) {
 			if err := hub.Publish(ev); err != nil {
@@ -94,7 +104,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			log.Warn("stopping the job workers", "err", err)
 		}
 	}()
-	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Logger: log})
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,7 @@ type Config struct {
 	SessionTTL       time.Duration // BINDERY_SESSION_TTL: absolute session lifetime
 	SessionIdle      time.Duration // BINDERY_SESSION_IDLE: idle session lifetime
 
+	PublicCatalog  bool          // BINDERY_PUBLIC_CATALOG: /catalog and /opds without signing in
 	Workers        int           // BINDERY_WORKERS: runs executed at once
 	EventRetention time.Duration // BINDERY_EVENT_RETENTION: how long run events are kept
 
@@ -142,6 +143,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		BlockDuration:    l.duration("BINDERY_BLOCK_DURATION", 15*time.Minute),
 		SessionTTL:       l.duration("BINDERY_SESSION_TTL", 24*time.Hour),
 		SessionIdle:      l.duration("BINDERY_SESSION_IDLE", 2*time.Hour),
+		PublicCatalog:    l.oneOf("BINDERY_PUBLIC_CATALOG", "false", "false", "true") == "true",
 		Workers:          int(l.int64("BINDERY_WORKERS", 2, 1)),
 		EventRetention:   l.duration("BINDERY_EVENT_RETENTION", 30*24*time.Hour),
 		LogFile:          l.str("BINDERY_LOG_FILE", ""),

@@ -59,8 +59,16 @@ func (i ideogramIllustrator) Cover(ctx context.Context, md manuscript.Metadata) 
 	return Cover{Data: im.Data, Ext: im.Ext(), AltText: im.AltText, Source: im.Source}, nil
 }
 
+// Catalog publishes a run whose quality stage passed (catalog.Catalog).
+type Catalog interface {
+	Publish(ctx context.Context, runID, by int64) (*bindery.Publication, error)
+}
+
 // Config configures New.
 type Config struct {
+	// Catalog receives runs started with publish; nil means the publish
+	// stage is skipped with a log line.
+	Catalog      Catalog
 	Store        bindery.Store
 	Books        *bookfs.Store
 	ArtifactsDir string  // runs' outputs: ArtifactsDir/<run id>/
@@ -195,6 +203,10 @@ func (e *Engine) removeTemporary(runID int64) {
 func (e *Engine) artifactDir(runID int64) string {
 	return filepath.Join(e.cfg.ArtifactsDir, strconv.FormatInt(runID, 10))
 }
+
+// Emit stores an event and publishes it, in id order with the pipeline's
+// own events (book_published comes from the catalog).
+func (e *Engine) Emit(ctx context.Context, ev *bindery.Event) { e.emit(ctx, ev) }
 
 // emit stores an event and publishes it. Failures to store are logged:
 // the run goes on, and its state is in the runs tables anyway.

@@ -275,12 +275,22 @@ func checkArtifact(path string) error {
 	return nil
 }
 
-// publishStage publishes when the run asked for it (the catalog arrives
-// with issue #5); otherwise it is skipped.
+// publishStage publishes when the run asked for it. Only a user holding
+// the publish permission can start such a run (checked at start), and the
+// quality stage has passed to get here: the catalog checks that again.
 func publishStage(ctx context.Context, rc *runContext, progress func(int, string)) (bool, string, error) {
 	if !rc.run.Publish {
 		return true, "not requested", nil
 	}
-	rc.logf(ctx, "info", bindery.StagePublish, "Publishing to the catalog is not available yet; the artifacts are ready for download.")
-	return true, "publishing not available yet", nil
+	if rc.e.cfg.Catalog == nil {
+		rc.logf(ctx, "warn", bindery.StagePublish, "No catalog is configured; the artifacts are ready for download.")
+		return true, "no catalog configured", nil
+	}
+	progress(10, "publishing")
+	pub, err := rc.e.cfg.Catalog.Publish(ctx, rc.run.ID, rc.run.CreatedBy)
+	if err != nil {
+		return false, "", err
+	}
+	rc.e.emit(ctx, &bindery.Event{Type: bindery.EventBookPublished, RunID: rc.run.ID, BookID: rc.book.ID})
+	return false, "published " + strings.Join(pub.Files, ", "), nil
 }

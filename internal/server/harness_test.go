@@ -16,6 +16,7 @@ import (
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/clock"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/pipeline"
@@ -43,6 +44,7 @@ type harness struct {
 	users map[bindery.Role]*bindery.User
 	books *bookfs.Store
 	runs  *pipeline.Engine
+	cat   *catalog.Catalog
 	// shared is a book owned by the author with the editor and the viewer
 	// as members: every role can see it.
 	shared *bindery.Book
@@ -91,7 +93,13 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { jobs.Close() })
-	engine, err := pipeline.New(ctx, pipeline.Config{Store: store, Books: books, ArtifactsDir: filepath.Join(cfg.DataDir, "artifacts"),
+	artifacts := filepath.Join(cfg.DataDir, "artifacts")
+	cat, err := catalog.New(catalog.Config{Store: store, Dir: filepath.Join(cfg.DataDir, "published"), BookDir: books.Dir,
+		ArtifactsDir: func(id int64) string { return filepath.Join(artifacts, strconv.FormatInt(id, 10)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := pipeline.New(ctx, pipeline.Config{Store: store, Books: books, ArtifactsDir: artifacts, Catalog: cat,
 		JobsDB: jobs, PollInterval: 20 * time.Millisecond, Publisher: pipeline.PublisherFunc(func(e *bindery.Event) { hub.Publish(e) })})
 	if err != nil {
 		t.Fatal(err)
@@ -100,14 +108,14 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { engine.Shutdown(context.Background()) })
-	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Now: clk.Now})
+	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Config.Handler = h
 	srv.Start()
 	t.Cleanup(srv.Close)
-	hs := &harness{t: t, srv: srv, srvr: h, store: store, auth: svc, clock: clk, cfg: cfg, users: map[bindery.Role]*bindery.User{}, books: books, runs: engine}
+	hs := &harness{t: t, srv: srv, srvr: h, store: store, auth: svc, clock: clk, cfg: cfg, users: map[bindery.Role]*bindery.User{}, books: books, runs: engine, cat: cat}
 	for _, r := range bindery.Roles {
 		u, err := svc.CreateUser(ctx, nil, string(r)+"@example.com", r, strongPassword, auth.Client{})
 		if err != nil {
@@ -133,6 +141,20 @@ func (h *harness) newRun(state string) *bindery.Run {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "book.epub"), []byte("PK epub"), 0o600); err != nil {
 		h.t.Fatal(err)
+	}
+	return r
+}
+
+// passedRun records a run of the shared book whose quality stage passed,
+// with an artifact: a run that may be published.
+func (h *harness) passedRun() *bindery.Run {
+	h.t.Helper()
+	r := h.newRun(bindery.RunSucceeded)
+	for _, st := range r.Stages {
+		st.State = "succeeded"
+		if err := h.store.UpdateStage(context.Background(), r.ID, st); err != nil {
+			h.t.Fatal(err)
+		}
 	}
 	return r
 }

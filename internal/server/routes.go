@@ -118,6 +118,12 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/runs/{id}/resume", OnRun(bindery.PermWrite), false, s.handleRunControl("resume")},
 		{"POST /api/v1/runs/{id}/stop", OnRun(bindery.PermWrite), false, s.handleRunControl("stop")},
 		{"GET /api/v1/runs/{id}/artifacts/{name}", OnRun(bindery.PermRead), false, s.handleGetArtifact},
+		{"POST /api/v1/books/{id}/publish", OnBook(bindery.PermPublish), false, s.handlePublish},
+
+		// The catalog of published books: a page and an OPDS feed.
+		{"GET /catalog", s.catalogAccess(), true, s.handleCatalog},
+		{"GET /catalog/{book}/{file}", s.catalogAccess(), false, s.handleCatalogFile},
+		{"GET /opds", s.catalogAccess(), false, s.handleOPDS},
 
 		// Administration.
 		{"GET /api/v1/users", AdminOnly, false, s.handleListUsers},

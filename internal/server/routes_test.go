@@ -155,6 +155,21 @@ var scenarios = []scenario{
 	{method: "POST", path: "/api/v1/runs/{id}/resume", prepare: runPath("/resume", bindery.RunPaused), want: statuses(401, 403, 200, 200, 200)},
 	{method: "POST", path: "/api/v1/runs/{id}/stop", prepare: runPath("/stop", bindery.RunPaused), want: statuses(401, 403, 200, 200, 200)},
 	{method: "GET", path: "/api/v1/runs/{id}/artifacts/{name}", prepare: runPath("/artifacts/book.epub", bindery.RunSucceeded), want: statuses(401, 200, 200, 200, 200)},
+	{method: "POST", path: "/api/v1/books/{id}/publish",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/books/%d/publish", h.shared.ID), fmt.Sprintf(`{"run_id":%d}`, h.passedRun().ID)
+		},
+		want: statuses(401, 403, 403, 200, 200)},
+	{method: "GET", path: "/catalog", want: statuses(303, 200, 200, 200, 200)},
+	{method: "GET", path: "/catalog/{book}/{file}",
+		prepare: func(h *harness) (string, string) {
+			if _, err := h.cat.Publish(context.Background(), h.passedRun().ID, h.users[bindery.RoleAuthor].ID); err != nil {
+				h.t.Fatal(err)
+			}
+			return fmt.Sprintf("/catalog/%d/book.epub", h.shared.ID), ""
+		},
+		want: statuses(401, 200, 200, 200, 200)},
+	{method: "GET", path: "/opds", want: statuses(401, 200, 200, 200, 200)},
 
 	{method: "GET", path: "/api/v1/no-such-route", want: all(404)},
 	{method: "GET", path: "/no-such-page", want: all(404)},

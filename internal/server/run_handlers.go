@@ -19,6 +19,7 @@ type Runs interface {
 	StopRun(ctx context.Context, id int64) (*bindery.Run, error)
 	Artifact(runID int64, name string) (*os.File, os.FileInfo, error)
 	Artifacts(runID int64) []string
+	Emit(ctx context.Context, e *bindery.Event)
 }
 
 // runView is a run with its artifacts.

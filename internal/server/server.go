@@ -13,6 +13,7 @@ import (
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/clientaddr"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/realtime"
@@ -21,14 +22,15 @@ import (
 
 // Deps are what the server needs.
 type Deps struct {
-	Config *config.Config
-	Store  bindery.Store
-	Auth   *auth.Service
-	Books  *bookfs.Store
-	Runs   Runs
-	Hub    *realtime.Hub // live events for /ws
-	Logger *slog.Logger
-	Now    func() time.Time // default time.Now
+	Config  *config.Config
+	Store   bindery.Store
+	Auth    *auth.Service
+	Books   *bookfs.Store
+	Runs    Runs
+	Hub     *realtime.Hub // live events for /ws
+	Catalog *catalog.Catalog
+	Logger  *slog.Logger
+	Now     func() time.Time // default time.Now
 }
 
 // Server is the HTTP handler of Bindery.
@@ -39,6 +41,7 @@ type Server struct {
 	books    *bookfs.Store
 	runs     Runs
 	hub      *realtime.Hub
+	catalog  *catalog.Catalog
 	ws       http.Handler
 	log      *slog.Logger
 	now      func() time.Time
@@ -53,7 +56,7 @@ type Server struct {
 // the middleware chain.
 func New(d Deps) (*Server, error) {
 	s := &Server{
-		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, hub: d.Hub, log: d.Logger, now: d.Now,
+		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, hub: d.Hub, catalog: d.Catalog, log: d.Logger, now: d.Now,
 		addrs: &clientaddr.Resolver{Trusted: d.Config.TrustedProxies},
 	}
 	if s.now == nil {

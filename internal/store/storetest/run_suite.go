@@ -114,3 +114,33 @@ func testEvents(t *testing.T, s bindery.Store) {
 		t.Fatalf("id %d reused", e.ID)
 	}
 }
+
+func testPublications(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, "a@example.com", bindery.RoleAuthor)
+	b := &bindery.Book{OwnerID: u.ID, Title: "B", CreatedAt: t0, UpdatedAt: t0}
+	s.CreateBook(ctx, b)
+	_, err := s.Publication(ctx, b.ID)
+	wantCode(t, err, bindery.ENOTFOUND)
+	p := &bindery.Publication{BookID: b.ID, RunID: 3, PublishedBy: u.ID, PublishedAt: t0, Title: "B", Authors: []string{"A"}, Files: []string{"b.epub"}}
+	if err := s.PutPublication(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	p.RunID, p.Files = 4, []string{"b.epub", "b.pdf"}
+	if err := s.PutPublication(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Publication(ctx, b.ID)
+	if err != nil || got.RunID != 4 || len(got.Files) != 2 || got.Authors[0] != "A" {
+		t.Fatalf("Publication = %+v, %v", got, err)
+	}
+	list, _ := s.ListPublications(ctx)
+	if len(list) != 1 {
+		t.Fatalf("ListPublications = %v", list)
+	}
+	wantCode(t, s.PutPublication(ctx, &bindery.Publication{BookID: 999, Files: []string{}, Authors: []string{}}), bindery.ENOTFOUND)
+	s.DeleteBook(ctx, b.ID)
+	if list, _ := s.ListPublications(ctx); len(list) != 0 {
+		t.Fatal("a publication outlived its book")
+	}
+}

@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 	t.Run("Books", func(t *testing.T) { testBooks(t, open(t)) })
 	t.Run("Runs", func(t *testing.T) { testRuns(t, open(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
+	t.Run("Publications", func(t *testing.T) { testPublications(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

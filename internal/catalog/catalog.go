@@ -1,0 +1,228 @@
+// Package catalog publishes books: it makes a successful run's artifacts a
+// book's published edition — only when the run's quality stage passed (the
+// quality gate) — and serves the edition's files to the catalog pages and
+// the OPDS feed.
+//
+// A publication is copied out of the run's folder into published/<book>/
+// and swapped into place with renames, so readers never see a half
+// edition and deleting old runs never breaks the catalog.
+package catalog
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/manuscript"
+)
+
+// Catalog publishes and serves editions.
+type Catalog struct {
+	store     bindery.Store
+	dir       string                    // published/
+	artifacts func(runID int64) string  // a run's artifact folder
+	books     func(bookID int64) string // a book's folder
+	now       func() time.Time
+}
+
+// Config configures New.
+type Config struct {
+	Store        bindery.Store
+	Dir          string                    // where editions live (created 0700)
+	ArtifactsDir func(runID int64) string  // the pipeline's folder of a run
+	BookDir      func(bookID int64) string // bookfs's folder of a book
+	Now          func() time.Time
+}
+
+// New returns a Catalog.
+func New(c Config) (*Catalog, error) {
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Catalog{store: c.Store, dir: c.Dir, artifacts: c.ArtifactsDir, books: c.BookDir, now: c.Now}, nil
+}
+
+// QualityPassed reports whether a run's quality stage succeeded: the gate
+// a run must pass to be published.
+func QualityPassed(r *bindery.Run) bool {
+	for _, s := range r.Stages {
+		if s.Name == bindery.StageQuality {
+			return s.State == "succeeded"
+		}
+	}
+	return false
+}
+
+// Publish makes run runID's artifacts the published edition of its book,
+// by user by. ECONFLICT when the run's quality stage has not passed.
+// Audited. The caller emits the book_published event.
+func (c *Catalog) Publish(ctx context.Context, runID, by int64) (*bindery.Publication, error) {
+	run, err := c.store.RunByID(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	if !QualityPassed(run) {
+		return nil, bindery.Errorf(bindery.ECONFLICT, "Run %d cannot be published: its quality stage has not passed.", runID)
+	}
+	md, err := c.metadata(run.BookID)
+	if err != nil {
+		return nil, err
+	}
+	pub := &bindery.Publication{BookID: run.BookID, RunID: run.ID, PublishedBy: by, PublishedAt: c.now().UTC(),
+		Title: md.Title, Authors: md.Authors, Language: md.Language, Description: md.Description, Files: []string{}}
+	if pub.Authors == nil {
+		pub.Authors = []string{}
+	}
+	tmp := filepath.Join(c.dir, ".tmp-"+strconv.FormatInt(run.BookID, 10)+"-"+randomHex())
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	entries, err := os.ReadDir(c.artifacts(run.ID))
+	if err != nil {
+		return nil, bindery.Errorf(bindery.ECONFLICT, "Run %d has no artifacts.", runID)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if err := copyFile(filepath.Join(c.artifacts(run.ID), e.Name()), filepath.Join(tmp, e.Name())); err != nil {
+			return nil, err
+		}
+		pub.Files = append(pub.Files, e.Name())
+	}
+	if len(pub.Files) == 0 {
+		return nil, bindery.Errorf(bindery.ECONFLICT, "Run %d has no artifacts.", runID)
+	}
+	if md.Cover != "" {
+		// The cover comes from inside the book only (os.Root).
+		if name, err := c.copyCover(run.BookID, md.Cover, tmp); err == nil {
+			pub.Files = append(pub.Files, name)
+		}
+	}
+	if err := c.swap(run.BookID, tmp); err != nil {
+		return nil, err
+	}
+	if err := c.store.PutPublication(ctx, pub); err != nil {
+		return nil, err
+	}
+	actor := by
+	if err := c.store.AppendAudit(ctx, &bindery.AuditEvent{At: c.now(), Action: bindery.AuditBookPublished, ActorID: &actor,
+		Target: "book " + strconv.FormatInt(run.BookID, 10), Detail: fmt.Sprintf("run %d: %s", run.ID, strings.Join(pub.Files, ", "))}); err != nil {
+		return nil, err
+	}
+	return pub, nil
+}
+
+func (c *Catalog) metadata(bookID int64) (manuscript.Metadata, error) {
+	root, err := os.OpenRoot(c.books(bookID))
+	if err != nil {
+		return manuscript.Metadata{}, err
+	}
+	defer root.Close()
+	data, err := root.ReadFile(manuscript.MetadataFile)
+	if err != nil {
+		return manuscript.Metadata{}, bindery.Errorf(bindery.EUNPROCESSABLE, "The book has no readable metadata.yaml.")
+	}
+	return manuscript.ParseMetadata(data)
+}
+
+func (c *Catalog) copyCover(bookID int64, cover, dst string) (string, error) {
+	ext := strings.ToLower(path.Ext(cover))
+	if ext != ".jpg" && ext != ".jpeg" && ext != ".png" {
+		return "", errors.New("not an image")
+	}
+	root, err := os.OpenRoot(c.books(bookID))
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	data, err := root.ReadFile(path.Clean(cover))
+	if err != nil {
+		return "", err
+	}
+	name := "cover" + ext
+	return name, os.WriteFile(filepath.Join(dst, name), data, 0o600)
+}
+
+// swap puts the prepared folder tmp in place of the book's edition.
+func (c *Catalog) swap(bookID int64, tmp string) error {
+	final := filepath.Join(c.dir, strconv.FormatInt(bookID, 10))
+	old := filepath.Join(c.dir, ".old-"+strconv.FormatInt(bookID, 10)+"-"+randomHex())
+	if err := os.Rename(final, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Rename(old, final)
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// Open opens a file of a book's edition. ENOTFOUND unless name is a plain
+// file of the edition.
+func (c *Catalog) Open(bookID int64, name string) (*os.File, fs.FileInfo, error) {
+	notFound := bindery.Errorf(bindery.ENOTFOUND, "Not found.")
+	if name == "" || strings.HasPrefix(name, ".") || path.Base(name) != name {
+		return nil, nil, notFound
+	}
+	root, err := os.OpenRoot(filepath.Join(c.dir, strconv.FormatInt(bookID, 10)))
+	if err != nil {
+		return nil, nil, notFound
+	}
+	defer root.Close()
+	if fi, err := root.Lstat(name); err != nil || !fi.Mode().IsRegular() {
+		return nil, nil, notFound
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, nil, notFound
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, notFound
+	}
+	return f, fi, nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func randomHex() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,103 @@
+package server_test
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+)
+
+// TestPublishAndCatalog: an author's run with publish=true ends in the
+// catalog and the OPDS feed, with downloads; the quality gate holds.
+func TestPublishAndCatalog(t *testing.T) {
+	h := newHarness(t, map[string]string{"BINDERY_PUBLIC_CATALOG": "true"})
+	author := h.session(bindery.RoleAuthor)
+	// A hostile title must come out as text.
+	h.do(req{method: "PATCH", path: fmt.Sprintf("/api/v1/books/%d", h.shared.ID), cookie: author,
+		body: `{"title":"Tides <script>alert(1)</script>","description":"A book & a <b>test</b>"}`})
+	r, body := h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/runs", h.shared.ID), cookie: author, body: `{"formats":["epub","pdf"],"publish":true}`})
+	if r.StatusCode != 201 {
+		t.Fatalf("start: %d %s", r.StatusCode, body)
+	}
+	var run struct {
+		ID    int64
+		State string
+		Error string
+	}
+	json.Unmarshal([]byte(body), &run)
+	deadline := time.Now().Add(60 * time.Second)
+	for run.State != bindery.RunSucceeded {
+		if run.State == bindery.RunFailed || time.Now().After(deadline) {
+			t.Fatalf("run: %+v", run)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the API with a deadline
+		_, body = h.do(req{method: "GET", path: fmt.Sprintf("/api/v1/runs/%d", run.ID), cookie: author})
+		json.Unmarshal([]byte(body), &run)
+	}
+	// The catalog is public here: no cookie.
+	r, page := h.do(req{method: "GET", path: "/catalog"})
+	if r.StatusCode != 200 || !strings.Contains(page, "Tides &lt;script&gt;") || strings.Contains(page, "<script>alert") {
+		t.Fatalf("catalog: %d\n%s", r.StatusCode, page)
+	}
+	assertInert(t, page)
+	r, feed := h.do(req{method: "GET", path: "/opds"})
+	if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/atom+xml;profile=opds-catalog") {
+		t.Fatalf("opds: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	var parsed struct {
+		Entries []struct {
+			Title string `xml:"title"`
+			Links []struct {
+				Rel  string `xml:"rel,attr"`
+				Href string `xml:"href,attr"`
+				Type string `xml:"type,attr"`
+			} `xml:"link"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal([]byte(feed), &parsed); err != nil || len(parsed.Entries) != 1 {
+		t.Fatalf("opds feed: %v\n%s", err, feed)
+	}
+	var epub string
+	for _, l := range parsed.Entries[0].Links {
+		if l.Rel == "http://opds-spec.org/acquisition" && l.Type == "application/epub+zip" {
+			epub = l.Href
+		}
+	}
+	if epub == "" || parsed.Entries[0].Title != "Tides <script>alert(1)</script>" {
+		t.Fatalf("opds entry: %+v", parsed.Entries[0])
+	}
+	r, data := h.do(req{method: "GET", path: strings.TrimPrefix(epub, h.srv.URL)})
+	if r.StatusCode != 200 || !strings.HasPrefix(data, "PK") || !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("download %s: %d", epub, r.StatusCode)
+	}
+	for _, bad := range []string{"..%2Fbindery.db", ".tmp", "nope.epub"} {
+		if r, _ := h.do(req{method: "GET", path: fmt.Sprintf("/catalog/%d/%s", h.shared.ID, bad)}); r.StatusCode != 404 {
+			t.Errorf("catalog file %s: %d", bad, r.StatusCode)
+		}
+	}
+}
+
+func TestQualityGate(t *testing.T) {
+	h := newHarness(t, nil)
+	run := h.newRun(bindery.RunFailed) // quality never passed
+	r, body := h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/publish", h.shared.ID), cookie: h.session(bindery.RoleAuthor),
+		body: fmt.Sprintf(`{"run_id":%d}`, run.ID)})
+	if r.StatusCode != 409 || !strings.Contains(body, "quality") {
+		t.Fatalf("publishing a run without a passed quality stage: %d %s", r.StatusCode, body)
+	}
+	// A run of another book cannot be published as this one.
+	other := h.newBook(bindery.RoleAuthor)
+	r, _ = h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/publish", other.ID), cookie: h.session(bindery.RoleAuthor),
+		body: fmt.Sprintf(`{"run_id":%d}`, h.passedRun().ID)})
+	if r.StatusCode != 404 {
+		t.Fatalf("cross-book publish: %d", r.StatusCode)
+	}
+	// Catalog is sign-in only by default.
+	if r, _ := h.do(req{method: "GET", path: "/opds"}); r.StatusCode != 401 {
+		t.Fatalf("private opds: %d", r.StatusCode)
+	}
+}
