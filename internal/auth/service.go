@@ -27,6 +27,7 @@ type Service struct {
 
 	cache    *principalCache
 	onRevoke func(Revocation)
+	observe  func(string)
 
 	// dummyHash is verified against when an e-mail matches no user, so
 	// that "no such user" costs the same time as "wrong password" and the
@@ -47,6 +48,10 @@ type Config struct {
 	Sleep       func(context.Context, time.Duration) error // default a timer that honours ctx
 	SessionTTL  time.Duration
 	SessionIdle time.Duration
+	// Observe, when set, is told of sign-in outcomes for metrics:
+	// "ok", "failed", "blocked" (an attempt refused because of a block)
+	// and "block" (an address just got blocked).
+	Observe func(event string)
 	// OnRevoke, when set, is told of every revocation (after it is
 	// stored), so that live connections opened with the revoked
 	// credential — WebSockets — can be closed.
@@ -66,7 +71,7 @@ type Revocation struct {
 func NewService(ctx context.Context, c Config) (*Service, error) {
 	s := &Service{
 		store: c.Store, hasher: c.Hasher, guard: c.Guard, log: c.Logger, now: c.Now, sleep: c.Sleep,
-		sessionTTL: c.SessionTTL, sessionIdle: c.SessionIdle, cache: newPrincipalCache(), onRevoke: c.OnRevoke,
+		sessionTTL: c.SessionTTL, sessionIdle: c.SessionIdle, cache: newPrincipalCache(), onRevoke: c.OnRevoke, observe: c.Observe,
 	}
 	if s.hasher == nil {
 		s.hasher = NewHasher(DefaultParams)
@@ -79,6 +84,9 @@ func NewService(ctx context.Context, c Config) (*Service, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.observe == nil {
+		s.observe = func(string) {}
 	}
 	if s.sleep == nil {
 		s.sleep = sleepCtx
@@ -187,6 +195,7 @@ func blockedError(left time.Duration) error {
 // RetryAfter while c's address is blocked (even for the right password).
 func (s *Service) CheckPassword(ctx context.Context, email, password string, c Client) (*bindery.User, error) {
 	if left, blocked := s.guard.Blocked(c.Addr); blocked {
+		s.observe("blocked")
 		return nil, blockedError(left)
 	}
 	norm, err := bindery.NormalizeEmail(email)
@@ -214,6 +223,7 @@ func (s *Service) CheckPassword(ctx context.Context, email, password string, c C
 		return nil, s.failure(ctx, norm, norm, c, "")
 	}
 	s.guard.Success(c.Addr, norm)
+	s.observe("ok")
 	return u, nil
 }
 
@@ -224,7 +234,9 @@ func (s *Service) failure(ctx context.Context, account, claimed string, c Client
 		claimed = claimed[:bindery.MaxEmailLength]
 	}
 	s.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditLoginFailed, ActorEmail: claimed, ClientAddr: c.addr(), Detail: detail})
+	s.observe("failed")
 	if d, now := s.guard.Failure(c.Addr, account); now {
+		s.observe("block")
 		s.log.Warn("address blocked after repeated sign-in failures", "client_addr", c.addr(), "duration", d.String())
 		s.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditAddressBlocked, ClientAddr: c.addr(), Target: c.addr(), Detail: "for " + d.String()})
 		return blockedError(d)

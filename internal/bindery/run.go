@@ -59,6 +59,8 @@ type RunStore interface {
 	RunByID(ctx context.Context, id int64) (*Run, error)
 	// ListRuns returns a book's runs, newest first, at most limit.
 	ListRuns(ctx context.Context, bookID int64, limit int) ([]*Run, error)
+	// CountRunsByState counts runs per state.
+	CountRunsByState(ctx context.Context) (map[string]int, error)
 	// RunsInState returns every run in one of the states, oldest first.
 	RunsInState(ctx context.Context, states ...string) ([]*Run, error)
 	// SetRunState records a run's state; started/finished times are set

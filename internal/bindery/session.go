@@ -49,6 +49,9 @@ type SessionStore interface {
 	// ("" removes all) and returns how many went.
 	DeleteUserSessions(ctx context.Context, userID int64, exceptID string) (int, error)
 	DeleteAllSessions(ctx context.Context) (int, error)
+	// CountActiveSessions counts sessions unexpired at now and seen since
+	// idleSince.
+	CountActiveSessions(ctx context.Context, now, idleSince time.Time) (int, error)
 	// DeleteExpiredSessions removes sessions past their absolute expiry or
 	// idle since before idleBefore.
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)

@@ -150,7 +150,13 @@ type deps struct {
 // openDeps loads the configuration and opens the logger, the store and the
 // auth service; with lock (the server) it first takes the data-folder
 // lock. closeAll releases everything in reverse order.
-func openDeps(ctx context.Context, e *env, lock bool, onRevoke func(auth.Revocation)) (_ *deps, _ func(), err error) {
+// authHooks connect the auth service to the server's live parts.
+type authHooks struct {
+	onRevoke func(auth.Revocation)
+	observe  func(string)
+}
+
+func openDeps(ctx context.Context, e *env, lock bool, hooks authHooks) (_ *deps, _ func(), err error) {
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -182,7 +188,7 @@ func openDeps(ctx context.Context, e *env, lock bool, onRevoke func(auth.Revocat
 		return nil, nil, err
 	}
 	closers = append(closers, func() { d.store.Close() })
-	if d.auth, err = newAuthService(ctx, d.cfg, d.store, d.log, onRevoke); err != nil {
+	if d.auth, err = newAuthService(ctx, d.cfg, d.store, d.log, hooks); err != nil {
 		return nil, nil, err
 	}
 	return d, closeAll, nil

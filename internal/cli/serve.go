@@ -22,6 +22,7 @@ import (
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/ideogram"
 	"github.com/bindery/bindery/internal/logging"
+	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/server"
@@ -47,12 +48,30 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	hub := realtime.NewHub(realtime.HubOptions{})
-	d, closeAll, err := openDeps(ctx, e, true, func(r auth.Revocation) { server.Disconnect(hub, r) })
+	var m *metrics.Metrics
+	d, closeAll, err := openDeps(ctx, e, true, authHooks{
+		onRevoke: func(r auth.Revocation) { server.Disconnect(hub, r) },
+		observe: func(ev string) {
+			if ev == "block" {
+				m.Block()
+			} else {
+				m.Login(ev)
+			}
+		},
+	})
 	if err != nil {
 		return err
 	}
 	defer closeAll()
 	cfg, log, store, svc := d.cfg, d.log, d.store, d.auth
+	m = metrics.New(metrics.Sources{
+		ActiveSessions: func(ctx context.Context) (int, error) {
+			now := time.Now()
+			return store.CountActiveSessions(ctx, now, now.Add(-cfg.SessionIdle))
+		},
+		RunsByState: store.CountRunsByState,
+		WSClients:   func() int { return hub.Stats().Conns },
+	})
 	recent, err := store.RecentEvents(ctx, realtime.DefaultRetain)
 	if err != nil {
 		return err
@@ -84,7 +103,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	engine, err := pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: books, ArtifactsDir: artifacts, JobsDB: jobs, Logger: log, Catalog: cat,
-		Workers: cfg.Workers, Illustrator: pipeline.IdeogramIllustrator(images),
+		Workers: cfg.Workers, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
 		Publisher: pipeline.PublisherFunc(func(ev *bindery.Event) {
 			if err := hub.Publish(ev); err != nil {
 				log.Error("publishing an event", "type", ev.Type, "err", err)
@@ -104,7 +123,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			log.Warn("stopping the job workers", "err", err)
 		}
 	}()
-	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Logger: log})
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -199,11 +218,12 @@ func httpsRedirect(publicURL string) http.Handler {
 
 // newAuthService builds the auth service and its brute-force guard from
 // the configuration.
-func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, log *slog.Logger, onRevoke func(auth.Revocation)) (*auth.Service, error) {
+func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, log *slog.Logger, hooks authHooks) (*auth.Service, error) {
 	return auth.NewService(ctx, auth.Config{
 		Store:    store,
 		Logger:   log,
-		OnRevoke: onRevoke,
+		OnRevoke: hooks.onRevoke,
+		Observe:  hooks.observe,
 		Guard: auth.NewGuard(auth.GuardConfig{
 			MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration,
 		}),

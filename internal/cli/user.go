@@ -21,7 +21,7 @@ var cliClient = auth.Client{UserAgent: "bindery-cli"}
 
 // withAuth opens the store and the auth service for a shell command.
 func withAuth(ctx context.Context, e *env, f func(bindery.Store, *auth.Service) error) error {
-	d, closeAll, err := openDeps(ctx, e, false, nil)
+	d, closeAll, err := openDeps(ctx, e, false, authHooks{})
 	if err != nil {
 		return err
 	}

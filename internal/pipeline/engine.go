@@ -78,6 +78,9 @@ type Config struct {
 	Illustrator  Illustrator
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// StageObserver, when set, is told how each stage ended and how long
+	// it took (metrics).
+	StageObserver func(stage, state string, d time.Duration)
 	// PollInterval is how often a running job checks for pause and stop;
 	// default 200 ms.
 	PollInterval time.Duration

@@ -76,6 +76,9 @@ func (rc *runContext) runStage(ctx context.Context, i int) error {
 		st.State, st.Progress, st.Message = "succeeded", 100, msg
 	}
 	_ = e.cfg.Store.UpdateStage(context.WithoutCancel(ctx), rc.run.ID, *st)
+	if e.cfg.StageObserver != nil {
+		e.cfg.StageObserver(st.Name, st.State, end.Sub(now))
+	}
 	if err == nil {
 		full := st.Progress
 		e.emit(ctx, &bindery.Event{Type: bindery.EventStageFinished, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name, Progress: &full, Message: st.State + ": " + msg})

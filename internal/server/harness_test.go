@@ -19,6 +19,7 @@ import (
 	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/clock"
 	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/server"
@@ -74,12 +75,14 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	}
 	t.Cleanup(func() { store.Close() })
 	clk := clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	m := metrics.New(metrics.Sources{RunsByState: store.CountRunsByState, WSClients: func() int { return hub.Stats().Conns }})
 	svc, err := auth.NewService(ctx, auth.Config{
 		Store: store, Hasher: auth.NewHasher(testParams), Now: clk.Now,
 		Sleep:      func(context.Context, time.Duration) error { return nil },
 		Guard:      auth.NewGuard(auth.GuardConfig{MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration, Now: clk.Now}),
 		SessionTTL: cfg.SessionTTL, SessionIdle: cfg.SessionIdle,
 		OnRevoke: func(r auth.Revocation) { server.Disconnect(hub, r) },
+		Observe:  func(ev string) { m.Login(ev) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +111,7 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { engine.Shutdown(context.Background()) })
-	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Now: clk.Now})
+	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,6 +197,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := s.now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
+		if s.metrics != nil {
+			// r.Pattern is set by the mux: the route table's pattern, so
+			// the label's values are bounded.
+			s.metrics.Request(r.Pattern, r.Method, sw.status, s.now().Sub(start))
+		}
 		level := s.requestLevel(sw.status)
 		if !s.log.Enabled(r.Context(), level) {
 			return

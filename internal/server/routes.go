@@ -67,6 +67,7 @@ func (s *Server) routes() []route {
 		// Operations.
 		{"GET /healthz", Anyone, false, s.handleHealthz},
 		{"GET /readyz", Anyone, false, s.handleReadyz},
+		{"GET /metrics", Anyone, false, s.handleMetrics}, // loopback or admin: checked inside
 		{"GET /static/", Anyone, false, s.handleStatic},
 
 		// The live event stream (CONTRACT.md §6). It authenticates itself:

@@ -51,6 +51,7 @@ var scenarios = []scenario{
 	{method: "GET", path: "/healthz", want: all(200)},
 	{method: "GET", path: "/ws", want: all(426)}, // not a WebSocket handshake
 	{method: "GET", path: "/readyz", want: all(200)},
+	{method: "GET", path: "/metrics", want: all(200)}, // the test client is on loopback
 	{method: "GET", path: "/static/style.css", want: all(200)},
 	{method: "GET", path: "/static/", want: all(404)},
 	{method: "GET", path: "/", want: statuses(303, 200, 200, 200, 200)},

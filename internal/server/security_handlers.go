@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/bindery/bindery/internal/auth"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"net/http"
 	"strconv"
 	"time"
@@ -84,4 +86,23 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// handleMetrics: GET /metrics (Prometheus). Readable from the machine
+// itself (the client address, after trusted proxies, is loopback) or by an
+// admin: the figures reveal activity and are nobody else's business.
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.metrics == nil {
+		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "Not found."))
+		return
+	}
+	if p := principal(r); !s.addrs.Addr(r).IsLoopback() && !(p != nil && auth.IsAdmin(p.User)) {
+		if p == nil {
+			s.writeError(w, r, bindery.Errorf(bindery.EUNAUTHORIZED, "Metrics are readable from the server itself or by an admin."))
+		} else {
+			s.writeError(w, r, bindery.Errorf(bindery.EFORBIDDEN, "Metrics are readable from the server itself or by an admin."))
+		}
+		return
+	}
+	promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 }

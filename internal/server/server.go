@@ -16,6 +16,7 @@ import (
 	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/clientaddr"
 	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/web"
 )
@@ -29,6 +30,7 @@ type Deps struct {
 	Runs    Runs
 	Hub     *realtime.Hub // live events for /ws
 	Catalog *catalog.Catalog
+	Metrics *metrics.Metrics // nil: /metrics answers 404
 	Logger  *slog.Logger
 	Now     func() time.Time // default time.Now
 }
@@ -42,6 +44,7 @@ type Server struct {
 	runs     Runs
 	hub      *realtime.Hub
 	catalog  *catalog.Catalog
+	metrics  *metrics.Metrics
 	ws       http.Handler
 	log      *slog.Logger
 	now      func() time.Time
@@ -56,7 +59,7 @@ type Server struct {
 // the middleware chain.
 func New(d Deps) (*Server, error) {
 	s := &Server{
-		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, hub: d.Hub, catalog: d.Catalog, log: d.Logger, now: d.Now,
+		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, hub: d.Hub, catalog: d.Catalog, metrics: d.Metrics, log: d.Logger, now: d.Now,
 		addrs: &clientaddr.Resolver{Trusted: d.Config.TrustedProxies},
 	}
 	if s.now == nil {

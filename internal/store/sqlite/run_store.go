@@ -211,3 +211,22 @@ func (d *DB) MoveRun(ctx context.Context, id int64, from []string, to string, at
 	}
 	return false, nil
 }
+
+// CountRunsByState counts runs per state.
+func (d *DB) CountRunsByState(ctx context.Context) (map[string]int, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM runs GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, err
+		}
+		out[state] = n
+	}
+	return out, rows.Err()
+}

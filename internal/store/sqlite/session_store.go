@@ -202,3 +202,10 @@ func (d *DB) ConsumeSetupToken(ctx context.Context, hash []byte, now time.Time) 
 	}
 	return now.Before(fromTS(expires)), nil
 }
+
+// CountActiveSessions counts sessions valid at now and seen since idleSince.
+func (d *DB) CountActiveSessions(ctx context.Context, now, idleSince time.Time) (int, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE expires_at > ? AND last_seen_at >= ?`, ts(now), ts(idleSince)).Scan(&n)
+	return n, err
+}

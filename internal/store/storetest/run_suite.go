@@ -63,6 +63,9 @@ func testRuns(t *testing.T, s bindery.Store) {
 	}
 	r2 := &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: []string{"epub"}, CreatedBy: u.ID, CreatedAt: t0}
 	s.CreateRun(ctx, r2)
+	if counts, err := s.CountRunsByState(ctx); err != nil || counts[bindery.RunFailed] != 1 || counts[bindery.RunQueued] != 1 {
+		t.Fatalf("CountRunsByState = %v, %v", counts, err)
+	}
 	list, _ := s.ListRuns(ctx, b.ID, 10)
 	if len(list) != 2 || list[0].ID != r2.ID {
 		t.Fatalf("ListRuns = %v (want newest first)", list)

@@ -120,6 +120,9 @@ func testSessions(t *testing.T, s bindery.Store) {
 	if !got.LastSeenAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("LastSeenAt = %v", got.LastSeenAt)
 	}
+	if n, err := s.CountActiveSessions(ctx, t0.Add(time.Minute), t0); err != nil || n != 3 {
+		t.Fatalf("CountActiveSessions = %d, %v; want 3", n, err)
+	}
 	list, err := s.ListSessions(ctx, u.ID)
 	if err != nil || len(list) != 2 || list[0].ID != "s2" {
 		t.Fatalf("ListSessions = %v, %v (want s2, s1)", list, err)
