@@ -11,6 +11,7 @@ declare -A need=(
   [/usr/share/java/epubcheck.jar]=epubcheck
   [qpdf]=qpdf
   [pdffonts]=poppler-utils                    # pdffonts, pdftotext, pdfinfo, pdftoppm
+  [nginx]=nginx                               # the deployment test (deploy/nginx)
 )
 
 missing=()

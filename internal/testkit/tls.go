@@ -17,14 +17,17 @@ import (
 
 // SelfSigned writes a throwaway certificate (its own CA) and key for
 // "localhost", valid for an hour, and returns their paths.
-func SelfSigned(tb testing.TB) (certPath, keyPath string) {
+func SelfSigned(tb testing.TB) (certPath, keyPath string) { return SelfSignedFor(tb, "localhost") }
+
+// SelfSignedFor is SelfSigned for the given host name.
+func SelfSignedFor(tb testing.TB, host string) (certPath, keyPath string) {
 	tb.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
