@@ -12,6 +12,9 @@ declare -A need=(
   [qpdf]=qpdf
   [pdffonts]=poppler-utils                    # pdffonts, pdftotext, pdfinfo, pdftoppm
   [nginx]=nginx                               # the deployment test (deploy/nginx)
+  [chromium]=chromium                         # the dashboard's browser tests (internal/e2e)
+  [/usr/lib/python3/dist-packages/cryptography]=python3-cryptography  # Fernet interoperability
+  [zbarimg]=zbar-tools                        # reads back the TOTP QR code
 )
 
 missing=()

@@ -15,9 +15,10 @@ const SessionCookie = "bindery_session"
 
 // contentSecurityPolicy allows scripts, styles and connections from our
 // own origin only: no inline script or style, no eval, no plugins, no
-// framing by others, no <base> hijack, forms post only to us.
+// framing by others, no <base> hijack, forms post only to us. frame-src
+// 'self' lets the dashboard show chapter previews (a sandboxed frame).
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"font-src 'self'; connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // outer is the middleware chain every request passes, outermost first.
 func (s *Server) outer(mux http.Handler) http.Handler {

@@ -15,9 +15,11 @@ import (
 )
 
 // previewCSP lets the dashboard frame the preview (frame-ancestors 'self')
-// but gives it no script at all, and "sandbox" puts it in its own origin:
-// the chapter HTML is sanitised, and this is the second wall.
-const previewCSP = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox"
+// but gives it no script at all: the chapter HTML is sanitised, and this is
+// the second wall. "sandbox allow-same-origin" blocks scripts, forms,
+// pop-ups and navigation of the top page, while keeping the origin so the
+// chapter's images (the book's files, behind the session cookie) load.
+const previewCSP = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-same-origin"
 
 var previewPage = template.Must(template.New("preview").Parse(`<!doctype html>
 <html lang="{{.Lang}}">

@@ -1,0 +1,346 @@
+// Books: the list (with the runs in progress and a form for a new book)
+// and one book's page: metadata, runs, files with drag-and-drop upload,
+// chapter preview and members.
+
+import {api, get, post, upload, enc, filePath} from './api.js';
+import {h, fill, field, uid, when, bytes, notice, busy, badge} from './dom.js';
+import * as live from './live.js';
+
+const FORMATS = ['epub', 'html', 'pdf'];
+const runEvent = (f) => f.type.startsWith('run_');
+
+export async function booksScreen({main, scope, can}) {
+  const {books} = await get('/books');
+  const titles = new Map(books.map((b) => [b.id, b.title]));
+  const activeList = h('ul', {class: 'plain', id: 'active-runs'});
+  const showActive = () => {
+    const runs = [...live.active.values()];
+    fill(activeList, runs.length ? runs.map((r) => h('li', null,
+      h('a', {href: `#/runs/${r.id}`}, `Run #${r.id}`), ' · ', titles.get(r.book_id) || `book ${r.book_id}`, ' ', badge(r.state)))
+      : h('li', {class: 'muted'}, 'No run in progress.'));
+  };
+  showActive();
+  scope.live((f) => { if (runEvent(f) || f.type === 'state_sync') showActive(); });
+
+  const list = h('ul', {class: 'book-list', id: 'book-list'}, books.length
+    ? books.map((b) => h('li', null, h('a', {href: `#/books/${b.id}`, class: 'book-link'}, b.title), h('span', {class: 'muted'}, ` updated ${when(b.updated_at)}`)))
+    : h('li', {class: 'muted'}, can('write') ? 'No books yet: create the first one.' : 'No books shared with you yet.'));
+
+  fill(main,
+    h('h1', null, 'Books'),
+    h('div', {class: 'grid'},
+      h('section', {class: 'card wide', 'aria-labelledby': 'books-h'}, h('h2', {id: 'books-h'}, 'Your books'), list),
+      h('section', {class: 'card', 'aria-labelledby': 'active-h'}, h('h2', {id: 'active-h'}, 'Runs in progress'), activeList),
+      can('write') ? newBookForm() : null));
+}
+
+function newBookForm() {
+  const title = h('input', {id: 'new-title', name: 'title', required: true, maxlength: 500, autocomplete: 'off'});
+  const authors = h('input', {id: 'new-authors', name: 'authors', autocomplete: 'off'});
+  const lang = h('input', {id: 'new-language', name: 'language', value: 'en', autocomplete: 'off'});
+  const out = h('p', {class: 'notice', role: 'status', hidden: true});
+  const btn = h('button', {type: 'submit', id: 'create-book'}, 'Create book');
+  const form = h('form', {id: 'new-book'}, field('Title', title), field('Authors', authors, 'Separate several with commas.'), field('Language', lang, 'A language tag such as en, en-GB or fr.'), btn, out);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    busy(btn, out, async () => {
+      const b = await post('/books', {title: title.value, authors: splitList(authors.value), language: lang.value.trim()});
+      location.hash = `#/books/${b.id}`;
+    });
+  });
+  return h('section', {class: 'card', 'aria-labelledby': 'new-h'}, h('h2', {id: 'new-h'}, 'New book'), form);
+}
+
+const splitList = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+export async function bookScreen(ctx, id) {
+  const {main, me, can, admin} = ctx;
+  const book = await get(`/books/${id}`);
+  const md = book.metadata || {};
+  const manages = can('write') && (admin || book.owner_id === me.id);
+  const heading = h('h1', {id: 'book-title'}, book.title);
+  const sub = h('p', {class: 'muted', id: 'book-sub'});
+  const showSub = (m) => fill(sub, [m.subtitle, (m.authors || []).join(', ')].filter(Boolean).join(' · '));
+  showSub(md);
+
+  const preview = previewPanel(id);
+  // An uploaded metadata.yaml may rename the book.
+  const retitle = async () => {
+    const b = await get(`/books/${id}`).catch(() => null);
+    if (b) { heading.textContent = b.title; showSub(b.metadata || {}); }
+  };
+  const files = filesPanel(ctx, id, preview, retitle);
+  fill(main,
+    h('p', {class: 'crumbs'}, h('a', {href: '#/'}, 'Books'), ' / '),
+    heading, sub,
+    book.metadata_error ? h('p', {class: 'notice error', role: 'alert'}, 'metadata.yaml has a problem: ', book.metadata_error) : null,
+    h('div', {class: 'grid'},
+      runsPanel(ctx, id),
+      files.el,
+      preview.el,
+      can('write') ? metadataPanel(id, md, (m) => { heading.textContent = m.title; showSub(m); }) : null,
+      membersPanel(ctx, book, manages),
+      can('delete') ? deletePanel(id) : null));
+  await files.load();
+}
+
+// --- runs -------------------------------------------------------------
+
+function runsPanel({scope, can}, bookID) {
+  const body = h('tbody');
+  const table = h('table', {id: 'run-history'}, h('caption', {class: 'sr-only'}, 'Run history, newest first'),
+    h('thead', null, h('tr', null, h('th', {scope: 'col'}, 'Run'), h('th', {scope: 'col'}, 'State'), h('th', {scope: 'col'}, 'Formats'), h('th', {scope: 'col'}, 'Started'))), body);
+  const count = h('p', {class: 'muted', id: 'run-count'});
+  const load = async () => {
+    const {runs} = await get(`/books/${bookID}/runs`);
+    count.textContent = runs.length ? `${runs.length} run${runs.length === 1 ? '' : 's'}` : 'No runs yet.';
+    fill(body, runs.map((r) => h('tr', null,
+      h('td', null, h('a', {href: `#/runs/${r.id}`}, `#${r.id}`)), h('td', null, badge(r.state)),
+      h('td', null, (r.formats || []).join(', ')), h('td', null, when(r.started_at || r.created_at)))));
+  };
+  let timer = 0;
+  scope.live((f) => {
+    if ((runEvent(f) && f.book_id === Number(bookID)) || f.type === 'state_sync') {
+      clearTimeout(timer);
+      timer = setTimeout(load, 150);
+    }
+  });
+  scope.add(() => clearTimeout(timer));
+  load();
+
+  let form = null;
+  if (can('write')) {
+    const boxes = FORMATS.map((f) => h('input', {type: 'checkbox', id: `fmt-${f}`, name: 'formats', value: f, checked: true}));
+    const pub = can('publish') ? h('input', {type: 'checkbox', id: 'run-publish-opt', name: 'publish'}) : null;
+    const out = h('p', {class: 'notice', role: 'status', hidden: true});
+    const btn = h('button', {type: 'submit', id: 'start-run'}, 'Start run');
+    form = h('form', {id: 'start-run-form'},
+      h('fieldset', null, h('legend', null, 'Formats'),
+        boxes.map((b) => h('label', {class: 'check', for: b.id}, b, ' ', b.value.toUpperCase()))),
+      pub ? h('label', {class: 'check', for: pub.id}, pub, ' Publish when the run succeeds') : null,
+      btn, out);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      busy(btn, out, async () => {
+        const formats = boxes.filter((b) => b.checked).map((b) => b.value);
+        if (!formats.length) throw new Error('Choose at least one format.');
+        const run = await post(`/books/${bookID}/runs`, {formats, publish: pub ? pub.checked : false});
+        location.hash = `#/runs/${run.id}`;
+      });
+    });
+  }
+  return h('section', {class: 'card', 'aria-labelledby': 'runs-h'}, h('h2', {id: 'runs-h'}, 'Runs'), form, count, h('div', {class: 'scroll'}, table));
+}
+
+// --- files and uploads -------------------------------------------------
+
+function filesPanel({can}, bookID, preview, uploaded) {
+  const body = h('tbody');
+  const usage = h('p', {class: 'muted', id: 'file-usage'});
+  const table = h('table', {id: 'file-list'}, h('caption', {class: 'sr-only'}, 'Files of the book'),
+    h('thead', null, h('tr', null, h('th', {scope: 'col'}, 'File'), h('th', {scope: 'col'}, 'Size'), h('th', {scope: 'col'}, h('span', {class: 'sr-only'}, 'Actions')))), body);
+  const out = h('p', {class: 'notice', role: 'status', hidden: true});
+
+  const load = async () => {
+    const {files, usage: u} = await get(`/books/${bookID}/files`);
+    usage.textContent = `${u.files} files, ${bytes(u.bytes)} of ${bytes(u.max_bytes)}; at most ${bytes(u.max_file_bytes)} per file.`;
+    fill(body, files.map((f) => {
+      const url = `/api/v1/books/${bookID}/files/${filePath(f.path)}`;
+      const chapter = /^chapters\/[^/]+\.(md|txt)$/.test(f.path);
+      const del = can('write') ? h('button', {type: 'button', class: 'small danger file-delete', 'aria-label': `Delete ${f.path}`}, 'Delete') : null;
+      del?.addEventListener('click', () => busy(del, out, async () => {
+        await api('DELETE', `/books/${bookID}/files/${filePath(f.path)}`);
+        notice(out, `Deleted ${f.path}.`);
+        await load();
+      }));
+      const pv = chapter ? h('button', {type: 'button', class: 'small secondary preview-btn', 'aria-label': `Preview ${f.path}`}, 'Preview') : null;
+      pv?.addEventListener('click', () => preview.show(f.path));
+      return h('tr', null, h('td', {class: 'path'}, f.path), h('td', null, bytes(f.size)),
+        h('td', {class: 'actions'}, pv, h('a', {class: 'small button secondary', href: url, download: '', 'aria-label': `Download ${f.path}`}, 'Download'), del));
+    }));
+  };
+
+  let drop = null;
+  if (can('write')) {
+    const input = h('input', {type: 'file', id: 'upload-input', multiple: true, class: 'sr-only'});
+    const queue = h('ul', {class: 'plain uploads', id: 'uploads', 'aria-live': 'polite'});
+    drop = h('div', {class: 'drop', id: 'dropzone'},
+      h('label', {for: input.id}, h('strong', null, 'Drop files or a book folder here'), h('span', null, ' or choose files'), input),
+      h('small', {class: 'muted'}, 'Chapters (.md, .txt), images (.jpg, .png), metadata.yaml, sources (.pdf, .epub).'), queue);
+    const send = async (items) => {
+      for (const {file, name} of items) {
+        const bar = h('progress', {max: 100, value: 0, 'aria-label': `Upload of ${name}`});
+        const status = h('span', {class: 'muted'}, 'waiting');
+        const row = h('li', {class: 'upload'}, h('span', {class: 'path'}, name), bar, status);
+        queue.append(row);
+        try {
+          const named = new File([file], name, {type: file.type});
+          await upload(`/books/${bookID}/files?place=auto`, named, (p) => { bar.value = Math.round(p * 100); status.textContent = `${Math.round(p * 100)} %`; });
+          bar.value = 100;
+          status.textContent = 'stored';
+          row.classList.add('done');
+        } catch (err) {
+          row.classList.add('failed');
+          status.className = 'error';
+          status.textContent = err.message;
+        }
+      }
+      await load();
+      if (items.some((i) => i.name.endsWith('metadata.yaml'))) await uploaded();
+    };
+    input.addEventListener('change', () => {
+      send([...input.files].map((file) => ({file, name: file.name})));
+      input.value = '';
+    });
+    drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+    drop.addEventListener('drop', async (e) => {
+      e.preventDefault();
+      drop.classList.remove('over');
+      send(await droppedFiles(e.dataTransfer));
+    });
+  }
+  const el = h('section', {class: 'card wide', 'aria-labelledby': 'files-h'}, h('h2', {id: 'files-h'}, 'Files'), drop, out, usage, h('div', {class: 'scroll'}, table));
+  return {el, load};
+}
+
+// droppedFiles lists the files of a drop; a dropped folder gives its
+// files with their paths inside it ("chapters/01.md"), so that a book
+// folder lands in place.
+async function droppedFiles(dt) {
+  const entries = [...dt.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+  if (!entries.length) return [...dt.files].map((file) => ({file, name: file.name}));
+  const out = [];
+  const walk = async (entry, prefix) => {
+    if (entry.isFile) {
+      const file = await new Promise((ok, fail) => entry.file(ok, fail));
+      out.push({file, name: prefix + file.name});
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
+        if (!batch.length) break;
+        for (const e of batch) await walk(e, prefix + entry.name + '/');
+      }
+    }
+  };
+  for (const e of entries) {
+    if (e.isDirectory) {
+      const reader = e.createReader();
+      for (;;) {
+        const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
+        if (!batch.length) break;
+        for (const c of batch) await walk(c, '');
+      }
+    } else {
+      await walk(e, '');
+    }
+  }
+  return out.filter((f) => !f.name.split('/').some((p) => p.startsWith('.')) && f.name !== 'README.md');
+}
+
+// --- preview -----------------------------------------------------------
+
+// previewPanel shows a chapter in a sandboxed frame without allow-scripts:
+// nothing in it can run (the chapter is sanitised, and the preview's own CSP
+// allows no script at all). allow-same-origin is granted only so that the
+// chapter's images, which are the book's files behind the session cookie,
+// load; without scripts, same-origin gives the frame nothing to abuse.
+function previewPanel(bookID) {
+  const frame = h('iframe', {id: 'preview-frame', sandbox: 'allow-same-origin', title: 'Chapter preview', referrerpolicy: 'no-referrer', loading: 'lazy'});
+  const label = h('p', {class: 'muted', id: 'preview-label'}, 'Choose “Preview” next to a chapter.');
+  const el = h('section', {class: 'card wide', 'aria-labelledby': 'preview-h', id: 'preview'}, h('h2', {id: 'preview-h'}, 'Preview'), label, frame);
+  frame.hidden = true;
+  frame.addEventListener('load', () => { frame.dataset.loaded = frame.src ? 'true' : ''; });
+  return {
+    el,
+    show(path) {
+      const name = path.split('/').pop();
+      label.textContent = name;
+      frame.hidden = false;
+      frame.dataset.loaded = '';
+      frame.src = `/api/v1/books/${bookID}/preview/${enc(name)}`;
+      el.scrollIntoView({behavior: 'smooth', block: 'start'});
+    },
+  };
+}
+
+// --- metadata ------------------------------------------------------------
+
+function metadataPanel(bookID, md, changed) {
+  const input = (name, label, value, hint) => field(label, h('input', {id: `md-${name}`, name, value: value || '', autocomplete: 'off'}), hint);
+  const desc = h('textarea', {id: 'md-description', name: 'description', rows: 3});
+  desc.value = md.description || '';
+  const out = h('p', {class: 'notice', role: 'status', hidden: true});
+  const btn = h('button', {type: 'submit'}, 'Save metadata');
+  const form = h('form', {id: 'edit-metadata'},
+    input('title', 'Title', md.title), input('subtitle', 'Subtitle', md.subtitle),
+    input('authors', 'Authors', (md.authors || []).join(', '), 'Separate several with commas.'),
+    input('language', 'Language', md.language), input('publisher', 'Publisher', md.publisher),
+    input('date', 'Date', md.date, 'As you want it printed: 2025, 2025-03-01, …'), input('rights', 'Rights', md.rights),
+    field('Description', desc), btn, out);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const v = (n) => form.elements[n].value.trim();
+    busy(btn, out, async () => {
+      const b = await api('PATCH', `/books/${bookID}`, {title: v('title'), subtitle: v('subtitle'), authors: splitList(v('authors')),
+        language: v('language'), publisher: v('publisher'), date: v('date'), rights: v('rights'), description: v('description')});
+      changed(b.metadata || {title: b.title});
+      notice(out, 'Saved.');
+    });
+  });
+  return h('section', {class: 'card', 'aria-labelledby': 'md-h'}, h('details', null, h('summary', null, h('h2', {id: 'md-h'}, 'Metadata')), form));
+}
+
+// --- members -------------------------------------------------------------
+
+function membersPanel({admin}, book, manages) {
+  const list = h('ul', {class: 'plain', id: 'members'});
+  const out = h('p', {class: 'notice', role: 'status', hidden: true});
+  const show = (members) => fill(list, members.length ? members.map((m) => {
+    const rm = manages ? h('button', {type: 'button', class: 'small danger member-remove', 'aria-label': `Remove ${m.email}`}, 'Remove') : null;
+    rm?.addEventListener('click', () => busy(rm, out, async () => {
+      await api('DELETE', `/books/${book.id}/members/${m.id}`);
+      await reload();
+    }));
+    return h('li', null, h('span', null, m.email), ' ', badge(m.role), ' ', rm);
+  }) : h('li', {class: 'muted'}, 'Only the owner.'));
+  const reload = async () => show((await get(`/books/${book.id}`)).members || []);
+  show(book.members || []);
+  const section = h('section', {class: 'card', 'aria-labelledby': 'members-h'}, h('h2', {id: 'members-h'}, 'Members'), list, out);
+  if (manages) {
+    let who;
+    if (admin) {
+      who = h('select', {id: 'member-user', name: 'user'});
+      get('/users').then(({users}) => fill(who, users.map((u) => h('option', {value: u.id}, `${u.email} (${u.role})`))),
+        (err) => notice(out, err.message, 'error'));
+    } else {
+      who = h('input', {id: 'member-user', name: 'user', type: 'number', min: 1, required: true, inputmode: 'numeric'});
+    }
+    const btn = h('button', {type: 'submit'}, 'Add member');
+    const form = h('form', {id: 'members-add', class: 'inline'}, field(admin ? 'User' : 'User id', who, admin ? null : 'Ask an admin for the user id.'), btn);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      busy(btn, out, async () => {
+        await api('PUT', `/books/${book.id}/members/${enc(who.value)}`);
+        notice(out, 'Member added.');
+        await reload();
+      });
+    });
+    section.append(form);
+  }
+  return section;
+}
+
+function deletePanel(bookID) {
+  const out = h('p', {class: 'notice', role: 'status', hidden: true});
+  const confirmBox = h('input', {type: 'checkbox', id: 'delete-confirm'});
+  const btn = h('button', {type: 'button', class: 'danger', id: 'delete-book'}, 'Delete this book');
+  btn.addEventListener('click', () => busy(btn, out, async () => {
+    if (!confirmBox.checked) throw new Error('Tick the box first: deleting removes every file and run.');
+    await api('DELETE', `/books/${bookID}`);
+    location.hash = '#/';
+  }));
+  return h('section', {class: 'card', 'aria-labelledby': 'del-h'}, h('h2', {id: 'del-h'}, 'Danger zone'),
+    h('label', {class: 'check', for: confirmBox.id}, confirmBox, ' I understand that every file and run of this book is deleted.'), btn, out);
+}
