@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/testkit"
 )
 
@@ -71,8 +72,8 @@ func uploadBook(c *client, dir string) int64 {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if rel == "README.md" || strings.HasSuffix(rel, ".css") || strings.HasSuffix(rel, ".go") {
-			return nil
+		if _, err := bookfs.KindOf(filepath.ToSlash(rel)); err != nil || rel == "README.md" {
+			return nil // only what a book upload accepts
 		}
 		w, _ := mw.CreateFormFile("file", filepath.ToSlash(rel))
 		data, _ := os.ReadFile(p)
