@@ -353,3 +353,33 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// OpenPlain opens name, a plain (not hidden, no folder) regular file
+// directly inside dir, through an os.Root on dir: for folders of outputs
+// (a run's artifacts, a published edition) whose file names come from
+// clients. ENOTFOUND for anything else — a path, a dot file, a link, a
+// folder — so a caller never reveals why.
+func OpenPlain(dir, name string) (*os.File, fs.FileInfo, error) {
+	notFound := bindery.Errorf(bindery.ENOTFOUND, "Not found.")
+	if name == "" || name[0] == '.' || path.Base(name) != name || filepath.Base(name) != name {
+		return nil, nil, notFound
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, notFound
+	}
+	defer root.Close()
+	if fi, err := root.Lstat(name); err != nil || !fi.Mode().IsRegular() {
+		return nil, nil, notFound
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, nil, notFound
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, notFound
+	}
+	return f, fi, nil
+}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/manuscript"
 )
 
@@ -176,28 +177,7 @@ func (c *Catalog) swap(bookID int64, tmp string) error {
 // Open opens a file of a book's edition. ENOTFOUND unless name is a plain
 // file of the edition.
 func (c *Catalog) Open(bookID int64, name string) (*os.File, fs.FileInfo, error) {
-	notFound := bindery.Errorf(bindery.ENOTFOUND, "Not found.")
-	if name == "" || strings.HasPrefix(name, ".") || path.Base(name) != name {
-		return nil, nil, notFound
-	}
-	root, err := os.OpenRoot(filepath.Join(c.dir, strconv.FormatInt(bookID, 10)))
-	if err != nil {
-		return nil, nil, notFound
-	}
-	defer root.Close()
-	if fi, err := root.Lstat(name); err != nil || !fi.Mode().IsRegular() {
-		return nil, nil, notFound
-	}
-	f, err := root.Open(name)
-	if err != nil {
-		return nil, nil, notFound
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, notFound
-	}
-	return f, fi, nil
+	return bookfs.OpenPlain(filepath.Join(c.dir, strconv.FormatInt(bookID, 10)), name)
 }
 
 func copyFile(src, dst string) error {

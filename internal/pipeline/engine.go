@@ -313,28 +313,7 @@ func (e *Engine) apply(ctx context.Context, runID int64, c control) (*bindery.Ru
 // Artifact opens an artifact of a run by file name. ENOTFOUND for names
 // that are not a plain file of the run's folder.
 func (e *Engine) Artifact(runID int64, name string) (*os.File, os.FileInfo, error) {
-	notFound := bindery.Errorf(bindery.ENOTFOUND, "Artifact not found.")
-	if name == "" || name[0] == '.' || filepath.Base(name) != name {
-		return nil, nil, notFound
-	}
-	root, err := os.OpenRoot(e.artifactDir(runID))
-	if err != nil {
-		return nil, nil, notFound
-	}
-	defer root.Close()
-	if fi, err := root.Lstat(name); err != nil || !fi.Mode().IsRegular() {
-		return nil, nil, notFound
-	}
-	f, err := root.Open(name)
-	if err != nil {
-		return nil, nil, notFound
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, notFound
-	}
-	return f, fi, nil
+	return bookfs.OpenPlain(e.artifactDir(runID), name)
 }
 
 // Artifacts lists a run's artifact names.
