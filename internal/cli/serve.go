@@ -83,7 +83,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	images, err := newImageGenerator(ctx, e, cfg, log)
+	images, keys, err := newImageGenerator(ctx, e, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			log.Warn("stopping the job workers", "err", err)
 		}
 	}()
-	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Logger: log})
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Logger: log,
+		Integrations: func() []server.Integration {
+			st := keys.Status()
+			return []server.Integration{{Name: "Ideogram", Configured: st.Configured, Version: st.Version, Versions: st.Versions, FromFile: st.FromFile, Error: st.Error}}
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -236,14 +241,14 @@ func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, l
 // key is configured, local typographic covers otherwise. SIGHUP re-reads
 // the keys (and the .env file), so a rotated key is used without a
 // restart; keys given as _FILE are also re-read when the file changes.
-func newImageGenerator(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger) (*ideogram.Generator, error) {
+func newImageGenerator(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger) (*ideogram.Generator, *ideogram.KeySource, error) {
 	keys := ideogram.NewStaticKeySource(cfg.Ideogram)
 	g, err := ideogram.NewGenerator(ideogram.GeneratorOptions{
 		Keys: keys, CacheDir: filepath.Join(cfg.DataDir, "cache", "images"), Logger: log,
 		ClientOptions: ideogram.ClientOptions{BaseURL: cfg.Ideogram.BaseURL, Logger: log},
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -266,7 +271,7 @@ func newImageGenerator(ctx context.Context, e *env, cfg *config.Config, log *slo
 			}
 		}
 	}()
-	return g, nil
+	return g, keys, nil
 }
 
 // bookLimits are the per-book limits of the configuration.

@@ -211,6 +211,27 @@ func TestDashboard(t *testing.T) {
 				t.Errorf("Content-Disposition %q", d)
 			}
 		}},
+		{"publish and find it in /catalog and /opds", func(t *testing.T) {
+			admin.t = t
+			admin.waitJS("the publish button", `!!document.getElementById('run-publish')`, 10*time.Second)
+			admin.do(chromedp.Click(chromedp.ID("run-publish")))
+			admin.waitJS("the published notice", `document.body.textContent.includes('Published')`, 30*time.Second)
+			admin.do(chromedp.Navigate(srv.URL + "/catalog"))
+			admin.waitJS("the book in the catalog", `document.querySelector('.book h2') && document.querySelector('.book h2').textContent.includes('Skerry Light')`, 10*time.Second)
+			admin.screenshot("03b-catalog")
+			got := eval[map[string]any](admin, `(async () => {
+				const r = await fetch('/opds', {credentials: 'same-origin'});
+				const x = new DOMParser().parseFromString(await r.text(), 'application/xml');
+				const acq = [...x.getElementsByTagName('link')].filter((l) => l.getAttribute('rel') === 'http://opds-spec.org/acquisition');
+				return {status: r.status, type: r.headers.get('content-type'), entries: x.getElementsByTagName('entry').length,
+					epub: acq.some((l) => l.getAttribute('type') === 'application/epub+zip'), parseError: x.getElementsByTagName('parsererror').length};
+			})()`)
+			if got["status"] != float64(200) || got["entries"] != float64(1) || got["epub"] != true || got["parseError"] != float64(0) ||
+				!strings.HasPrefix(fmt.Sprint(got["type"]), "application/atom+xml;profile=opds-catalog") {
+				t.Errorf("OPDS feed: %v", got)
+			}
+			admin.clean()
+		}},
 		{"pause and resume a run", func(t *testing.T) {
 			admin.t = t
 			// A book without a cover: the images stage asks the (blocked)
@@ -387,6 +408,10 @@ func TestDashboard(t *testing.T) {
 			admin.waitJS("users and audit", `document.querySelectorAll('#users tbody tr').length === 2 && document.querySelectorAll('#audit tbody tr').length > 0`, 10*time.Second)
 			admin.do(chromedp.SetValue(chromedp.ID("au-action"), "user.created"), chromedp.Click(chromedp.CSS("#audit-filter button")))
 			admin.waitJS("filtered audit", `[...document.querySelectorAll('#audit tbody tr')].every((tr) => tr.textContent.includes('user.created'))`, 10*time.Second)
+			admin.waitJS("the integrations", `document.querySelectorAll('#integrations li').length === 1 && document.getElementById('integrations').textContent.includes('key version')`, 10*time.Second)
+			if eval[bool](admin, `document.documentElement.outerHTML.includes('test-')`) {
+				t.Error("the admin page shows the Ideogram key's value")
+			}
 			admin.screenshot("09-admin")
 			admin.clean()
 		}},

@@ -106,3 +106,23 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 }
+
+// Integration is what the admin view shows of a third-party integration:
+// whether it is configured and which key version is active — never a key.
+type Integration struct {
+	Name       string   `json:"name"`
+	Configured bool     `json:"configured"`
+	Version    string   `json:"version"`
+	Versions   []string `json:"versions"`
+	FromFile   bool     `json:"from_file"`
+	Error      string   `json:"error,omitempty"`
+}
+
+// handleIntegrations: GET /api/v1/integrations (admin).
+func (s *Server) handleIntegrations(w http.ResponseWriter, r *http.Request) {
+	list := []Integration{}
+	if s.integrations != nil {
+		list = s.integrations()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"integrations": list})
+}

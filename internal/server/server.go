@@ -31,35 +31,38 @@ type Deps struct {
 	Hub     *realtime.Hub // live events for /ws
 	Catalog *catalog.Catalog
 	Metrics *metrics.Metrics // nil: /metrics answers 404
-	Logger  *slog.Logger
-	Now     func() time.Time // default time.Now
+	// Integrations reports the integrations' key status for admins.
+	Integrations func() []Integration
+	Logger       *slog.Logger
+	Now          func() time.Time // default time.Now
 }
 
 // Server is the HTTP handler of Bindery.
 type Server struct {
-	cfg      *config.Config
-	store    bindery.Store
-	auth     *auth.Service
-	books    *bookfs.Store
-	runs     Runs
-	hub      *realtime.Hub
-	catalog  *catalog.Catalog
-	metrics  *metrics.Metrics
-	ws       http.Handler
-	log      *slog.Logger
-	now      func() time.Time
-	addrs    *clientaddr.Resolver
-	pages    *template.Template
-	handler  http.Handler
-	csrf     *http.CrossOriginProtection
-	hostname string // the public URL's host name, for the Host check
+	cfg          *config.Config
+	store        bindery.Store
+	auth         *auth.Service
+	books        *bookfs.Store
+	runs         Runs
+	hub          *realtime.Hub
+	catalog      *catalog.Catalog
+	metrics      *metrics.Metrics
+	integrations func() []Integration
+	ws           http.Handler
+	log          *slog.Logger
+	now          func() time.Time
+	addrs        *clientaddr.Resolver
+	pages        *template.Template
+	handler      http.Handler
+	csrf         *http.CrossOriginProtection
+	hostname     string // the public URL's host name, for the Host check
 }
 
 // New returns the server with every route of routes.go registered behind
 // the middleware chain.
 func New(d Deps) (*Server, error) {
 	s := &Server{
-		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, hub: d.Hub, catalog: d.Catalog, metrics: d.Metrics, log: d.Logger, now: d.Now,
+		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, hub: d.Hub, catalog: d.Catalog, metrics: d.Metrics, integrations: d.Integrations, log: d.Logger, now: d.Now,
 		addrs: &clientaddr.Resolver{Trusted: d.Config.TrustedProxies},
 	}
 	if s.now == nil {

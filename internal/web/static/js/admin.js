@@ -7,14 +7,15 @@ import {h, fill, field, when, notice, busy, badge} from './dom.js';
 const ROLES = ['admin', 'author', 'editor', 'viewer'];
 const ACTIONS = ['login.succeeded', 'login.failed', 'logout', 'address.blocked', 'address.unblocked', 'user.created', 'user.role_changed',
   'user.deleted', 'user.password_changed', 'session.revoked', 'token.created', 'token.revoked', 'setup.completed', 'book.created',
-  'book.updated', 'book.deleted', 'book.member_added', 'book.member_removed', 'book.file_written', 'book.file_deleted', 'run.control', 'websocket.refused'];
+  'book.updated', 'book.deleted', 'book.member_added', 'book.member_removed', 'book.file_written', 'book.file_deleted', 'run.control', 'websocket.refused',
+  'book.published'];
 
 export async function adminScreen({main, me, admin}) {
   if (!admin) {
     fill(main, h('h1', null, 'Admin'), h('p', null, 'Only admins can see this page.'));
     return;
   }
-  fill(main, h('h1', null, 'Admin'), h('div', {class: 'grid'}, usersPanel(me), blocksPanel(), auditPanel()));
+  fill(main, h('h1', null, 'Admin'), h('div', {class: 'grid'}, usersPanel(me), blocksPanel(), integrationsPanel(), auditPanel()));
 }
 
 function usersPanel(me) {
@@ -85,6 +86,20 @@ function blocksPanel() {
   refresh.addEventListener('click', () => busy(refresh, out, load));
   load().catch((err) => notice(out, err.message, 'error'));
   return h('section', {class: 'card', 'aria-labelledby': 'blocks-h'}, h('h2', {id: 'blocks-h'}, 'Blocked addresses'), out, list, refresh);
+}
+
+// integrationsPanel shows which key version each integration uses: names
+// and versions only — the server never sends a key's value.
+function integrationsPanel() {
+  const list = h('ul', {class: 'plain', id: 'integrations'});
+  const out = h('p', {class: 'notice', role: 'status', hidden: true});
+  get('/integrations').then(({integrations}) => {
+    fill(list, integrations.map((i) => h('li', null, h('strong', null, i.name), ': ',
+      !i.configured ? 'not configured' : `key version ${i.version || '(unversioned)'}` +
+        (i.versions && i.versions.length > 1 ? ` of ${i.versions.join(', ')}` : '') + (i.from_file ? ', read from a file' : ''),
+      i.error ? h('span', {class: 'error'}, ` — ${i.error}`) : '')));
+  }).catch((err) => notice(out, err.message, 'error'));
+  return h('section', {class: 'card', 'aria-labelledby': 'integrations-h'}, h('h2', {id: 'integrations-h'}, 'Integrations'), out, list);
 }
 
 function auditPanel() {
