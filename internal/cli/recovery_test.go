@@ -172,3 +172,20 @@ func TestSIGKILLMidRunLosesNothing(t *testing.T) {
 		t.Fatalf("PDF after recovery: %d, %d bytes", code, len(pdf))
 	}
 }
+
+// TestIntegrationsShowVersionsNeverKeys: the admin view names the active
+// Ideogram key version; no response carries a key.
+func TestIntegrationsShowVersionsNeverKeys(t *testing.T) {
+	p := start(t, map[string]string{
+		"WEBSOCKET_PORT": "0", "IDEOGRAM_API_KEY_V1": "ideo-old-key-value-1", "IDEOGRAM_API_KEY_V2": "ideo-new-key-value-2",
+		"IDEOGRAM_API_KEY_CURRENT_VERSION": "v2",
+	})
+	c := setUp(t, p)
+	code, body := c.call("GET", "/api/v1/integrations", "", nil)
+	if code != 200 || !strings.Contains(string(body), `"version":"v2"`) || !strings.Contains(string(body), `"versions":["v1","v2"]`) {
+		t.Fatalf("integrations: %d %s", code, body)
+	}
+	if strings.Contains(string(body), "ideo-") || strings.Contains(p.stderr.String(), "ideo-") {
+		t.Fatalf("a key leaked: %s\n%s", body, p.stderr)
+	}
+}
