@@ -1,34 +1,34 @@
 #!/usr/bin/env bash
 # Compares "bindery build --formats pdf" with other Markdown-to-PDF tools on
 # the same book folder, whole process each (start-up, reading, typesetting,
-# writing): median wall time and peak RSS over several runs (GNU time), and
-# the ratio of each peer to bindery. Two books: BOOK_DIR (Frankenstein,
-# 78k words, by default) and the same chapters repeated four times (~313k
-# words).
+# writing): median wall time and peak RSS (GNU time), and the ratio of each
+# peer to bindery. Two books: BOOK_DIR (Frankenstein, 78k words, by
+# default) and the same chapters repeated four times (~313k words).
 #
-#   bench/pdf.sh [BOOK_DIR] [RUNS] [PEER_RUNS]
+#   bench/pdf.sh [BOOK_DIR] [ROUNDS]
 #
-# RUNS (default 5) is the number of runs of bindery; PEER_RUNS (default 3)
-# that of each peer, which are one to two orders of magnitude slower.
-# Every tool sets a 6×9 in page where it can:
+# Each round (default 3) runs every tool once, bindery once before and once
+# after the peers, so the load of a shared machine weighs on every tool
+# alike; the medians are over the rounds (over twice as many runs for
+# bindery). Every tool sets a 6×9 in page where it can:
 #
-#   bindery            pdf.page_size of metadata.yaml (6x9 is its default)
-#   pandoc + xelatex   book class, 11 pt, geometry 6in×9in with bindery's margins
-#                      (apt-get install -y pandoc texlive-xetex lmodern texlive-fonts-recommended)
-#   pandoc + weasyprint  @page { size: 6in 9in } with the same margins
-#                      (apt-get install -y pandoc weasyprint)
-#   calibre            ebook-convert of bindery's EPUB, 6×9 in custom size
-#                      (apt-get install -y calibre)
+#   bindery              pdf.page_size of metadata.yaml (6x9 is its default)
+#   pandoc + xelatex     book class, 11 pt, geometry 6in×9in with bindery's margins
+#                        (apt-get install -y pandoc texlive-xetex lmodern texlive-fonts-recommended)
+#   pandoc + weasyprint  @page { size: 6in 9in } with the same margins, 11 pt
+#                        (apt-get install -y pandoc weasyprint)
+#   calibre              ebook-convert of bindery's EPUB, 6×9 in custom size
+#                        (apt-get install -y calibre)
 #
 # Missing tools are reported as skipped, failing ones as failed. Peak RSS is
-# GNU time's: the largest single process of the tree (xelatex or
-# WeasyPrint, say), not the sum. On a shared machine compare the rows of
-# one run, not numbers across runs; the load is printed for that reason.
+# GNU time's: the largest single process of the tree (xelatex, WeasyPrint,
+# a Qt WebEngine worker), not the sum. Page counts differ with the type:
+# bindery sets 10 pt Noto Serif (its x-height is that of 11–12 pt of most
+# book faces), xelatex 11 pt Latin Modern.
 set -euo pipefail
 
 book=${1:-../shared/corpus/frankenstein}
-runs=${2:-5}
-peer_runs=${3:-3}
+rounds=${2:-3}
 top=$(cd "$(dirname "$0")/.." && pwd)
 book=$(cd "$book" && pwd)
 tmp=$(mktemp -d)
@@ -48,25 +48,34 @@ body { max-width: none; margin: 0; padding: 0; hyphens: auto; text-align: justif
 h1 { page-break-before: right; }
 EOF
 
-# measure N OUT CMD...: run CMD N times; print "median_s peak_rss_kb pages"
-# or "failed: last line of its errors". OUT is the PDF it writes.
-measure() {
-	local n=$1 out=$2
+# run NAME OUT CMD...: run CMD once, appending "seconds rss_kb" to
+# $tmp/NAME.times, or writing the last line of its errors to $tmp/NAME.failed.
+# OUT is the PDF it writes.
+run() {
+	local name=$1 out=$2
 	shift 2
-	: >"$tmp/times"
-	for _ in $(seq "$n"); do
-		rm -f "$out"
-		if ! /usr/bin/time -f "%e %M" -o "$tmp/t1" "$@" >"$tmp/log" 2>&1 || [ ! -s "$out" ]; then
-			echo "failed: $(grep -v '^\s*$' "$tmp/log" | tail -n 1 | cut -c1-100)"
-			return
-		fi
-		cat "$tmp/t1" >>"$tmp/times"
-	done
-	local pages
-	pages=$(pdfinfo "$out" 2>/dev/null | awk '/^Pages:/ { print $2 }')
-	sort -n "$tmp/times" | awk -v n="$n" -v pages="${pages:-?}" '
-		{ t[NR] = $1; if ($2 > rss) rss = $2 }
-		END { m = (n % 2) ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2; print m, rss, pages }'
+	[ -e "$tmp/$name.failed" ] && return
+	rm -f "$out"
+	if /usr/bin/time -f "%e %M" -o "$tmp/t1" "$@" >"$tmp/log" 2>&1 && [ -s "$out" ]; then
+		cat "$tmp/t1" >>"$tmp/$name.times"
+		pdfinfo "$out" 2>/dev/null | awk '/^Pages:/ { print $2 }' >"$tmp/$name.pages"
+	else
+		grep -v '^\s*$' "$tmp/log" | tail -n 1 | cut -c1-100 >"$tmp/$name.failed"
+	fi
+}
+
+# result NAME: "median_s peak_rss_kb pages runs", "failed: …" or "skipped: …".
+result() {
+	local name=$1
+	if [ -e "$tmp/$name.skipped" ]; then
+		echo "skipped: $(cat "$tmp/$name.skipped")"
+	elif [ -e "$tmp/$name.failed" ]; then
+		echo "failed: $(cat "$tmp/$name.failed")"
+	else
+		sort -n "$tmp/$name.times" | awk -v pages="$(cat "$tmp/$name.pages")" '
+			{ t[NR] = $1; if ($2 > rss) rss = $2 }
+			END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; print m, rss, pages, NR }'
+	fi
 }
 
 # big BOOK N: a book of N copies of BOOK's chapters (the 300k-word case).
@@ -82,68 +91,69 @@ big() {
 	echo "$dst"
 }
 
-# row NAME RESULT BASE: one line of the table; BASE is bindery's result.
+# row LABEL RESULT BASE: one line of the table; BASE is bindery's result.
 row() {
-	local name=$1 res=$2 base=$3
+	local label=$1 res=$2 base=$3
 	case $res in
-	failed* | skipped*) printf '%-20s %s\n' "$name" "$res" ;;
+	failed* | skipped*) printf '%-20s %s\n' "$label" "$res" ;;
 	*)
-		awk -v name="$name" -v r="$res" -v b="$base" 'BEGIN {
+		awk -v label="$label" -v r="$res" -v b="$base" 'BEGIN {
 			split(r, x, " "); split(b, y, " ")
-			printf "%-20s %9.2f %11.1f %7s %10.1f× %9.1f×\n", name, x[1], x[2] / 1024, x[3], x[1] / y[1], x[2] / y[2]
+			printf "%-20s %9.2f %11.1f %7s %5d %10.1f× %9.1f×\n", label, x[1], x[2] / 1024, x[3], x[4], x[1] / y[1], x[2] / y[2]
 		}'
 		;;
 	esac
 }
 
-# compare BOOK: every tool on BOOK, one table.
+# compare BOOK: every tool on BOOK, interleaved, then one table.
 compare() {
 	local b=$1 out=$tmp/out
-	rm -rf "$out"
-	echo "book: $(basename "$b") ($(cat "$b"/chapters/*.md | wc -w) words); load: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)"
-	printf '%-20s %9s %11s %7s %11s %10s\n' tool "median s" "peak RSS MB" pages "time ratio" "RSS ratio"
-
+	rm -rf "$out" "$tmp"/*.times "$tmp"/*.failed "$tmp"/*.skipped "$tmp"/*.pages
+	echo "book: $(basename "$b") ($(cat "$b"/chapters/*.md | wc -w) words); cores: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	# A first build, untimed, warms the file cache and names the output
 	# (after the book's title).
-	"$tmp/bindery" build "$b" --out "$out" --formats pdf,epub >/dev/null
-	local pdf epub ours
+	"$tmp/bindery" build "$b" --out "$out" --formats pdf,epub >/dev/null 2>&1
+	local pdf epub
 	pdf=$(ls "$out"/*.pdf)
 	epub=$(ls "$out"/*.epub)
-	ours=$(measure "$runs" "$pdf" "$tmp/bindery" build "$b" --out "$out" --formats pdf)
+	local md=("$b/metadata.yaml" "$b"/chapters/*.md)
+	command -v pandoc >/dev/null && command -v xelatex >/dev/null ||
+		echo "not installed (apt-get install -y pandoc texlive-xetex lmodern texlive-fonts-recommended)" >"$tmp/xelatex.skipped"
+	command -v pandoc >/dev/null && command -v weasyprint >/dev/null ||
+		echo "not installed (apt-get install -y pandoc weasyprint)" >"$tmp/weasyprint.skipped"
+	command -v ebook-convert >/dev/null ||
+		echo "not installed (apt-get install -y calibre)" >"$tmp/calibre.skipped"
+	# Calibre renders with Qt WebEngine (Chromium), which refuses to run as
+	# root inside its sandbox, and needs no display offscreen.
+	local qt=(env QT_QPA_PLATFORM=offscreen)
+	[ "$(id -u)" = 0 ] && qt+=(QTWEBENGINE_CHROMIUM_FLAGS=--no-sandbox)
+
+	for _ in $(seq "$rounds"); do
+		run bindery "$pdf" "$tmp/bindery" build "$b" --out "$out" --formats pdf
+		[ -e "$tmp/xelatex.skipped" ] || (cd "$b" && run xelatex "$tmp/xelatex.pdf" pandoc -o "$tmp/xelatex.pdf" "${md[@]}" \
+			--pdf-engine=xelatex --toc --top-level-division=chapter -V documentclass=book -V fontsize=11pt \
+			-V geometry:"$geometry")
+		[ -e "$tmp/weasyprint.skipped" ] || (cd "$b" && run weasyprint "$tmp/weasy.pdf" pandoc -o "$tmp/weasy.pdf" "${md[@]}" \
+			--pdf-engine=weasyprint --toc --css "$tmp/page.css")
+		[ -e "$tmp/calibre.skipped" ] || run calibre "$tmp/calibre.pdf" "${qt[@]}" ebook-convert "$epub" "$tmp/calibre.pdf" \
+			--custom-size 6x9 --unit inch --pdf-page-margin-top 54 --pdf-page-margin-bottom 58 \
+			--pdf-page-margin-left 63 --pdf-page-margin-right 45 --pdf-page-numbers
+		run bindery "$pdf" "$tmp/bindery" build "$b" --out "$out" --formats pdf
+	done
+
+	local ours
+	ours=$(result bindery)
+	printf '%-20s %9s %11s %7s %5s %11s %10s\n' tool "median s" "peak RSS MB" pages runs "time ratio" "RSS ratio"
 	case $ours in failed*)
 		echo "bindery              $ours"
 		return
 		;;
 	esac
-	row "bindery ($runs runs)" "$ours" "$ours"
-
-	local md=("$b/metadata.yaml" "$b"/chapters/*.md) res
-	if command -v pandoc >/dev/null && command -v xelatex >/dev/null; then
-		res=$(cd "$b" && measure "$peer_runs" "$tmp/xelatex.pdf" pandoc -o "$tmp/xelatex.pdf" "${md[@]}" \
-			--pdf-engine=xelatex --toc --top-level-division=chapter -V documentclass=book -V fontsize=11pt \
-			-V geometry:"$geometry")
-	else
-		res="skipped: not installed (apt-get install -y pandoc texlive-xetex lmodern texlive-fonts-recommended)"
-	fi
-	row "pandoc + xelatex" "$res" "$ours"
-
-	if command -v pandoc >/dev/null && command -v weasyprint >/dev/null; then
-		res=$(cd "$b" && measure "$peer_runs" "$tmp/weasy.pdf" pandoc -o "$tmp/weasy.pdf" "${md[@]}" \
-			--pdf-engine=weasyprint --toc --css "$tmp/page.css")
-	else
-		res="skipped: not installed (apt-get install -y pandoc weasyprint)"
-	fi
-	row "pandoc + weasyprint" "$res" "$ours"
-
-	if command -v ebook-convert >/dev/null; then
-		res=$(measure "$peer_runs" "$tmp/calibre.pdf" ebook-convert "$epub" "$tmp/calibre.pdf" \
-			--custom-size 6x9 --unit inch --pdf-page-margin-top 54 --pdf-page-margin-bottom 58 \
-			--pdf-page-margin-left 63 --pdf-page-margin-right 45 --pdf-page-numbers)
-	else
-		res="skipped: not installed (apt-get install -y calibre)"
-	fi
-	row "calibre" "$res" "$ours"
-	echo "(time and RSS ratios: the tool's median time and peak RSS over bindery's)"
+	row bindery "$ours" "$ours"
+	row "pandoc + xelatex" "$(result xelatex)" "$ours"
+	row "pandoc + weasyprint" "$(result weasyprint)" "$ours"
+	row "calibre" "$(result calibre)" "$ours"
+	echo "(ratios: the tool's median time and peak RSS over bindery's; load after: $(cut -d' ' -f1-3 /proc/loadavg))"
 }
 
 compare "$book"

@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -15,7 +16,9 @@ import (
 // PDFRenderer returns the Renderer of package render/pdf, adapted to a
 // loaded manuscript; pass it as Options.PDF. Images are resolved like
 // links (relative to the chapter or to the book folder, never outside it)
-// and must be JPEG or PNG files whose content matches their name.
+// and must be JPEG or PNG files whose content matches their name. The
+// text is set in the family metadata.yaml names in pdf.font_family, read
+// from the book folder (see fontFamily), or in Noto Serif.
 func PDFRenderer() Renderer { return RendererFunc(renderPDF) }
 
 func renderPDF(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error {
@@ -39,6 +42,9 @@ func renderPDF(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error
 			return &manuscript.Error{File: manuscript.MetadataFile, Msg: "pdf.margins." + side.name + ": " + err.Error()}
 		}
 	}
+	if b.Fonts, err = fontFamily(m, md.PDF.FontFamily); err != nil {
+		return err
+	}
 	for _, c := range m.Chapters {
 		// The ID is the file name without extension: render/pdf matches
 		// links such as "02-storm.md#dawn" by it.
@@ -61,7 +67,156 @@ func renderPDF(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return pdf.Render(w, b, pdf.Options{})
+	err = pdf.Render(w, b, pdf.Options{})
+	var fe *pdf.FontError
+	if errors.As(err, &fe) {
+		return fontError("%s", fe)
+	}
+	return err
+}
+
+// fontsDir is where pdf.font_family looks for a family given by name.
+const fontsDir = "assets/fonts"
+
+// fontFamily reads the text fonts named by metadata.yaml's
+// pdf.font_family. "", "Noto Serif" and generic CSS names such as "serif",
+// which books made for other tools carry, are nil: the renderer's own
+// Noto Serif. Any other value is either a family name, looked for under
+// fontsDir ("EB Garamond" or "EBGaramond":
+// assets/fonts/EBGaramond/EBGaramond-Regular.ttf or
+// assets/fonts/EBGaramond-Regular.ttf), or a path in the book folder: a
+// folder of the family ("assets/fonts/EBGaramond"), the common start of
+// its file names ("assets/fonts/EBGaramond"), or the regular font's file
+// ("assets/fonts/EBGaramond-Regular.ttf").
+//
+// The four styles are files named STEM-Regular (or -Roman, -Book, or STEM
+// alone), STEM-Italic (-Oblique), STEM-Bold and STEM-BoldItalic
+// (-BoldOblique), each .ttf or .otf; only the regular one is required
+// (render/pdf makes up the others). Files are read through the manuscript,
+// so never from outside the book folder, and each is refused above
+// pdf.MaxFontBytes. Every failure is a *manuscript.Error on metadata.yaml
+// naming pdf.font_family.
+func fontFamily(m *manuscript.Manuscript, spec string) (*pdf.Fonts, error) {
+	spec = strings.TrimSpace(spec)
+	if builtinFamily[strings.ToLower(spec)] {
+		return nil, nil
+	}
+	var stems []string
+	regular := ""
+	switch {
+	case fontExt(spec) != "":
+		regular = spec
+		stem := strings.TrimSuffix(spec, path.Ext(spec))
+		for _, suf := range styleSuffixes[0] {
+			if suf != "" && strings.HasSuffix(stem, suf) {
+				stem = strings.TrimSuffix(stem, suf)
+				break
+			}
+		}
+		stems = []string{stem}
+	case strings.Contains(spec, "/"):
+		p := path.Clean(spec)
+		stems = []string{p + "/" + path.Base(p), p}
+	default:
+		seen := map[string]bool{}
+		for _, d := range []string{spec, strings.ReplaceAll(spec, " ", "")} {
+			for _, st := range []string{fontsDir + "/" + d + "/" + strings.ReplaceAll(d, " ", ""), fontsDir + "/" + d} {
+				if !seen[st] {
+					seen[st] = true
+					stems = append(stems, st)
+				}
+			}
+		}
+	}
+	var fam pdf.Fonts
+	for i, f := range []*pdf.Font{&fam.Regular, &fam.Italic, &fam.Bold, &fam.BoldItalic} {
+		var cands []string
+		if i == 0 && regular != "" {
+			cands = []string{regular}
+		} else {
+			for _, st := range stems {
+				for _, suf := range styleSuffixes[i] {
+					for _, ext := range []string{".ttf", ".otf", ".TTF", ".OTF"} {
+						cands = append(cands, st+suf+ext)
+					}
+				}
+			}
+		}
+		name, err := findFont(m, cands)
+		if err != nil {
+			return nil, err
+		}
+		if name == "" {
+			if i == 0 {
+				return nil, fontError("no regular font for %q: looked for %s (or -Roman, -Book; .ttf or .otf)", spec, strings.Join(regularExamples(stems, regular), ", "))
+			}
+			continue
+		}
+		data, err := m.ReadFile(name)
+		if err != nil {
+			return nil, fontError("%s: %v", name, err)
+		}
+		if len(data) > pdf.MaxFontBytes {
+			return nil, fontError("%s: font file too large: %d bytes (limit %d)", name, len(data), pdf.MaxFontBytes)
+		}
+		*f = pdf.Font{Name: name, Data: data}
+	}
+	return &fam, nil
+}
+
+// builtinFamily are the font_family values that mean the renderer's own
+// font. Generic CSS names are among them because books written for other
+// tools use them; Noto Serif is the closest there is to each.
+var builtinFamily = map[string]bool{
+	"": true, "noto serif": true, "default": true,
+	"serif": true, "sans-serif": true, "system-ui": true, "ui-serif": true,
+}
+
+// styleSuffixes are the file name endings of the Regular, Italic, Bold and
+// BoldItalic styles, in order of preference.
+var styleSuffixes = [4][]string{
+	{"-Regular", "-Roman", "-Book", ""},
+	{"-Italic", "-Oblique"},
+	{"-Bold"},
+	{"-BoldItalic", "-BoldOblique"},
+}
+
+func fontExt(p string) string {
+	switch ext := strings.ToLower(path.Ext(p)); ext {
+	case ".ttf", ".otf":
+		return ext
+	}
+	return ""
+}
+
+// findFont returns the first candidate that is a file of the book folder,
+// or "" for none. A candidate outside the book folder is an error.
+func findFont(m *manuscript.Manuscript, cands []string) (string, error) {
+	for _, c := range cands {
+		ref, err := m.Resolve(manuscript.MetadataFile, c)
+		switch {
+		case errors.Is(err, manuscript.ErrOutside), errors.Is(err, manuscript.ErrScheme):
+			return "", fontError("%s: %v", c, err)
+		case err == nil && ref.Kind == manuscript.RefFile:
+			return ref.Path, nil
+		}
+	}
+	return "", nil
+}
+
+func regularExamples(stems []string, regular string) []string {
+	if regular != "" {
+		return []string{regular}
+	}
+	var out []string
+	for _, s := range stems {
+		out = append(out, s+"-Regular.ttf")
+	}
+	return out
+}
+
+func fontError(format string, args ...any) error {
+	return &manuscript.Error{File: manuscript.MetadataFile, Msg: "pdf.font_family: " + fmt.Sprintf(format, args...)}
 }
 
 // points converts a length as written in metadata.yaml ("0.75in", "2cm",

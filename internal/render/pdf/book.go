@@ -5,8 +5,10 @@
 // footnotes and typographic punctuation; raw HTML is dropped). Paragraphs
 // are justified with the Knuth–Plass line breaker and Liang hyphenation
 // (package typeset), shaped with HarfBuzz (go-text/typesetting) for kerning
-// and ligatures, and set in embedded, subset Noto Serif and Liberation Mono
-// with ToUnicode maps so the text can be searched and copied.
+// and ligatures, and set in embedded, subset Noto Serif (or the book's own
+// TrueType family, see Fonts) and Liberation Mono with ToUnicode maps so
+// the text can be searched and copied. Footnotes are set at the foot of
+// the page that refers to them, a long one continuing overleaf.
 //
 // The book opens with a half-title, a title page, a copyright page and a
 // table of contents with page numbers; chapters open on a right-hand page
@@ -20,6 +22,7 @@ package pdf
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -44,9 +47,17 @@ type Book struct {
 	// Margins in points; a zero field takes its default (see
 	// DefaultMargins). Inner is the gutter side of facing pages.
 	Margins Margins
-	// FontSize is the body type size in points; default 11 (10.5 for
-	// trim sizes narrower than 6 in). Leading is 1.3 times the size.
+	// FontSize is the body type size in points. The default depends on
+	// the text font: the size, in half points from 9.5 to 11, that gives
+	// lower-case letters an x-height of about 5.4 pt (10 for Noto Serif,
+	// whose x-height is large; 11 for most book faces), half a point
+	// less for trim sizes narrower than 6 in. Leading is 1.3 times the
+	// size.
 	FontSize float64
+
+	// Fonts is the text font family; nil sets the book in Noto Serif.
+	// Code is set in Liberation Mono either way.
+	Fonts *Fonts
 
 	Chapters []Chapter
 
@@ -71,6 +82,46 @@ type Chapter struct {
 	// "chapter-N" (1-based).
 	ID string
 }
+
+// Fonts is a family of text fonts: the font programs of up to four
+// styles, of which only Regular is required. A missing style is made from
+// the others, as word processors do: italic is the regular slanted 12°,
+// bold is the regular with its outline stroked (faux bold), and bold
+// italic is the bold, or else the faux bold, slanted (or the italic
+// made faux bold when there is an italic but no bold). Characters the
+// family lacks are set in Noto Serif of the same style, where it has them.
+type Fonts struct {
+	Regular, Italic, Bold, BoldItalic Font
+}
+
+// Font is one font program of a Fonts family.
+type Font struct {
+	// Name names the font in errors: a file name, say.
+	Name string
+	// Data is the font file: TrueType, or OpenType with TrueType
+	// outlines (a glyf table), at most MaxFontBytes. PostScript (CFF)
+	// outlines, font collections and WOFF are refused. Nil means the
+	// style is missing.
+	Data []byte
+}
+
+// MaxFontBytes is the largest font file Render accepts. Book fonts of
+// Latin, Greek and Cyrillic are 0.1–2 MiB; the limit leaves room for
+// large families while bounding what an uploaded file can cost.
+const MaxFontBytes = 16 << 20
+
+// FontError reports a font of Book.Fonts that cannot be used: not a
+// TrueType-outline font, malformed, too large, or without the glyphs of
+// basic Latin text. Render returns it unwrapped, so callers can tell the
+// book's fonts from other failures with errors.As.
+type FontError struct {
+	Name string // Font.Name, or the style ("regular") when it has none
+	Err  error
+}
+
+func (e *FontError) Error() string { return e.Name + ": " + e.Err.Error() }
+
+func (e *FontError) Unwrap() error { return e.Err }
 
 // Margins are page margins in points.
 type Margins struct {
@@ -129,7 +180,9 @@ type geometry struct {
 	size, lead   float64
 }
 
-func resolveGeometry(b *Book) (geometry, error) {
+// resolveGeometry resolves the page geometry; xHeight is the x-height of
+// the text font in ems, which sets the default type size.
+func resolveGeometry(b *Book, xHeight float64) (geometry, error) {
 	w, h, err := PageSizeOf(b.PageSize)
 	if err != nil {
 		return geometry{}, err
@@ -155,9 +208,9 @@ func resolveGeometry(b *Book) (geometry, error) {
 	}
 	g.size = b.FontSize
 	if g.size <= 0 {
-		g.size = 11
+		g.size = defaultSize(xHeight)
 		if w < 432 {
-			g.size = 10.5
+			g.size -= 0.5
 		}
 	}
 	if g.size < 5 || g.size > 24 {
@@ -165,4 +218,15 @@ func resolveGeometry(b *Book) (geometry, error) {
 	}
 	g.lead = g.size * 1.3
 	return g, nil
+}
+
+// defaultSize returns the body type size, in half points from 9.5 to 11,
+// that gives a font of x-height xh (ems) an x-height of about 5.4 pt: the
+// eye reads size by the lower case, so a face with a large x-height (Noto
+// Serif, 0.536 em) is set smaller than a Garamond (about 0.4 em).
+func defaultSize(xh float64) float64 {
+	if xh <= 0.2 || xh >= 0.8 { // unknown or implausible
+		return 11
+	}
+	return min(11, max(9.5, math.Round(2*5.4/xh)/2))
 }

@@ -61,15 +61,15 @@ func layout(b *Book, opts Options) (*document, error) {
 	if len(b.Chapters) == 0 {
 		return nil, ErrNoChapters
 	}
-	g, err := resolveGeometry(b)
-	if err != nil {
-		return nil, err
-	}
 	lang := b.Language
 	if lang == "" {
 		lang = "en"
 	}
-	sh, err := newShaper(lang)
+	sh, err := newShaper(lang, b.Fonts)
+	if err != nil {
+		return nil, err
+	}
+	g, err := resolveGeometry(b, sh.faces[0].xHeight)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +121,7 @@ func layout(b *Book, opts Options) (*document, error) {
 		l.openChapter(title)
 		l.blocks(doc.blocks, ctx{width: g.width, size: g.size, lead: g.lead, noIndent: true})
 		l.notes(doc.footnotes)
+		sep := l.noteSeparator()
 
 		if len(body)%2 == 1 {
 			body = append(body, &page{kind: pageBlank})
@@ -128,7 +129,7 @@ func layout(b *Book, opts Options) (*document, error) {
 		d.chapters[ci].first = len(body)
 		bodyDests[chapterDest(ci)] = dest{page: len(body)}
 		item := outlineItem{title: title, dest: chapterDest(ci)}
-		for k, pg := range paginate(l.boxes, g.height) {
+		for k, pg := range paginate(l.boxes, g.height, sep) {
 			kind := pageBody
 			if k == 0 {
 				kind = pageOpening
@@ -207,30 +208,68 @@ func (l *layouter) openChapter(title string) {
 	l.keep = 2
 }
 
-// notes pushes a chapter's footnotes, numbered, at the chapter's end.
+// notes lays out a chapter's footnotes and attaches each to the box that
+// first refers to it, for the foot of that box's page (see paginate). A
+// note no box refers to (one referred to only from a table cell, a
+// caption or another note) is set at the chapter's end instead, under a
+// short rule, as all notes were before notes went to the page's foot.
 func (l *layouter) notes(notes [][]block) {
 	if len(notes) == 0 {
 		return
 	}
 	c := l.body()
-	l.vspace(c.lead)
-	x0 := c.width / 2
-	w := min(c.width/4, 72.0)
-	l.push(&vbox{h: c.lead, rules: []rule{{x0: x0 - w/2, x1: x0 + w/2, y: c.lead / 2, w: 0.5}}})
 	nc := c
-	nc.size, nc.lead = c.size*0.85, c.size*0.85*1.3
+	nc.size, nc.lead = c.size*0.85, c.size*0.85*1.25
+	nc.noIndent = true
+	laid := make([][]*vbox, len(notes))
 	for i, blocks := range notes {
 		n := i + 1
-		mark := span{text: strconv.Itoa(n) + ".\u00a0", link: "#" + noteRefDest(l.ci, n), anchor: noteDest(l.ci, n)}
+		mark := span{text: strconv.Itoa(n) + "\u00a0", style: super, link: "#" + noteRefDest(l.ci, n), anchor: noteDest(l.ci, n)}
 		if len(blocks) > 0 && blocks[0].kind == bPara {
 			blocks = append([]block{{kind: bPara, spans: append([]span{mark}, blocks[0].spans...)}}, blocks[1:]...)
 		} else {
 			blocks = append([]block{{kind: bPara, spans: []span{mark}}}, blocks...)
 		}
-		nc.noIndent = true
+		saved, keep := l.boxes, l.keep
+		l.boxes, l.keep = nil, 0
 		l.blocks(blocks, nc)
-		l.vspace(nc.lead / 3)
+		l.vspace(nc.lead / 4)
+		laid[i] = l.boxes
+		l.boxes, l.keep = saved, keep
 	}
+	ref := make(map[string]int, len(notes))
+	for i := range notes {
+		ref[noteRefDest(l.ci, i+1)] = i
+	}
+	placed := make([]bool, len(notes))
+	for _, b := range l.boxes {
+		for _, dn := range b.dests {
+			if i, ok := ref[dn]; ok && !placed[i] {
+				placed[i] = true
+				b.notes = append(b.notes, laid[i])
+			}
+		}
+	}
+	first := true
+	for i, boxes := range laid {
+		if placed[i] {
+			continue
+		}
+		if first {
+			first = false
+			l.vspace(c.lead)
+			x0 := c.width / 2
+			w := min(c.width/4, 72.0)
+			l.push(&vbox{h: c.lead, rules: []rule{{x0: x0 - w/2, x1: x0 + w/2, y: c.lead / 2, w: 0.5}}})
+		}
+		l.boxes = append(l.boxes, boxes...)
+	}
+}
+
+// noteSeparator is the rule above the footnotes at a page's foot: short,
+// thin and flush left, as in most books.
+func (l *layouter) noteSeparator() *vbox {
+	return &vbox{h: l.g.lead, rules: []rule{{x0: 0, x1: l.g.width * 0.3, y: l.g.lead * 0.45, w: 0.4}}}
 }
 
 // halfTitle is the first page: the title alone.
@@ -298,7 +337,7 @@ func (d *document) copyrightPage(b *Book) *page {
 	if b.Identifier != "" {
 		para(b.Identifier, 0)
 	}
-	para("Set in Noto Serif and Liberation Mono with Bindery.", 0)
+	para("Set in "+d.sh.family+" and Liberation Mono with Bindery.", 0)
 	for len(l.boxes) > 0 && l.boxes[len(l.boxes)-1].space {
 		l.boxes = l.boxes[:len(l.boxes)-1]
 	}
@@ -338,7 +377,7 @@ func (d *document) contents(main *layouter) []*page {
 		}
 	}
 	var pages []*page
-	for _, pg := range paginate(l.boxes, d.g.height) {
+	for _, pg := range paginate(l.boxes, d.g.height, nil) {
 		pages = append(pages, &page{kind: pageFront, boxes: pg})
 	}
 	return pages

@@ -9,13 +9,26 @@ import (
 	"strings"
 
 	"github.com/bindery/bindery/internal/render/pdf/pdfwrite"
+	"github.com/bindery/bindery/internal/render/pdf/sfnt"
 )
 
 // Render typesets b and writes the PDF to w. It returns ErrNoChapters for
 // a book without chapters, an error for an unknown page size or
 // impossible margins or font size, and any write error of w. Images that
 // cannot be read are replaced by their alt text, not reported.
-func Render(w io.Writer, b *Book, opts Options) error {
+//
+// A font of b.Fonts that cannot be used is a *FontError. Such fonts are
+// checked before use, but they come from the book's author, and go-text
+// and the subsetter read deep into them: a panic while rendering with
+// them is reported as a *FontError too, never passed on.
+func Render(w io.Writer, b *Book, opts Options) (err error) {
+	if b.Fonts != nil {
+		defer func() {
+			if r := recover(); r != nil {
+				err = &FontError{Name: "font", Err: fmt.Errorf("malformed font: %v", r)}
+			}
+		}()
+	}
 	d, err := layout(b, opts)
 	if err != nil {
 		return err
@@ -28,18 +41,16 @@ type emitter struct {
 	d        *document
 	pw       *pdfwrite.Writer
 	pageRefs []pdfwrite.Ref
-	fontIdx  map[*face]int
-	seen     [5][]bool // glyphs already recorded with Use, by face
+	fontIdx  map[*sfnt.Font]int // PDF font index by font program: faux styles share their font's
+	fonts    []*pdfwrite.Font
+	seen     [][]bool // glyphs already recorded with Use, by font index
 	images   map[string]pdfwrite.Ref
 	buf      []byte
 }
 
 func (d *document) write(w io.Writer, b *Book) error {
 	pw := pdfwrite.New(w)
-	e := &emitter{d: d, pw: pw, fontIdx: map[*face]int{}, images: map[string]pdfwrite.Ref{}}
-	for i := range e.seen {
-		e.seen[i] = make([]bool, 65536)
-	}
+	e := &emitter{d: d, pw: pw, fontIdx: map[*sfnt.Font]int{}, images: map[string]pdfwrite.Ref{}}
 	catalog, pagesRef, info, meta := pw.Alloc(), pw.Alloc(), pw.Alloc(), pw.Alloc()
 	e.pageRefs = make([]pdfwrite.Ref, len(d.pages))
 	for i := range e.pageRefs {
@@ -126,7 +137,7 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 		for _, r := range bl.ln.runs {
 			fi := e.font(r.f)
 			fontsUsed[fi] = true
-			e.buf = cur.set(e.buf, fi, r.size, r.rise)
+			e.buf = cur.set(e.buf, fi, r.size, r.rise, r.f.stroke*r.size)
 			e.buf = e.tj(e.buf, r, x, base)
 			if r.link != "" {
 				annots = append(annots, annot{link: r.link, rect: [4]float64{x + r.parts[0].x, base - r.f.desc*r.size, x + r.end, base + r.f.ascent*r.size}})
@@ -242,16 +253,24 @@ func (e *emitter) simpleLine(f *face, text string, size, measure float64) *line 
 }
 
 // font returns the index of face f's PDF font, creating it on first use.
+// Faces that share a font program (a faux italic and its regular) share
+// the PDF font.
 func (e *emitter) font(f *face) int {
-	if i, ok := e.fontIdx[f]; ok {
-		return i
+	if f.pdf != nil {
+		return f.pdfIdx
 	}
-	f.pdf = e.pw.NewFont(f.sf)
-	e.fontIdx[f] = int(f.style)
-	return int(f.style)
+	i, ok := e.fontIdx[f.sf]
+	if !ok {
+		i = len(e.fonts)
+		e.fontIdx[f.sf] = i
+		e.fonts = append(e.fonts, e.pw.NewFont(f.sf))
+		e.seen = append(e.seen, make([]bool, 65536))
+	}
+	f.pdf, f.pdfIdx = e.fonts[i], i
+	return i
 }
 
-func (e *emitter) fontRef(i int) pdfwrite.Ref { return e.d.sh.faces[i].pdf.Ref }
+func (e *emitter) fontRef(i int) pdfwrite.Ref { return e.fonts[i].Ref }
 
 func (e *emitter) image(f *figure) string {
 	ref, ok := e.images[f.path]
@@ -267,14 +286,18 @@ func (e *emitter) image(f *figure) string {
 	return "Im" + strconv.Itoa(int(ref))
 }
 
-// textState tracks the font, size and rise set in a text object.
+// textState tracks the font, size, rise and outline stroke set in a text
+// object.
 type textState struct {
-	font       int
-	size, rise float64
-	set0       bool
+	font               int
+	size, rise, stroke float64
+	set0               bool
 }
 
-func (t *textState) set(b []byte, font int, size, rise float64) []byte {
+// set appends the operators that change the text state to the given one.
+// stroke > 0 draws glyphs filled and stroked with a line that wide (a
+// faux bold); 0 fills them only.
+func (t *textState) set(b []byte, font int, size, rise, stroke float64) []byte {
 	if !t.set0 || t.font != font || t.size != size {
 		b = append(b, '/', 'F')
 		b = strconv.AppendInt(b, int64(font), 10)
@@ -286,7 +309,15 @@ func (t *textState) set(b []byte, font int, size, rise float64) []byte {
 		b = pdfwrite.AppendNum(b, rise)
 		b = append(b, " Ts\n"...)
 	}
-	t.font, t.size, t.rise, t.set0 = font, size, rise, true
+	if stroke != t.stroke {
+		if stroke > 0 {
+			b = pdfwrite.AppendNum(b, stroke)
+			b = append(b, " w 2 Tr\n"...)
+		} else {
+			b = append(b, "0 Tr\n"...)
+		}
+	}
+	t.font, t.size, t.rise, t.stroke, t.set0 = font, size, rise, stroke, true
 	return b
 }
 
@@ -296,12 +327,14 @@ const hexDigits = "0123456789ABCDEF"
 // origin at (x, base). Shaped advances (kerning) and justified spaces
 // become TJ adjustments against the font's glyph widths.
 func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
-	b = append(b, "1 0 0 1 "...)
+	b = append(b, "1 0 "...)
+	b = pdfwrite.AppendNum(b, r.f.slant)
+	b = append(b, " 1 "...)
 	b = pdfwrite.AppendNum(b, x+r.parts[0].x)
 	b = append(b, ' ')
 	b = pdfwrite.AppendNum(b, base)
 	b = append(b, " Tm\n["...)
-	seen := e.seen[r.f.style]
+	seen := e.seen[r.f.pdfIdx]
 	pf := r.f.pdf
 	open := false
 	glyph := func(g glyph) {

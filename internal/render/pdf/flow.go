@@ -43,8 +43,9 @@ type vbox struct {
 	space         bool // discardable vertical space
 	noBreakBefore bool // widow, orphan and keep-with-next control
 	dests         []string
-	outline       string // bookmark title (section headings)
-	table         bool   // a table row (may be cramped when columns do not fit)
+	outline       string    // bookmark title (section headings)
+	table         bool      // a table row (may be cramped when columns do not fit)
+	notes         [][]*vbox // footnotes first referred to in this box, laid out, for the page's foot
 }
 
 // ctx is the measure and type of the block being laid out.

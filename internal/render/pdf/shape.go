@@ -2,7 +2,9 @@ package pdf
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unicode"
 
@@ -27,31 +29,51 @@ type glyph struct {
 	text    string
 }
 
-// face is one font, ready for shaping, measuring and embedding.
+// face is one font, ready for shaping, measuring and embedding. Faces
+// made up for a style the family lacks share the font program of another
+// face and are drawn slanted or stroked.
 type face struct {
-	style  fonts.Style
-	sf     *sfnt.Font
-	gt     *gtfont.Face
-	pdf    *pdfwrite.Font // set when a document is written
-	ascent float64        // hhea ascender, ems
-	desc   float64        // hhea descender, ems (positive)
-	space  glyph          // U+0020
-	hyphen glyph          // U+2010 or '-'
+	slot    int // the face's index in shaper.faces (0–4) or, plus 5, shaper.fallback
+	sf      *sfnt.Font
+	gt      *gtfont.Face
+	pdf     *pdfwrite.Font // set when a document is written
+	pdfIdx  int            // the font's resource index (/F0, /F1, …) when written
+	ascent  float64        // hhea ascender, ems
+	desc    float64        // hhea descender, ems (positive)
+	xHeight float64        // ems
+	space   glyph          // U+0020
+	hyphen  glyph          // U+2010 or '-'
+	slant   float64        // horizontal shear of a faux italic (tan of the angle); 0 for none
+	stroke  float64        // outline stroke of a faux bold, ems; 0 for none
 }
+
+// Faux styles: a 12° slant, about what true italics lean, and a stroke
+// of 1/40 em, which thickens stems by about as much as a bold does at
+// text sizes.
+const (
+	fauxSlant  = 0.2126 // tan 12°
+	fauxStroke = 0.025
+)
 
 // shaper shapes words with HarfBuzz (go-text port) and caches the result
 // per face and text: most words of a book repeat. It is not safe for
 // concurrent use.
 type shaper struct {
 	hb    shaping.HarfbuzzShaper
-	faces [5]*face
-	cache [5]map[string][]glyph
-	lang  language.Language
-	buf   []rune
+	faces [5]*face // by fonts.Style: regular, italic, bold, bold italic, mono
+	// fallback are the Noto Serif faces of the four text styles when the
+	// book has its own family: they set the characters it lacks (Greek
+	// in a Latin-only face, say). Nil when the text is in Noto Serif.
+	fallback [4]*face
+	cache    [9]map[string][]glyph // by face slot
+	lang     language.Language
+	buf      []rune
+	family   string // the text face's family name, for the colophon
 }
 
-// parsedFont is an embedded font parsed once per process; both parses
-// are read-only afterwards and shared by concurrent renders.
+// parsedFont is a font parsed by both parsers; both are read-only
+// afterwards, so the embedded fonts are parsed once per process and shared
+// by concurrent renders.
 type parsedFont struct {
 	sf  *sfnt.Font
 	gt  *gtfont.Font
@@ -65,35 +87,163 @@ var (
 
 func parseFont(st fonts.Style) parsedFont {
 	parseOnce[st].Do(func() {
-		data := fonts.TTF(st)
-		sf, err := sfnt.Parse(data)
+		pf, err := parseData(fonts.TTF(st))
 		if err != nil {
-			parsed[st].err = fmt.Errorf("pdf: font %d: %w", st, err)
-			return
+			pf.err = fmt.Errorf("pdf: font %d: %w", st, err)
 		}
-		gt, err := gtfont.ParseTTF(bytes.NewReader(data))
-		if err != nil {
-			parsed[st].err = fmt.Errorf("pdf: font %d: %w", st, err)
-			return
-		}
-		parsed[st] = parsedFont{sf: sf, gt: gt.Font}
+		parsed[st] = pf
 	})
 	return parsed[st]
 }
 
-func newShaper(lang string) (*shaper, error) {
-	s := &shaper{lang: language.NewLanguage(lang)}
-	for st := fonts.Regular; st <= fonts.Mono; st++ {
-		pf := parseFont(st)
-		if pf.err != nil {
-			return nil, pf.err
+// parseData parses a font program with both parsers. A font that either
+// parser chokes on is an error, never a panic.
+func parseData(data []byte) (pf parsedFont, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pf, err = parsedFont{}, fmt.Errorf("malformed font: %v", r)
 		}
-		sf, gt := pf.sf, gtfont.NewFace(pf.gt)
-		f := &face{style: st, sf: sf, gt: gt,
-			ascent: float64(sf.Ascent) / float64(sf.UnitsPerEm),
-			desc:   -float64(sf.Descent) / float64(sf.UnitsPerEm)}
-		s.faces[st] = f
-		s.cache[st] = make(map[string][]glyph, 4096)
+	}()
+	sf, err := sfnt.Parse(data)
+	if err != nil {
+		return parsedFont{}, plainError{err}
+	}
+	gt, err := gtfont.ParseTTF(bytes.NewReader(data))
+	if err != nil {
+		return parsedFont{}, fmt.Errorf("malformed font: %v", err)
+	}
+	if int(gt.Upem()) != sf.UnitsPerEm || sf.UnitsPerEm < 16 || sf.UnitsPerEm > 16384 {
+		return parsedFont{}, fmt.Errorf("malformed font: %d units per em", sf.UnitsPerEm)
+	}
+	return parsedFont{sf: sf, gt: gt.Font}, nil
+}
+
+// plainError is an error of package sfnt without the "sfnt: " prefix,
+// which means nothing to the author of a book.
+type plainError struct{ err error }
+
+func (e plainError) Error() string { return strings.TrimPrefix(e.err.Error(), "sfnt: ") }
+func (e plainError) Unwrap() error { return e.err }
+
+// basicLatin must all be in a book font's character map.
+const basicLatin = " abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'()-"
+
+// parseBookFont parses a font of Book.Fonts and checks that it can set
+// English text.
+func parseBookFont(f Font, style string) (parsedFont, error) {
+	name := f.Name
+	if name == "" {
+		name = style
+	}
+	fail := func(err error) (parsedFont, error) { return parsedFont{}, &FontError{Name: name, Err: err} }
+	if len(f.Data) > MaxFontBytes {
+		return fail(fmt.Errorf("font file too large: %d bytes (limit %d)", len(f.Data), MaxFontBytes))
+	}
+	pf, err := parseData(f.Data)
+	if err != nil {
+		return fail(err)
+	}
+	var missing []rune
+	for _, r := range basicLatin {
+		if g, ok := pf.gt.NominalGlyph(r); !ok || g == 0 {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		return fail(fmt.Errorf("no glyphs for %q: not a text font for Latin script", string(missing)))
+	}
+	return pf, nil
+}
+
+// slot is the font of one style of the text family: a parsed font and
+// the faux styling it gets.
+type slot struct {
+	pf            parsedFont
+	slant, stroke float64
+}
+
+// familySlots returns the four text styles of fam (Regular, Italic, Bold,
+// BoldItalic), making up missing ones as Fonts documents; nil is Noto
+// Serif.
+func familySlots(fam *Fonts) ([4]slot, error) {
+	var out [4]slot
+	if fam == nil {
+		for st := fonts.Regular; st <= fonts.BoldItalic; st++ {
+			pf := parseFont(st)
+			if pf.err != nil {
+				return out, pf.err
+			}
+			out[st] = slot{pf: pf}
+		}
+		return out, nil
+	}
+	if fam.Regular.Data == nil {
+		return out, &FontError{Name: "regular", Err: errors.New("no regular font")}
+	}
+	have := [4]bool{}
+	for i, f := range [4]Font{fam.Regular, fam.Italic, fam.Bold, fam.BoldItalic} {
+		if f.Data == nil {
+			continue
+		}
+		pf, err := parseBookFont(f, [4]string{"regular", "italic", "bold", "bold italic"}[i])
+		if err != nil {
+			return out, err
+		}
+		out[i], have[i] = slot{pf: pf}, true
+	}
+	reg, it, bd := out[fonts.Regular], out[fonts.Italic], out[fonts.Bold]
+	if !have[fonts.Italic] {
+		it = slot{pf: reg.pf, slant: fauxSlant}
+		out[fonts.Italic] = it
+	}
+	if !have[fonts.Bold] {
+		bd = slot{pf: reg.pf, stroke: fauxStroke}
+		out[fonts.Bold] = bd
+	}
+	if !have[fonts.BoldItalic] {
+		switch {
+		case have[fonts.Bold] || !have[fonts.Italic]:
+			out[fonts.BoldItalic] = slot{pf: bd.pf, slant: fauxSlant, stroke: bd.stroke}
+		default: // an italic but no bold
+			out[fonts.BoldItalic] = slot{pf: it.pf, stroke: fauxStroke}
+		}
+	}
+	return out, nil
+}
+
+func newShaper(lang string, fam *Fonts) (*shaper, error) {
+	s := &shaper{lang: language.NewLanguage(lang)}
+	text, err := familySlots(fam)
+	if err != nil {
+		return nil, err
+	}
+	mono := parseFont(fonts.Mono)
+	if mono.err != nil {
+		return nil, mono.err
+	}
+	slots := []slot{text[0], text[1], text[2], text[3], {pf: mono}}
+	if fam != nil {
+		noto, err := familySlots(nil)
+		if err != nil {
+			return nil, err
+		}
+		slots = append(slots, noto[:]...)
+	}
+	if s.family = text[0].pf.sf.Family; s.family == "" {
+		s.family = text[0].pf.sf.PostScriptName
+	}
+	for k, sl := range slots {
+		sf := sl.pf.sf
+		upem := float64(sf.UnitsPerEm)
+		f := &face{slot: k, sf: sf, gt: gtfont.NewFace(sl.pf.gt),
+			ascent: float64(sf.Ascent) / upem, desc: -float64(sf.Descent) / upem,
+			slant: sl.slant, stroke: sl.stroke}
+		if k < len(s.faces) {
+			s.faces[k] = f
+		} else {
+			s.fallback[k-len(s.faces)] = f
+		}
+		s.cache[k] = make(map[string][]glyph, 4096)
 		f.space = s.shape(f, " ")[0]
 		if h := s.shape(f, "\u2010"); len(h) == 1 && h[0].gid != 0 {
 			f.hyphen = h[0]
@@ -101,6 +251,14 @@ func newShaper(lang string) (*shaper, error) {
 			f.hyphen = s.shape(f, "-")[0]
 		}
 		f.hyphen.text = "-"
+		f.xHeight = float64(sf.XHeight) / upem
+		if sf.XHeight <= 0 {
+			if g, ok := f.gt.NominalGlyph('x'); ok {
+				if ext, ok := f.gt.GlyphExtents(g); ok {
+					f.xHeight = float64(ext.YBearing) / upem
+				}
+			}
+		}
 	}
 	return s, nil
 }
@@ -108,7 +266,7 @@ func newShaper(lang string) (*shaper, error) {
 // shape returns the glyphs of text in face f. The result is cached and
 // shared: callers must not modify it.
 func (s *shaper) shape(f *face, text string) []glyph {
-	if g, ok := s.cache[f.style][text]; ok {
+	if g, ok := s.cache[f.slot][text]; ok {
 		return g
 	}
 	s.buf = s.buf[:0]
@@ -139,8 +297,14 @@ func (s *shaper) shape(f *face, text string) []glyph {
 		}
 		glyphs[i] = gl
 	}
-	s.cache[f.style][text] = glyphs
+	s.cache[f.slot][text] = glyphs
 	return glyphs
+}
+
+// covers reports whether face f has a glyph for r.
+func (f *face) covers(r rune) bool {
+	g, ok := f.gt.NominalGlyph(r)
+	return ok && g != 0
 }
 
 // width returns the advance of glyphs, in ems.

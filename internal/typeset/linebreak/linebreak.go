@@ -56,6 +56,11 @@ type Params struct {
 	// MaxConsecutiveFlagged, when > 0, is a hard limit on the number of
 	// consecutive lines ending at a flagged penalty (hyphenated lines).
 	MaxConsecutiveFlagged int
+	// FinalFlaggedDemerits are added when the penultimate line of the
+	// paragraph ends flagged, so the word is not split across the last
+	// break (TeX's \finalhyphendemerits, 5000 in plain TeX). Zero in
+	// DefaultParams.
+	FinalFlaggedDemerits float64
 }
 
 // DefaultParams are TeX-like settings with at most two consecutive
@@ -241,6 +246,9 @@ func run(items []Item, lineWidth func(int) float64, p Params, tolerance float64,
 				d := demerits(bad, it, p)
 				if flaggedHere && a.isFlagged {
 					d += p.FlaggedDemerits
+				}
+				if forced && a.isFlagged {
+					d += p.FinalFlaggedDemerits
 				}
 				fc := FitnessClass(r)
 				if a.pos > 0 && abs(fc-a.fitness) > 1 {

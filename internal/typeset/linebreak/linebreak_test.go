@@ -194,3 +194,27 @@ func BenchmarkBreaks(b *testing.B) {
 		Breaks(items, fixed(45), DefaultParams)
 	}
 }
+
+// TestFinalFlaggedDemerits: with them, the line before the last one does
+// not end in a hyphen where another set of breaks exists.
+func TestFinalFlaggedDemerits(t *testing.T) {
+	items := text(frog)
+	penultimate := func(p Params, measure float64) bool {
+		bs := Breaks(items, fixed(measure), p)
+		return len(bs) > 1 && bs[len(bs)-2].Flagged
+	}
+	p := DefaultParams
+	p.FinalFlaggedDemerits = 1e6
+	before := 0
+	for measure := 18.0; measure <= 60; measure++ {
+		if penultimate(DefaultParams, measure) {
+			before++
+			if penultimate(p, measure) {
+				t.Errorf("measure %v: penultimate line still hyphenated", measure)
+			}
+		}
+	}
+	if before == 0 {
+		t.Fatal("no measure hyphenates the penultimate line by default: the test proves nothing")
+	}
+}

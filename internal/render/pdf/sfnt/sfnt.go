@@ -2,7 +2,8 @@
 // names, glyph outlines) and writes glyph subsets of a font.
 //
 // It handles fonts with TrueType outlines (a "glyf" table) only; CFF-based
-// OpenType fonts are rejected by Parse.
+// OpenType fonts are rejected by Parse with ErrCFF, font collections and
+// WOFF files with ErrFormat.
 package sfnt
 
 import (
@@ -22,23 +23,41 @@ type Font struct {
 	NumGlyphs       int
 	Ascent, Descent int // hhea ascender and descender (descender < 0)
 	CapHeight       int
+	XHeight         int // OS/2 sxHeight; 0 when the font does not say
 	ItalicAngle     float64
 	BBox            [4]int // xMin, yMin, xMax, yMax
 	Advances        []int  // per glyph, font units
 	PostScriptName  string
+	Family          string // typographic family name (name ID 16, else 1)
 	FixedPitch      bool
 	longLoca        bool
 	loca            []uint32
 }
 
+// Errors of Parse for files it does not read; match them with errors.Is.
+var (
+	ErrCFF    = errors.New("sfnt: the font has PostScript (CFF) outlines; only TrueType-outline fonts (a glyf table) can be embedded")
+	ErrFormat = errors.New("sfnt: not a TrueType or OpenType font file (font collections and WOFF are not read)")
+)
+
 // Parse reads a TrueType font file. It fails on a truncated file, a font
-// without a glyf table, or any table it needs that is malformed.
+// without a glyf table (ErrCFF when it has CFF outlines instead), a file
+// that is no single sfnt font (ErrFormat), or any table it needs that is
+// malformed. It never panics.
 func Parse(data []byte) (f *Font, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("sfnt: malformed font: %v", r)
+			f, err = nil, fmt.Errorf("sfnt: malformed font: %v", r)
 		}
 	}()
+	if len(data) < 4 {
+		return nil, ErrFormat
+	}
+	switch string(data[:4]) {
+	case "\x00\x01\x00\x00", "true", "OTTO":
+	default:
+		return nil, ErrFormat
+	}
 	if len(data) < 12 {
 		return nil, errors.New("sfnt: file too short")
 	}
@@ -52,6 +71,9 @@ func Parse(data []byte) (f *Font, err error) {
 			return nil, fmt.Errorf("sfnt: table %q out of bounds", tag)
 		}
 		f.tables[tag] = data[off : off+length]
+	}
+	if f.tables["glyf"] == nil && (f.tables["CFF "] != nil || f.tables["CFF2"] != nil) {
+		return nil, ErrCFF
 	}
 	for _, t := range []string{"head", "hhea", "maxp", "hmtx", "loca", "glyf"} {
 		if f.tables[t] == nil {
@@ -85,7 +107,8 @@ func Parse(data []byte) (f *Font, err error) {
 			f.loca[g] = 2 * uint32(u16(loca, 2*g))
 		}
 	}
-	if os2 := f.tables["OS/2"]; len(os2) >= 90 {
+	if os2 := f.tables["OS/2"]; len(os2) >= 90 && u16(os2, 0) >= 2 {
+		f.XHeight = int(int16(u16(os2, 86)))
 		f.CapHeight = int(int16(u16(os2, 88)))
 	}
 	if f.CapHeight == 0 {
@@ -94,6 +117,9 @@ func Parse(data []byte) (f *Font, err error) {
 	if post := f.tables["post"]; len(post) >= 16 {
 		f.ItalicAngle = float64(int32(u32(post, 4))) / 65536
 		f.FixedPitch = u32(post, 12) != 0
+	}
+	if f.Family = f.name(16); f.Family == "" {
+		f.Family = f.name(1)
 	}
 	f.PostScriptName = f.name(6)
 	if f.PostScriptName == "" {
