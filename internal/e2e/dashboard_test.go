@@ -278,7 +278,7 @@ func TestDashboard(t *testing.T) {
 			if uid == 0 {
 				t.Fatal("no viewer id")
 			}
-			viewer := br.Tab(390, 844)
+			viewer := br.Tab(360, 780) // the narrowest phones in common use
 			viewer.t = t
 			signIn(viewer, srv.URL, viewerMail, viewerPass)
 			viewer.do(chromedp.Navigate(fmt.Sprintf("%s/#/books/%d", srv.URL, bookID)))
@@ -287,6 +287,14 @@ func TestDashboard(t *testing.T) {
 				if eval[bool](viewer, fmt.Sprintf(`!!document.querySelector(%s)`, js(sel))) {
 					t.Errorf("a viewer sees %s", sel)
 				}
+			}
+			if eval[bool](viewer, `document.documentElement.scrollWidth > window.innerWidth + 1`) {
+				t.Error("the book page scrolls sideways at 360 px")
+			}
+			// Every control a keyboard reaches has a visible label.
+			if unlabelled := eval[[]string](viewer, `[...document.querySelectorAll('input, select, textarea, button')].filter((e) =>
+				e.type !== 'hidden' && !e.hidden && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map((e) => e.outerHTML.slice(0, 80))`); len(unlabelled) > 0 {
+				t.Errorf("controls without a label: %v", unlabelled)
 			}
 			viewer.screenshot("05-viewer-book-mobile")
 			viewer.do(chromedp.Navigate(fmt.Sprintf("%s/#/runs/%d", srv.URL, runID)))
