@@ -17,6 +17,21 @@ fi
 echo "== go vet"
 go vet ./...
 
+# Static analysis and known vulnerabilities, pinned versions from the Go
+# module proxy. govulncheck reads the offline database beside the project
+# when there is one (CI lays ../shared/vulndb), the public one otherwise.
+tools="$(go env GOPATH)/bin"
+[[ -x $tools/staticcheck ]] && "$tools/staticcheck" -version | grep -q 0.8.2 || GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+[[ -x $tools/govulncheck ]] && "$tools/govulncheck" -version 2>/dev/null | grep -q v1.9.0 || GOFLAGS= go install golang.org/x/vuln/cmd/govulncheck@v1.9.0
+echo "== staticcheck"
+"$tools/staticcheck" ./...
+echo "== govulncheck"
+if [[ -d ../shared/vulndb ]]; then
+  "$tools/govulncheck" -db "file://$(cd ../shared/vulndb && pwd)" ./...
+else
+  "$tools/govulncheck" ./...
+fi
+
 echo "== CGO_ENABLED=0 go build ./cmd/bindery"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/bindery
 

@@ -58,7 +58,8 @@ func writeContainer(w io.Writer, entries []entry) error {
 			CRC32:              e.crc,
 			CompressedSize64:   uint64(len(e.data)),
 			UncompressedSize64: e.size,
-			ModifiedDate:       dosEpochDate,
+			//lint:ignore SA1019 the legacy field keeps zip from writing an extended-timestamp extra field, so EPUBs stay byte-identical
+			ModifiedDate: dosEpochDate,
 		})
 		if err != nil {
 			return err

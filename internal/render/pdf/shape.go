@@ -290,10 +290,10 @@ func (s *shaper) shape(f *face, text string) []glyph {
 	})
 	glyphs := make([]glyph, len(out.Glyphs))
 	for i, g := range out.Glyphs {
-		gl := glyph{gid: uint16(g.GlyphID), adv: float32(float64(g.Advance) / 64 / float64(upem)), cluster: int32(g.ClusterIndex)}
-		if i == 0 || out.Glyphs[i-1].ClusterIndex != g.ClusterIndex {
-			end := min(g.ClusterIndex+g.RuneCount, len(runes))
-			gl.text = string(runes[g.ClusterIndex:end])
+		gl := glyph{gid: uint16(g.GlyphID), adv: float32(float64(g.Advance) / 64 / float64(upem)), cluster: int32(g.TextIndex())}
+		if i == 0 || out.Glyphs[i-1].TextIndex() != g.TextIndex() {
+			end := min(g.TextIndex()+g.RunesCount(), len(runes))
+			gl.text = string(runes[g.TextIndex():end])
 		}
 		glyphs[i] = gl
 	}
