@@ -1,7 +1,7 @@
 // Command ws measures the /ws hub on loopback: memory per idle connection
 // and delivery latency of events published at a steady rate.
 //
-//	go run ./bench/ws [-n 1000] [-rate 20] [-duration 10s] [-memprofile heap.prof]
+//	go run ./bench/ws [-n 1000] [-rate 20] [-duration 10s] [-memprofile heap.prof] [-cpuprofile cpu.prof]
 //
 // The server (realtime.Hub and realtime.Handler with a fake backend) runs in
 // this process; the clients run in a child process (this binary with
@@ -57,13 +57,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	client := fs.Bool("client", false, "internal: run the clients")
 	addr := fs.String("addr", "", "internal: server address")
 	memprofile := fs.String("memprofile", "", "write a heap profile with the idle connections open")
+	cpuprofile := fs.String("cpuprofile", "", "write the server's CPU profile of the publishing phase")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *client {
 		return runClients(ctx, *addr, *n, stdin, stdout)
 	}
-	return runServer(ctx, *n, *rate, *duration, *memprofile, stdout)
+	return runServer(ctx, *n, *rate, *duration, *memprofile, *cpuprofile, stdout)
 }
 
 type benchBackend struct{}
@@ -79,7 +80,7 @@ func (benchBackend) RunLogs(context.Context, realtime.Viewer, int64) ([]*bindery
 	return nil, nil
 }
 
-func runServer(ctx context.Context, n, rate int, duration time.Duration, memprofile string, stdout io.Writer) error {
+func runServer(ctx context.Context, n, rate int, duration time.Duration, memprofile, cpuprofile string, stdout io.Writer) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -130,6 +131,14 @@ func runServer(ctx context.Context, n, rate int, duration time.Duration, memprof
 		float64(after.stack-before.stack)/float64(n)/1024,
 		float64(after.goroutines-before.goroutines)/float64(n))
 
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	total := int(duration.Seconds() * float64(rate))
 	t := time.NewTicker(time.Second / time.Duration(rate))
 	defer t.Stop()
