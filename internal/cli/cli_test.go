@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,50 +23,12 @@ import (
 	"github.com/bindery/bindery/internal/testkit"
 )
 
-// binary is the bindery executable built once for the end-to-end tests.
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "bindery-bin")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "bindery")
-	build := exec.Command("go", "build", "-o", binary, "github.com/bindery/bindery/cmd/bindery")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building bindery: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
 // proc is a running bindery process.
 type proc struct {
 	cmd    *exec.Cmd
 	stdout *bufio.Reader
-	stderr *syncBuffer
+	stderr *testkit.SyncBuffer
 	done   chan error
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the process writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // start runs `bindery serve` in a fresh folder (so no stray .env is read)
@@ -75,7 +36,7 @@ func (s *syncBuffer) String() string {
 func start(t *testing.T, env map[string]string) *proc {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(binary, "serve")
+	cmd := exec.Command(testkit.Binary(t), "serve")
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "BINDERY_DATA_DIR=" + filepath.Join(dir, "data")}
 	for k, v := range env {
@@ -85,7 +46,7 @@ func start(t *testing.T, env map[string]string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stdout: bufio.NewReader(out), stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, stdout: bufio.NewReader(out), stderr: &testkit.SyncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -7,5 +7,5 @@
 // (Debian: apt-get install chromium). Without one they skip, except when
 // CI=true, where they fail. Screenshots of the main screens go to
 // $BINDERY_TEST_ARTIFACTS when set (a temporary folder otherwise).
-// $BINDERY_E2E_BINARY runs a prebuilt binary instead of building one.
+// $BINDERY_TEST_BINARY runs a prebuilt binary instead of building one.
 package e2e

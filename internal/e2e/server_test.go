@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,37 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bindery/bindery/internal/testkit"
 )
-
-// binary is the bindery executable under test, built once by TestMain.
-var binary string
-
-func TestMain(m *testing.M) {
-	binary = os.Getenv("BINDERY_E2E_BINARY")
-	var dir string
-	if binary == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "bindery-e2e-bin"); err != nil {
-			panic(err)
-		}
-		binary = filepath.Join(dir, "bindery")
-		build := exec.Command("go", "build", "-o", binary, "github.com/bindery/bindery/cmd/bindery")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building bindery: %v\n%s", err, out)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	if dir != "" {
-		os.RemoveAll(dir)
-	}
-	os.Exit(code)
-}
 
 // server is one `bindery serve` process. Restart runs a new process on
 // the same data folder and port, as an operator restarting it would.
@@ -56,24 +29,7 @@ type server struct {
 
 	cmd    *exec.Cmd
 	done   chan error
-	stderr *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	stderr *testkit.SyncBuffer
 }
 
 var (
@@ -101,7 +57,7 @@ func startServer(t *testing.T, env map[string]string) *server {
 func (s *server) start(first bool) {
 	t := s.t
 	t.Helper()
-	cmd := exec.Command(binary, "serve")
+	cmd := exec.Command(testkit.Binary(s.t), "serve")
 	cmd.Dir = s.dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir, "BINDERY_DATA_DIR=" + filepath.Join(s.dir, "data"),
 		"WEBSOCKET_PORT=" + strconv.Itoa(s.port), "BINDERY_LOG_LEVEL=warn"}
@@ -112,7 +68,7 @@ func (s *server) start(first bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.stderr = &lockedBuffer{}
+	s.stderr = &testkit.SyncBuffer{}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -227,3 +227,20 @@ func firstInvalidUTF8Line(data []byte) int {
 	}
 	return line
 }
+
+// SafeFileName maps s to a file name made only of ASCII letters, digits,
+// dots, hyphens and underscores (others become "_"), at most 60 bytes (the
+// end is kept: it holds the extension). Outputs name their internal files
+// with it, so a book's odd file names never become odd archive paths.
+func SafeFileName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+	if len(s) > 60 {
+		s = s[len(s)-60:]
+	}
+	return s
+}

@@ -19,9 +19,14 @@ var (
 )
 
 // Binary builds cmd/bindery (CGO_ENABLED=0, as shipped) once per test
-// process and returns its path.
+// process and returns its path; $BINDERY_TEST_BINARY names a prebuilt one
+// instead. The binary stays in a bindery-bin* folder of the system's
+// temporary directory after the tests (there is no hook at process exit).
 func Binary(tb testing.TB) string {
 	tb.Helper()
+	if p := os.Getenv("BINDERY_TEST_BINARY"); p != "" {
+		return p
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "bindery-bin")
 		if err != nil {

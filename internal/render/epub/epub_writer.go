@@ -214,22 +214,9 @@ func (b *book) imageAt(p, typ string) *image {
 	}
 	sum := sha256.Sum256([]byte(p))
 	h := hex.EncodeToString(sum[:4])
-	img := &image{ID: "img-" + h, Href: "images/" + h + "-" + cleanName(path.Base(p)), MediaType: typ, path: p}
+	img := &image{ID: "img-" + h, Href: "images/" + h + "-" + manuscript.SafeFileName(path.Base(p)), MediaType: typ, path: p}
 	b.images[p] = img
 	return img
-}
-
-func cleanName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, s)
-	if len(s) > 60 {
-		s = s[len(s)-60:]
-	}
-	return s
 }
 
 // ChapterHref implements markdown.Linker.

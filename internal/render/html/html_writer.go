@@ -206,7 +206,7 @@ func (l *linker) ImageSrc(p, mediaType string) (string, error) {
 		return f.Name, nil
 	}
 	sum := sha256.Sum256([]byte(p))
-	f := &File{Name: "images/" + hex.EncodeToString(sum[:4]) + "-" + cleanName(path.Base(p)), Data: data}
+	f := &File{Name: "images/" + hex.EncodeToString(sum[:4]) + "-" + manuscript.SafeFileName(path.Base(p)), Data: data}
 	l.files[p] = f
 	return f.Name, nil
 }
@@ -233,17 +233,4 @@ func (l *linker) sortedFiles() []File {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-func cleanName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, s)
-	if len(s) > 60 {
-		s = s[len(s)-60:]
-	}
-	return s
 }
