@@ -153,3 +153,50 @@ func TestWSFailuresCountTowardsTheBlock(t *testing.T) {
 		t.Fatalf("refusals audited: %d", len(ev))
 	}
 }
+
+// waitClosed fails unless the socket is closed within 10 s.
+func waitClosed(t *testing.T, c *websocket.Conn, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		if _, _, err := c.Read(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("the socket stayed open after %s", what)
+			}
+			return
+		}
+	}
+}
+
+// TestRightsChangesCloseSockets: a role change and the removal from a book
+// close the user's live sockets, so they cannot keep receiving events
+// under rights they no longer have.
+func TestRightsChangesCloseSockets(t *testing.T) {
+	h := newHarness(t, nil)
+	admin := h.session(bindery.RoleAdmin)
+
+	editor := h.session(bindery.RoleEditor)
+	c, _, err := dialWS(t, h, editor, h.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	readFrame(t, c)
+	if r, body := h.do(req{method: "DELETE", path: fmt.Sprintf("/api/v1/books/%d/members/%d", h.shared.ID, h.users[bindery.RoleEditor].ID), cookie: admin}); r.StatusCode != 204 {
+		t.Fatalf("remove member: %d %s", r.StatusCode, body)
+	}
+	waitClosed(t, c, "removal from the book")
+
+	viewer := h.session(bindery.RoleViewer)
+	c2, _, err := dialWS(t, h, viewer, h.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.CloseNow()
+	readFrame(t, c2)
+	if r, body := h.do(req{method: "PATCH", path: fmt.Sprintf("/api/v1/users/%d", h.users[bindery.RoleViewer].ID), cookie: admin, body: `{"role":"author"}`}); r.StatusCode != 200 {
+		t.Fatalf("role change: %d %s", r.StatusCode, body)
+	}
+	waitClosed(t, c2, "a role change")
+}
