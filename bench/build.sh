@@ -32,18 +32,8 @@ measure() {
 		END { printf "%-8s median %6.3f s   peak RSS %6.1f MB   (%d runs)\n", name, t[int((n + 1) / 2)], rss / 1024, n }'
 }
 
-# big BOOK N: a book of N copies of BOOK's chapters (for the 300k-word case).
-big() {
-	local src=$1 n=$2 dst=$tmp/big
-	mkdir -p "$dst/chapters"
-	cp "$src/metadata.yaml" "$dst/"
-	[ -f "$src/cover.jpg" ] && cp "$src/cover.jpg" "$dst/"
-	[ -d "$src/assets" ] && cp -r "$src/assets" "$dst/"
-	for i in $(seq "$n"); do
-		for f in "$src"/chapters/*.md; do cp "$f" "$dst/chapters/$i-$(basename "$f")"; done
-	done
-	echo "$dst"
-}
+# shellcheck source=bench/lib.sh
+source "$top/bench/lib.sh"
 
 # compare BOOK: bindery and pandoc side by side, then the ratio of medians.
 compare() {

@@ -78,18 +78,8 @@ result() {
 	fi
 }
 
-# big BOOK N: a book of N copies of BOOK's chapters (the 300k-word case).
-big() {
-	local src=$1 n=$2 dst=$tmp/big
-	mkdir -p "$dst/chapters"
-	cp "$src/metadata.yaml" "$dst/"
-	[ -f "$src/cover.jpg" ] && cp "$src/cover.jpg" "$dst/"
-	[ -d "$src/assets" ] && cp -r "$src/assets" "$dst/"
-	for i in $(seq "$n"); do
-		for f in "$src"/chapters/*.md; do cp "$f" "$dst/chapters/$i-$(basename "$f")"; done
-	done
-	echo "$dst"
-}
+# shellcheck source=bench/lib.sh
+source "$top/bench/lib.sh"
 
 # row LABEL RESULT BASE: one line of the table; BASE is bindery's result.
 row() {

@@ -1,10 +1,9 @@
 package build
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"github.com/bindery/bindery/internal/testkit"
 	"io"
 	"os"
 	"path/filepath"
@@ -29,20 +28,7 @@ func TestPoints(t *testing.T) {
 
 // testFont returns a Liberation Serif style from render/pdf's test fonts.
 func testFont(tb testing.TB, style string) []byte {
-	tb.Helper()
-	gz, err := os.ReadFile("../render/pdf/testdata/fonts/LiberationSerif-" + style + ".ttf.gz")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	r, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return data
+	return testkit.Gunzip(tb, "../render/pdf/testdata/fonts/LiberationSerif-"+style+".ttf.gz")
 }
 
 // fontBook writes a one-chapter book folder whose metadata.yaml names

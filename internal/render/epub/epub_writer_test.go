@@ -195,19 +195,7 @@ func TestCoverMustBeAnImage(t *testing.T) {
 	}
 }
 
-func wellFormed(doc string) error {
-	d := xml.NewDecoder(strings.NewReader(doc))
-	d.Strict = true
-	for {
-		_, err := d.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
+func wellFormed(doc string) error { return testkit.WellFormedXML([]byte(doc)) }
 
 const exampleDir = "../../../examples/lighthouse"
 

@@ -2,9 +2,8 @@ package markdown_test
 
 import (
 	"bytes"
-	"encoding/xml"
 	"fmt"
-	"io"
+	"github.com/bindery/bindery/internal/testkit"
 	"net/url"
 	"strings"
 
@@ -126,15 +125,5 @@ func contains(list []string, s string) bool {
 // mode, as an EPUB reader's XML parser would.
 func checkWellFormedXML(frag []byte) error {
 	doc := append(append([]byte(`<body xmlns="http://www.w3.org/1999/xhtml">`), frag...), "</body>"...)
-	d := xml.NewDecoder(bytes.NewReader(doc))
-	d.Strict = true
-	for {
-		_, err := d.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return testkit.WellFormedXML(doc)
 }

@@ -2,9 +2,9 @@ package pdf
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"github.com/bindery/bindery/internal/testkit"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -16,20 +16,7 @@ import (
 
 // testFont returns a font of testdata/fonts, decompressed.
 func testFont(tb testing.TB, name string) []byte {
-	tb.Helper()
-	gz, err := os.ReadFile("testdata/fonts/" + name + ".ttf.gz")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	r, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return data
+	return testkit.Gunzip(tb, "testdata/fonts/"+name+".ttf.gz")
 }
 
 // liberation is a family with a regular and an italic but no bold.
