@@ -335,3 +335,18 @@ func TestCreateEditAndDeleteABook(t *testing.T) {
 		t.Fatal("deletion not audited")
 	}
 }
+
+// TestMultipartUploadIsLimitedToo: the multipart route stops reading at
+// the limit as the raw PUT does, and keeps nothing of the refused file.
+func TestMultipartUploadIsLimitedToo(t *testing.T) {
+	h := newHarness(t, map[string]string{"BINDERY_MAX_UPLOAD_BYTES": "1000"})
+	tok := h.session(bindery.RoleAuthor)
+	body := multipartBody("chapters/big.md", strings.Repeat("a", 5000))
+	r, got := h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/files", h.shared.ID), body: body, contentType: multipartType, cookie: tok})
+	if r.StatusCode != 413 {
+		t.Fatalf("oversized multipart part: %d %s", r.StatusCode, got)
+	}
+	if files, _ := h.books.List(h.shared.ID); len(files) != 2 {
+		t.Fatalf("a refused upload left files: %+v", files)
+	}
+}

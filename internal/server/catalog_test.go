@@ -71,7 +71,8 @@ func TestPublishAndCatalog(t *testing.T) {
 		t.Fatalf("opds entry: %+v", parsed.Entries[0])
 	}
 	r, data := h.do(req{method: "GET", path: strings.TrimPrefix(epub, h.srv.URL)})
-	if r.StatusCode != 200 || !strings.HasPrefix(data, "PK") || !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
+	if r.StatusCode != 200 || !strings.HasPrefix(data, "PK") || !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") ||
+		!strings.Contains(r.Header.Get("Content-Security-Policy"), "sandbox") {
 		t.Fatalf("download %s: %d", epub, r.StatusCode)
 	}
 	for _, bad := range []string{"..%2Fbindery.db", ".tmp", "nope.epub"} {

@@ -47,7 +47,7 @@ func TestRunOverHTTP(t *testing.T) {
 	}
 	r, body = h.do(req{method: "GET", path: fmt.Sprintf("/api/v1/runs/%d/artifacts/%s", run.ID, epub), cookie: h.session(bindery.RoleViewer)})
 	if r.StatusCode != 200 || !strings.HasPrefix(body, "PK") || r.Header.Get("Content-Type") != "application/epub+zip" ||
-		!strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
+		!strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(r.Header.Get("Content-Security-Policy"), "sandbox") {
 		t.Fatalf("artifact: %d %v", r.StatusCode, r.Header)
 	}
 	for _, name := range []string{"..%2F..%2Fbindery.db", ".hidden", "nope.epub"} {
