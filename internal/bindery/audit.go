@@ -68,6 +68,8 @@ type AuditStore interface {
 // (store/sqlite, later store/postgres) implement it and pass storetest.
 type Store interface {
 	UserStore
+	TwoFactorStore
+	CredentialStore
 	SessionStore
 	AuditStore
 	BookStore

@@ -17,6 +17,7 @@ import (
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/logging"
+	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/store/sqlite"
 )
 
@@ -124,12 +125,33 @@ func newLogger(e *env, cfg *config.Config) (*slog.Logger, func() error, error) {
 	return logging.New(e.stderr, logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat, File: cfg.LogFile, Secrets: cfg.Secrets()})
 }
 
+// openKeyring builds the keyring for the values encrypted at rest from
+// ENCRYPTION_KEY / ENCRYPTION_KEY_PREVIOUS or, in development only, the
+// key file in the data folder (generated with mode 0600 on first use).
+func openKeyring(cfg *config.Config, log *slog.Logger) (*secretbox.Keyring, error) {
+	kr, src, err := secretbox.Open(secretbox.Settings{
+		Key: cfg.EncryptionKey, Previous: cfg.EncryptionKeyPrevious, DataDir: cfg.DataDir, Production: cfg.Production(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case src.Created:
+		log.Warn("generated a development encryption key; back it up with the data, which cannot be read without it, and set ENCRYPTION_KEY in production", "file", src.File)
+	case src.File != "":
+		log.Info("using the development encryption key file; set ENCRYPTION_KEY in production", "file", src.File)
+	case src.Unused != "":
+		log.Warn("a key file in the data folder is not in ENCRYPTION_KEY or ENCRYPTION_KEY_PREVIOUS: values it encrypted will not decrypt; add its content to ENCRYPTION_KEY_PREVIOUS and run `bindery keys rotate`", "file", src.Unused)
+	}
+	return kr, nil
+}
+
 // openStore opens the configured database.
-func openStore(ctx context.Context, cfg *config.Config) (bindery.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, secrets *secretbox.Keyring) (*sqlite.DB, error) {
 	if cfg.DatabaseURL != "" {
 		return nil, errors.New("BINDERY_DATABASE_URL: PostgreSQL is not supported yet; unset it to use the embedded SQLite database")
 	}
-	return sqlite.Open(ctx, cfg.DatabasePath())
+	return sqlite.Open(ctx, cfg.DatabasePath(), secrets)
 }
 
 // newFlags returns a FlagSet that reports errors instead of exiting.
@@ -141,10 +163,12 @@ func newFlags(e *env, name string) *flag.FlagSet {
 
 // deps are what most commands need, opened from the configuration.
 type deps struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	store bindery.Store
-	auth  *auth.Service
+	cfg     *config.Config
+	log     *slog.Logger
+	secrets *secretbox.Keyring
+	db      *sqlite.DB    // the database, for what only the adapter does (key rotation)
+	store   bindery.Store // the same database, as the application sees it
+	auth    *auth.Service
 }
 
 // openDeps loads the configuration and opens the logger, the store and the
@@ -184,9 +208,13 @@ func openDeps(ctx context.Context, e *env, lock bool, hooks authHooks) (_ *deps,
 		}
 		closers = append(closers, unlock)
 	}
-	if d.store, err = openStore(ctx, d.cfg); err != nil {
+	if d.secrets, err = openKeyring(d.cfg, d.log); err != nil {
 		return nil, nil, err
 	}
+	if d.db, err = openStore(ctx, d.cfg, d.secrets); err != nil {
+		return nil, nil, err
+	}
+	d.store = d.db
 	closers = append(closers, func() { d.store.Close() })
 	if d.auth, err = newAuthService(ctx, d.cfg, d.store, d.log, hooks); err != nil {
 		return nil, nil, err

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"github.com/bindery/bindery/internal/testkit"
 	"image"
 	"image/png"
 	"io"
@@ -91,7 +92,7 @@ func newEnv(t *testing.T, files map[string][]byte, ill pipeline.Illustrator) *en
 	ctx := context.Background()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "bindery.db")
-	store, err := sqlite.Open(ctx, dbPath)
+	store, err := sqlite.Open(ctx, dbPath, testkit.Keyring(t))
 	if err != nil {
 		t.Fatal(err)
 	}

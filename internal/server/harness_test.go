@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/bindery/bindery/internal/testkit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -69,7 +70,7 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	ctx := context.Background()
 	hub := realtime.NewHub(realtime.HubOptions{PingInterval: -1})
 	t.Cleanup(func() { hub.Shutdown(context.Background()) })
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "bindery.db"))
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "bindery.db"), testkit.Keyring(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func (d *DB) RemoveMember(ctx context.Context, bookID, userID int64) error {
 
 // ListMembers returns the members of bookID, ordered by id.
 func (d *DB) ListMembers(ctx context.Context, bookID int64) ([]*bindery.User, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT u.id, u.email, u.role, u.password_hash, u.created_at, u.updated_at
+	rows, err := d.db.QueryContext(ctx, `SELECT `+userColumns+`
 		FROM users u JOIN book_members m ON m.user_id = u.id WHERE m.book_id = ? ORDER BY u.id`, bookID)
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func (d *DB) ListMembers(ctx context.Context, bookID int64) ([]*bindery.User, er
 	defer rows.Close()
 	out := []*bindery.User{}
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := d.scanUser(rows)
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/secretbox"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -31,6 +32,11 @@ var migrations embed.FS
 type DB struct {
 	db *sql.DB
 
+	// secrets encrypts what must not be readable in the database file:
+	// personal data of accounts, second-factor secrets, stored
+	// credentials (see secure.go).
+	secrets *secretbox.Keyring
+
 	// Statements on the hot path of every authenticated request, prepared
 	// once: parsing SQL costs more than running these look-ups.
 	sessionByHash *sql.Stmt
@@ -40,8 +46,12 @@ type DB struct {
 var _ bindery.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database file at path, with mode
-// 0600 on the file, and applies pending migrations.
-func Open(ctx context.Context, path string) (*DB, error) {
+// 0600 on the file, and applies pending migrations. secrets encrypts and
+// decrypts the values kept encrypted at rest; it is required.
+func Open(ctx context.Context, path string, secrets *secretbox.Keyring) (*DB, error) {
+	if secrets == nil {
+		return nil, errors.New("sqlite.Open: no keyring for the values encrypted at rest")
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating data folder: %w", err)
 	}
@@ -56,7 +66,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{db: db}
+	d := &DB{db: db, secrets: secrets}
 	if err := d.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -74,11 +84,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // OpenPool opens a connection pool on the SQLite file at path with
 // Bindery's settings (WAL, foreign keys, busy timeout, immediate
-// transactions). The job queue gets its own pool of one connection, as its
+// transactions, and secure_delete: deleted rows are overwritten with zeros
+// rather than left in free pages, so that what an account deletion removes
+// cannot be carved back out of the file). The job queue gets its own pool of one connection, as its
 // SQLite driver asks.
 func OpenPool(path string, maxConns int) (*sql.DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "secure_delete(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -102,51 +114,118 @@ func (d *DB) Close() error {
 // Ping checks that the database answers.
 func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
 
-// migrate applies, in order and each in its own transaction, every
-// embedded migration newer than the recorded version.
-func (d *DB) migrate(ctx context.Context) error {
-	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("migrations table: %w", err)
-	}
+// A migration is one numbered step of the schema: an embedded SQL file
+// (migrations/NNNN_name.sql) or, when rows must be transformed with the
+// keyring (encrypting what was stored in clear), a Go function registered
+// in goMigrations. Both kinds share one sequence of versions.
+type migration struct {
+	version int
+	name    string
+	sql     string
+	run     func(ctx context.Context, tx *sql.Tx, secrets *secretbox.Keyring) error
+}
+
+// goMigrations are the steps written in Go, by version.
+var goMigrations = []migration{
+	{version: 5, name: "0005_encrypted_accounts", run: migrateEncryptedAccounts},
+}
+
+// allMigrations lists every migration in version order; duplicate versions
+// are a programming error caught by the tests.
+func allMigrations() ([]migration, error) {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	sort.Strings(names)
+	out := append([]migration(nil), goMigrations...)
 	for _, name := range names {
 		base := filepath.Base(name)
 		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 		if err != nil {
-			return fmt.Errorf("migration %s: name must start with a number", base)
+			return nil, fmt.Errorf("migration %s: name must start with a number", base)
 		}
-		if err := d.apply(ctx, v, name); err != nil {
-			return fmt.Errorf("migration %s: %w", base, err)
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: base, sql: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share version %d", out[i-1].name, out[i].name, out[i].version)
+		}
+	}
+	return out, nil
+}
+
+// migrate applies, in order and each in its own transaction, every
+// migration newer than the recorded version.
+//
+// It runs on one pinned connection with foreign keys off, because
+// rebuilding a table (SQLite's documented way to change a column's
+// constraints: create the new table, copy, drop the old, rename) would
+// otherwise cascade the drop into every referencing table. Each step ends
+// with PRAGMA foreign_key_check inside its transaction, so a step that
+// leaves a dangling reference is rolled back instead of committed.
+func (d *DB) migrate(ctx context.Context) error {
+	all, err := allMigrations()
+	if err != nil {
+		return err
+	}
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrations table: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return err
+	}
+	// The connection goes back to the pool: turn the checks on again
+	// whatever happens (a fresh context, so a cancelled ctx cannot skip it).
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`) //nolint:errcheck
+	for _, m := range all {
+		if err := d.apply(ctx, conn, m); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
 	return nil
 }
 
-func (d *DB) apply(ctx context.Context, version int, name string) error {
-	tx, err := d.db.BeginTx(ctx, nil)
+func (d *DB) apply(ctx context.Context, conn *sql.Conn, m migration) error {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
 		return nil
 	}
-	body, err := migrations.ReadFile(name)
+	if m.run != nil {
+		err = m.run(ctx, tx, d.secrets)
+	} else {
+		_, err = tx.ExecContext(ctx, m.sql)
+	}
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().UnixNano()); err != nil {
+	dangling := rows.Next()
+	rows.Close()
+	if dangling {
+		return errors.New("leaves a foreign key that points nowhere")
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, time.Now().UnixNano()); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -17,7 +17,7 @@ func (d *DB) CreateSession(ctx context.Context, s *bindery.Session) error {
 
 const sessionColumns = `s.id, s.user_id, s.token_hash, s.created_at, s.last_seen_at, s.expires_at, s.client_addr, s.user_agent`
 
-const sessionByHashQuery = `SELECT ` + sessionColumns + `, u.id, u.email, u.role, u.password_hash, u.created_at, u.updated_at
+const sessionByHashQuery = `SELECT ` + sessionColumns + `, ` + userColumns + `
 	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
 
 func scanSession(sc scanner, extra ...any) (*bindery.Session, error) {
@@ -33,15 +33,13 @@ func scanSession(sc scanner, extra ...any) (*bindery.Session, error) {
 
 // SessionByTokenHash returns the session with this token hash and its user.
 func (d *DB) SessionByTokenHash(ctx context.Context, hash []byte) (*bindery.Session, *bindery.User, error) {
-	var u bindery.User
-	var uc, uu int64
-	s, err := scanSession(d.sessionByHash.QueryRowContext(ctx, hash),
-		&u.ID, &u.Email, &u.Role, &u.PasswordHash, &uc, &uu)
+	var r userRow
+	s, err := scanSession(d.sessionByHash.QueryRowContext(ctx, hash), r.dest()...)
 	if err != nil {
 		return nil, nil, notFound(err, "Session not found.")
 	}
-	u.CreatedAt, u.UpdatedAt = fromTS(uc), fromTS(uu)
-	return s, &u, nil
+	u, err := d.user(&r)
+	return s, u, err
 }
 
 // TouchSession records activity on session id.
@@ -107,7 +105,7 @@ func (d *DB) CreateAPIToken(ctx context.Context, t *bindery.APIToken) error {
 
 const tokenColumns = `t.id, t.user_id, t.name, t.token_hash, t.created_at, t.expires_at, t.last_used_at`
 
-const tokenByHashQuery = `SELECT ` + tokenColumns + `, u.id, u.email, u.role, u.password_hash, u.created_at, u.updated_at
+const tokenByHashQuery = `SELECT ` + tokenColumns + `, ` + userColumns + `
 	FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`
 
 func scanToken(sc scanner, extra ...any) (*bindery.APIToken, error) {
@@ -127,15 +125,13 @@ func scanToken(sc scanner, extra ...any) (*bindery.APIToken, error) {
 
 // APITokenByHash returns the token with this hash and its user.
 func (d *DB) APITokenByHash(ctx context.Context, hash []byte) (*bindery.APIToken, *bindery.User, error) {
-	var u bindery.User
-	var uc, uu int64
-	t, err := scanToken(d.tokenByHash.QueryRowContext(ctx, hash),
-		&u.ID, &u.Email, &u.Role, &u.PasswordHash, &uc, &uu)
+	var r userRow
+	t, err := scanToken(d.tokenByHash.QueryRowContext(ctx, hash), r.dest()...)
 	if err != nil {
 		return nil, nil, notFound(err, "Token not found.")
 	}
-	u.CreatedAt, u.UpdatedAt = fromTS(uc), fromTS(uu)
-	return t, &u, nil
+	u, err := d.user(&r)
+	return t, u, err
 }
 
 // TouchAPIToken records use of token id.

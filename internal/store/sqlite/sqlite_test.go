@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"github.com/bindery/bindery/internal/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ import (
 // MustOpen opens a fresh database in a temporary folder.
 func MustOpen(tb testing.TB) *sqlite.DB {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "bindery.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "bindery.db"), testkit.Keyring(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func TestStore(t *testing.T) {
 
 func TestDatabaseFileIsPrivate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "bindery.db")
-	db, err := sqlite.Open(context.Background(), path)
+	db, err := sqlite.Open(context.Background(), path, testkit.Keyring(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +47,9 @@ func TestDatabaseFileIsPrivate(t *testing.T) {
 
 func TestMigrationsAreIdempotent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bindery.db")
+	kr := testkit.Keyring(t)
 	for i := 0; i < 2; i++ {
-		db, err := sqlite.Open(context.Background(), path)
+		db, err := sqlite.Open(context.Background(), path, kr)
 		if err != nil {
 			t.Fatalf("open #%d: %v", i+1, err)
 		}

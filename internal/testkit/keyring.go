@@ -1,0 +1,18 @@
+package testkit
+
+import (
+	"testing"
+
+	"github.com/bindery/bindery/internal/secretbox"
+)
+
+// Keyring returns a keyring with a fresh random key, for stores opened in
+// tests.
+func Keyring(tb testing.TB) *secretbox.Keyring {
+	tb.Helper()
+	kr, err := secretbox.NewKeyring(secretbox.GenerateKey())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kr
+}
