@@ -198,12 +198,12 @@ func TestLoginSlowsDownButAdmitsOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 20; i++ {
-		_, _, err := svc.Login(ctx, "owner@example.com", "guess number one", auth.Client{Addr: netip.AddrFrom4([4]byte{203, 0, 113, byte(i)})}, "")
+		_, _, err := svc.Login(ctx, "owner@example.com", "guess number one", "", auth.Client{Addr: netip.AddrFrom4([4]byte{203, 0, 113, byte(i)})}, "")
 		if bindery.ErrorCode(err) != bindery.EUNAUTHORIZED {
 			t.Fatalf("attack %d: %v", i, err)
 		}
 	}
-	u, _, err := svc.Login(ctx, "owner@example.com", "correct horse battery staple", auth.Client{Addr: netip.MustParseAddr("192.0.2.50")}, "")
+	u, _, err := svc.Login(ctx, "owner@example.com", "correct horse battery staple", "", auth.Client{Addr: netip.MustParseAddr("192.0.2.50")}, "")
 	if err != nil || u.Email != "owner@example.com" {
 		t.Fatalf("owner locked out: %v", err)
 	}
@@ -241,7 +241,7 @@ func TestCacheStalenessIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	login := func() string {
-		_, tok, err := svc.Login(ctx, "a@example.com", "correct horse battery staple", auth.Client{}, "")
+		_, tok, err := svc.Login(ctx, "a@example.com", "correct horse battery staple", "", auth.Client{}, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/secretbox"
 )
 
 // Service is the one place where credentials are checked and accounts
@@ -28,6 +29,9 @@ type Service struct {
 	cache    *principalCache
 	onRevoke func(Revocation)
 	observe  func(string)
+
+	secrets   *secretbox.Keyring
+	twoFactor TwoFactorPolicy
 
 	// dummyHash is verified against when an e-mail matches no user, so
 	// that "no such user" costs the same time as "wrong password" and the
@@ -56,6 +60,11 @@ type Config struct {
 	// stored), so that live connections opened with the revoked
 	// credential — WebSockets — can be closed.
 	OnRevoke func(Revocation)
+	// Secrets seals sign-in challenges (password done, code pending).
+	// Default: a keyring with a random key, good for one process.
+	Secrets *secretbox.Keyring
+	// TwoFactor is whose accounts must use a second factor.
+	TwoFactor TwoFactorPolicy
 }
 
 // Revocation says whose credentials just stopped working: every session
@@ -72,6 +81,14 @@ func NewService(ctx context.Context, c Config) (*Service, error) {
 	s := &Service{
 		store: c.Store, hasher: c.Hasher, guard: c.Guard, log: c.Logger, now: c.Now, sleep: c.Sleep,
 		sessionTTL: c.SessionTTL, sessionIdle: c.SessionIdle, cache: newPrincipalCache(), onRevoke: c.OnRevoke, observe: c.Observe,
+		secrets: c.Secrets, twoFactor: c.TwoFactor,
+	}
+	if s.secrets == nil {
+		kr, err := secretbox.NewKeyring(secretbox.GenerateKey())
+		if err != nil {
+			return nil, err
+		}
+		s.secrets = kr
 	}
 	if s.hasher == nil {
 		s.hasher = NewHasher(DefaultParams)
@@ -193,6 +210,11 @@ func blockedError(left time.Duration) error {
 // brute-force guard around it. It returns the user, or EUNAUTHORIZED with
 // the same message whether the account exists or not, or ETOOMANY with
 // RetryAfter while c's address is blocked (even for the right password).
+//
+// A right password does not clear the guard's failure counts: with
+// two-factor sign-in on it is only half of a sign-in, and clearing the
+// counts there would give whoever knows the password unlimited guesses at
+// the code. completeLogin clears them once the sign-in is whole.
 func (s *Service) CheckPassword(ctx context.Context, email, password string, c Client) (*bindery.User, error) {
 	if left, blocked := s.guard.Blocked(c.Addr); blocked {
 		s.observe("blocked")
@@ -222,8 +244,6 @@ func (s *Service) CheckPassword(ctx context.Context, email, password string, c C
 	if u == nil || !ok || verr != nil {
 		return nil, s.failure(ctx, norm, norm, c, "")
 	}
-	s.guard.Success(c.Addr, norm)
-	s.observe("ok")
 	return u, nil
 }
 
@@ -247,20 +267,17 @@ func (s *Service) failure(ctx context.Context, account, claimed string, c Client
 // Login checks the credentials and starts a new session. The previous
 // session of the same browser (replaced, if any) is deleted: a new token
 // at every sign-in defeats session fixation.
-func (s *Service) Login(ctx context.Context, email, password string, c Client, replaced string) (*bindery.User, string, error) {
+//
+// For an account with two-factor sign-in on, code is its authenticator
+// code or a recovery code; when code is empty the error is a
+// *SecondFactorNeeded (code ESECONDFACTOR) whose challenge FinishLogin
+// takes with the code.
+func (s *Service) Login(ctx context.Context, email, password, code string, c Client, replaced string) (*bindery.User, string, error) {
 	u, err := s.CheckPassword(ctx, email, password, c)
 	if err != nil {
 		return nil, "", err
 	}
-	if replaced != "" {
-		s.Logout(ctx, replaced, c)
-	}
-	tok, err := s.newSession(ctx, u, c)
-	if err != nil {
-		return nil, "", err
-	}
-	s.Audit(ctx, actorEvent(bindery.AuditLoginSucceeded, u, c, "", ""))
-	return u, tok, nil
+	return s.completeLogin(ctx, u, code, c, replaced)
 }
 
 func (s *Service) newSession(ctx context.Context, u *bindery.User, c Client) (string, error) {
@@ -641,6 +658,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 // Store is what the auth service needs from a database.
 type Store interface {
 	bindery.UserStore
+	bindery.TwoFactorStore
 	bindery.SessionStore
 	bindery.AuditStore
 }

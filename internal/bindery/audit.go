@@ -34,6 +34,20 @@ const (
 	AuditBookPublished  = "book.published"
 )
 
+// Audit actions of two-factor sign-in and of privacy rights.
+const (
+	AuditTwoFactorEnabled  = "2fa.enabled"
+	AuditTwoFactorDisabled = "2fa.disabled"
+	AuditTwoFactorReset    = "2fa.reset" // by an admin or the command line, for a lost device
+	AuditRecoveryCodeUsed  = "2fa.recovery_code_used"
+	AuditRecoveryCodesNew  = "2fa.recovery_codes_renewed"
+	AuditUserExported      = "user.exported"
+	AuditUserUpdated       = "user.updated"
+	AuditCredentialSet     = "credential.set"
+	AuditCredentialDeleted = "credential.deleted"
+	AuditKeysRotated       = "keys.rotated"
+)
+
 // AuditEvent is one entry of the audit log. ActorID is nil for anonymous
 // actors (failed logins, the set-up flow); ActorEmail keeps the address an
 // anonymous actor claimed. Detail is free text and must hold no secret.

@@ -10,16 +10,18 @@ import (
 // status (server.statusOf) and never shows an internal error's text to a
 // client: only an *Error's Message is meant for users.
 const (
-	EINVALID       = "invalid"                // 400: malformed or unacceptable input
-	EUNAUTHORIZED  = "unauthorized"           // 401: no or bad credentials
-	EFORBIDDEN     = "forbidden"              // 403: signed in, but not allowed
-	ENOTFOUND      = "not_found"              // 404: absent, or present but not the caller's to see
-	ECONFLICT      = "conflict"               // 409: clashes with existing state
-	ETOOLARGE      = "too_large"              // 413: body or file over a limit
-	EUNSUPPORTED   = "unsupported_media_type" // 415: file type not accepted
-	EUNPROCESSABLE = "unprocessable"          // 422: well-formed but semantically wrong
-	ETOOMANY       = "too_many_requests"      // 429: rate limited or blocked
-	EINTERNAL      = "internal"               // 500: a bug or an outage; details only in logs
+	EINVALID        = "invalid"                   // 400: malformed or unacceptable input
+	EUNAUTHORIZED   = "unauthorized"              // 401: no or bad credentials
+	ESECONDFACTOR   = "second_factor_required"    // 401: password right, the account's second factor is needed
+	ETWOFACTORSETUP = "two_factor_setup_required" // 403: policy requires the caller to turn on two-factor sign-in first
+	EFORBIDDEN      = "forbidden"                 // 403: signed in, but not allowed
+	ENOTFOUND       = "not_found"                 // 404: absent, or present but not the caller's to see
+	ECONFLICT       = "conflict"                  // 409: clashes with existing state
+	ETOOLARGE       = "too_large"                 // 413: body or file over a limit
+	EUNSUPPORTED    = "unsupported_media_type"    // 415: file type not accepted
+	EUNPROCESSABLE  = "unprocessable"             // 422: well-formed but semantically wrong
+	ETOOMANY        = "too_many_requests"         // 429: rate limited or blocked
+	EINTERNAL       = "internal"                  // 500: a bug or an outage; details only in logs
 )
 
 // Error is an application error: a machine-readable Code and a Message safe

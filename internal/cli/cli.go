@@ -216,7 +216,7 @@ func openDeps(ctx context.Context, e *env, lock bool, hooks authHooks) (_ *deps,
 	}
 	d.store = d.db
 	closers = append(closers, func() { d.store.Close() })
-	if d.auth, err = newAuthService(ctx, d.cfg, d.store, d.log, hooks); err != nil {
+	if d.auth, err = newAuthService(ctx, d.cfg, d.store, d.secrets, d.log, hooks); err != nil {
 		return nil, nil, err
 	}
 	return d, closeAll, nil

@@ -25,6 +25,7 @@ import (
 	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/realtime"
+	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/server"
 	"github.com/bindery/bindery/internal/store/sqlite"
 )
@@ -223,12 +224,14 @@ func httpsRedirect(publicURL string) http.Handler {
 
 // newAuthService builds the auth service and its brute-force guard from
 // the configuration.
-func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, log *slog.Logger, hooks authHooks) (*auth.Service, error) {
+func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, secrets *secretbox.Keyring, log *slog.Logger, hooks authHooks) (*auth.Service, error) {
 	return auth.NewService(ctx, auth.Config{
-		Store:    store,
-		Logger:   log,
-		OnRevoke: hooks.onRevoke,
-		Observe:  hooks.observe,
+		Store:     store,
+		Logger:    log,
+		Secrets:   secrets,
+		TwoFactor: auth.TwoFactorPolicy(cfg.RequireTwoFactor),
+		OnRevoke:  hooks.onRevoke,
+		Observe:   hooks.observe,
 		Guard: auth.NewGuard(auth.GuardConfig{
 			MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration,
 		}),

@@ -60,9 +60,12 @@ type Config struct {
 	SessionTTL       time.Duration // BINDERY_SESSION_TTL: absolute session lifetime
 	SessionIdle      time.Duration // BINDERY_SESSION_IDLE: idle session lifetime
 
-	PublicCatalog  bool          // BINDERY_PUBLIC_CATALOG: /catalog and /opds without signing in
-	Workers        int           // BINDERY_WORKERS: runs executed at once
-	EventRetention time.Duration // BINDERY_EVENT_RETENTION: how long run events are kept
+	PublicCatalog bool // BINDERY_PUBLIC_CATALOG: /catalog and /opds without signing in
+	// RequireTwoFactor is BINDERY_REQUIRE_TWO_FACTOR: "" (nobody must),
+	// "admins" or "all".
+	RequireTwoFactor string
+	Workers          int           // BINDERY_WORKERS: runs executed at once
+	EventRetention   time.Duration // BINDERY_EVENT_RETENTION: how long run events are kept
 
 	LogFile   string // BINDERY_LOG_FILE
 	LogLevel  string // BINDERY_LOG_LEVEL: debug, info, warn or error
@@ -144,6 +147,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		SessionTTL:       l.duration("BINDERY_SESSION_TTL", 24*time.Hour),
 		SessionIdle:      l.duration("BINDERY_SESSION_IDLE", 2*time.Hour),
 		PublicCatalog:    l.oneOf("BINDERY_PUBLIC_CATALOG", "false", "false", "true") == "true",
+		RequireTwoFactor: strings.TrimPrefix(l.oneOf("BINDERY_REQUIRE_TWO_FACTOR", "none", "none", "admins", "all"), "none"),
 		Workers:          int(l.int64("BINDERY_WORKERS", 2, 1)),
 		EventRetention:   l.duration("BINDERY_EVENT_RETENTION", 30*24*time.Hour),
 		LogFile:          l.str("BINDERY_LOG_FILE", ""),

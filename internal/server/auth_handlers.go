@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/bindery/bindery/internal/auth"
@@ -36,9 +37,22 @@ func sessionToken(r *http.Request) string {
 	return ""
 }
 
+// loginRequest is a sign-in: e-mail and password, plus the second factor's
+// code when the account has one; or, to finish a sign-in that was answered
+// with second_factor_required, the challenge from that answer and the code.
 type loginRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Email     string `json:"email"`
+	Password  string `json:"password"`
+	Code      string `json:"code"`
+	Challenge string `json:"challenge"`
+}
+
+// login runs either form of loginRequest.
+func (s *Server) login(r *http.Request, req loginRequest) (*bindery.User, string, error) {
+	if req.Challenge != "" {
+		return s.auth.FinishLogin(r.Context(), req.Challenge, req.Code, s.client(r), sessionToken(r))
+	}
+	return s.auth.Login(r.Context(), req.Email, req.Password, req.Code, s.client(r), sessionToken(r))
 }
 
 // userView is a user as the API shows it.
@@ -57,14 +71,28 @@ func viewUser(u *bindery.User) userView {
 	return v
 }
 
-// handleLogin: POST /api/v1/auth/login {email, password}.
+// handleLogin: POST /api/v1/auth/login {email, password[, code]} or
+// {challenge, code}. When the account's second factor is needed, the 401
+// error (code second_factor_required) carries a "challenge" to send back
+// with the code, so that the client need not keep the password.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	u, tok, err := s.auth.Login(r.Context(), req.Email, req.Password, s.client(r), sessionToken(r))
+	u, tok, err := s.login(r, req)
+	var sf *auth.SecondFactorNeeded
+	if errors.As(err, &sf) {
+		var body struct {
+			errorBody
+			Challenge string `json:"challenge"`
+		}
+		body.Error.Code, body.Error.Message = bindery.ErrorCode(err), bindery.ErrorMessage(err)
+		body.Challenge = sf.Challenge
+		writeJSON(w, http.StatusUnauthorized, body)
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

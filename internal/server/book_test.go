@@ -28,7 +28,7 @@ func TestStrangersGet404OnEveryBookRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, otherTok, _ := h.auth.Login(ctx, other.Email, strongPassword, authClient, "")
+	_, otherTok, _ := h.auth.Login(ctx, other.Email, strongPassword, "", authClient, "")
 	strangers := map[string]string{
 		"another author": otherTok,
 		"an editor":      h.session(bindery.RoleEditor),

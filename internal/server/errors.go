@@ -11,16 +11,18 @@ import (
 // statusOf maps error codes to HTTP statuses: the one place where the
 // vocabulary meets HTTP.
 var statusOf = map[string]int{
-	bindery.EINVALID:       http.StatusBadRequest,
-	bindery.EUNAUTHORIZED:  http.StatusUnauthorized,
-	bindery.EFORBIDDEN:     http.StatusForbidden,
-	bindery.ENOTFOUND:      http.StatusNotFound,
-	bindery.ECONFLICT:      http.StatusConflict,
-	bindery.ETOOLARGE:      http.StatusRequestEntityTooLarge,
-	bindery.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
-	bindery.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	bindery.ETOOMANY:       http.StatusTooManyRequests,
-	bindery.EINTERNAL:      http.StatusInternalServerError,
+	bindery.EINVALID:        http.StatusBadRequest,
+	bindery.EUNAUTHORIZED:   http.StatusUnauthorized,
+	bindery.ESECONDFACTOR:   http.StatusUnauthorized,
+	bindery.ETWOFACTORSETUP: http.StatusForbidden,
+	bindery.EFORBIDDEN:      http.StatusForbidden,
+	bindery.ENOTFOUND:       http.StatusNotFound,
+	bindery.ECONFLICT:       http.StatusConflict,
+	bindery.ETOOLARGE:       http.StatusRequestEntityTooLarge,
+	bindery.EUNSUPPORTED:    http.StatusUnsupportedMediaType,
+	bindery.EUNPROCESSABLE:  http.StatusUnprocessableEntity,
+	bindery.ETOOMANY:        http.StatusTooManyRequests,
+	bindery.EINTERNAL:       http.StatusInternalServerError,
 }
 
 // ErrorStatus returns the HTTP status for err.

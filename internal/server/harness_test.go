@@ -82,8 +82,9 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		Sleep:      func(context.Context, time.Duration) error { return nil },
 		Guard:      auth.NewGuard(auth.GuardConfig{MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration, Now: clk.Now}),
 		SessionTTL: cfg.SessionTTL, SessionIdle: cfg.SessionIdle,
-		OnRevoke: func(r auth.Revocation) { server.Disconnect(hub, r) },
-		Observe:  func(ev string) { m.Login(ev) },
+		TwoFactor: auth.TwoFactorPolicy(cfg.RequireTwoFactor),
+		OnRevoke:  func(r auth.Revocation) { server.Disconnect(hub, r) },
+		Observe:   func(ev string) { m.Login(ev) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +196,7 @@ func (h *harness) newBook(owner bindery.Role, members ...bindery.Role) *bindery.
 // returns the session cookie value.
 func (h *harness) session(r bindery.Role) string {
 	h.t.Helper()
-	_, tok, err := h.auth.Login(context.Background(), string(r)+"@example.com", strongPassword, auth.Client{}, "")
+	_, tok, err := h.auth.Login(context.Background(), string(r)+"@example.com", strongPassword, "", auth.Client{}, "")
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -2,9 +2,11 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/web"
 )
@@ -18,6 +20,10 @@ type pageData struct {
 	Setup bool
 	Email string
 	Error string
+	// Challenge, on the sign-in page, means the password was right and
+	// the second factor is asked for; the form sends it back with the
+	// code (a sealed, expiring token — the password is not kept).
+	Challenge string
 }
 
 // renderPage renders the page into a buffer first, so a template error
@@ -64,11 +70,23 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		s.renderPage(w, r, ErrorStatus(err), pageData{Error: bindery.ErrorMessage(err)})
 		return
 	}
-	email := r.PostForm.Get("email")
-	_, tok, err := s.auth.Login(r.Context(), email, r.PostForm.Get("password"), s.client(r), sessionToken(r))
+	f := r.PostForm
+	email := f.Get("email")
+	_, tok, err := s.login(r, loginRequest{Email: email, Password: f.Get("password"), Code: f.Get("code"), Challenge: f.Get("challenge")})
+	var sf *auth.SecondFactorNeeded
+	if errors.As(err, &sf) {
+		s.renderPage(w, r, http.StatusOK, pageData{Challenge: sf.Challenge})
+		return
+	}
 	if err != nil {
 		setRetryAfter(w, err)
-		s.renderPage(w, r, ErrorStatus(err), pageData{Email: email, Error: bindery.ErrorMessage(err)})
+		d := pageData{Email: email, Error: bindery.ErrorMessage(err)}
+		if ch := f.Get("challenge"); ch != "" && bindery.ErrorCode(err) == bindery.EUNAUTHORIZED && s.auth.ChallengeValid(r.Context(), ch) {
+			// A wrong code: ask for the code again with the same
+			// challenge while it lasts.
+			d = pageData{Challenge: ch, Error: bindery.ErrorMessage(err)}
+		}
+		s.renderPage(w, r, ErrorStatus(err), d)
 		return
 	}
 	s.setSessionCookie(w, r, tok)

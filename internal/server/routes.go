@@ -95,6 +95,12 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/me/tokens", SignedIn, false, s.handleListTokens},
 		{"POST /api/v1/me/tokens", SignedIn, false, s.handleCreateToken},
 		{"DELETE /api/v1/me/tokens/{id}", SignedIn, false, s.handleRevokeToken},
+		{"GET /api/v1/me/two-factor", SignedIn, false, s.handleTwoFactorStatus},
+		{"POST /api/v1/me/two-factor", SignedIn, false, s.handleBeginTwoFactor},
+		{"GET /api/v1/me/two-factor/qr.png", SignedIn, false, s.handleTwoFactorQR},
+		{"POST /api/v1/me/two-factor/confirm", SignedIn, false, s.handleConfirmTwoFactor},
+		{"POST /api/v1/me/two-factor/recovery-codes", SignedIn, false, s.handleRenewRecoveryCodes},
+		{"DELETE /api/v1/me/two-factor", SignedIn, false, s.handleDisableTwoFactor},
 
 		// Books (CONTRACT.md §5). OnBook routes check the object too.
 		{"GET /api/v1/books", Perm(bindery.PermRead), false, s.handleListBooks},
@@ -131,6 +137,7 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/users", AdminOnly, false, s.handleCreateUser},
 		{"PATCH /api/v1/users/{id}", AdminOnly, false, s.handleUpdateUser},
 		{"DELETE /api/v1/users/{id}", AdminOnly, false, s.handleDeleteUser},
+		{"DELETE /api/v1/users/{id}/two-factor", AdminOnly, false, s.handleResetTwoFactor},
 		{"GET /api/v1/audit", AdminOnly, false, s.handleListAudit},
 		{"GET /api/v1/security/blocks", AdminOnly, false, s.handleListBlocks},
 		{"GET /api/v1/integrations", AdminOnly, false, s.handleIntegrations},
@@ -154,6 +161,8 @@ func (s *Server) authorize(rt route) http.Handler {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 		case p == nil:
 			s.writeError(w, r, bindery.Errorf(bindery.EUNAUTHORIZED, "Please sign in."))
+		case s.auth.TwoFactorPolicy().Required(p.User) && !p.User.TwoFactor && !twoFactorSetupRoutes[rt.pattern]:
+			s.writeError(w, r, bindery.Errorf(bindery.ETWOFACTORSETUP, "Your account must use two-factor sign-in: turn it on first."))
 		case !rt.access.allow(p):
 			s.writeError(w, r, bindery.Errorf(bindery.EFORBIDDEN, "Your role does not allow this."))
 		case rt.access.book != "":

@@ -70,6 +70,15 @@ var scenarios = []scenario{
 	{method: "GET", path: "/api/v1/me/tokens", want: statuses(401, 200, 200, 200, 200)},
 	{method: "POST", path: "/api/v1/me/tokens", body: `{"name":"ci","expires_in":"24h"}`, want: statuses(401, 201, 201, 201, 201)},
 	{method: "DELETE", path: "/api/v1/me/tokens/0123456789abcdef", want: statuses(401, 404, 404, 404, 404)},
+	{method: "GET", path: "/api/v1/me/two-factor", want: statuses(401, 200, 200, 200, 200)},
+	{method: "POST", path: "/api/v1/me/two-factor", body: `{"password":"not the password"}`, want: statuses(401, 422, 422, 422, 422)},
+	{method: "GET", path: "/api/v1/me/two-factor/qr.png", want: statuses(401, 404, 404, 404, 404)}, // nothing pending
+	{method: "POST", path: "/api/v1/me/two-factor/confirm", body: `{"code":"123456"}`, want: statuses(401, 404, 404, 404, 404)},
+	{method: "POST", path: "/api/v1/me/two-factor/recovery-codes", body: `{"password":"x","code":"123456"}`, want: statuses(401, 409, 409, 409, 409)}, // not on
+	{method: "DELETE", path: "/api/v1/me/two-factor", body: `{"password":"x","code":"123456"}`, want: statuses(401, 409, 409, 409, 409)},
+	{method: "DELETE", path: "/api/v1/users/{id}/two-factor",
+		prepare: func(h *harness) (string, string) { return fmt.Sprintf("/api/v1/users/%d/two-factor", freshUser(h).ID), "" },
+		want:    statuses(401, 403, 403, 403, 204)},
 	{method: "GET", path: "/api/v1/users", want: statuses(401, 403, 403, 403, 200)},
 	{method: "POST", path: "/api/v1/users",
 		prepare: func(h *harness) (string, string) {

@@ -228,7 +228,7 @@ func TestRoleChangeTakesEffectImmediately(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tok, _ := h.auth.Login(context.Background(), "second@example.com", strongPassword, auth.Client{}, "")
+	_, tok, _ := h.auth.Login(context.Background(), "second@example.com", strongPassword, "", auth.Client{}, "")
 	api, _, _ := h.auth.CreateAPIToken(context.Background(), nil, victim, "script", 0, auth.Client{})
 	if r, _ := h.do(req{method: "GET", path: "/api/v1/users", cookie: tok}); r.StatusCode != 200 {
 		t.Fatalf("as admin: %d", r.StatusCode)

@@ -36,6 +36,10 @@ func (s *Server) wsAuthenticate(ctx context.Context, credential string) (realtim
 	if err != nil {
 		return nil, err
 	}
+	if s.auth.TwoFactorPolicy().Required(p.User) && !p.User.TwoFactor {
+		// As for every API route but enrolment (twoFactorSetupRoutes).
+		return nil, bindery.Errorf(bindery.ETWOFACTORSETUP, "Your account must use two-factor sign-in: turn it on first.")
+	}
 	v := &wsViewer{user: p.User, admin: auth.IsAdmin(p.User), read: map[int64]bool{}, write: map[int64]bool{}}
 	if p.Session != nil {
 		v.sessionID = p.Session.ID
