@@ -295,7 +295,7 @@ func TestVersionAndUsage(t *testing.T) {
 func TestServeTLSDirectly(t *testing.T) {
 	cert, key := testkit.SelfSigned(t)
 	p := start(t, map[string]string{
-		"BINDERY_ENV": "production", "BINDERY_TLS_CERT": cert, "BINDERY_TLS_KEY": key,
+		"BINDERY_ENV": "production", "ENCRYPTION_KEY": testkit.EncryptionKey(), "BINDERY_TLS_CERT": cert, "BINDERY_TLS_KEY": key,
 		"WEBSOCKET_PORT": "0", "BINDERY_PUBLIC_URL": "https://books.example.org",
 	})
 	m := p.expect(t, listening)

@@ -208,6 +208,11 @@ func (l *loader) check(c *Config) {
 		return
 	}
 	c.PublicURL, c.PublicURLSet = l.publicURL(c)
+	if c.Production() && c.EncryptionKey == "" {
+		// In development a key file is generated in the data folder; in
+		// production that would put the key next to the data it protects.
+		l.fail("ENCRYPTION_KEY", "is required in production (generate one with `bindery keys generate`); a key file beside the data would protect nothing")
+	}
 }
 
 // tlsErrText keeps the reason but not any PEM content.

@@ -64,6 +64,7 @@ func TestRefusals(t *testing.T) {
 		{"weak token even on loopback", map[string]string{"DASHBOARD_TOKEN": "password1234password1234"}, "DASHBOARD_TOKEN", "password1234password1234"},
 		{"production without TLS or proxy", map[string]string{"BINDERY_ENV": "production"}, "BINDERY_ENV", ""},
 		{"production proxy without public URL", map[string]string{"BINDERY_ENV": "production", "BINDERY_TRUSTED_PROXIES": "10.0.0.1"}, "BINDERY_PUBLIC_URL", ""},
+		{"production without an encryption key", map[string]string{"BINDERY_ENV": "production", "BINDERY_TRUSTED_PROXIES": "10.0.0.1", "BINDERY_PUBLIC_URL": "https://x.example"}, "ENCRYPTION_KEY", ""},
 		{"production with http public URL", map[string]string{"BINDERY_ENV": "production", "BINDERY_TRUSTED_PROXIES": "10.0.0.1", "BINDERY_PUBLIC_URL": "http://x.example"}, "BINDERY_PUBLIC_URL", ""},
 		{"unknown env", map[string]string{"BINDERY_ENV": "staging"}, "BINDERY_ENV", ""},
 		{"bad port", map[string]string{"WEBSOCKET_PORT": "http"}, "WEBSOCKET_PORT", ""},

@@ -168,7 +168,7 @@ func TestBehindNginx(t *testing.T) {
 	httpsPort, httpPort, binderyPort := freePort(t), freePort(t), freePort(t)
 	public := fmt.Sprintf("https://%s:%d", host, httpsPort)
 	srv := testkit.StartServer(t, map[string]string{
-		"BINDERY_ENV": "production", "BINDERY_PUBLIC_URL": public, "BINDERY_TRUSTED_PROXIES": "127.0.0.1",
+		"BINDERY_ENV": "production", "ENCRYPTION_KEY": testkit.EncryptionKey(), "BINDERY_PUBLIC_URL": public, "BINDERY_TRUSTED_PROXIES": "127.0.0.1",
 		"WEBSOCKET_PORT": fmt.Sprint(binderyPort), "BINDERY_DATA_DIR": t.TempDir(), "BINDERY_LOGIN_MAX_FAILURES": "3",
 	}, true)
 	startNginx(t, nginx, httpsPort, httpPort, binderyPort, cert, key)

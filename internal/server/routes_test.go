@@ -77,8 +77,10 @@ var scenarios = []scenario{
 	{method: "POST", path: "/api/v1/me/two-factor/recovery-codes", body: `{"password":"x","code":"123456"}`, want: statuses(401, 409, 409, 409, 409)}, // not on
 	{method: "DELETE", path: "/api/v1/me/two-factor", body: `{"password":"x","code":"123456"}`, want: statuses(401, 409, 409, 409, 409)},
 	{method: "DELETE", path: "/api/v1/users/{id}/two-factor",
-		prepare: func(h *harness) (string, string) { return fmt.Sprintf("/api/v1/users/%d/two-factor", freshUser(h).ID), "" },
-		want:    statuses(401, 403, 403, 403, 204)},
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/users/%d/two-factor", freshUser(h).ID), ""
+		},
+		want: statuses(401, 403, 403, 403, 204)},
 	{method: "GET", path: "/api/v1/users", want: statuses(401, 403, 403, 403, 200)},
 	{method: "POST", path: "/api/v1/users",
 		prepare: func(h *harness) (string, string) {

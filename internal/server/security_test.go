@@ -449,7 +449,7 @@ func TestHostHeaderChecked(t *testing.T) {
 // the trusted proxy (no redirect loop), and HSTS and Secure cookies are on.
 func TestProductionBehindProxy(t *testing.T) {
 	h := newHarness(t, map[string]string{
-		"BINDERY_ENV": "production", "BINDERY_TRUSTED_PROXIES": "127.0.0.1", "BINDERY_PUBLIC_URL": "https://books.example.org",
+		"BINDERY_ENV": "production", "ENCRYPTION_KEY": testkit.EncryptionKey(), "BINDERY_TRUSTED_PROXIES": "127.0.0.1", "BINDERY_PUBLIC_URL": "https://books.example.org",
 	})
 	r, _ := h.do(req{method: "GET", path: "/login?x=1", header: map[string]string{"Host": "127.0.0.1"}})
 	if r.StatusCode != 308 || r.Header.Get("Location") != "https://books.example.org/login?x=1" {
@@ -470,7 +470,7 @@ func TestProductionBehindProxy(t *testing.T) {
 
 	// From an untrusted peer, X-Forwarded-Proto is ignored.
 	h2 := newHarness(t, map[string]string{
-		"BINDERY_ENV": "production", "BINDERY_TRUSTED_PROXIES": "10.0.0.0/8", "BINDERY_PUBLIC_URL": "https://books.example.org",
+		"BINDERY_ENV": "production", "ENCRYPTION_KEY": testkit.EncryptionKey(), "BINDERY_TRUSTED_PROXIES": "10.0.0.0/8", "BINDERY_PUBLIC_URL": "https://books.example.org",
 	})
 	if r, _ := h2.do(req{method: "GET", path: "/login", header: https}); r.StatusCode != 308 {
 		t.Fatalf("forged X-Forwarded-Proto: %d, want 308", r.StatusCode)
@@ -479,7 +479,7 @@ func TestProductionBehindProxy(t *testing.T) {
 
 func TestServesTLSConfigAccepted(t *testing.T) {
 	cert, key := testkit.SelfSigned(t)
-	h := newHarness(t, map[string]string{"BINDERY_ENV": "production", "BINDERY_TLS_CERT": cert, "BINDERY_TLS_KEY": key, "BINDERY_PUBLIC_URL": ""})
+	h := newHarness(t, map[string]string{"BINDERY_ENV": "production", "ENCRYPTION_KEY": testkit.EncryptionKey(), "BINDERY_TLS_CERT": cert, "BINDERY_TLS_KEY": key, "BINDERY_PUBLIC_URL": ""})
 	if !h.cfg.TLS() || h.cfg.PublicURL.Scheme != "https" {
 		t.Fatalf("TLS config: %+v", h.cfg.PublicURL)
 	}

@@ -16,3 +16,8 @@ func Keyring(tb testing.TB) *secretbox.Keyring {
 	}
 	return kr
 }
+
+// EncryptionKey returns a new random ENCRYPTION_KEY value, for servers
+// started in production mode by tests (made at run time, so no key-shaped
+// string sits in the repository).
+func EncryptionKey() string { return secretbox.GenerateKey() }
