@@ -145,6 +145,10 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// Forget drops cached principals, after a change to an account that
+// requests must see at once (its name, its second factor).
+func (s *Service) Forget() { s.cache.invalidate() }
+
 // Guard returns the brute-force guard (for the admin block routes).
 func (s *Service) Guard() *Guard { return s.guard }
 
@@ -520,8 +524,9 @@ func (s *Service) keepAnAdmin(ctx context.Context) error {
 	return nil
 }
 
-// DeleteUser deletes an account with its sessions and tokens. The same
-// last-admin and self rules as SetRole apply.
+// DeleteUser deletes an account with its sessions and tokens (an admin
+// deleting someone else). The same last-admin and self rules as SetRole
+// apply; people delete their own account with DeleteAccount.
 func (s *Service) DeleteUser(ctx context.Context, actor *bindery.User, id int64, c Client) error {
 	u, err := s.store.UserByID(ctx, id)
 	if err != nil {
@@ -530,16 +535,35 @@ func (s *Service) DeleteUser(ctx context.Context, actor *bindery.User, id int64,
 	if actor != nil && actor.ID == u.ID {
 		return bindery.Errorf(bindery.ECONFLICT, "You cannot delete your own account here.")
 	}
+	return s.DeleteAccount(ctx, actor, u, c)
+}
+
+// CheckDeletable fails with ECONFLICT when u is the last admin.
+func (s *Service) CheckDeletable(ctx context.Context, u *bindery.User) error {
 	if u.Role == bindery.RoleAdmin {
-		if err := s.keepAnAdmin(ctx); err != nil {
-			return err
-		}
+		return s.keepAnAdmin(ctx)
 	}
-	if err := s.store.DeleteUser(ctx, id); err != nil {
+	return nil
+}
+
+// DeleteAccount deletes u — by actor, who is u for someone deleting their
+// own account, or nil for the command line: the account, its sessions,
+// API tokens, memberships, second factor and encrypted personal data. The
+// audit entry names the account by id only. The caller (privacy) deals
+// with owned books first.
+func (s *Service) DeleteAccount(ctx context.Context, actor, u *bindery.User, c Client) error {
+	if err := s.CheckDeletable(ctx, u); err != nil {
 		return err
 	}
-	s.revoked(Revocation{UserID: id})
-	s.Audit(ctx, actorEvent(bindery.AuditUserDeleted, actor, c, u.Email, ""))
+	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+		return err
+	}
+	s.revoked(Revocation{UserID: u.ID})
+	detail := ""
+	if actor != nil && actor.ID == u.ID {
+		detail = "by the account's owner"
+	}
+	s.Audit(ctx, actorEvent(bindery.AuditUserDeleted, actor, c, userTarget(u.ID), detail))
 	return nil
 }
 

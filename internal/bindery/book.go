@@ -26,6 +26,9 @@ type BookStore interface {
 	ListBooks(ctx context.Context, userID int64, all bool) ([]*Book, error)
 	UpdateBookTitle(ctx context.Context, id int64, title string, at time.Time) error
 	DeleteBook(ctx context.Context, id int64) error
+	// TransferBook gives book id to userID (when its owner's account is
+	// deleted); ENOTFOUND for an unknown book or user.
+	TransferBook(ctx context.Context, id, userID int64, at time.Time) error
 
 	// AddMember is idempotent; ENOTFOUND when the book or user is unknown.
 	AddMember(ctx context.Context, bookID, userID int64, at time.Time) error

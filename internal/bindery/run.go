@@ -59,6 +59,8 @@ type RunStore interface {
 	RunByID(ctx context.Context, id int64) (*Run, error)
 	// ListRuns returns a book's runs, newest first, at most limit.
 	ListRuns(ctx context.Context, bookID int64, limit int) ([]*Run, error)
+	// RunIDsOfBook returns the ids of all of a book's runs, unlimited.
+	RunIDsOfBook(ctx context.Context, bookID int64) ([]int64, error)
 	// CountRunsByState counts runs per state.
 	CountRunsByState(ctx context.Context) (map[string]int, error)
 	// RunsInState returns every run in one of the states, oldest first.

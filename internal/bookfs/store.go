@@ -354,6 +354,20 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
+// ListPlain lists the names OpenPlain would open in dir: its regular
+// files, without hidden ones (temporary files of atomic writes). A missing
+// folder lists nothing.
+func ListPlain(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	out := []string{}
+	for _, en := range entries {
+		if en.Type().IsRegular() && en.Name()[0] != '.' {
+			out = append(out, en.Name())
+		}
+	}
+	return out
+}
+
 // OpenPlain opens name, a plain (not hidden, no folder) regular file
 // directly inside dir, through an os.Root on dir: for folders of outputs
 // (a run's artifacts, a published edition) whose file names come from

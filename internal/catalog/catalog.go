@@ -174,6 +174,12 @@ func (c *Catalog) swap(bookID int64, tmp string) error {
 	return os.RemoveAll(old)
 }
 
+// EditionDir is the folder of a book's published edition (which may not
+// exist), for deleting the book.
+func (c *Catalog) EditionDir(bookID int64) string {
+	return filepath.Join(c.dir, strconv.FormatInt(bookID, 10))
+}
+
 // Open opens a file of a book's edition. ENOTFOUND unless name is a plain
 // file of the edition.
 func (c *Catalog) Open(bookID int64, name string) (*os.File, fs.FileInfo, error) {

@@ -41,10 +41,10 @@ func commands() []command {
 		{"serve", "serve                      run the server (HTTP, WebSocket, dashboard)", runServe},
 		{"build", "build DIR [--out DIR] [--formats epub,html,pdf]  build a book folder", runBuild},
 		{"check", "check DIR                  validate a book folder and print the quality report", runCheck},
-		{"user", "user add|list|set-role|delete  manage accounts", runUser},
+		{"user", "user add|list|set-role|delete|export|reset-2fa  manage accounts", runUser},
 		{"token", "token create --user E --name N [--expires 720h]  API token for scripts", runToken},
 		{"sessions", "sessions revoke --all       sign everybody out", runSessions},
-		{"keys", "keys generate              print a new ENCRYPTION_KEY and DASHBOARD_TOKEN", runKeys},
+		{"keys", "keys generate|rotate       print new keys; re-encrypt stored data with ENCRYPTION_KEY", runKeys},
 		{"version", "version                    print version information", runVersion},
 	}
 }

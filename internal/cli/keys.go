@@ -10,8 +10,11 @@ import (
 )
 
 func runKeys(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "rotate" {
+		return keysRotate(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "generate" {
-		return usagef("keys needs a sub-command: generate")
+		return usagef("keys needs a sub-command: generate or rotate")
 	}
 	// A Fernet key is 32 random bytes in URL-safe base64 (16 signing, 16
 	// encryption); the dashboard token is 32 random bytes too.

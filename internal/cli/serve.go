@@ -24,6 +24,7 @@ import (
 	"github.com/bindery/bindery/internal/logging"
 	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
+	"github.com/bindery/bindery/internal/privacy"
 	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/server"
@@ -124,7 +125,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			log.Warn("stopping the job workers", "err", err)
 		}
 	}()
-	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Logger: log,
+	priv := privacy.New(privacy.Deps{Store: store, Auth: svc, Books: books, Logger: log, ArtifactsDir: artifactsDir(cfg), PublishedDir: editionDir(cfg)})
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Privacy: priv, Logger: log,
 		Integrations: func() []server.Integration {
 			st := keys.Status()
 			return []server.Integration{{Name: "Ideogram", Configured: st.Configured, Version: st.Version, Versions: st.Versions, FromFile: st.FromFile, Error: st.Error}}

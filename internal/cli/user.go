@@ -31,7 +31,7 @@ func withAuth(ctx context.Context, e *env, f func(bindery.Store, *auth.Service) 
 
 func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("user needs a sub-command: add, list, set-role or delete")
+		return usagef("user needs a sub-command: add, list, set-role, delete, export or reset-2fa")
 	}
 	switch args[0] {
 	case "add":
@@ -42,8 +42,12 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return userSetRole(ctx, e, args[1:])
 	case "delete":
 		return userDelete(ctx, e, args[1:])
+	case "export":
+		return userExport(ctx, e, args[1:])
+	case "reset-2fa":
+		return userResetTwoFactor(ctx, e, args[1:])
 	}
-	return usagef("unknown user sub-command %q: use add, list, set-role or delete", args[0])
+	return usagef("unknown user sub-command %q: use add, list, set-role, delete, export or reset-2fa", args[0])
 }
 
 func userAdd(ctx context.Context, e *env, args []string) error {
@@ -162,28 +166,6 @@ func userSetRole(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%s is now %s; their sessions were signed out.\n", u.Email, r)
-		return nil
-	})
-}
-
-func userDelete(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "user delete")
-	email := fs.String("email", "", "e-mail address (required)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *email == "" {
-		return usagef("user delete needs --email")
-	}
-	return withAuth(ctx, e, func(store bindery.Store, svc *auth.Service) error {
-		u, err := userByEmail(ctx, store, *email)
-		if err != nil {
-			return err
-		}
-		if err := svc.DeleteUser(ctx, nil, u.ID, cliClient); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "Deleted %s.\n", u.Email)
 		return nil
 	})
 }

@@ -317,15 +317,6 @@ func (e *Engine) Artifact(runID int64, name string) (*os.File, os.FileInfo, erro
 }
 
 // Artifacts lists a run's artifact names.
-func (e *Engine) Artifacts(runID int64) []string {
-	entries, _ := os.ReadDir(e.artifactDir(runID))
-	out := []string{}
-	for _, en := range entries {
-		if en.Type().IsRegular() && en.Name()[0] != '.' {
-			out = append(out, en.Name())
-		}
-	}
-	return out
-}
+func (e *Engine) Artifacts(runID int64) []string { return bookfs.ListPlain(e.artifactDir(runID)) }
 
 var errStopped = errors.New("run paused or stopped")

@@ -195,12 +195,9 @@ func (s *Server) handleUpdateBook(w http.ResponseWriter, r *http.Request) {
 // handleDeleteBook: DELETE /api/v1/books/{id} (delete permission: admins).
 func (s *Server) handleDeleteBook(w http.ResponseWriter, r *http.Request) {
 	b := bookOf(r)
-	if err := s.store.DeleteBook(r.Context(), b.ID); err != nil {
+	if err := s.privacy.RemoveBook(r.Context(), b); err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if err := s.books.Remove(b.ID); err != nil {
-		s.log.Error("book folder not removed", "book_id", b.ID, "err", err)
 	}
 	p, c := s.callerClient(r)
 	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookDeleted, p, c, b, b.Title))

@@ -22,6 +22,7 @@ import (
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
+	"github.com/bindery/bindery/internal/privacy"
 	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/server"
 	"github.com/bindery/bindery/internal/store/sqlite"
@@ -113,7 +114,9 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { engine.Shutdown(context.Background()) })
-	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Now: clk.Now})
+	priv := privacy.New(privacy.Deps{Store: store, Auth: svc, Books: books, Now: clk.Now,
+		ArtifactsDir: func(id int64) string { return filepath.Join(artifacts, strconv.FormatInt(id, 10)) }, PublishedDir: cat.EditionDir})
+	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Privacy: priv, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

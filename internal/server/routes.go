@@ -89,6 +89,9 @@ func (s *Server) routes() []route {
 
 		// The caller's own account.
 		{"GET /api/v1/me", SignedIn, false, s.handleMe},
+		{"PATCH /api/v1/me", SignedIn, false, s.handleUpdateMe},
+		{"GET /api/v1/me/export", SignedIn, false, s.handleExportMe},
+		{"DELETE /api/v1/me", SignedIn, false, s.handleDeleteMe},
 		{"PATCH /api/v1/me/password", SignedIn, false, s.handleChangePassword},
 		{"GET /api/v1/me/sessions", SignedIn, false, s.handleListSessions},
 		{"DELETE /api/v1/me/sessions/{id}", SignedIn, false, s.handleRevokeSession},
@@ -138,6 +141,7 @@ func (s *Server) routes() []route {
 		{"PATCH /api/v1/users/{id}", AdminOnly, false, s.handleUpdateUser},
 		{"DELETE /api/v1/users/{id}", AdminOnly, false, s.handleDeleteUser},
 		{"DELETE /api/v1/users/{id}/two-factor", AdminOnly, false, s.handleResetTwoFactor},
+		{"GET /api/v1/users/{id}/export", AdminOnly, false, s.handleExportUser},
 		{"GET /api/v1/audit", AdminOnly, false, s.handleListAudit},
 		{"GET /api/v1/security/blocks", AdminOnly, false, s.handleListBlocks},
 		{"GET /api/v1/integrations", AdminOnly, false, s.handleIntegrations},

@@ -70,6 +70,12 @@ var scenarios = []scenario{
 	{method: "GET", path: "/api/v1/me/tokens", want: statuses(401, 200, 200, 200, 200)},
 	{method: "POST", path: "/api/v1/me/tokens", body: `{"name":"ci","expires_in":"24h"}`, want: statuses(401, 201, 201, 201, 201)},
 	{method: "DELETE", path: "/api/v1/me/tokens/0123456789abcdef", want: statuses(401, 404, 404, 404, 404)},
+	{method: "PATCH", path: "/api/v1/me", body: `{"name":"A. Person"}`, want: statuses(401, 200, 200, 200, 200)},
+	{method: "GET", path: "/api/v1/me/export", want: statuses(401, 200, 200, 200, 200)},
+	{method: "DELETE", path: "/api/v1/me", body: `{"password":"not the password"}`, want: statuses(401, 422, 422, 422, 422)},
+	{method: "GET", path: "/api/v1/users/{id}/export",
+		prepare: func(h *harness) (string, string) { return fmt.Sprintf("/api/v1/users/%d/export", freshUser(h).ID), "" },
+		want:    statuses(401, 403, 403, 403, 200)},
 	{method: "GET", path: "/api/v1/me/two-factor", want: statuses(401, 200, 200, 200, 200)},
 	{method: "POST", path: "/api/v1/me/two-factor", body: `{"password":"not the password"}`, want: statuses(401, 422, 422, 422, 422)},
 	{method: "GET", path: "/api/v1/me/two-factor/qr.png", want: statuses(401, 404, 404, 404, 404)}, // nothing pending

@@ -17,6 +17,7 @@ import (
 	"github.com/bindery/bindery/internal/clientaddr"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/metrics"
+	"github.com/bindery/bindery/internal/privacy"
 	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/web"
 )
@@ -31,6 +32,7 @@ type Deps struct {
 	Hub     *realtime.Hub // live events for /ws
 	Catalog *catalog.Catalog
 	Metrics *metrics.Metrics // nil: /metrics answers 404
+	Privacy *privacy.Service // exports, account and book deletion
 	// Integrations reports the integrations' key status for admins.
 	Integrations func() []Integration
 	Logger       *slog.Logger
@@ -47,6 +49,7 @@ type Server struct {
 	hub          *realtime.Hub
 	catalog      *catalog.Catalog
 	metrics      *metrics.Metrics
+	privacy      *privacy.Service
 	integrations func() []Integration
 	ws           http.Handler
 	log          *slog.Logger
@@ -62,7 +65,7 @@ type Server struct {
 // the middleware chain.
 func New(d Deps) (*Server, error) {
 	s := &Server{
-		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, hub: d.Hub, catalog: d.Catalog, metrics: d.Metrics, integrations: d.Integrations, log: d.Logger, now: d.Now,
+		cfg: d.Config, store: d.Store, auth: d.Auth, books: d.Books, runs: d.Runs, hub: d.Hub, catalog: d.Catalog, metrics: d.Metrics, privacy: d.Privacy, integrations: d.Integrations, log: d.Logger, now: d.Now,
 		addrs: &clientaddr.Resolver{Trusted: d.Config.TrustedProxies},
 	}
 	if s.now == nil {

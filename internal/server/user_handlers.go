@@ -85,8 +85,28 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	var req deleteAccountRequest
+	if r.ContentLength != 0 { // the body, saying what becomes of owned books, is optional
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	p, c := s.callerClient(r)
-	if err := s.auth.DeleteUser(r.Context(), p.User, id, c); err != nil {
+	u, err := s.store.UserByID(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if u.ID == p.User.ID {
+		s.writeError(w, r, bindery.Errorf(bindery.ECONFLICT, "You cannot delete your own account here; use DELETE /api/v1/me."))
+		return
+	}
+	plan, err := s.plan(r, req)
+	if err == nil {
+		err = s.privacy.DeleteAccount(r.Context(), p.User, u, plan, c)
+	}
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"context"
 	"strings"
 	"time"
@@ -74,6 +75,22 @@ func (d *DB) UpdateBookTitle(ctx context.Context, id int64, title string, at tim
 func (d *DB) DeleteBook(ctx context.Context, id int64) error {
 	res, err := d.db.ExecContext(ctx, `DELETE FROM books WHERE id = ?`, id)
 	return rowsAffected(res, err, "Book not found.")
+}
+
+// TransferBook makes userID the owner of book id (and no longer a mere
+// member of it).
+func (d *DB) TransferBook(ctx context.Context, id, userID int64, at time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE books SET owner_id = ?, updated_at = ? WHERE id = ?`, userID, ts(at), id)
+		if isForeignKey(err) {
+			return bindery.Errorf(bindery.ENOTFOUND, "User not found.")
+		}
+		if err := rowsAffected(res, err, "Book not found."); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM book_members WHERE book_id = ? AND user_id = ?`, id, userID)
+		return err
+	})
 }
 
 // AddMember makes userID a member of bookID (idempotent).

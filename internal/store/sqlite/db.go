@@ -111,6 +111,15 @@ func (d *DB) Close() error {
 	return d.db.Close()
 }
 
+// Checkpoint copies the write-ahead log into the database file and
+// truncates it. After deleting personal data, this leaves the deleted rows
+// nowhere: secure_delete has zeroed them in the pages, and the log that
+// still held their old copies is emptied.
+func (d *DB) Checkpoint(ctx context.Context) error {
+	_, err := d.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}
+
 // Ping checks that the database answers.
 func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
 

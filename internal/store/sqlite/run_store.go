@@ -134,6 +134,24 @@ func (d *DB) ListRuns(ctx context.Context, bookID int64, limit int) ([]*bindery.
 	return d.queryRuns(ctx, `SELECT `+runColumns+` FROM runs WHERE book_id = ? ORDER BY id DESC LIMIT ?`, bookID, limit)
 }
 
+// RunIDsOfBook returns the ids of every run of the book, oldest first.
+func (d *DB) RunIDsOfBook(ctx context.Context, bookID int64) ([]int64, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT id FROM runs WHERE book_id = ? ORDER BY id`, bookID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // RunsInState returns the runs in any of states, oldest first.
 func (d *DB) RunsInState(ctx context.Context, states ...string) ([]*bindery.Run, error) {
 	if len(states) == 0 {

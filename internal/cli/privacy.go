@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/privacy"
+)
+
+// artifactsDir and editionDir say where a run's outputs and a book's
+// published edition live in the data folder (the server and the shell
+// commands must agree).
+func artifactsDir(cfg *config.Config) func(int64) string {
+	root := filepath.Join(cfg.DataDir, "artifacts")
+	return func(id int64) string { return filepath.Join(root, strconv.FormatInt(id, 10)) }
+}
+
+func editionDir(cfg *config.Config) func(int64) string {
+	root := filepath.Join(cfg.DataDir, "published")
+	return func(id int64) string { return filepath.Join(root, strconv.FormatInt(id, 10)) }
+}
+
+// newPrivacy builds the privacy service for a shell command.
+func newPrivacy(d *deps) (*privacy.Service, error) {
+	books, err := bookfs.New(d.cfg.BooksDir(), bookLimits(d.cfg))
+	if err != nil {
+		return nil, err
+	}
+	return privacy.New(privacy.Deps{Store: d.store, Auth: d.auth, Books: books, Logger: d.log,
+		ArtifactsDir: artifactsDir(d.cfg), PublishedDir: editionDir(d.cfg)}), nil
+}
+
+// parseAccount parses flags given before or after one positional
+// argument (`user export E --out F` as well as `user export --out F E`)
+// and returns the account: that argument, or the --email flag.
+func parseAccount(fs *flag.FlagSet, email *string, args []string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if fs.NArg() > 0 {
+		arg, rest := fs.Arg(0), fs.Args()[1:]
+		if err := fs.Parse(rest); err != nil {
+			return "", err
+		}
+		if fs.NArg() > 0 {
+			return "", usagef("unexpected argument %q", fs.Arg(0))
+		}
+		return arg, nil
+	}
+	return *email, nil
+}
+
+// userExport: bindery user export E [--out FILE] — the zip of everything
+// held about E (GDPR access and portability), as GET /api/v1/me/export.
+func userExport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "user export")
+	email := fs.String("email", "", "e-mail address (or give it as the argument)")
+	out := fs.String("out", "", "write the zip here (default: standard output)")
+	addr, err := parseAccount(fs, email, args)
+	if err != nil {
+		return err
+	}
+	if addr == "" {
+		return usagef("user export needs an e-mail address")
+	}
+	d, closeAll, err := openDeps(ctx, e, false, authHooks{})
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	u, err := userByEmail(ctx, d.store, addr)
+	if err != nil {
+		return err
+	}
+	p, err := newPrivacy(d)
+	if err != nil {
+		return err
+	}
+	w := e.stdout
+	if *out != "" {
+		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := p.WriteExport(ctx, u, w); err != nil {
+		return err
+	}
+	d.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditUserExported, Target: "user:" + strconv.FormatInt(u.ID, 10), Detail: "from the command line"})
+	if *out != "" {
+		fmt.Fprintf(e.stderr, "Wrote the export of user %d to %s.\n", u.ID, *out)
+	}
+	return nil
+}
+
+// userDelete: bindery user delete E [--transfer-to E2 | --delete-books].
+func userDelete(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "user delete")
+	email := fs.String("email", "", "e-mail address (or give it as the argument)")
+	heir := fs.String("transfer-to", "", "give the user's books to this user (e-mail address)")
+	deleteBooks := fs.Bool("delete-books", false, "delete the user's books with the account")
+	addr, err := parseAccount(fs, email, args)
+	if err != nil {
+		return err
+	}
+	if addr == "" {
+		return usagef("user delete needs an e-mail address")
+	}
+	d, closeAll, err := openDeps(ctx, e, false, authHooks{})
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	u, err := userByEmail(ctx, d.store, addr)
+	if err != nil {
+		return err
+	}
+	plan := privacy.BooksPlan{Delete: *deleteBooks}
+	if *heir != "" {
+		h, err := userByEmail(ctx, d.store, *heir)
+		if err != nil {
+			return err
+		}
+		plan.TransferTo = h.ID
+	}
+	p, err := newPrivacy(d)
+	if err != nil {
+		return err
+	}
+	if err := p.DeleteAccount(ctx, nil, u, plan, cliClient); err != nil {
+		if bindery.ErrorCode(err) == bindery.ECONFLICT && !plan.Delete && plan.TransferTo == 0 {
+			return fmt.Errorf("%s; use --transfer-to E or --delete-books", bindery.ErrorMessage(err))
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Deleted user %d and their personal data.\n", u.ID)
+	return nil
+}
+
+// userResetTwoFactor: bindery user reset-2fa E — for someone who lost
+// their authenticator and recovery codes (or the last admin locked out).
+func userResetTwoFactor(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "user reset-2fa")
+	email := fs.String("email", "", "e-mail address (or give it as the argument)")
+	addr, err := parseAccount(fs, email, args)
+	if err != nil {
+		return err
+	}
+	if addr == "" {
+		return usagef("user reset-2fa needs an e-mail address")
+	}
+	d, closeAll, err := openDeps(ctx, e, false, authHooks{})
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	u, err := userByEmail(ctx, d.store, addr)
+	if err != nil {
+		return err
+	}
+	if err := d.auth.ResetTwoFactor(ctx, nil, u.ID, cliClient); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Two-factor sign-in of %s is off and their sessions are signed out; they can enrol again.\n", u.Email)
+	return nil
+}
+
+// keysRotate: bindery keys rotate — re-encrypt every encrypted value with
+// the current ENCRYPTION_KEY. Run it after moving the old key into
+// ENCRYPTION_KEY_PREVIOUS; it is safe to interrupt and run again, and to
+// run while the server is up. Once it succeeds the old key can go.
+func keysRotate(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usagef("keys rotate takes no arguments")
+	}
+	d, closeAll, err := openDeps(ctx, e, false, authHooks{})
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	total := 0
+	err = d.db.RotateKeys(ctx, func(column string, n int) {
+		total += n
+		fmt.Fprintf(e.stdout, "%-28s %d re-encrypted\n", column, n)
+	})
+	if err != nil {
+		return err
+	}
+	d.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditKeysRotated, Detail: fmt.Sprintf("%d values re-encrypted", total)})
+	fmt.Fprintf(e.stdout, "Done: every encrypted value is under the current ENCRYPTION_KEY; keys in ENCRYPTION_KEY_PREVIOUS can be removed.\n")
+	return nil
+}

@@ -1,0 +1,186 @@
+// Package privacy carries out people's rights over their data (GDPR
+// articles 15, 17 and 20): an export of everything Bindery holds about a
+// person, and the deletion of their account, with their books transferred
+// or deleted as they choose.
+//
+// It also owns the deletion of a book, because a book's data is spread
+// over the database, its folder, its runs' artifacts and its published
+// copy, and deleting it anywhere (a request, an account deletion) must
+// remove every piece.
+package privacy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/bindery/bindery/internal/auth"
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/bookfs"
+)
+
+// Deps are what the Service needs.
+type Deps struct {
+	Store bindery.Store
+	Auth  *auth.Service
+	Books *bookfs.Store
+	// ArtifactsDir and PublishedDir name the folders of a run's artifacts
+	// and of a book's published copy.
+	ArtifactsDir func(runID int64) string
+	PublishedDir func(bookID int64) string
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Service exports and deletes.
+type Service struct{ d Deps }
+
+// New returns a Service.
+func New(d Deps) *Service {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Service{d: d}
+}
+
+// RemoveBook deletes book b everywhere: its runs' artifacts, its published
+// copy, its rows (runs, events, members and publication cascade) and its
+// folder. Files go first: if the process dies half-way, the book is still
+// listed and can be deleted again, rather than files left behind that
+// nothing points to.
+func (s *Service) RemoveBook(ctx context.Context, b *bindery.Book) error {
+	runs, err := s.d.Store.RunIDsOfBook(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range runs {
+		if err := removeAll(s.d.ArtifactsDir(id)); err != nil {
+			return fmt.Errorf("artifacts of run %d: %w", id, err)
+		}
+	}
+	if err := removeAll(s.d.PublishedDir(b.ID)); err != nil {
+		return fmt.Errorf("published copy of book %d: %w", b.ID, err)
+	}
+	if err := s.d.Books.Remove(b.ID); err != nil {
+		return fmt.Errorf("folder of book %d: %w", b.ID, err)
+	}
+	return s.d.Store.DeleteBook(ctx, b.ID)
+}
+
+func removeAll(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// BooksPlan says what happens to the books a deleted account owns: given
+// to another user (TransferTo, a user id), or deleted. With neither, an
+// account that owns books is not deleted.
+type BooksPlan struct {
+	TransferTo int64
+	Delete     bool
+}
+
+// ownedBooks returns the books u owns.
+func (s *Service) ownedBooks(ctx context.Context, u *bindery.User) ([]*bindery.Book, error) {
+	all, err := s.d.Store.ListBooks(ctx, u.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []*bindery.Book
+	for _, b := range all {
+		if b.OwnerID == u.ID {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// DeleteAccount deletes u's account after dealing with the books u owns as
+// plan says. actor is u when people delete themselves (the caller has
+// re-authenticated them), an admin, or nil for the command line.
+//
+// Afterwards nothing holds u's e-mail address or name: the account row
+// (where they were encrypted) is gone and overwritten (secure_delete), the
+// write-ahead log is checkpointed, sessions, tokens, memberships and
+// recovery codes are deleted with it, and the audit log refers to people
+// only by id or pseudonym.
+func (s *Service) DeleteAccount(ctx context.Context, actor, u *bindery.User, plan BooksPlan, c auth.Client) error {
+	if err := s.d.Auth.CheckDeletable(ctx, u); err != nil {
+		return err
+	}
+	owned, err := s.ownedBooks(ctx, u)
+	if err != nil {
+		return err
+	}
+	var heir *bindery.User
+	switch {
+	case len(owned) == 0:
+	case plan.TransferTo != 0 && plan.Delete:
+		return bindery.Errorf(bindery.EINVALID, "Choose either to transfer the books or to delete them, not both.")
+	case plan.TransferTo != 0:
+		if plan.TransferTo == u.ID {
+			return bindery.Errorf(bindery.EINVALID, "The books cannot be transferred to the account being deleted.")
+		}
+		if heir, err = s.d.Store.UserByID(ctx, plan.TransferTo); bindery.ErrorCode(err) == bindery.ENOTFOUND {
+			return bindery.Errorf(bindery.EUNPROCESSABLE, "The user to transfer the books to does not exist.")
+		} else if err != nil {
+			return err
+		}
+		if !heir.Role.Can(bindery.PermWrite) {
+			return bindery.Errorf(bindery.EUNPROCESSABLE, "Books can only be transferred to a user who may write (author, editor or admin).")
+		}
+	case !plan.Delete:
+		return bindery.Errorf(bindery.ECONFLICT, "This account owns %d book(s): say whether to transfer them to another user or to delete them.", len(owned))
+	}
+	for _, b := range owned {
+		if heir != nil {
+			if err := s.d.Store.TransferBook(ctx, b.ID, heir.ID, s.d.Now()); err != nil {
+				return err
+			}
+			s.d.Auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditBookUpdated, ActorID: idOf(actor), ClientAddr: addrOf(c),
+				Target: fmt.Sprintf("book %d", b.ID), Detail: fmt.Sprintf("transferred from user:%d to user:%d", u.ID, heir.ID)})
+			continue
+		}
+		if err := s.RemoveBook(ctx, b); err != nil {
+			return err
+		}
+		s.d.Auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditBookDeleted, ActorID: idOf(actor), ClientAddr: addrOf(c),
+			Target: fmt.Sprintf("book %d", b.ID), Detail: fmt.Sprintf("with the account user:%d", u.ID)})
+	}
+	if err := s.d.Auth.DeleteAccount(ctx, actor, u, c); err != nil {
+		return err
+	}
+	if cp, ok := s.d.Store.(interface{ Checkpoint(context.Context) error }); ok {
+		if err := cp.Checkpoint(ctx); err != nil {
+			s.d.Logger.Warn("write-ahead log not checkpointed after an account deletion; it will be at the next automatic checkpoint", "err", err)
+		}
+	}
+	return nil
+}
+
+func idOf(u *bindery.User) *int64 {
+	if u == nil {
+		return nil
+	}
+	id := u.ID
+	return &id
+}
+
+func addrOf(c auth.Client) string {
+	if !c.Addr.IsValid() {
+		return ""
+	}
+	return c.Addr.String()
+}

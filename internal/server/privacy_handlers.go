@@ -1,0 +1,148 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/privacy"
+)
+
+// handleUpdateMe: PATCH /api/v1/me {name}: the caller's display name
+// (stored encrypted; "" removes it).
+func (s *Server) handleUpdateMe(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name *string `json:"name"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	u := *p.User
+	if req.Name != nil {
+		name := strings.TrimSpace(*req.Name)
+		if len(name) > bindery.MaxNameLength || strings.ContainsFunc(name, isControl) {
+			s.writeError(w, r, bindery.Errorf(bindery.EINVALID, "A name is at most %d bytes of printable text.", bindery.MaxNameLength))
+			return
+		}
+		if err := s.store.UpdateUserName(r.Context(), u.ID, name, s.now()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		u.Name = name
+		s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditUserUpdated, ActorID: &u.ID, ClientAddr: c.Addr.String(), Target: userRef(u.ID), Detail: "name"})
+		s.auth.Forget()
+	}
+	writeJSON(w, http.StatusOK, viewUser(&u))
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func userRef(id int64) string { return "user:" + itoa(id) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// writeExport answers the export zip of u. The zip is built in memory
+// first so that a failure half-way is a clean error, not a truncated
+// download; books are bounded by the per-book quota.
+func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, u *bindery.User) {
+	var buf bytes.Buffer
+	if err := s.privacy.WriteExport(r.Context(), u, &buf); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditUserExported, ActorID: &p.User.ID, ClientAddr: c.Addr.String(), Target: userRef(u.ID)})
+	h := w.Header()
+	h.Set("Content-Type", "application/zip")
+	h.Set("Content-Disposition", `attachment; filename="bindery-export-`+itoa(u.ID)+`.zip"`)
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// handleExportMe: GET /api/v1/me/export.
+func (s *Server) handleExportMe(w http.ResponseWriter, r *http.Request) {
+	s.writeExport(w, r, principal(r).User)
+}
+
+// handleExportUser: GET /api/v1/users/{id}/export (admin).
+func (s *Server) handleExportUser(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.store.UserByID(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeExport(w, r, u)
+}
+
+// deleteAccountRequest is the body of DELETE /me and DELETE /users/{id}:
+// what to do with the books the account owns — give them to the user
+// TransferTo (an id or an e-mail address), or delete them (DeleteBooks).
+// Password and Code re-authenticate people deleting themselves.
+type deleteAccountRequest struct {
+	Password    string `json:"password"`
+	Code        string `json:"code"`
+	TransferTo  any    `json:"transfer_to"`
+	DeleteBooks bool   `json:"delete_books"`
+}
+
+// plan turns the request into a privacy.BooksPlan.
+func (s *Server) plan(r *http.Request, req deleteAccountRequest) (privacy.BooksPlan, error) {
+	plan := privacy.BooksPlan{Delete: req.DeleteBooks}
+	switch v := req.TransferTo.(type) {
+	case nil:
+	case float64:
+		if v != float64(int64(v)) || v <= 0 {
+			return plan, bindery.Errorf(bindery.EINVALID, "transfer_to must be a user id or an e-mail address.")
+		}
+		plan.TransferTo = int64(v)
+	case string:
+		email, err := bindery.NormalizeEmail(v)
+		if err != nil {
+			return plan, err
+		}
+		heir, err := s.store.UserByEmail(r.Context(), email)
+		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+			return plan, bindery.Errorf(bindery.EUNPROCESSABLE, "The user to transfer the books to does not exist.")
+		} else if err != nil {
+			return plan, err
+		}
+		plan.TransferTo = heir.ID
+	default:
+		return plan, bindery.Errorf(bindery.EINVALID, "transfer_to must be a user id or an e-mail address.")
+	}
+	return plan, nil
+}
+
+// handleDeleteMe: DELETE /api/v1/me {password, code?, transfer_to? |
+// delete_books?}. The password (and the second factor, when on) are asked
+// again: a stolen session alone must not be able to erase an account.
+func (s *Server) handleDeleteMe(w http.ResponseWriter, r *http.Request) {
+	var req deleteAccountRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	plan, err := s.plan(r, req)
+	if err == nil {
+		err = s.auth.Reauthenticate(r.Context(), p, req.Password, req.Code, c)
+	}
+	if err == nil {
+		err = s.privacy.DeleteAccount(r.Context(), p.User, p.User, plan, c)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.clearSessionCookie(w, r)
+	w.WriteHeader(http.StatusNoContent)
+}
