@@ -126,6 +126,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}()
 	priv := privacy.New(privacy.Deps{Store: store, Auth: svc, Books: books, Logger: log, ArtifactsDir: artifactsDir(cfg), PublishedDir: editionDir(cfg)})
+	// A key an admin stored through the API, used when the environment
+	// sets none.
+	keys.SetStored(func() (string, bool) {
+		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		v, _, err := store.Credential(kctx, "ideogram")
+		return v, err == nil && v != ""
+	})
 	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Privacy: priv, Logger: log,
 		Integrations: func() []server.Integration {
 			st := keys.Status()

@@ -92,6 +92,22 @@ type KeySource struct {
 
 	stat     func(string) (fs.FileInfo, error)
 	readFile func(string) (string, error)
+
+	// stored, when set, returns a key an admin entered through the API
+	// (kept encrypted in the database). It is used only when the
+	// environment configures no key: the operator's configuration wins.
+	stored func() (string, bool)
+}
+
+// StoredVersion is the version label of a key entered through the API.
+const StoredVersion = "stored"
+
+// SetStored sets where to find a key entered through the API. Safe to call
+// once, before use.
+func (s *KeySource) SetStored(f func() (string, bool)) {
+	s.mu.Lock()
+	s.stored = f
+	s.mu.Unlock()
 }
 
 // keySet is one reading of the environment.
@@ -172,6 +188,11 @@ func (s *KeySource) Key() (Key, error) {
 func (s *KeySource) currentLocked() (Key, error) {
 	set := s.set
 	if set == nil || len(set.versions) == 0 {
+		if s.stored != nil {
+			if v, ok := s.stored(); ok {
+				return Key{Version: StoredVersion, value: v}, nil
+			}
+		}
 		return Key{}, ErrNoKey
 	}
 	version := ""
@@ -203,6 +224,11 @@ func (s *KeySource) Status() KeyStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.set == nil || len(s.set.versions) == 0 {
+		if s.stored != nil {
+			if _, ok := s.stored(); ok {
+				return KeyStatus{Configured: true, Version: StoredVersion, Versions: []string{StoredVersion}}
+			}
+		}
 		return KeyStatus{}
 	}
 	st := KeyStatus{Configured: true}

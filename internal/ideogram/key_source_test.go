@@ -177,3 +177,31 @@ func TestStaticKeySourceFromConfig(t *testing.T) {
 		t.Errorf("Key() = %s, %v", k, err)
 	}
 }
+
+// TestStoredKey: a key entered through the API is used only when the
+// environment sets none, and is reported without its value.
+func TestStoredKey(t *testing.T) {
+	stored := func() (string, bool) { return "stored-secret-key", true }
+	ks, err := NewKeySource(env{}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks.SetStored(stored)
+	k, err := ks.Key()
+	if err != nil || k.Version != StoredVersion || k.value != "stored-secret-key" {
+		t.Fatalf("Key() = %v, %v", k, err)
+	}
+	if st := ks.Status(); !st.Configured || st.Version != StoredVersion {
+		t.Fatalf("Status() = %+v", st)
+	}
+	ks, _ = NewKeySource(env{"IDEOGRAM_API_KEY": "env-key"}.get)
+	ks.SetStored(stored)
+	if k, err := ks.Key(); err != nil || k.value != "env-key" {
+		t.Fatalf("the environment's key must win: %v, %v", k.Version, err)
+	}
+	ks, _ = NewKeySource(env{}.get)
+	ks.SetStored(func() (string, bool) { return "", false })
+	if _, err := ks.Key(); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("no stored key: %v", err)
+	}
+}

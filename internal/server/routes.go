@@ -145,6 +145,8 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/audit", AdminOnly, false, s.handleListAudit},
 		{"GET /api/v1/security/blocks", AdminOnly, false, s.handleListBlocks},
 		{"GET /api/v1/integrations", AdminOnly, false, s.handleIntegrations},
+		{"PUT /api/v1/integrations/{name}", AdminOnly, false, s.handlePutCredential},
+		{"DELETE /api/v1/integrations/{name}", AdminOnly, false, s.handleDeleteCredential},
 		{"DELETE /api/v1/security/blocks/{addr...}", AdminOnly, false, s.handleLiftBlock},
 
 		// Anything else under the API is a JSON 404, not an HTML page.

@@ -105,6 +105,10 @@ var scenarios = []scenario{
 	{method: "GET", path: "/api/v1/audit", want: statuses(401, 403, 403, 403, 200)},
 	{method: "GET", path: "/api/v1/security/blocks", want: statuses(401, 403, 403, 403, 200)},
 	{method: "GET", path: "/api/v1/integrations", want: statuses(401, 403, 403, 403, 200)},
+	{method: "PUT", path: "/api/v1/integrations/{name}", prepare: func(*harness) (string, string) { return "/api/v1/integrations/ideogram", `{"api_key":"k-123"}` },
+		want: statuses(401, 403, 403, 403, 204)},
+	{method: "DELETE", path: "/api/v1/integrations/{name}", prepare: func(*harness) (string, string) { return "/api/v1/integrations/nonesuch", "" },
+		want: statuses(401, 403, 403, 403, 404)},
 	{method: "DELETE", path: "/api/v1/security/blocks/192.0.2.1", want: statuses(401, 403, 403, 403, 404)},
 
 	// Books: the shared book is the author's, with the editor and the

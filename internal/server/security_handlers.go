@@ -5,6 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
@@ -116,6 +117,57 @@ type Integration struct {
 	Versions   []string `json:"versions"`
 	FromFile   bool     `json:"from_file"`
 	Error      string   `json:"error,omitempty"`
+}
+
+// credentialNames are the third-party credentials an admin may store.
+var credentialNames = map[string]bool{"ideogram": true}
+
+// maxCredentialLength bounds a stored credential.
+const maxCredentialLength = 512
+
+// handlePutCredential: PUT /api/v1/integrations/{name} {api_key} (admin).
+// The key is stored encrypted and never shown again, not even to admins;
+// keys set in the environment take precedence over it.
+func (s *Server) handlePutCredential(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !credentialNames[name] {
+		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "No such integration."))
+		return
+	}
+	var req struct {
+		APIKey string `json:"api_key"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.APIKey == "" || len(req.APIKey) > maxCredentialLength || strings.ContainsFunc(req.APIKey, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		s.writeError(w, r, bindery.Errorf(bindery.EINVALID, "api_key must be 1 to %d printable characters without spaces.", maxCredentialLength))
+		return
+	}
+	if err := s.store.PutCredential(r.Context(), name, req.APIKey, s.now()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditCredentialSet, ActorID: &p.User.ID, ClientAddr: c.Addr.String(), Target: name})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleDeleteCredential: DELETE /api/v1/integrations/{name} (admin).
+func (s *Server) handleDeleteCredential(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !credentialNames[name] {
+		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "No such integration."))
+		return
+	}
+	if err := s.store.DeleteCredential(r.Context(), name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditCredentialDeleted, ActorID: &p.User.ID, ClientAddr: c.Addr.String(), Target: name})
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // handleIntegrations: GET /api/v1/integrations (admin).
