@@ -24,6 +24,9 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 	t.Run("Runs", func(t *testing.T) { testRuns(t, open(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
 	t.Run("Publications", func(t *testing.T) { testPublications(t, open(t)) })
+	t.Run("TwoFactor", func(t *testing.T) { testTwoFactor(t, open(t)) })
+	t.Run("Credentials", func(t *testing.T) { testCredentials(t, open(t)) })
+	t.Run("TransferBook", func(t *testing.T) { testTransferBook(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
