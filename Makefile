@@ -1,8 +1,14 @@
 # Convenience targets; scripts/test.sh is the source of truth for tests.
-.PHONY: test build run bench fuzz
+.PHONY: test audit build run bench fuzz
 
 test:
 	./scripts/test.sh
+
+# The checks and scans of the tests, online: gofmt, go vet, staticcheck,
+# govulncheck with the public vulnerability database, gosec and gitleaks
+# (pinned versions in scripts/test.sh). No tests.
+audit:
+	./scripts/test.sh --audit
 
 build:
 	CGO_ENABLED=0 go build -o bindery ./cmd/bindery

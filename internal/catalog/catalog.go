@@ -157,7 +157,7 @@ func (c *Catalog) copyCover(bookID int64, cover, dst string) (string, error) {
 		return "", err
 	}
 	name := "cover" + ext
-	return name, os.WriteFile(filepath.Join(dst, name), data, 0o600)
+	return name, os.WriteFile(filepath.Join(dst, name), data, 0o600) // #nosec G703 -- the path is the catalog's own temporary folder and "cover" plus an extension checked above; the tainted argument is the image's bytes, read through os.Root
 }
 
 // swap puts the prepared folder tmp in place of the book's edition.

@@ -255,7 +255,7 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 	case emergency:
 		for _, g := range gs {
 			if g.cluster > 0 && g.text != "" {
-				pts = append(pts, breakPoint{rune: int(g.cluster), penalty: 1000})
+				pts = append(pts, breakPoint{rune: g.cluster, penalty: 1000})
 			}
 		}
 	case whole && p.st&mono == 0:
@@ -268,10 +268,10 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 		if g.text == "" {
 			continue
 		}
-		for pi < len(pts) && pts[pi].rune < int(g.cluster) {
+		for pi < len(pts) && pts[pi].rune < g.cluster {
 			pi++
 		}
-		if pi == len(pts) || pts[pi].rune != int(g.cluster) {
+		if pi == len(pts) || pts[pi].rune != g.cluster {
 			continue
 		}
 		bp := pts[pi]

@@ -25,7 +25,7 @@ import (
 type glyph struct {
 	gid     uint16
 	adv     float32
-	cluster int32 // index of the glyph's first rune in the shaped text
+	cluster int // index of the glyph's first rune in the shaped text
 	text    string
 }
 
@@ -290,7 +290,7 @@ func (s *shaper) shape(f *face, text string) []glyph {
 	})
 	glyphs := make([]glyph, len(out.Glyphs))
 	for i, g := range out.Glyphs {
-		gl := glyph{gid: uint16(g.GlyphID), adv: float32(float64(g.Advance) / 64 / float64(upem)), cluster: int32(g.TextIndex())}
+		gl := glyph{gid: f.sf.GlyphID(uint32(g.GlyphID)), adv: float32(float64(g.Advance) / 64 / float64(upem)), cluster: g.TextIndex()}
 		if i == 0 || out.Glyphs[i-1].TextIndex() != g.TextIndex() {
 			end := min(g.TextIndex()+g.RunesCount(), len(runes))
 			gl.text = string(runes[g.TextIndex():end])

@@ -3,7 +3,7 @@ package pdfwrite
 import (
 	"crypto/sha256"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf16"
 
@@ -48,11 +48,11 @@ func (f *Font) Width(gid uint16) float64 {
 }
 
 func (f *Font) embed(w *Writer) {
-	gids := make([]int, 0, len(f.used))
+	gids := make([]uint16, 0, len(f.used))
 	for g := range f.used {
-		gids = append(gids, int(g))
+		gids = append(gids, g)
 	}
-	sort.Ints(gids)
+	slices.Sort(gids)
 	// The subset tag is derived from the glyph set so output is
 	// deterministic.
 	h := sha256.New()
@@ -67,10 +67,10 @@ func (f *Font) embed(w *Writer) {
 	used := map[uint16]bool{}
 	cmap := map[rune]uint16{}
 	for _, g := range gids {
-		used[uint16(g)] = true
-		if rs := []rune(f.used[uint16(g)]); len(rs) == 1 {
+		used[g] = true
+		if rs := []rune(f.used[g]); len(rs) == 1 {
 			if _, ok := cmap[rs[0]]; !ok {
-				cmap[rs[0]] = uint16(g)
+				cmap[rs[0]] = g
 			}
 		}
 	}
@@ -102,7 +102,7 @@ func (f *Font) embed(w *Writer) {
 			if k > i {
 				ws.WriteByte(' ')
 			}
-			ws.WriteString(Num(f.Width(uint16(gids[k]))))
+			ws.WriteString(Num(f.Width(gids[k])))
 		}
 		ws.WriteString("]")
 		i = j + 1
@@ -117,12 +117,12 @@ func (f *Font) embed(w *Writer) {
 	w.Stream(toUni, "", toUnicodeCMap(gids, f.used), true)
 }
 
-func toUnicodeCMap(gids []int, text map[uint16]string) []byte {
+func toUnicodeCMap(gids []uint16, text map[uint16]string) []byte {
 	var b strings.Builder
 	b.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
 	var lines []string
 	for _, g := range gids {
-		t := text[uint16(g)]
+		t := text[g]
 		if t == "" {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -40,10 +41,17 @@ var (
 	ErrFormat = errors.New("sfnt: not a TrueType or OpenType font file (font collections and WOFF are not read)")
 )
 
-// Parse reads a TrueType font file. It fails on a truncated file, a font
-// without a glyf table (ErrCFF when it has CFF outlines instead), a file
-// that is no single sfnt font (ErrFormat), or any table it needs that is
-// malformed. It never panics.
+// maxFileSize is the largest font file Parse reads: far above any
+// TrueType font (pan-Unicode ones are 20–30 MiB), and small enough that
+// its subsets fit the 32-bit offsets and lengths of the format: their 13
+// tables, none much larger than the file, add up to well under 4 GiB.
+const maxFileSize = 256 << 20
+
+// Parse reads a TrueType font file. It fails on a truncated file, a file
+// over 256 MiB, a font without a glyf table (ErrCFF when it has CFF
+// outlines instead), a file that is no single sfnt font (ErrFormat), or any
+// table it needs that is malformed, including a loca table whose offsets
+// do not ascend. It never panics.
 func Parse(data []byte) (f *Font, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -52,6 +60,9 @@ func Parse(data []byte) (f *Font, err error) {
 	}()
 	if len(data) < 4 {
 		return nil, ErrFormat
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("sfnt: font file over %d MiB", maxFileSize>>20)
 	}
 	switch string(data[:4]) {
 	case "\x00\x01\x00\x00", "true", "OTTO":
@@ -82,12 +93,12 @@ func Parse(data []byte) (f *Font, err error) {
 	}
 	head := f.tables["head"]
 	f.UnitsPerEm = int(u16(head, 18))
-	f.BBox = [4]int{int(int16(u16(head, 36))), int(int16(u16(head, 38))), int(int16(u16(head, 40))), int(int16(u16(head, 42)))}
+	f.BBox = [4]int{i16(head, 36), i16(head, 38), i16(head, 40), i16(head, 42)}
 	f.longLoca = u16(head, 50) == 1
 	f.NumGlyphs = int(u16(f.tables["maxp"], 4))
 	hhea := f.tables["hhea"]
-	f.Ascent = int(int16(u16(hhea, 4)))
-	f.Descent = int(int16(u16(hhea, 6)))
+	f.Ascent = i16(hhea, 4)
+	f.Descent = i16(hhea, 6)
 	nMetrics := int(u16(hhea, 34))
 	hmtx := f.tables["hmtx"]
 	f.Advances = make([]int, f.NumGlyphs)
@@ -106,16 +117,23 @@ func Parse(data []byte) (f *Font, err error) {
 		} else {
 			f.loca[g] = 2 * uint32(u16(loca, 2*g))
 		}
+		// The format requires ascending offsets. Holding fonts to it keeps
+		// glyphs disjoint slices of glyf, so a subset is never larger than
+		// the font: with overlapping entries a small file could make every
+		// glyph the whole table, and Subset copy it once per glyph.
+		if g > 0 && f.loca[g] < f.loca[g-1] {
+			return nil, fmt.Errorf("sfnt: loca offsets out of order at glyph %d", g)
+		}
 	}
 	if os2 := f.tables["OS/2"]; len(os2) >= 90 && u16(os2, 0) >= 2 {
-		f.XHeight = int(int16(u16(os2, 86)))
-		f.CapHeight = int(int16(u16(os2, 88)))
+		f.XHeight = i16(os2, 86)
+		f.CapHeight = i16(os2, 88)
 	}
 	if f.CapHeight == 0 {
 		f.CapHeight = f.Ascent * 7 / 10
 	}
 	if post := f.tables["post"]; len(post) >= 16 {
-		f.ItalicAngle = float64(int32(u32(post, 4))) / 65536
+		f.ItalicAngle = float64(int32(u32(post, 4))) / 65536 // #nosec G115 -- italicAngle is a signed 16.16 Fixed: reading its bits as two's complement is its decoding, not an overflow
 		f.FixedPitch = u32(post, 12) != 0
 	}
 	if f.Family = f.name(16); f.Family == "" {
@@ -156,6 +174,17 @@ func (f *Font) name(id int) string {
 	return ""
 }
 
+// GlyphID returns g as a glyph id of f, or 0 (.notdef) when f has no
+// glyph g. Shapers use 32-bit ids, and a format 12 cmap can map a rune past
+// the font's last glyph: such an id must not be truncated into another
+// glyph.
+func (f *Font) GlyphID(g uint32) uint16 {
+	if g > math.MaxUint16 || int(g) >= f.NumGlyphs {
+		return 0
+	}
+	return uint16(g)
+}
+
 func (f *Font) glyph(g int) []byte {
 	if g < 0 || g >= f.NumGlyphs {
 		return nil
@@ -171,7 +200,7 @@ func (f *Font) glyph(g int) []byte {
 // components returns the glyph ids a composite glyph refers to.
 func (f *Font) components(g int) []int {
 	d := f.glyph(g)
-	if len(d) < 10 || int16(u16(d, 0)) >= 0 {
+	if len(d) < 10 || i16(d, 0) >= 0 { // numberOfContours; negative for a composite
 		return nil
 	}
 	var out []int
@@ -231,7 +260,7 @@ func (f *Font) Subset(used map[uint16]bool, cmap map[rune]uint16) []byte {
 	var glyf []byte
 	loca := make([]byte, 4*(f.NumGlyphs+1))
 	for g := 0; g < f.NumGlyphs; g++ {
-		binary.BigEndian.PutUint32(loca[4*g:], uint32(len(glyf)))
+		binary.BigEndian.PutUint32(loca[4*g:], field32(len(glyf)))
 		if keep[g] {
 			glyf = append(glyf, f.glyph(g)...)
 			for len(glyf)%4 != 0 {
@@ -239,7 +268,7 @@ func (f *Font) Subset(used map[uint16]bool, cmap map[rune]uint16) []byte {
 			}
 		}
 	}
-	binary.BigEndian.PutUint32(loca[4*f.NumGlyphs:], uint32(len(glyf)))
+	binary.BigEndian.PutUint32(loca[4*f.NumGlyphs:], field32(len(glyf)))
 
 	head := append([]byte(nil), f.tables["head"]...)
 	binary.BigEndian.PutUint32(head[8:], 0) // checksumAdjustment, set below
@@ -264,6 +293,10 @@ func (f *Font) Subset(used map[uint16]bool, cmap map[rune]uint16) []byte {
 }
 
 // buildCmap writes a cmap with one Windows Unicode BMP format 4 subtable.
+// The subtable's length and offsets are 16-bit, so it holds some 32,000
+// runes at most: the lowest runes are kept and the rest left out. That
+// costs nothing in a PDF, whose viewers draw glyphs by id and find text
+// through the ToUnicode CMap, not this table.
 func buildCmap(m map[rune]uint16) []byte {
 	var runes []rune
 	for r := range m {
@@ -274,12 +307,26 @@ func buildCmap(m map[rune]uint16) []byte {
 	sort.Slice(runes, func(i, j int) bool { return runes[i] < runes[j] })
 	type seg struct{ start, end rune }
 	var segs []seg
+	// The subtable is 16 bytes of header, 8 per segment (end, start,
+	// delta, range offset) and 2 per rune (its glyphIdArray entry); the
+	// closing 0xFFFF segment is counted from the start.
+	size := 16 + 8
 	for _, r := range runes {
-		if n := len(segs); n > 0 && segs[n-1].end == r-1 {
-			segs[n-1].end = r
-			continue
+		n := len(segs)
+		extend := n > 0 && segs[n-1].end == r-1
+		cost := 2
+		if !extend {
+			cost += 8
 		}
-		segs = append(segs, seg{r, r})
+		if size+cost > math.MaxUint16 {
+			break
+		}
+		size += cost
+		if extend {
+			segs[n-1].end = r
+		} else {
+			segs = append(segs, seg{r, r})
+		}
 	}
 	segs = append(segs, seg{0xFFFF, 0xFFFF})
 	segX2 := 2 * len(segs)
@@ -294,22 +341,22 @@ func buildCmap(m map[rune]uint16) []byte {
 	searchRange *= 2
 	binary.BigEndian.PutUint16(sub[0:], 4)
 	binary.BigEndian.PutUint16(sub[4:], 0)
-	binary.BigEndian.PutUint16(sub[6:], uint16(segX2))
-	binary.BigEndian.PutUint16(sub[8:], uint16(searchRange))
-	binary.BigEndian.PutUint16(sub[10:], uint16(entry))
-	binary.BigEndian.PutUint16(sub[12:], uint16(segX2-searchRange))
+	binary.BigEndian.PutUint16(sub[6:], field16(segX2))
+	binary.BigEndian.PutUint16(sub[8:], field16(searchRange))
+	binary.BigEndian.PutUint16(sub[10:], field16(entry))
+	binary.BigEndian.PutUint16(sub[12:], field16(segX2-searchRange))
 	endOff, startOff := 14, 16+segX2
 	deltaOff, rangeOff := startOff+segX2, startOff+2*segX2
 	for i, s := range segs {
-		binary.BigEndian.PutUint16(sub[endOff+2*i:], uint16(s.end))
-		binary.BigEndian.PutUint16(sub[startOff+2*i:], uint16(s.start))
+		binary.BigEndian.PutUint16(sub[endOff+2*i:], field16(int(s.end)))
+		binary.BigEndian.PutUint16(sub[startOff+2*i:], field16(int(s.start)))
 		if s.start == 0xFFFF {
 			binary.BigEndian.PutUint16(sub[deltaOff+2*i:], 1)
 			continue
 		}
 		// idRangeOffset into glyphIdArray, which follows idRangeOffset[].
 		ro := 2*(len(segs)-i) + 2*len(glyphs)
-		binary.BigEndian.PutUint16(sub[rangeOff+2*i:], uint16(ro))
+		binary.BigEndian.PutUint16(sub[rangeOff+2*i:], field16(ro))
 		for r := s.start; r <= s.end; r++ {
 			glyphs = append(glyphs, m[r])
 		}
@@ -317,7 +364,7 @@ func buildCmap(m map[rune]uint16) []byte {
 	for _, g := range glyphs {
 		sub = binary.BigEndian.AppendUint16(sub, g)
 	}
-	binary.BigEndian.PutUint16(sub[2:], uint16(len(sub)))
+	binary.BigEndian.PutUint16(sub[2:], field16(len(sub)))
 	out := []byte{0, 0, 0, 1, 0, 3, 0, 1, 0, 0, 0, 12}
 	return append(out, sub...)
 }
@@ -337,18 +384,18 @@ func assemble(tables map[string][]byte) []byte {
 	}
 	out := make([]byte, 12+16*n)
 	binary.BigEndian.PutUint32(out, 0x00010000)
-	binary.BigEndian.PutUint16(out[4:], uint16(n))
-	binary.BigEndian.PutUint16(out[6:], uint16(16<<es))
-	binary.BigEndian.PutUint16(out[8:], uint16(es))
-	binary.BigEndian.PutUint16(out[10:], uint16(16*n-16<<es))
+	binary.BigEndian.PutUint16(out[4:], field16(n))
+	binary.BigEndian.PutUint16(out[6:], field16(16<<es))
+	binary.BigEndian.PutUint16(out[8:], field16(es))
+	binary.BigEndian.PutUint16(out[10:], field16(16*n-16<<es))
 	headOff := 0
 	for i, t := range tags {
 		d := tables[t]
 		rec := out[12+16*i:]
 		copy(rec, t)
 		binary.BigEndian.PutUint32(rec[4:], checksum(d))
-		binary.BigEndian.PutUint32(rec[8:], uint32(len(out)))
-		binary.BigEndian.PutUint32(rec[12:], uint32(len(d)))
+		binary.BigEndian.PutUint32(rec[8:], field32(len(out)))
+		binary.BigEndian.PutUint32(rec[12:], field32(len(d)))
 		if t == "head" {
 			headOff = len(out)
 		}
@@ -373,3 +420,27 @@ func checksum(b []byte) uint32 {
 
 func u16(b []byte, i int) uint16 { return binary.BigEndian.Uint16(b[i:]) }
 func u32(b []byte, i int) uint32 { return binary.BigEndian.Uint32(b[i:]) }
+
+// i16 reads a signed 16-bit field (FWORD, int16) at b[i:].
+func i16(b []byte, i int) int {
+	return int(int16(u16(b, i))) // #nosec G115 -- reading the field's bits as two's complement is how a signed field is decoded, not an overflow
+}
+
+// field16 and field32 convert a count, length or offset into a field of a
+// font being written. Callers keep values in range (Parse bounds the input
+// file, buildCmap its subtable, and Subset writes 13 tables at most),
+// so a value out of range is a bug of this package: it panics rather than
+// write a font whose offsets point elsewhere.
+func field16(n int) uint16 {
+	if n < 0 || n > math.MaxUint16 {
+		panic(fmt.Sprintf("sfnt: %d overflows a 16-bit field", n))
+	}
+	return uint16(n)
+}
+
+func field32(n int) uint32 {
+	if n < 0 || n > math.MaxUint32 {
+		panic(fmt.Sprintf("sfnt: %d overflows a 32-bit field", n))
+	}
+	return uint32(n)
+}

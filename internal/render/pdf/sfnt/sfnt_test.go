@@ -2,6 +2,9 @@ package sfnt
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math"
+	"strings"
 	"testing"
 
 	gtfont "github.com/go-text/typesetting/font"
@@ -76,5 +79,97 @@ func TestParseRejectsGarbage(t *testing.T) {
 		if _, err := Parse(data); err == nil {
 			t.Errorf("Parse(%q) succeeded", data)
 		}
+	}
+}
+
+// table returns the offset and length of table tag in the font file data.
+func table(tb testing.TB, data []byte, tag string) (off, n int) {
+	tb.Helper()
+	for i := 0; i < int(u16(data, 4)); i++ {
+		rec := data[12+16*i:]
+		if string(rec[:4]) == tag {
+			return int(u32(rec, 8)), int(u32(rec, 12))
+		}
+	}
+	tb.Fatalf("no %s table", tag)
+	return 0, 0
+}
+
+// TestParseRejectsOverlappingGlyphs: loca offsets must ascend, or a small
+// font could make every glyph the whole glyf table and its subsets huge.
+func TestParseRejectsOverlappingGlyphs(t *testing.T) {
+	data := bytes.Clone(fonts.TTF(fonts.Regular))
+	f, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.loca[1] == 0 {
+		t.Fatal("glyph 0 is empty; the test needs an outline there")
+	}
+	off, _ := table(t, data, "loca")
+	if f.longLoca {
+		binary.BigEndian.PutUint32(data[off+8:], 0) // glyph 2 starts where glyph 0 does
+	} else {
+		binary.BigEndian.PutUint16(data[off+4:], 0)
+	}
+	if _, err := Parse(data); err == nil || !strings.Contains(err.Error(), "loca") {
+		t.Errorf("Parse of a font with descending loca offsets: err = %v, want a loca error", err)
+	}
+}
+
+func TestGlyphID(t *testing.T) {
+	f, err := Parse(fonts.TTF(fonts.Regular))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := uint32(f.NumGlyphs - 1)
+	for _, tc := range []struct {
+		g    uint32
+		want uint16
+	}{
+		{0, 0},
+		{65, 65},
+		{last, uint16(last)},
+		{last + 1, 0},       // past the last glyph
+		{1<<16 + 65, 0},     // would truncate to glyph 65
+		{math.MaxUint32, 0}, // would truncate to glyph 65535
+	} {
+		if got := f.GlyphID(tc.g); got != tc.want {
+			t.Errorf("GlyphID(%d) = %d, want %d", tc.g, got, tc.want)
+		}
+	}
+}
+
+// TestSubsetCmapFitsFormat4: a cmap of more runes than a format 4
+// subtable can hold keeps the lowest ones, with a length and offsets that
+// are right, instead of 16-bit fields that wrapped around.
+func TestSubsetCmapFitsFormat4(t *testing.T) {
+	data := fonts.TTF(fonts.Regular)
+	f, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every other BMP code point: one segment each, 30,000 of them.
+	cmap := map[rune]uint16{}
+	for r := rune(0x21); r <= 0xFFFD; r += 2 {
+		cmap[r] = uint16(r % 200)
+	}
+	sub := f.Subset(map[uint16]bool{}, cmap)
+	off, n := table(t, sub, "cmap")
+	sub4 := sub[off+12 : off+n]
+	if got := int(u16(sub4, 2)); got != len(sub4) {
+		t.Errorf("format 4 length field = %d, subtable is %d bytes", got, len(sub4))
+	}
+	gt, err := gtfont.ParseTTF(bytes.NewReader(sub))
+	if err != nil {
+		t.Fatalf("go-text rejects the subset: %v", err)
+	}
+	for _, r := range []rune{0x21, 0x23, 0x1001} {
+		if g, ok := gt.NominalGlyph(r); !ok || g != gtfont.GID(cmap[r]) {
+			t.Errorf("subset cmap: %U → %d, %v; want %d", r, g, ok, cmap[r])
+		}
+	}
+	if g, ok := gt.NominalGlyph(0xFFFD); ok {
+		t.Errorf("subset cmap maps U+FFFD to %d: more runes than format 4 holds were written", g)
 	}
 }
