@@ -164,7 +164,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, er
 		return false, err
 	}
 	defer h.release()
-	got := argon2.IDKey([]byte(norm.NFKC.String(password)), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := argon2.IDKey([]byte(norm.NFKC.String(password)), salt, p.Time, p.Memory, p.Threads, uint32(len(want))) // #nosec G115 -- decodeHash accepts keys of 16 to 128 bytes only
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

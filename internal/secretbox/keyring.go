@@ -19,6 +19,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/fernet/fernet-go"
@@ -215,7 +216,10 @@ func wellFormed(token string) bool {
 // tokenTime returns the timestamp of a well-formed token.
 func tokenTime(token string) time.Time {
 	b, _ := base64.URLEncoding.DecodeString(token)
-	return time.Unix(int64(binary.BigEndian.Uint64(b[1:9])), 0)
+	// A timestamp past 2^63 (only a key holder can make one) is clamped,
+	// not wrapped to a negative time: such a token lies in the far future,
+	// which DecryptMaxAge refuses.
+	return time.Unix(int64(min(binary.BigEndian.Uint64(b[1:9]), math.MaxInt64)), 0)
 }
 
 // String describes the keyring without revealing a key.

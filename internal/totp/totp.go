@@ -107,7 +107,11 @@ func Code(secret string, t time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return hotp(key, uint64(Step(t)), Digits), nil
+	step := Step(t)
+	if step < 0 {
+		return "", errors.New("totp: no code before 1970")
+	}
+	return hotp(key, uint64(step), Digits), nil
 }
 
 // Verify checks a code typed by the user against secret at now, and
@@ -142,6 +146,7 @@ func Verify(secret, code string, now time.Time, lastStep int64) (step int64, ok 
 	cur := Step(now)
 	match := 0
 	for s := cur - Skew; s <= cur+Skew; s++ {
+		// #nosec G115 -- s is negative only when now is before 1970 plus Skew steps; hotp then computes a code for a counter no authenticator reaches, and lastStep (≥ 0) refuses it anyway
 		eq := subtle.ConstantTimeCompare([]byte(hotp(key, uint64(s), Digits)), c)
 		fresh := 0
 		if s > lastStep {
