@@ -29,6 +29,8 @@ type Service struct {
 	onRevoke func(Revocation)
 	observe  func(string)
 
+	pseudonymize func(string) string
+
 	// dummyHash is verified against when an e-mail matches no user, so
 	// that "no such user" costs the same time as "wrong password" and the
 	// response cannot be used to discover accounts. Made on first use.
@@ -56,6 +58,11 @@ type Config struct {
 	// stored), so that live connections opened with the revoked
 	// credential — WebSockets — can be closed.
 	OnRevoke func(Revocation)
+	// Pseudonymize turns the address an anonymous actor claimed (a failed
+	// sign-in) into the audit log's subject: the log never holds an
+	// address. Default: a keyed hash under a random per-process key (see
+	// randomPseudonymizer).
+	Pseudonymize func(email string) string
 }
 
 // Revocation says whose credentials just stopped working: every session
@@ -72,6 +79,10 @@ func NewService(ctx context.Context, c Config) (*Service, error) {
 	s := &Service{
 		store: c.Store, hasher: c.Hasher, guard: c.Guard, log: c.Logger, now: c.Now, sleep: c.Sleep,
 		sessionTTL: c.SessionTTL, sessionIdle: c.SessionIdle, cache: newPrincipalCache(), onRevoke: c.OnRevoke, observe: c.Observe,
+		pseudonymize: c.Pseudonymize,
+	}
+	if s.pseudonymize == nil {
+		s.pseudonymize = randomPseudonymizer()
 	}
 	if s.hasher == nil {
 		s.hasher = NewHasher(DefaultParams)
@@ -174,12 +185,10 @@ func actorID(u *bindery.User) *int64 {
 	return &id
 }
 
+// actorEvent is an audit entry by actor (nil: the command line). People
+// are named by id only (bindery.UserTarget), never by address.
 func actorEvent(action string, actor *bindery.User, c Client, target, detail string) bindery.AuditEvent {
-	e := bindery.AuditEvent{Action: action, ActorID: actorID(actor), ClientAddr: c.addr(), Target: target, Detail: detail}
-	if actor != nil {
-		e.ActorEmail = actor.Email
-	}
-	return e
+	return bindery.AuditEvent{Action: action, ActorID: actorID(actor), ClientAddr: c.addr(), Target: target, Detail: detail}
 }
 
 var errBadCredentials = bindery.Errorf(bindery.EUNAUTHORIZED, "Wrong e-mail address or password.")
@@ -233,7 +242,7 @@ func (s *Service) failure(ctx context.Context, account, claimed string, c Client
 	if len(claimed) > bindery.MaxEmailLength {
 		claimed = claimed[:bindery.MaxEmailLength]
 	}
-	s.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditLoginFailed, ActorEmail: claimed, ClientAddr: c.addr(), Detail: detail})
+	s.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditLoginFailed, Subject: s.pseudonym(claimed), ClientAddr: c.addr(), Detail: detail})
 	s.observe("failed")
 	if d, now := s.guard.Failure(c.Addr, account); now {
 		s.observe("block")
@@ -396,7 +405,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		return "", err
 	}
 	s.revoked(Revocation{UserID: p.User.ID})
-	s.Audit(ctx, actorEvent(bindery.AuditPasswordChange, p.User, c, p.User.Email, "all sessions revoked"))
+	s.Audit(ctx, actorEvent(bindery.AuditPasswordChange, p.User, c, bindery.UserTarget(p.User.ID), "all sessions revoked"))
 	if p.Session == nil {
 		return "", nil
 	}
@@ -446,7 +455,7 @@ func (s *Service) CreateUser(ctx context.Context, actor *bindery.User, email str
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
-	s.Audit(ctx, actorEvent(bindery.AuditUserCreated, actor, c, norm, "role "+string(role)))
+	s.Audit(ctx, actorEvent(bindery.AuditUserCreated, actor, c, bindery.UserTarget(u.ID), "role "+string(role)))
 	return u, nil
 }
 
@@ -480,7 +489,7 @@ func (s *Service) SetRole(ctx context.Context, actor *bindery.User, id int64, ro
 		return nil, err
 	}
 	s.revoked(Revocation{UserID: id})
-	s.Audit(ctx, actorEvent(bindery.AuditRoleChanged, actor, c, u.Email, string(u.Role)+" → "+string(role)))
+	s.Audit(ctx, actorEvent(bindery.AuditRoleChanged, actor, c, bindery.UserTarget(u.ID), string(u.Role)+" → "+string(role)))
 	u.Role = role
 	return u, nil
 }
@@ -522,7 +531,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor *bindery.User, id int64,
 		return err
 	}
 	s.revoked(Revocation{UserID: id})
-	s.Audit(ctx, actorEvent(bindery.AuditUserDeleted, actor, c, u.Email, ""))
+	s.Audit(ctx, actorEvent(bindery.AuditUserDeleted, actor, c, bindery.UserTarget(u.ID), ""))
 	return nil
 }
 
@@ -552,7 +561,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, actor, u *bindery.User, na
 	if err := s.store.CreateAPIToken(ctx, t); err != nil {
 		return "", nil, err
 	}
-	s.Audit(ctx, actorEvent(bindery.AuditTokenCreated, actor, c, u.Email, "token "+t.ID+" "+name))
+	s.Audit(ctx, actorEvent(bindery.AuditTokenCreated, actor, c, bindery.UserTarget(u.ID), "token "+t.ID+" "+name))
 	return tok, t, nil
 }
 
@@ -562,7 +571,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, u *bindery.User, id string
 		return err
 	}
 	s.revoked(Revocation{UserID: u.ID, TokenID: id})
-	s.Audit(ctx, actorEvent(bindery.AuditTokenRevoked, u, c, u.Email, "token "+id))
+	s.Audit(ctx, actorEvent(bindery.AuditTokenRevoked, u, c, bindery.UserTarget(u.ID), "token "+id))
 	return nil
 }
 
@@ -621,7 +630,7 @@ func (s *Service) CompleteSetup(ctx context.Context, token, email, password stri
 	if err != nil {
 		return nil, "", err
 	}
-	s.Audit(ctx, actorEvent(bindery.AuditSetupCompleted, u, c, u.Email, ""))
+	s.Audit(ctx, actorEvent(bindery.AuditSetupCompleted, u, c, bindery.UserTarget(u.ID), ""))
 	tok, err := s.newSession(ctx, u, c)
 	return u, tok, err
 }

@@ -44,6 +44,7 @@ func commands() []command {
 		{"user", "user add|list|set-role|delete  manage accounts", runUser},
 		{"token", "token create --user E --name N [--expires 720h]  API token for scripts", runToken},
 		{"sessions", "sessions revoke --all       sign everybody out", runSessions},
+		{"audit", "audit verify | export [--since T] [--out FILE]  check the audit chain; JSON lines copy", runAudit},
 		{"keys", "keys generate              print a new ENCRYPTION_KEY and DASHBOARD_TOKEN", runKeys},
 		{"version", "version                    print version information", runVersion},
 	}

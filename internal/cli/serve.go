@@ -166,7 +166,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "\nNo users yet. Create the first admin within %s at this one-time link:\n\n    %s\n\n", auth.SetupTTL, link)
 	}
 
-	go sweep(ctx, svc, store, cfg.EventRetention, log)
+	go sweep(ctx, svc, store, retention{audit: cfg.AuditRetention, events: cfg.EventRetention}, time.Now, log)
 
 	servers := []*http.Server{srv}
 	errc := make(chan error, 2)
@@ -279,9 +279,10 @@ func bookLimits(cfg *config.Config) bookfs.Limits {
 	return bookfs.Limits{MaxFileBytes: cfg.MaxUploadBytes, MaxFiles: cfg.BookMaxFiles, MaxBookBytes: cfg.BookMaxBytes}
 }
 
-// sweep deletes expired sessions and tokens, and events past their
-// retention, periodically until ctx ends.
-func sweep(ctx context.Context, svc *auth.Service, events bindery.EventStore, retention time.Duration, log *slog.Logger) {
+// sweep deletes expired sessions and tokens, and audit entries and run
+// events past their retention (see retention.purge), at once and then
+// every sweepInterval until ctx ends.
+func sweep(ctx context.Context, svc *auth.Service, store purger, r retention, now func() time.Time, log *slog.Logger) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
@@ -290,10 +291,15 @@ func sweep(ctx context.Context, svc *auth.Service, events bindery.EventStore, re
 		} else if n > 0 {
 			log.Debug("swept expired credentials", "count", n)
 		}
-		if n, err := events.DeleteEventsBefore(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
-			log.Error("purging old events failed", "err", err)
-		} else if n > 0 {
-			log.Debug("purged old events", "count", n)
+		audit, events, err := r.purge(ctx, store, now())
+		if err != nil && ctx.Err() == nil {
+			log.Error("purging expired audit entries and events failed", "err", err)
+		}
+		if audit > 0 {
+			log.Info("purged expired audit entries", "count", audit)
+		}
+		if events > 0 {
+			log.Debug("purged old events", "count", events)
 		}
 		select {
 		case <-ctx.Done():

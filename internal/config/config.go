@@ -63,6 +63,7 @@ type Config struct {
 	PublicCatalog  bool          // BINDERY_PUBLIC_CATALOG: /catalog and /opds without signing in
 	Workers        int           // BINDERY_WORKERS: runs executed at once
 	EventRetention time.Duration // BINDERY_EVENT_RETENTION: how long run events are kept
+	AuditRetention time.Duration // BINDERY_AUDIT_RETENTION: how long audit entries are kept; 0 keeps them forever
 
 	LogFile   string // BINDERY_LOG_FILE
 	LogLevel  string // BINDERY_LOG_LEVEL: debug, info, warn or error
@@ -146,6 +147,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		PublicCatalog:    l.oneOf("BINDERY_PUBLIC_CATALOG", "false", "false", "true") == "true",
 		Workers:          int(l.int64("BINDERY_WORKERS", 2, 1)),
 		EventRetention:   l.duration("BINDERY_EVENT_RETENTION", 30*24*time.Hour),
+		AuditRetention:   l.retention("BINDERY_AUDIT_RETENTION", 365*24*time.Hour),
 		LogFile:          l.str("BINDERY_LOG_FILE", ""),
 		LogLevel:         l.oneOf("BINDERY_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		LogFormat:        l.oneOf("BINDERY_LOG_FORMAT", "text", "text", "json"),

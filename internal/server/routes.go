@@ -132,6 +132,7 @@ func (s *Server) routes() []route {
 		{"PATCH /api/v1/users/{id}", AdminOnly, false, s.handleUpdateUser},
 		{"DELETE /api/v1/users/{id}", AdminOnly, false, s.handleDeleteUser},
 		{"GET /api/v1/audit", AdminOnly, false, s.handleListAudit},
+		{"GET /api/v1/audit/export", AdminOnly, false, s.handleExportAudit},
 		{"GET /api/v1/security/blocks", AdminOnly, false, s.handleListBlocks},
 		{"GET /api/v1/integrations", AdminOnly, false, s.handleIntegrations},
 		{"DELETE /api/v1/security/blocks/{addr...}", AdminOnly, false, s.handleLiftBlock},
