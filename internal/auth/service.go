@@ -30,8 +30,9 @@ type Service struct {
 	onRevoke func(Revocation)
 	observe  func(string)
 
-	secrets   *secretbox.Keyring
-	twoFactor TwoFactorPolicy
+	secrets      *secretbox.Keyring
+	twoFactor    TwoFactorPolicy
+	pseudonymize func(string) string
 
 	// dummyHash is verified against when an e-mail matches no user, so
 	// that "no such user" costs the same time as "wrong password" and the
@@ -65,6 +66,11 @@ type Config struct {
 	Secrets *secretbox.Keyring
 	// TwoFactor is whose accounts must use a second factor.
 	TwoFactor TwoFactorPolicy
+	// Pseudonymize turns the address an anonymous actor claimed (a failed
+	// sign-in) into the audit log's subject: the log never holds an
+	// address. Default: a keyed hash under a random per-process key (see
+	// randomPseudonymizer).
+	Pseudonymize func(email string) string
 }
 
 // Revocation says whose credentials just stopped working: every session
@@ -81,7 +87,7 @@ func NewService(ctx context.Context, c Config) (*Service, error) {
 	s := &Service{
 		store: c.Store, hasher: c.Hasher, guard: c.Guard, log: c.Logger, now: c.Now, sleep: c.Sleep,
 		sessionTTL: c.SessionTTL, sessionIdle: c.SessionIdle, cache: newPrincipalCache(), onRevoke: c.OnRevoke, observe: c.Observe,
-		secrets: c.Secrets, twoFactor: c.TwoFactor,
+		secrets: c.Secrets, twoFactor: c.TwoFactor, pseudonymize: c.Pseudonymize,
 	}
 	if s.secrets == nil {
 		kr, err := secretbox.NewKeyring(secretbox.GenerateKey())
@@ -89,6 +95,9 @@ func NewService(ctx context.Context, c Config) (*Service, error) {
 			return nil, err
 		}
 		s.secrets = kr
+	}
+	if s.pseudonymize == nil {
+		s.pseudonymize = randomPseudonymizer()
 	}
 	if s.hasher == nil {
 		s.hasher = NewHasher(DefaultParams)
@@ -195,12 +204,10 @@ func actorID(u *bindery.User) *int64 {
 	return &id
 }
 
+// actorEvent is an audit entry by actor (nil: the command line). People
+// are named by id only (bindery.UserTarget), never by address.
 func actorEvent(action string, actor *bindery.User, c Client, target, detail string) bindery.AuditEvent {
-	e := bindery.AuditEvent{Action: action, ActorID: actorID(actor), ClientAddr: c.addr(), Target: target, Detail: detail}
-	if actor != nil {
-		e.ActorEmail = actor.Email
-	}
-	return e
+	return bindery.AuditEvent{Action: action, ActorID: actorID(actor), ClientAddr: c.addr(), Target: target, Detail: detail}
 }
 
 var errBadCredentials = bindery.Errorf(bindery.EUNAUTHORIZED, "Wrong e-mail address or password.")
@@ -257,7 +264,7 @@ func (s *Service) failure(ctx context.Context, account, claimed string, c Client
 	if len(claimed) > bindery.MaxEmailLength {
 		claimed = claimed[:bindery.MaxEmailLength]
 	}
-	s.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditLoginFailed, ActorEmail: claimed, ClientAddr: c.addr(), Detail: detail})
+	s.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditLoginFailed, Subject: s.pseudonym(claimed), ClientAddr: c.addr(), Detail: detail})
 	s.observe("failed")
 	if d, now := s.guard.Failure(c.Addr, account); now {
 		s.observe("block")
@@ -417,7 +424,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		return "", err
 	}
 	s.revoked(Revocation{UserID: p.User.ID})
-	s.Audit(ctx, actorEvent(bindery.AuditPasswordChange, p.User, c, p.User.Email, "all sessions revoked"))
+	s.Audit(ctx, actorEvent(bindery.AuditPasswordChange, p.User, c, bindery.UserTarget(p.User.ID), "all sessions revoked"))
 	if p.Session == nil {
 		return "", nil
 	}
@@ -467,7 +474,7 @@ func (s *Service) CreateUser(ctx context.Context, actor *bindery.User, email str
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
-	s.Audit(ctx, actorEvent(bindery.AuditUserCreated, actor, c, norm, "role "+string(role)))
+	s.Audit(ctx, actorEvent(bindery.AuditUserCreated, actor, c, bindery.UserTarget(u.ID), "role "+string(role)))
 	return u, nil
 }
 
@@ -501,7 +508,7 @@ func (s *Service) SetRole(ctx context.Context, actor *bindery.User, id int64, ro
 		return nil, err
 	}
 	s.revoked(Revocation{UserID: id})
-	s.Audit(ctx, actorEvent(bindery.AuditRoleChanged, actor, c, u.Email, string(u.Role)+" → "+string(role)))
+	s.Audit(ctx, actorEvent(bindery.AuditRoleChanged, actor, c, bindery.UserTarget(u.ID), string(u.Role)+" → "+string(role)))
 	u.Role = role
 	return u, nil
 }
@@ -563,7 +570,7 @@ func (s *Service) DeleteAccount(ctx context.Context, actor, u *bindery.User, c C
 	if actor != nil && actor.ID == u.ID {
 		detail = "by the account's owner"
 	}
-	s.Audit(ctx, actorEvent(bindery.AuditUserDeleted, actor, c, userTarget(u.ID), detail))
+	s.Audit(ctx, actorEvent(bindery.AuditUserDeleted, actor, c, bindery.UserTarget(u.ID), detail))
 	return nil
 }
 
@@ -593,7 +600,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, actor, u *bindery.User, na
 	if err := s.store.CreateAPIToken(ctx, t); err != nil {
 		return "", nil, err
 	}
-	s.Audit(ctx, actorEvent(bindery.AuditTokenCreated, actor, c, u.Email, "token "+t.ID+" "+name))
+	s.Audit(ctx, actorEvent(bindery.AuditTokenCreated, actor, c, bindery.UserTarget(u.ID), "token "+t.ID+" "+name))
 	return tok, t, nil
 }
 
@@ -603,7 +610,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, u *bindery.User, id string
 		return err
 	}
 	s.revoked(Revocation{UserID: u.ID, TokenID: id})
-	s.Audit(ctx, actorEvent(bindery.AuditTokenRevoked, u, c, u.Email, "token "+id))
+	s.Audit(ctx, actorEvent(bindery.AuditTokenRevoked, u, c, bindery.UserTarget(u.ID), "token "+id))
 	return nil
 }
 
@@ -662,7 +669,7 @@ func (s *Service) CompleteSetup(ctx context.Context, token, email, password stri
 	if err != nil {
 		return nil, "", err
 	}
-	s.Audit(ctx, actorEvent(bindery.AuditSetupCompleted, u, c, u.Email, ""))
+	s.Audit(ctx, actorEvent(bindery.AuditSetupCompleted, u, c, bindery.UserTarget(u.ID), ""))
 	tok, err := s.newSession(ctx, u, c)
 	return u, tok, err
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
@@ -302,7 +301,7 @@ func (s *Service) ConfirmTwoFactor(ctx context.Context, p *Principal, code strin
 		return nil, "", err
 	}
 	s.revoked(Revocation{UserID: p.User.ID})
-	s.Audit(ctx, actorEvent(bindery.AuditTwoFactorEnabled, p.User, c, userTarget(p.User.ID), "earlier sessions revoked"))
+	s.Audit(ctx, actorEvent(bindery.AuditTwoFactorEnabled, p.User, c, bindery.UserTarget(p.User.ID), "earlier sessions revoked"))
 	if p.Session == nil {
 		return codes, "", nil
 	}
@@ -328,7 +327,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, p *Principal, password, 
 		return err
 	}
 	s.cache.invalidate()
-	s.Audit(ctx, actorEvent(bindery.AuditTwoFactorDisabled, p.User, c, userTarget(p.User.ID), ""))
+	s.Audit(ctx, actorEvent(bindery.AuditTwoFactorDisabled, p.User, c, bindery.UserTarget(p.User.ID), ""))
 	return nil
 }
 
@@ -345,7 +344,7 @@ func (s *Service) RenewRecoveryCodes(ctx context.Context, p *Principal, password
 	if err := s.store.ReplaceRecoveryCodes(ctx, p.User.ID, hashes); err != nil {
 		return nil, err
 	}
-	s.Audit(ctx, actorEvent(bindery.AuditRecoveryCodesNew, p.User, c, userTarget(p.User.ID), ""))
+	s.Audit(ctx, actorEvent(bindery.AuditRecoveryCodesNew, p.User, c, bindery.UserTarget(p.User.ID), ""))
 	return codes, nil
 }
 
@@ -361,13 +360,9 @@ func (s *Service) ResetTwoFactor(ctx context.Context, actor *bindery.User, id in
 		return err
 	}
 	s.revoked(Revocation{UserID: id})
-	s.Audit(ctx, actorEvent(bindery.AuditTwoFactorReset, actor, c, userTarget(id), "sessions revoked"))
+	s.Audit(ctx, actorEvent(bindery.AuditTwoFactorReset, actor, c, bindery.UserTarget(id), "sessions revoked"))
 	return nil
 }
 
 // TwoFactorPolicy returns the configured policy.
 func (s *Service) TwoFactorPolicy() TwoFactorPolicy { return s.twoFactor }
-
-// userTarget names a user in audit entries by id, never by address: the
-// audit log outlives accounts and must not keep personal data.
-func userTarget(id int64) string { return "user:" + strconv.FormatInt(id, 10) }

@@ -44,6 +44,7 @@ func commands() []command {
 		{"user", "user add|list|set-role|delete|export|reset-2fa  manage accounts", runUser},
 		{"token", "token create --user E --name N [--expires 720h]  API token for scripts", runToken},
 		{"sessions", "sessions revoke --all       sign everybody out", runSessions},
+		{"audit", "audit verify | export [--since T] [--out FILE]  check the audit chain; JSON lines copy", runAudit},
 		{"keys", "keys generate|rotate       print new keys; re-encrypt stored data with ENCRYPTION_KEY", runKeys},
 		{"version", "version                    print version information", runVersion},
 	}

@@ -4,14 +4,18 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/privacy"
+	"github.com/bindery/bindery/internal/secretbox"
+	"github.com/bindery/bindery/internal/store/sqlite"
 )
 
 // artifactsDir and editionDir say where a run's outputs and a book's
@@ -33,8 +37,14 @@ func newPrivacy(d *deps) (*privacy.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return privacy.New(privacy.Deps{Store: d.store, Auth: d.auth, Books: books, Logger: d.log,
-		ArtifactsDir: artifactsDir(d.cfg), PublishedDir: editionDir(d.cfg)}), nil
+	return newPrivacyService(d.cfg, d.store, d.auth, books, d.secrets, d.log), nil
+}
+
+// newPrivacyService is the one way the server and the shell build it.
+func newPrivacyService(cfg *config.Config, store bindery.Store, svc *auth.Service, books *bookfs.Store, secrets *secretbox.Keyring, log *slog.Logger) *privacy.Service {
+	return privacy.New(privacy.Deps{Store: store, Auth: svc, Books: books, Logger: log,
+		ArtifactsDir: artifactsDir(cfg), PublishedDir: editionDir(cfg),
+		Pseudonyms: func(email string) []string { return sqlite.Pseudonyms(secrets, email) }})
 }
 
 // parseAccount parses flags given before or after one positional

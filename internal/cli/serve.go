@@ -24,7 +24,6 @@ import (
 	"github.com/bindery/bindery/internal/logging"
 	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
-	"github.com/bindery/bindery/internal/privacy"
 	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/server"
@@ -125,7 +124,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			log.Warn("stopping the job workers", "err", err)
 		}
 	}()
-	priv := privacy.New(privacy.Deps{Store: store, Auth: svc, Books: books, Logger: log, ArtifactsDir: artifactsDir(cfg), PublishedDir: editionDir(cfg)})
+	priv := newPrivacyService(cfg, store, svc, books, d.secrets, log)
 	// A key an admin stored through the API, used when the environment
 	// sets none.
 	keys.SetStored(func() (string, bool) {
@@ -177,7 +176,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "\nNo users yet. Create the first admin within %s at this one-time link:\n\n    %s\n\n", auth.SetupTTL, link)
 	}
 
-	go sweep(ctx, svc, store, cfg.EventRetention, log)
+	go sweep(ctx, svc, store, retention{audit: cfg.AuditRetention, events: cfg.EventRetention}, time.Now, log)
 
 	servers := []*http.Server{srv}
 	errc := make(chan error, 2)
@@ -240,8 +239,11 @@ func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, s
 		Logger:    log,
 		Secrets:   secrets,
 		TwoFactor: auth.TwoFactorPolicy(cfg.RequireTwoFactor),
-		OnRevoke:  hooks.onRevoke,
-		Observe:   hooks.observe,
+		// Failed sign-ins are audited under a keyed pseudonym of the
+		// claimed address, the same one the store's migration used.
+		Pseudonymize: func(email string) string { return sqlite.Pseudonym(secrets, email) },
+		OnRevoke:     hooks.onRevoke,
+		Observe:      hooks.observe,
 		Guard: auth.NewGuard(auth.GuardConfig{
 			MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration,
 		}),
@@ -292,9 +294,10 @@ func bookLimits(cfg *config.Config) bookfs.Limits {
 	return bookfs.Limits{MaxFileBytes: cfg.MaxUploadBytes, MaxFiles: cfg.BookMaxFiles, MaxBookBytes: cfg.BookMaxBytes}
 }
 
-// sweep deletes expired sessions and tokens, and events past their
-// retention, periodically until ctx ends.
-func sweep(ctx context.Context, svc *auth.Service, events bindery.EventStore, retention time.Duration, log *slog.Logger) {
+// sweep deletes expired sessions and tokens, and audit entries and run
+// events past their retention (see retention.purge), at once and then
+// every sweepInterval until ctx ends.
+func sweep(ctx context.Context, svc *auth.Service, store purger, r retention, now func() time.Time, log *slog.Logger) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
@@ -303,10 +306,15 @@ func sweep(ctx context.Context, svc *auth.Service, events bindery.EventStore, re
 		} else if n > 0 {
 			log.Debug("swept expired credentials", "count", n)
 		}
-		if n, err := events.DeleteEventsBefore(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
-			log.Error("purging old events failed", "err", err)
-		} else if n > 0 {
-			log.Debug("purged old events", "count", n)
+		audit, events, err := r.purge(ctx, store, now())
+		if err != nil && ctx.Err() == nil {
+			log.Error("purging expired audit entries and events failed", "err", err)
+		}
+		if audit > 0 {
+			log.Info("purged expired audit entries", "count", audit)
+		}
+		if events > 0 {
+			log.Debug("purged old events", "count", events)
 		}
 		select {
 		case <-ctx.Done():

@@ -66,6 +66,7 @@ type Config struct {
 	RequireTwoFactor string
 	Workers          int           // BINDERY_WORKERS: runs executed at once
 	EventRetention   time.Duration // BINDERY_EVENT_RETENTION: how long run events are kept
+	AuditRetention time.Duration // BINDERY_AUDIT_RETENTION: how long audit entries are kept; 0 keeps them forever
 
 	LogFile   string // BINDERY_LOG_FILE
 	LogLevel  string // BINDERY_LOG_LEVEL: debug, info, warn or error
@@ -150,6 +151,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		RequireTwoFactor: strings.TrimPrefix(l.oneOf("BINDERY_REQUIRE_TWO_FACTOR", "none", "none", "admins", "all"), "none"),
 		Workers:          int(l.int64("BINDERY_WORKERS", 2, 1)),
 		EventRetention:   l.duration("BINDERY_EVENT_RETENTION", 30*24*time.Hour),
+		AuditRetention:   l.retention("BINDERY_AUDIT_RETENTION", 365*24*time.Hour),
 		LogFile:          l.str("BINDERY_LOG_FILE", ""),
 		LogLevel:         l.oneOf("BINDERY_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		LogFormat:        l.oneOf("BINDERY_LOG_FORMAT", "text", "text", "json"),

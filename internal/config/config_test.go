@@ -37,6 +37,8 @@ func TestDefaults(t *testing.T) {
 		{"session idle", c.SessionIdle, 2 * time.Hour},
 		{"log level", c.LogLevel, "info"},
 		{"log format", c.LogFormat, "text"},
+		{"event retention", c.EventRetention, 30 * 24 * time.Hour},
+		{"audit retention", c.AuditRetention, 365 * 24 * time.Hour},
 		{"public url", c.PublicURL.String(), "http://127.0.0.1:8765"},
 		{"loopback", c.Loopback(), true},
 	}
@@ -71,6 +73,8 @@ func TestRefusals(t *testing.T) {
 		{"port out of range", map[string]string{"WEBSOCKET_PORT": "70000"}, "WEBSOCKET_PORT", ""},
 		{"bad duration", map[string]string{"BINDERY_LOGIN_WINDOW": "15 minutes"}, "BINDERY_LOGIN_WINDOW", ""},
 		{"negative duration", map[string]string{"BINDERY_SESSION_TTL": "-1h"}, "BINDERY_SESSION_TTL", ""},
+		{"bad audit retention", map[string]string{"BINDERY_AUDIT_RETENTION": "1 year"}, "BINDERY_AUDIT_RETENTION", ""},
+		{"negative audit retention", map[string]string{"BINDERY_AUDIT_RETENTION": "-24h"}, "BINDERY_AUDIT_RETENTION", ""},
 		{"idle above ttl", map[string]string{"BINDERY_SESSION_TTL": "1h", "BINDERY_SESSION_IDLE": "2h"}, "BINDERY_SESSION_IDLE", ""},
 		{"bad CIDR", map[string]string{"BINDERY_TRUSTED_PROXIES": "10.0.0.0/8, nginx"}, "BINDERY_TRUSTED_PROXIES", ""},
 		{"bad max failures", map[string]string{"BINDERY_LOGIN_MAX_FAILURES": "0"}, "BINDERY_LOGIN_MAX_FAILURES", ""},
@@ -117,6 +121,14 @@ func TestAccepts(t *testing.T) {
 	}
 	if c.Ideogram.CurrentKey() != "ideo-new" {
 		t.Errorf("current Ideogram key = %q", c.Ideogram.CurrentKey())
+	}
+	for v, want := range map[string]time.Duration{"0": 0, "0s": 0, "2160h": 90 * 24 * time.Hour} {
+		r, err := config.Load(env(map[string]string{"BINDERY_AUDIT_RETENTION": v}))
+		if err != nil {
+			t.Errorf("BINDERY_AUDIT_RETENTION=%s refused: %v", v, err)
+		} else if r.AuditRetention != want {
+			t.Errorf("BINDERY_AUDIT_RETENTION=%s: %v, want %v", v, r.AuditRetention, want)
+		}
 	}
 	if c.PublicURL.String() != "http://localhost:8765" {
 		t.Errorf("derived public URL = %s", c.PublicURL)

@@ -125,6 +125,21 @@ func (l *loader) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// retention is duration for how long something is kept, where 0 (or
+// "0s") means forever.
+func (l *loader) retention(name string, def time.Duration) time.Duration {
+	v := l.lookup(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		l.fail(name, fmt.Sprintf("is %q; expected a duration such as 8760h (a year), or 0 to keep forever", clip(v)))
+		return def
+	}
+	return d
+}
+
 // prefixes parses a comma-separated list of CIDRs or single addresses.
 func (l *loader) prefixes(name string) []netip.Prefix {
 	v := l.lookup(name)

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -186,20 +187,25 @@ func (s *Service) copyIn(zw *zip.Writer, name string, open func() (io.ReadCloser
 	return err
 }
 
-// auditAbout returns the audit entries whose actor is u, newest first.
+// auditAbout returns the audit entries about u — as actor, as target, or
+// as the claimed account of failed sign-ins — oldest first.
 func (s *Service) auditAbout(ctx context.Context, u *bindery.User) ([]*bindery.AuditEvent, error) {
-	out := []*bindery.AuditEvent{}
-	f := bindery.AuditFilter{ActorID: u.ID, Limit: 1000}
-	for len(out) < maxAuditExport {
-		page, err := s.d.Store.ListAudit(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if len(page) < f.Limit {
-			break
-		}
-		f.BeforeID = page[len(page)-1].ID
+	who := &bindery.AuditPerson{UserID: u.ID}
+	if s.d.Pseudonyms != nil {
+		who.Subjects = s.d.Pseudonyms(u.Email)
 	}
-	return out, nil
+	out := []*bindery.AuditEvent{}
+	err := s.d.Store.EachAudit(ctx, bindery.AuditFilter{About: who}, func(e *bindery.AuditEvent) error {
+		if len(out) >= maxAuditExport {
+			return errEnough
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err == errEnough {
+		err = nil
+	}
+	return out, err
 }
+
+var errEnough = errors.New("enough")

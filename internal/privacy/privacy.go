@@ -32,8 +32,12 @@ type Deps struct {
 	// and of a book's published copy.
 	ArtifactsDir func(runID int64) string
 	PublishedDir func(bookID int64) string
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Pseudonyms returns the audit log's pseudonyms of an address (under
+	// the current and previous keys), to find the failed sign-ins that
+	// claimed it.
+	Pseudonyms func(email string) []string
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Service exports and deletes.

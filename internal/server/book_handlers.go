@@ -230,7 +230,7 @@ func (s *Server) handleAddMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditMemberAdded, p, c, b, u.Email))
+	s.auth.Audit(r.Context(), memberEvent(bindery.AuditMemberAdded, p, c, b, u))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -247,14 +247,25 @@ func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request) {
 	}
 	Disconnect(s.hub, auth.Revocation{UserID: u.ID}) // their sockets still see the book's events
 	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditMemberRemoved, p, c, b, u.Email))
+	s.auth.Audit(r.Context(), memberEvent(bindery.AuditMemberRemoved, p, c, b, u))
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// bookEvent is an audit entry by p about book b.
 func bookEvent(action string, p *auth.Principal, c auth.Client, b *bindery.Book, detail string) bindery.AuditEvent {
-	e := bindery.AuditEvent{Action: action, ActorID: &p.User.ID, ActorEmail: p.User.Email, Target: "book " + strconv.FormatInt(b.ID, 10), Detail: detail}
+	e := bindery.AuditEvent{Action: action, ActorID: &p.User.ID, Target: "book " + strconv.FormatInt(b.ID, 10), Detail: detail}
 	if c.Addr.IsValid() {
 		e.ClientAddr = c.Addr.String()
 	}
+	return e
+}
+
+// memberEvent is an audit entry by p about member u of book b. The
+// member is the target (by id, never by address), so that the entries
+// about a person (bindery.AuditPerson) include being added to or removed
+// from a book; the book is in the detail.
+func memberEvent(action string, p *auth.Principal, c auth.Client, b *bindery.Book, u *bindery.User) bindery.AuditEvent {
+	e := bookEvent(action, p, c, b, "book "+strconv.FormatInt(b.ID, 10))
+	e.Target = bindery.UserTarget(u.ID)
 	return e
 }

@@ -143,6 +143,7 @@ func (s *Server) routes() []route {
 		{"DELETE /api/v1/users/{id}/two-factor", AdminOnly, false, s.handleResetTwoFactor},
 		{"GET /api/v1/users/{id}/export", AdminOnly, false, s.handleExportUser},
 		{"GET /api/v1/audit", AdminOnly, false, s.handleListAudit},
+		{"GET /api/v1/audit/export", AdminOnly, false, s.handleExportAudit},
 		{"GET /api/v1/security/blocks", AdminOnly, false, s.handleListBlocks},
 		{"GET /api/v1/integrations", AdminOnly, false, s.handleIntegrations},
 		{"PUT /api/v1/integrations/{name}", AdminOnly, false, s.handlePutCredential},

@@ -103,6 +103,7 @@ var scenarios = []scenario{
 		want:    statuses(401, 403, 403, 403, 204)},
 	{method: "DELETE", path: "/api/v1/users/999999", want: statuses(401, 403, 403, 403, 404)},
 	{method: "GET", path: "/api/v1/audit", want: statuses(401, 403, 403, 403, 200)},
+	{method: "GET", path: "/api/v1/audit/export", want: statuses(401, 403, 403, 403, 200)},
 	{method: "GET", path: "/api/v1/security/blocks", want: statuses(401, 403, 403, 403, 200)},
 	{method: "GET", path: "/api/v1/integrations", want: statuses(401, 403, 403, 403, 200)},
 	{method: "PUT", path: "/api/v1/integrations/{name}", prepare: func(*harness) (string, string) { return "/api/v1/integrations/ideogram", `{"api_key":"k-123"}` },

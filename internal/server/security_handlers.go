@@ -4,55 +4,10 @@ import (
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
 )
-
-// handleListAudit: GET /api/v1/audit?action=&actor_id=&since=RFC3339&before=ID&limit=N.
-func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := bindery.AuditFilter{Action: q.Get("action")}
-	bad := func(name string) {
-		s.writeError(w, r, bindery.Errorf(bindery.EINVALID, "Query parameter %s is malformed.", name))
-	}
-	var err error
-	if v := q.Get("actor_id"); v != "" {
-		if f.ActorID, err = strconv.ParseInt(v, 10, 64); err != nil {
-			bad("actor_id")
-			return
-		}
-	}
-	if v := q.Get("before"); v != "" {
-		if f.BeforeID, err = strconv.ParseInt(v, 10, 64); err != nil {
-			bad("before")
-			return
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil {
-			bad("limit")
-			return
-		}
-	}
-	if v := q.Get("since"); v != "" {
-		if f.Since, err = time.Parse(time.RFC3339, v); err != nil {
-			bad("since")
-			return
-		}
-	}
-	events, err := s.store.ListAudit(r.Context(), f)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if events == nil {
-		events = []*bindery.AuditEvent{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": events})
-}
 
 // handleListBlocks: GET /api/v1/security/blocks.
 func (s *Server) handleListBlocks(w http.ResponseWriter, r *http.Request) {
@@ -68,9 +23,9 @@ func (s *Server) handleLiftBlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, c := s.callerClient(r)
-	s.log.Warn("address block lifted", "client_addr", addr, "by", p.User.Email)
+	s.log.Warn("address block lifted", "client_addr", addr, "by_user_id", p.User.ID)
 	s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditAddressLifted, ActorID: &p.User.ID,
-		ActorEmail: p.User.Email, ClientAddr: c.Addr.String(), Target: addr})
+		ClientAddr: c.Addr.String(), Target: addr})
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -250,7 +250,7 @@ func TestRoleChangeTakesEffectImmediately(t *testing.T) {
 		t.Fatalf("self-demotion: %d, want 409", r.StatusCode)
 	}
 	events, _ := h.store.ListAudit(context.Background(), bindery.AuditFilter{Action: bindery.AuditRoleChanged})
-	if len(events) != 1 || events[0].Target != "second@example.com" {
+	if len(events) != 1 || events[0].Target != bindery.UserTarget(victim.ID) {
 		t.Fatalf("role change not audited: %+v", events)
 	}
 }

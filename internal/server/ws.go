@@ -135,7 +135,7 @@ func (b wsBackend) Control(ctx context.Context, v realtime.Viewer, command strin
 	if err != nil {
 		return err
 	}
-	b.s.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditRunControl, ActorID: &wv.user.ID, ActorEmail: wv.user.Email,
+	b.s.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditRunControl, ActorID: &wv.user.ID,
 		Target: "book " + strconv.FormatInt(bookID, 10), Detail: command + " run " + strconv.FormatInt(runID, 10) + " (WebSocket)"})
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -49,6 +50,12 @@ var _ bindery.Store = (*DB)(nil)
 // 0600 on the file, and applies pending migrations. secrets encrypts and
 // decrypts the values kept encrypted at rest; it is required.
 func Open(ctx context.Context, path string, secrets *secretbox.Keyring) (*DB, error) {
+	return open(ctx, path, secrets, math.MaxInt)
+}
+
+// open is Open with migrations applied up to version upTo only (tests
+// build databases of earlier versions with it).
+func open(ctx context.Context, path string, secrets *secretbox.Keyring, upTo int) (*DB, error) {
 	if secrets == nil {
 		return nil, errors.New("sqlite.Open: no keyring for the values encrypted at rest")
 	}
@@ -67,7 +74,7 @@ func Open(ctx context.Context, path string, secrets *secretbox.Keyring) (*DB, er
 		return nil, err
 	}
 	d := &DB{db: db, secrets: secrets}
-	if err := d.migrate(ctx); err != nil {
+	if err := d.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -137,6 +144,7 @@ type migration struct {
 // goMigrations are the steps written in Go, by version.
 var goMigrations = []migration{
 	{version: 5, name: "0005_encrypted_accounts", run: migrateEncryptedAccounts},
+	{version: 6, name: "0006_audit_chain", run: migrateAuditChain},
 }
 
 // allMigrations lists every migration in version order; duplicate versions
@@ -169,7 +177,7 @@ func allMigrations() ([]migration, error) {
 }
 
 // migrate applies, in order and each in its own transaction, every
-// migration newer than the recorded version.
+// migration newer than the recorded version, up to version upTo.
 //
 // It runs on one pinned connection with foreign keys off, because
 // rebuilding a table (SQLite's documented way to change a column's
@@ -177,7 +185,7 @@ func allMigrations() ([]migration, error) {
 // otherwise cascade the drop into every referencing table. Each step ends
 // with PRAGMA foreign_key_check inside its transaction, so a step that
 // leaves a dangling reference is rolled back instead of committed.
-func (d *DB) migrate(ctx context.Context) error {
+func (d *DB) migrate(ctx context.Context, upTo int) error {
 	all, err := allMigrations()
 	if err != nil {
 		return err
@@ -197,6 +205,9 @@ func (d *DB) migrate(ctx context.Context) error {
 	// whatever happens (a fresh context, so a cancelled ctx cannot skip it).
 	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`) //nolint:errcheck
 	for _, m := range all {
+		if m.version > upTo {
+			break
+		}
 		if err := d.apply(ctx, conn, m); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}

@@ -189,6 +189,7 @@ var encryptedColumns = []column{
 	{table: "users", id: "id", value: "name_enc"},
 	{table: "users", id: "id", value: "totp_secret_enc"},
 	{table: "credentials", id: "id", value: "value_enc"},
+	{table: "audit_chain", id: "id", value: "key_enc"},
 }
 
 // column is one encrypted column, a secretbox.RowSource for Rotate.

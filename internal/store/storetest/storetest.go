@@ -6,6 +6,8 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, open(t)) })
 	t.Run("SetupToken", func(t *testing.T) { testSetupToken(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("AuditPaging", func(t *testing.T) { testAuditPaging(t, open(t)) })
 	t.Run("CascadeOnUserDelete", func(t *testing.T) { testCascade(t, open(t)) })
 	t.Run("Books", func(t *testing.T) { testBooks(t, open(t)) })
 	t.Run("Runs", func(t *testing.T) { testRuns(t, open(t)) })
@@ -201,19 +204,33 @@ func testSetupToken(t *testing.T, s bindery.Store) {
 
 func testAudit(t *testing.T, s bindery.Store) {
 	ctx := context.Background()
+	if v, err := s.VerifyAudit(ctx); err != nil || !v.OK() || v.Entries != 0 {
+		t.Fatalf("VerifyAudit of an empty log = %+v, %v", v, err)
+	}
 	id := int64(42)
-	for i, a := range []string{bindery.AuditLoginFailed, bindery.AuditLoginSucceeded, bindery.AuditLoginFailed} {
-		e := &bindery.AuditEvent{At: t0.Add(time.Duration(i) * time.Minute), Action: a, ActorEmail: "a@example.com", ClientAddr: "192.0.2.1"}
-		if a == bindery.AuditLoginSucceeded {
-			e.ActorID = &id
+	var appended []*bindery.AuditEvent
+	for i, a := range []string{bindery.AuditLoginFailed, bindery.AuditLoginSucceeded, bindery.AuditLoginFailed, bindery.AuditRoleChanged} {
+		e := &bindery.AuditEvent{At: t0.Add(time.Duration(i) * time.Minute), Action: a, Subject: "acct:0123456789abcdef", ClientAddr: "192.0.2.1"}
+		switch a {
+		case bindery.AuditLoginSucceeded:
+			e.ActorID, e.Subject = &id, ""
+		case bindery.AuditRoleChanged:
+			e.Subject, e.Target = "", bindery.UserTarget(id)
 		}
-		if err := s.AppendAudit(ctx, e); err != nil || e.ID == 0 {
-			t.Fatalf("AppendAudit: %v (id %d)", err, e.ID)
+		if err := s.AppendAudit(ctx, e); err != nil || e.ID == 0 || e.Hash == "" {
+			t.Fatalf("AppendAudit: %v (%+v)", err, e)
 		}
+		if i > 0 && (e.PrevHash != appended[i-1].Hash || e.ID <= appended[i-1].ID) {
+			t.Fatalf("entry %d does not chain to %d: prev %q, want %q", e.ID, appended[i-1].ID, e.PrevHash, appended[i-1].Hash)
+		}
+		appended = append(appended, e)
 	}
 	all, err := s.ListAudit(ctx, bindery.AuditFilter{})
-	if err != nil || len(all) != 3 || all[0].ID < all[2].ID {
-		t.Fatalf("ListAudit = %v, %v (want 3, newest first)", all, err)
+	if err != nil || len(all) != 4 || all[0].ID < all[3].ID {
+		t.Fatalf("ListAudit = %v, %v (want 4, newest first)", all, err)
+	}
+	if got := all[3]; got.Hash != appended[0].Hash || got.Subject != "acct:0123456789abcdef" || !got.At.Equal(t0) {
+		t.Fatalf("stored entry %+v differs from appended %+v", got, appended[0])
 	}
 	failed, _ := s.ListAudit(ctx, bindery.AuditFilter{Action: bindery.AuditLoginFailed})
 	if len(failed) != 2 {
@@ -224,12 +241,109 @@ func testAudit(t *testing.T, s bindery.Store) {
 		t.Fatalf("filter by actor: %v", byActor)
 	}
 	since, _ := s.ListAudit(ctx, bindery.AuditFilter{Since: t0.Add(time.Minute)})
-	if len(since) != 2 {
-		t.Fatalf("filter by since: %d entries, want 2", len(since))
+	if len(since) != 3 {
+		t.Fatalf("filter by since: %d entries, want 3", len(since))
 	}
 	page, _ := s.ListAudit(ctx, bindery.AuditFilter{BeforeID: all[0].ID, Limit: 1})
 	if len(page) != 1 || page[0].ID != all[1].ID {
 		t.Fatalf("paging: %v", page)
+	}
+
+	// Entries about a person: as actor, as target, or by pseudonym.
+	ids := func(f bindery.AuditFilter) []int64 {
+		t.Helper()
+		var out []int64
+		if err := s.EachAudit(ctx, f, func(e *bindery.AuditEvent) error { out = append(out, e.ID); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want := func(name string, got []int64, idx ...int) {
+		t.Helper()
+		var w []int64
+		for _, i := range idx {
+			w = append(w, appended[i].ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Fatalf("%s: ids %v, want %v (oldest first)", name, got, w)
+		}
+	}
+	want("EachAudit all", ids(bindery.AuditFilter{Limit: 1, BeforeID: 2}), 0, 1, 2, 3)
+	want("about user 42", ids(bindery.AuditFilter{About: &bindery.AuditPerson{UserID: 42}}), 1, 3)
+	want("about user 42 and the pseudonym", ids(bindery.AuditFilter{About: &bindery.AuditPerson{UserID: 42, Subjects: []string{"acct:ffffffffffffffff", "acct:0123456789abcdef"}}}), 0, 1, 2, 3)
+	want("about the pseudonym since t0+1m", ids(bindery.AuditFilter{Since: t0.Add(time.Minute), About: &bindery.AuditPerson{Subjects: []string{"acct:0123456789abcdef"}}}), 2)
+	want("about nobody", ids(bindery.AuditFilter{About: &bindery.AuditPerson{}}))
+	if about, _ := s.ListAudit(ctx, bindery.AuditFilter{About: &bindery.AuditPerson{UserID: 42}}); len(about) != 2 || about[0].ID != appended[3].ID {
+		t.Fatalf("ListAudit about user 42: %v", about)
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := s.EachAudit(ctx, bindery.AuditFilter{}, func(*bindery.AuditEvent) error { n++; return stop }); err != stop || n != 1 {
+		t.Fatalf("EachAudit did not stop at fn's error: %v after %d", err, n)
+	}
+
+	v, err := s.VerifyAudit(ctx)
+	if err != nil || !v.OK() || v.Entries != 4 || v.Head != appended[3].Hash || v.HeadID != appended[3].ID {
+		t.Fatalf("VerifyAudit = %+v, %v; want 4 entries, head %s", v, err, appended[3].Hash)
+	}
+
+	// Retention: the two entries before t0+90s go, oldest first; the
+	// purge is itself audited, and the chain still verifies.
+	purged, err := s.PurgeAudit(ctx, t0.Add(90*time.Second), t0.Add(time.Hour))
+	if err != nil || purged != 2 {
+		t.Fatalf("PurgeAudit = %d, %v; want 2", purged, err)
+	}
+	left, _ := s.ListAudit(ctx, bindery.AuditFilter{})
+	if len(left) != 3 || left[0].Action != bindery.AuditPurged || left[2].ID != appended[2].ID || !left[0].At.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("after the purge: %+v", left)
+	}
+	v, err = s.VerifyAudit(ctx)
+	if err != nil || !v.OK() || v.Entries != 3 || v.AnchorID != appended[2].ID || v.Head != left[0].Hash {
+		t.Fatalf("VerifyAudit after a purge = %+v, %v", v, err)
+	}
+	if n, err := s.PurgeAudit(ctx, t0.Add(90*time.Second), t0.Add(2*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("second PurgeAudit = %d, %v; want 0", n, err)
+	}
+	// Everything expired: the log keeps only the purge's own entry.
+	if n, err := s.PurgeAudit(ctx, t0.Add(3*time.Hour), t0.Add(3*time.Hour)); err != nil || n != 3 {
+		t.Fatalf("PurgeAudit of everything = %d, %v; want 3", n, err)
+	}
+	if v, err := s.VerifyAudit(ctx); err != nil || !v.OK() || v.Entries != 1 {
+		t.Fatalf("VerifyAudit after purging everything = %+v, %v", v, err)
+	}
+	e := &bindery.AuditEvent{At: t0.Add(4 * time.Hour), Action: bindery.AuditLogout, ActorID: &id}
+	if err := s.AppendAudit(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.VerifyAudit(ctx); err != nil || !v.OK() || v.Entries != 2 || v.Head != e.Hash {
+		t.Fatalf("VerifyAudit after appending to a purged log = %+v, %v", v, err)
+	}
+}
+
+// testAuditPaging: EachAudit walks past its internal page size (500 in
+// the SQLite adapter) without losing or repeating an entry.
+func testAuditPaging(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	const n = 600
+	for i := range n {
+		if err := s.AppendAudit(ctx, &bindery.AuditEvent{At: t0.Add(time.Duration(i) * time.Second), Action: bindery.AuditLogout}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got int
+	var last int64
+	err := s.EachAudit(ctx, bindery.AuditFilter{}, func(e *bindery.AuditEvent) error {
+		if e.ID <= last {
+			return fmt.Errorf("entry %d after %d", e.ID, last)
+		}
+		got, last = got+1, e.ID
+		return nil
+	})
+	if err != nil || got != n {
+		t.Fatalf("EachAudit: %d entries, %v; want %d", got, err, n)
+	}
+	if v, err := s.VerifyAudit(ctx); err != nil || !v.OK() || v.Entries != n {
+		t.Fatalf("VerifyAudit = %+v, %v", v, err)
 	}
 }
 

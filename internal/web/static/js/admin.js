@@ -122,7 +122,7 @@ function auditPanel() {
   };
   const load = async (append) => {
     const {events} = await get(`/audit?${query()}`);
-    const rows = events.map((e) => h('tr', null, h('td', null, when(e.at)), h('td', null, badge(e.action)), h('td', null, e.actor_email || (e.actor_id ? `#${e.actor_id}` : '–')),
+    const rows = events.map((e) => h('tr', null, h('td', null, when(e.at)), h('td', null, badge(e.action)), h('td', null, e.actor_email || (e.actor_id ? `#${e.actor_id}` : (e.subject || '–'))),
       h('td', null, e.client_addr || ''), h('td', null, e.target || ''), h('td', {class: 'detail'}, e.detail || '')));
     if (append) body.append(...rows);
     else fill(body, rows.length ? rows : h('tr', null, h('td', {colspan: 6, class: 'muted'}, 'Nothing matches.')));
