@@ -72,7 +72,9 @@ type chainState struct {
 // lists encode alike ("ab","c" vs "a","bc").
 type encoder []byte
 
-func (b *encoder) int(n int64) { *b = binary.BigEndian.AppendUint64(*b, uint64(n)) }
+// int writes n's two's-complement bits: a bijection, so negative values
+// (never stored, but possible) still encode uniquely.
+func (b *encoder) int(n int64) { *b = binary.BigEndian.AppendUint64(*b, uint64(n)) } // #nosec G115 -- reinterpreting the bits is the intent
 
 func (b *encoder) str(s string) {
 	*b = binary.BigEndian.AppendUint64(*b, uint64(len(s)))
