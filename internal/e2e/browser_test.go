@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -235,10 +236,21 @@ func (tb *tab) screenshot(name string) {
 	time.Sleep(300 * time.Millisecond) // let transitions settle; only cosmetic
 	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
 	defer cancel()
+	// From the top, where the sticky header belongs.
+	scroll, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const at = [scrollX, scrollY]; scrollTo(0, 0); return at; })()`))
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		tb.t.Errorf("screenshot %s: %v", name, err)
 		return
+	}
+	// Capturing beyond the viewport lays the page out at its full height
+	// for a moment: put the scroll position back once it has shrunk, or
+	// the next click lands where an element was before.
+	if len(scroll) == 2 {
+		_, _ = chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`new Promise((done) => requestAnimationFrame(() => {
+			scrollTo(%g, %g);
+			requestAnimationFrame(() => done(true));
+		}))`, scroll[0], scroll[1]), chromedp.EvalAwaitPromise))
 	}
 	p := filepath.Join(artifactsDir, name+".png")
 	if err := os.WriteFile(p, png, 0o644); err != nil {

@@ -1,9 +1,14 @@
-// The caller's own account: change the password, see and end sessions.
+// The caller's own account: display name, two-factor sign-in (twofactor.js),
+// password, sessions, and their data (privacy.js). When the dashboard is
+// gated (app.js) a banner says why this is the only screen.
 
 import {api, get} from './api.js';
 import {h, fill, field, when, notice, busy} from './dom.js';
+import {renewingSession} from './live.js';
+import {twoFactorCard} from './twofactor.js';
+import {dataCard} from './privacy.js';
 
-export async function accountScreen({main, me}) {
+export async function accountScreen({main, me, gate, header}) {
   const sessions = h('tbody');
   const sessOut = h('p', {class: 'notice', role: 'status', hidden: true});
   const load = async () => {
@@ -31,20 +36,49 @@ export async function accountScreen({main, me}) {
     e.preventDefault();
     busy(btn, pwOut, async () => {
       if (next.value !== again.value) throw new Error('The two new passwords differ.');
-      await api('PATCH', '/me/password', {current_password: cur.value, new_password: next.value});
+      await renewingSession(api('PATCH', '/me/password', {current_password: cur.value, new_password: next.value}));
       form.reset();
       notice(pwOut, 'Password changed. Every other session was signed out.');
       await load();
     });
   });
 
+  const data = dataCard({me, gate});
+  const twoFactor = twoFactorCard({me, gate, onChange: () => { data.sync(); load().catch((err) => notice(sessOut, err.message, 'error')); }});
+
   fill(main,
     h('h1', null, 'Account'),
+    gate ? h('div', {class: 'banner', id: 'two-factor-required', role: 'alert'},
+      h('strong', null, 'Turn on two-factor sign-in to go on.'),
+      ' This server requires two-factor sign-in for your account. Until you set it up below, the rest of the dashboard is closed to you.') : null,
     h('p', {class: 'muted'}, `${me.email} · ${me.role} · may ${me.permissions.join(', ')}`),
     h('div', {class: 'grid'},
+      gate ? null : profileCard(me, header),
+      twoFactor,
       h('section', {class: 'card', 'aria-labelledby': 'pw-h'}, h('h2', {id: 'pw-h'}, 'Password'), form),
       h('section', {class: 'card wide', 'aria-labelledby': 'sess-h'}, h('h2', {id: 'sess-h'}, 'Sessions'), sessOut,
         h('div', {class: 'scroll'}, h('table', {id: 'sessions'}, h('caption', {class: 'sr-only'}, 'Your sessions'),
-          h('thead', null, h('tr', null, ['Client', 'Address', 'Signed in', 'Last seen', ''].map((t) => h('th', {scope: 'col'}, t)))), sessions)))));
+          h('thead', null, h('tr', null, ['Client', 'Address', 'Signed in', 'Last seen', ''].map((t) => h('th', {scope: 'col'}, t)))), sessions))),
+      data.card));
   await load();
+}
+
+// profileCard edits the display name, shown in the header instead of the
+// e-mail address.
+function profileCard(me, header) {
+  const name = h('input', {id: 'name', type: 'text', autocomplete: 'name', maxlength: 200, value: me.name || ''});
+  const out = h('p', {class: 'notice', role: 'status', hidden: true});
+  const btn = h('button', {type: 'submit'}, 'Save');
+  const form = h('form', {id: 'profile-form'}, field('Display name', name, 'Shown to you in the header; leave it empty to show your e-mail address.'), btn, out);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    busy(btn, out, async () => {
+      const u = await api('PATCH', '/me', {name: name.value});
+      me.name = u.name;
+      name.value = u.name || '';
+      header();
+      notice(out, u.name ? `Saved: you are ${u.name}.` : 'Name removed.');
+    });
+  });
+  return h('section', {class: 'card', 'aria-labelledby': 'profile-h'}, h('h2', {id: 'profile-h'}, 'Profile'), form);
 }

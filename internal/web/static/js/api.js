@@ -10,6 +10,17 @@ export class APIError extends Error {
   }
 }
 
+// setupRequired is called when the server answers two_factor_setup_required:
+// the account must turn on two-factor sign-in before anything else works.
+let setupRequired = () => {};
+export function onSetupRequired(fn) { setupRequired = fn; }
+
+// check passes err on, telling setupRequired first when it is that code.
+function check(err) {
+  if (err.code === 'two_factor_setup_required') setupRequired();
+  return err;
+}
+
 async function failure(res) {
   let body = null;
   try { body = await res.json(); } catch { /* not JSON */ }
@@ -17,8 +28,9 @@ async function failure(res) {
   return new APIError(res.status, (e && e.code) || 'error', (e && e.message) || `The server answered ${res.status} ${res.statusText}.`);
 }
 
-// api calls /api/v1 + path. A 401 on anything but a password check means
-// the session is gone: go and sign in again.
+// api calls /api/v1 + path. A 401 on anything but a sign-in or a second
+// factor asked again (second_factor_required) means the session is gone:
+// go and sign in again.
 export async function api(method, path, body) {
   const init = {method, credentials: 'same-origin', headers: {Accept: 'application/json'}};
   if (body !== undefined) {
@@ -31,10 +43,11 @@ export async function api(method, path, body) {
   } catch {
     throw new APIError(0, 'offline', 'The server cannot be reached. Check the connection and try again.');
   }
-  if (res.status === 401 && !path.startsWith('/auth/')) {
-    location.assign('/login');
+  if (!res.ok) {
+    const err = await failure(res);
+    if (res.status === 401 && err.code !== 'second_factor_required' && !path.startsWith('/auth/')) location.assign('/login');
+    throw check(err);
   }
-  if (!res.ok) throw await failure(res);
   if (res.status === 204) return null;
   return res.json();
 }
@@ -55,7 +68,7 @@ export function upload(path, file, onProgress) {
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) return resolve(xhr.response);
       const e = xhr.response && xhr.response.error;
-      reject(new APIError(xhr.status, (e && e.code) || 'error', (e && e.message) || `The server answered ${xhr.status}.`));
+      reject(check(new APIError(xhr.status, (e && e.code) || 'error', (e && e.message) || `The server answered ${xhr.status}.`)));
     };
     xhr.onerror = () => reject(new APIError(0, 'offline', 'The upload was interrupted: the server cannot be reached.'));
     const form = new FormData();

@@ -13,6 +13,8 @@ let pingTimer = 0;
 let pongDue = 0;
 let online = false;
 let banner = null;
+let stopped = false;
+let renewing = null; // see renewingSession
 
 // active holds the runs the server reports as queued, running or paused
 // (state_sync), kept current by run events.
@@ -34,7 +36,32 @@ export function send(frame) {
 
 export function start(bannerEl) {
   banner = bannerEl;
+  stopped = false;
   connect();
+}
+
+// stop closes the channel for good (until start): for an account that may
+// not use it yet (two-factor sign-in required and not on).
+export function stop() {
+  stopped = true;
+  clearInterval(pingTimer);
+  if (ws) ws.close();
+  ws = null;
+  online = false;
+  if (banner) banner.hidden = true;
+}
+
+// renewingSession(p) says that request p replaces this browser's session:
+// turning on two-factor sign-in and changing the password revoke every
+// session, ours included (the socket is closed with 1008), and answer with
+// a new cookie. Until p settles, a revoked socket waits before asking
+// whether the session is gone, so the user is not sent to sign in again
+// while the new cookie is on its way. It returns p.
+export function renewingSession(p) {
+  const mine = p.then(() => {}, () => {});
+  renewing = mine;
+  mine.then(() => { if (renewing === mine) renewing = null; });
+  return p;
 }
 
 function setOnline(v) {
@@ -44,6 +71,7 @@ function setOnline(v) {
 }
 
 function connect() {
+  if (stopped) return;
   const url = new URL('/ws', location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   if (lastID > 0) url.searchParams.set('since', String(lastID));
@@ -67,12 +95,14 @@ function connect() {
     }
   };
   sock.onclose = (e) => {
-    if (ws !== sock) return;
+    if (ws !== sock || stopped) return;
     clearInterval(pingTimer);
     setOnline(false);
     if (e.code === 1008) {
-      // Authentication refused: the session ended. Check and sign in again.
-      fetch('/api/v1/me', {credentials: 'same-origin'}).then((r) => { if (r.status === 401) location.assign('/login'); });
+      // Authentication refused: the session may have ended. Check (once a
+      // session being renewed has its new cookie) and sign in again.
+      Promise.resolve(renewing).then(() => fetch('/api/v1/me', {credentials: 'same-origin'}))
+        .then((r) => { if (r.status === 401) location.assign('/login'); }, () => {});
     }
     const delay = Math.min(5000, 300 * 2 ** attempt++) + Math.random() * 250;
     setTimeout(connect, delay);
