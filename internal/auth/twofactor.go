@@ -188,7 +188,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, u *bindery.User, code s
 				return "", err
 			}
 			if used {
-				s.Audit(ctx, actorEvent(bindery.AuditRecoveryCodeUsed, u, Client{}, "", ""))
+				s.Audit(ctx, actorEvent(bindery.AuditRecoveryCodeUsed, u, c, bindery.UserTarget(u.ID), ""))
 				return "with a recovery code", nil
 			}
 		}

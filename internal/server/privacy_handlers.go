@@ -132,9 +132,13 @@ func (s *Server) handleDeleteMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, c := s.callerClient(r)
-	plan, err := s.plan(r, req)
+	// Re-authenticate before reading transfer_to: resolving an address
+	// first would tell any signed-in session which addresses have
+	// accounts, without the password and outside the rate limit.
+	err := s.auth.Reauthenticate(r.Context(), p, req.Password, req.Code, c)
+	var plan privacy.BooksPlan
 	if err == nil {
-		err = s.auth.Reauthenticate(r.Context(), p, req.Password, req.Code, c)
+		plan, err = s.plan(r, req)
 	}
 	if err == nil {
 		err = s.privacy.DeleteAccount(r.Context(), p.User, p.User, plan, c)

@@ -195,6 +195,14 @@ func TestDeleteMeLeavesNoTrace(t *testing.T) {
 	if st := del(`{"password":"a wrong password guess","code":"` + code + `","delete_books":true}`); st != http.StatusUnprocessableEntity {
 		t.Fatalf("delete with a wrong password: %d, want 422", st)
 	}
+	// Without the password, transfer_to must not reveal whether an
+	// address has an account: both answer the password's refusal.
+	for _, heir := range []string{"editor@example.com", "nobody.at.all@example.com"} {
+		resp, body := h.do(req{method: "DELETE", path: "/api/v1/me", cookie: cookie, body: `{"password":"wrong guess again","transfer_to":"` + heir + `"}`})
+		if resp.StatusCode != http.StatusUnprocessableEntity || strings.Contains(body, "does not exist") {
+			t.Fatalf("transfer_to %s without the password: %d %s", heir, resp.StatusCode, body)
+		}
+	}
 	if st := del(`{"password":"` + strongPassword + `","delete_books":true}`); st != http.StatusUnauthorized {
 		t.Fatalf("delete without the second factor: %d, want 401", st)
 	}

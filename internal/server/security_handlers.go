@@ -11,7 +11,11 @@ import (
 
 // handleListBlocks: GET /api/v1/security/blocks.
 func (s *Server) handleListBlocks(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"blocks": s.auth.Guard().Blocks()})
+	blocks := s.auth.Guard().Blocks()
+	if blocks == nil {
+		blocks = []auth.Block{} // [] rather than null for clients
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"blocks": blocks})
 }
 
 // handleLiftBlock: DELETE /api/v1/security/blocks/{addr...}. Audited and

@@ -500,3 +500,12 @@ func TestRequestBodyLimits(t *testing.T) {
 		t.Fatalf("unknown field: %d %s", r.StatusCode, body)
 	}
 }
+
+// TestNoBlocksIsAnEmptyList: clients get [] rather than null.
+func TestNoBlocksIsAnEmptyList(t *testing.T) {
+	h := newHarness(t, nil)
+	_, body := h.do(req{method: "GET", path: "/api/v1/security/blocks", cookie: h.session(bindery.RoleAdmin)})
+	if strings.TrimSpace(body) != `{"blocks":[]}` {
+		t.Fatalf("blocks = %s", body)
+	}
+}

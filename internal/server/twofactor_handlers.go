@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/bindery/bindery/internal/bindery"
 )
 
 // twoFactorSetupRoutes are the routes a signed-in user whom the policy
@@ -20,6 +22,9 @@ var twoFactorSetupRoutes = map[string]bool{
 	"GET /api/v1/me/sessions":            true,
 	"DELETE /api/v1/me/sessions/{id}":    true,
 	"PATCH /api/v1/me/password":          true,
+	// People's rights over their data do not wait for an enrolment.
+	"GET /api/v1/me/export": true,
+	"DELETE /api/v1/me":     true,
 }
 
 // twoFactorStatus is GET /api/v1/me/two-factor.
@@ -151,6 +156,12 @@ func (s *Server) handleResetTwoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, c := s.callerClient(r)
+	if id == p.User.ID {
+		// Resetting one's own factor here would skip the password and
+		// code that DELETE /me/two-factor asks, and the policy.
+		s.writeError(w, r, bindery.Errorf(bindery.ECONFLICT, "Use your account page to turn off your own two-factor sign-in."))
+		return
+	}
 	if err := s.auth.ResetTwoFactor(r.Context(), p.User, id, c); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -183,6 +183,9 @@ func TestTwoFactorRequiredForAdmins(t *testing.T) {
 			t.Errorf("GET %s before enrolment: %d, want 200", path, resp.StatusCode)
 		}
 	}
+	if resp, _ := h.do(req{method: "GET", path: "/api/v1/me/export", cookie: admin}); resp.StatusCode != http.StatusOK {
+		t.Errorf("the export waits for an enrolment: %d", resp.StatusCode)
+	}
 	if resp, _ := h.do(req{method: "GET", path: "/api/v1/books", cookie: h.session(bindery.RoleAuthor)}); resp.StatusCode != http.StatusOK {
 		t.Errorf("an author is not bound by the admins policy: %d", resp.StatusCode)
 	}
@@ -223,6 +226,10 @@ func TestTwoFactorDisableAndAdminReset(t *testing.T) {
 	}
 	if resp, _ := h.do(req{method: "DELETE", path: "/api/v1/users/" + strconv.FormatInt(id, 10) + "/two-factor", cookie: h.session(bindery.RoleAdmin)}); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("admin reset: %d", resp.StatusCode)
+	}
+	self := "/api/v1/users/" + strconv.FormatInt(h.users[bindery.RoleAdmin].ID, 10) + "/two-factor"
+	if resp, _ := h.do(req{method: "DELETE", path: self, cookie: h.session(bindery.RoleAdmin)}); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("an admin resetting their own factor: %d, want 409", resp.StatusCode)
 	}
 	if resp, _ := h.do(req{method: "GET", path: "/api/v1/me", cookie: userCookie}); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("session after reset: %d, want 401", resp.StatusCode)
