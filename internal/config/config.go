@@ -66,7 +66,7 @@ type Config struct {
 	RequireTwoFactor string
 	Workers          int           // BINDERY_WORKERS: runs executed at once
 	EventRetention   time.Duration // BINDERY_EVENT_RETENTION: how long run events are kept
-	AuditRetention time.Duration // BINDERY_AUDIT_RETENTION: how long audit entries are kept; 0 keeps them forever
+	AuditRetention   time.Duration // BINDERY_AUDIT_RETENTION: how long audit entries are kept; 0 keeps them forever
 
 	LogFile   string // BINDERY_LOG_FILE
 	LogLevel  string // BINDERY_LOG_LEVEL: debug, info, warn or error
