@@ -88,10 +88,10 @@ type Cache struct {
 // maxRecordBytes bounds a record read back from disk.
 const maxRecordBytes = 64 << 10
 
-// OpenCache opens (creating it 0750 if needed) the cache folder dir.
+// OpenCache opens (creating it 0700 if needed: generated covers are unpublished work) the cache folder dir.
 // Close releases it.
 func OpenCache(dir string) (*Cache, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ideogram cache: %w", err)
 	}
 	root, err := os.OpenRoot(dir)
@@ -179,7 +179,7 @@ func (c *Cache) Put(img []byte, rec Record) error {
 		return fmt.Errorf("ideogram cache: %w", err)
 	}
 	dir, imgName, recName := c.names(rec.Key, mime)
-	if err := c.root.MkdirAll(dir, 0o750); err != nil {
+	if err := c.root.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("ideogram cache: %w", err)
 	}
 	if err := writeAtomic(c.root, imgName, img); err != nil {
