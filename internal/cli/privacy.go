@@ -67,18 +67,15 @@ func parseAccount(fs *flag.FlagSet, email *string, args []string) (string, error
 	return *email, nil
 }
 
-// userExport: bindery user export E [--out FILE] — the zip of everything
-// held about E (GDPR access and portability), as GET /api/v1/me/export.
-func userExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "user export")
-	email := fs.String("email", "", "e-mail address (or give it as the argument)")
-	out := fs.String("out", "", "write the zip here (default: standard output)")
+// withAccount parses a command that names one account (see
+// parseAccount), opens the store and runs fn with the account.
+func withAccount(ctx context.Context, e *env, fs *flag.FlagSet, email *string, args []string, fn func(*deps, *bindery.User) error) error {
 	addr, err := parseAccount(fs, email, args)
 	if err != nil {
 		return err
 	}
 	if addr == "" {
-		return usagef("user export needs an e-mail address")
+		return usagef("%s needs an e-mail address", fs.Name())
 	}
 	d, closeAll, err := openDeps(ctx, e, false, authHooks{})
 	if err != nil {
@@ -89,13 +86,28 @@ func userExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	return fn(d, u)
+}
+
+// userExport: bindery user export E [--out FILE] — the zip of everything
+// held about E (GDPR access and portability), as GET /api/v1/me/export.
+func userExport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "user export")
+	email := fs.String("email", "", "e-mail address (or give it as the argument)")
+	out := fs.String("out", "", "write the zip here (default: standard output)")
+	return withAccount(ctx, e, fs, email, args, func(d *deps, u *bindery.User) error {
+		return exportTo(ctx, e, d, u, *out)
+	})
+}
+
+func exportTo(ctx context.Context, e *env, d *deps, u *bindery.User, out string) error {
 	p, err := newPrivacy(d)
 	if err != nil {
 		return err
 	}
 	w := e.stdout
-	if *out != "" {
-		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if out != "" {
+		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return err
 		}
@@ -105,9 +117,9 @@ func userExport(ctx context.Context, e *env, args []string) error {
 	if err := p.WriteExport(ctx, u, w); err != nil {
 		return err
 	}
-	d.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditUserExported, Target: "user:" + strconv.FormatInt(u.ID, 10), Detail: "from the command line"})
-	if *out != "" {
-		fmt.Fprintf(e.stderr, "Wrote the export of user %d to %s.\n", u.ID, *out)
+	d.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditUserExported, Target: bindery.UserTarget(u.ID), Detail: "from the command line"})
+	if out != "" {
+		fmt.Fprintf(e.stderr, "Wrote the export of user %d to %s.\n", u.ID, out)
 	}
 	return nil
 }
@@ -118,25 +130,15 @@ func userDelete(ctx context.Context, e *env, args []string) error {
 	email := fs.String("email", "", "e-mail address (or give it as the argument)")
 	heir := fs.String("transfer-to", "", "give the user's books to this user (e-mail address)")
 	deleteBooks := fs.Bool("delete-books", false, "delete the user's books with the account")
-	addr, err := parseAccount(fs, email, args)
-	if err != nil {
-		return err
-	}
-	if addr == "" {
-		return usagef("user delete needs an e-mail address")
-	}
-	d, closeAll, err := openDeps(ctx, e, false, authHooks{})
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-	u, err := userByEmail(ctx, d.store, addr)
-	if err != nil {
-		return err
-	}
-	plan := privacy.BooksPlan{Delete: *deleteBooks}
-	if *heir != "" {
-		h, err := userByEmail(ctx, d.store, *heir)
+	return withAccount(ctx, e, fs, email, args, func(d *deps, u *bindery.User) error {
+		return deleteAccount(ctx, e, d, u, *heir, *deleteBooks)
+	})
+}
+
+func deleteAccount(ctx context.Context, e *env, d *deps, u *bindery.User, heir string, deleteBooks bool) error {
+	plan := privacy.BooksPlan{Delete: deleteBooks}
+	if heir != "" {
+		h, err := userByEmail(ctx, d.store, heir)
 		if err != nil {
 			return err
 		}
@@ -161,27 +163,13 @@ func userDelete(ctx context.Context, e *env, args []string) error {
 func userResetTwoFactor(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "user reset-2fa")
 	email := fs.String("email", "", "e-mail address (or give it as the argument)")
-	addr, err := parseAccount(fs, email, args)
-	if err != nil {
-		return err
-	}
-	if addr == "" {
-		return usagef("user reset-2fa needs an e-mail address")
-	}
-	d, closeAll, err := openDeps(ctx, e, false, authHooks{})
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-	u, err := userByEmail(ctx, d.store, addr)
-	if err != nil {
-		return err
-	}
-	if err := d.auth.ResetTwoFactor(ctx, nil, u.ID, cliClient); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "Two-factor sign-in of %s is off and their sessions are signed out; they can enrol again.\n", u.Email)
-	return nil
+	return withAccount(ctx, e, fs, email, args, func(d *deps, u *bindery.User) error {
+		if err := d.auth.ResetTwoFactor(ctx, nil, u.ID, cliClient); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Two-factor sign-in of %s is off and their sessions are signed out; they can enrol again.\n", u.Email)
+		return nil
+	})
 }
 
 // keysRotate: bindery keys rotate — re-encrypt every encrypted value with

@@ -33,7 +33,7 @@ func (s *Server) handleUpdateMe(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u.Name = name
-		s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditUserUpdated, ActorID: &u.ID, ClientAddr: c.Addr.String(), Target: userRef(u.ID), Detail: "name"})
+		s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditUserUpdated, ActorID: &u.ID, ClientAddr: c.Addr.String(), Target: bindery.UserTarget(u.ID), Detail: "name"})
 		s.auth.Forget()
 	}
 	writeJSON(w, http.StatusOK, viewUser(&u))
@@ -41,7 +41,6 @@ func (s *Server) handleUpdateMe(w http.ResponseWriter, r *http.Request) {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-func userRef(id int64) string { return "user:" + itoa(id) }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
@@ -55,7 +54,7 @@ func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, u *bindery.
 		return
 	}
 	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditUserExported, ActorID: &p.User.ID, ClientAddr: c.Addr.String(), Target: userRef(u.ID)})
+	s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditUserExported, ActorID: &p.User.ID, ClientAddr: c.Addr.String(), Target: bindery.UserTarget(u.ID)})
 	h := w.Header()
 	h.Set("Content-Type", "application/zip")
 	h.Set("Content-Disposition", `attachment; filename="bindery-export-`+itoa(u.ID)+`.zip"`)

@@ -88,9 +88,8 @@ const maxCredentialLength = 512
 // The key is stored encrypted and never shown again, not even to admins;
 // keys set in the environment take precedence over it.
 func (s *Server) handlePutCredential(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if !credentialNames[name] {
-		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "No such integration."))
+	name, ok := s.credentialName(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -108,25 +107,38 @@ func (s *Server) handlePutCredential(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditCredentialSet, ActorID: &p.User.ID, ClientAddr: c.Addr.String(), Target: name})
+	s.auditCredential(r, bindery.AuditCredentialSet, name)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // handleDeleteCredential: DELETE /api/v1/integrations/{name} (admin).
 func (s *Server) handleDeleteCredential(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if !credentialNames[name] {
-		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "No such integration."))
+	name, ok := s.credentialName(w, r)
+	if !ok {
 		return
 	}
 	if err := s.store.DeleteCredential(r.Context(), name); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), bindery.AuditEvent{Action: bindery.AuditCredentialDeleted, ActorID: &p.User.ID, ClientAddr: c.Addr.String(), Target: name})
+	s.auditCredential(r, bindery.AuditCredentialDeleted, name)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// credentialName is the {name} of a credential route, or a 404 answered.
+func (s *Server) credentialName(w http.ResponseWriter, r *http.Request) (string, bool) {
+	name := r.PathValue("name")
+	if !credentialNames[name] {
+		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "No such integration."))
+		return "", false
+	}
+	return name, true
+}
+
+// auditCredential records a change to a stored credential (its name only).
+func (s *Server) auditCredential(r *http.Request, action, name string) {
+	p, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), bindery.AuditEvent{Action: action, ActorID: &p.User.ID, ClientAddr: c.Addr.String(), Target: name})
 }
 
 // handleIntegrations: GET /api/v1/integrations (admin).
