@@ -41,7 +41,6 @@ func (s *Server) handleUpdateMe(w http.ResponseWriter, r *http.Request) {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // writeExport answers the export zip of u. The zip is built in memory
