@@ -1,270 +1,278 @@
-// Command ws measures the /ws hub on loopback: memory per idle connection
-// and delivery latency of events published at a steady rate.
+// Command ws measures Bindery's /ws side by side with Centrifugo v6 on
+// loopback: delivery latency of events broadcast at a steady rate to many
+// authenticated clients, and server memory per idle connection.
 //
-//	go run ./bench/ws [-n 1000] [-rate 20] [-duration 10s] [-memprofile heap.prof] [-cpuprofile cpu.prof]
+//	go run ./bench/ws [-n 1000,5000] [-rate 20] [-duration 10s] [-rounds 3]
+//	                  [-centrifugo /work/tools/centrifugo] [-cpuprofile prefix]
 //
-// The server (realtime.Hub and realtime.Handler with a fake backend) runs in
-// this process; the clients run in a child process (this binary with
-// -client), so that the memory measured is the server's alone: Go heap in
-// use plus goroutine stacks, after a GC, with n idle authenticated
-// connections minus without. Latency is from Publish (the event's
-// timestamp) to the client having read the frame.
+// Centrifugo is not part of this module. Build it outside the repository,
+//
+//	GOBIN=/work/tools GOFLAGS= go install github.com/centrifugal/centrifugo/v6@v6.9.1
+//
+// and pass -centrifugo, set $CENTRIFUGO, or put it on $PATH; without it
+// only Bindery is measured.
+//
+// # What runs
+//
+// Every run starts one server process, then one client process, and this
+// process publishes. Servers run one at a time, each with the identical
+// workload; with -rounds N the order alternates from round to round, so
+// that drift in the machine's load falls on both alike.
+//
+//   - Bindery: this binary with -serve: realtime.Hub and realtime.Handler
+//     (a fake backend, no database) on a real loopback socket. Clients
+//     authenticate with Authorization: Bearer and the DASHBOARD_TOKEN and
+//     get state_sync; POST /publish hands an event to Hub.Publish.
+//   - Centrifugo: the centrifugo binary with a generated configuration
+//     (JSON protocol, an HMAC token secret, an HTTP API key). Clients
+//     connect with an HS256 JWT and subscribe to one channel; events are
+//     published with its HTTP API (POST /api/publish).
+//   - Clients: this binary with -client: n WebSocket connections, read by
+//     the same code for both servers — a minimal client (wsconn.go) that
+//     parses frames out of a reused buffer, read by one epoll loop per
+//     core (poll_linux.go), because whatever the clients spend is taken
+//     from the server under test. Linux only.
+//
+// The load generator (clients and publisher) shares the machine's cores
+// with the server: on a 2-core machine the clients take about as much CPU
+// as the server, and other work on the machine moves the figures. The
+// first line shows the load average before the bench; each run line the
+// load average at its end (the bench's own processes add about 2) and the
+// CPU time the server and the clients spent per delivery.
+//
+// # What is measured
+//
+// Each event is a Bindery stage_progress event, the same JSON for both
+// servers, carrying its publish time in "timestamp" (RFC 3339 with
+// nanoseconds), taken just before the publish request. A client subtracts
+// it from the time it has read the WebSocket message: latency. Events are
+// published at -rate for -duration; afterwards the clients wait up to
+// -drain for the last ones. "delivered" counts event messages received;
+// "disorder" counts those received twice or out of order.
+//
+// Both servers thus get each event through an HTTP request from this
+// process, and the latency includes it.
+//
+// Memory per idle connection: the server's Go heap in use plus goroutine
+// stacks, after a garbage collection (both servers are Go programs and
+// serve /debug/pprof/heap?debug=1&gc=1), with n idle authenticated
+// connections minus without, divided by n. Run lines also show the
+// difference in resident set size, which includes what the collector has
+// not returned to the system yet.
 package main
 
 import (
 	"bufio"
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
+	"strings"
+	"syscall"
 	"time"
-
-	"github.com/coder/websocket"
-
-	"github.com/bindery/bindery/internal/bindery"
-	"github.com/bindery/bindery/internal/realtime"
 )
 
-const token = "bench-token-0123456789abcdef0123456789abcdef"
-
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "ws:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+// options are the coordinator's flags.
+type options struct {
+	ns         []int
+	rate       int
+	duration   time.Duration
+	drain      time.Duration
+	rounds     int
+	warmup     time.Duration // an unmeasured run of each server before the rounds
+	centrifugo string        // path of the binary, "" to skip
+	cpuprofile string        // file name prefix, "" for none
+	memprofile string
+	gomaxprocs string // $GOMAXPROCS, which every process inherits
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ws", flag.ContinueOnError)
-	n := fs.Int("n", 1000, "connections")
+	fs.SetOutput(stderr)
+	ns := fs.String("n", "1000", "connections; a comma-separated list runs each")
 	rate := fs.Int("rate", 20, "events per second")
 	duration := fs.Duration("duration", 10*time.Second, "how long to publish")
-	client := fs.Bool("client", false, "internal: run the clients")
-	addr := fs.String("addr", "", "internal: server address")
-	memprofile := fs.String("memprofile", "", "write a heap profile with the idle connections open")
-	cpuprofile := fs.String("cpuprofile", "", "write the server's CPU profile of the publishing phase")
-	if err := fs.Parse(args); err != nil {
+	drain := fs.Duration("drain", 30*time.Second, "how long clients wait for the last events after publishing ends")
+	rounds := fs.Int("rounds", 1, "runs per server and n, alternating the order of the servers")
+	warmup := fs.Duration("warmup", 2*time.Second, "publish for this long to each server once before the rounds, unmeasured; 0 skips")
+	cf := fs.String("centrifugo", "", "Centrifugo binary (default $CENTRIFUGO, else centrifugo on $PATH); \"none\" measures Bindery alone")
+	cpuprofile := fs.String("cpuprofile", "", "write each server's CPU profile of the publishing phase to `prefix`-SERVER-nN-rR.prof, and the clients' to prefix-clients-SERVER-nN-rR.prof")
+	memprofile := fs.String("memprofile", "", "write each server's heap profile with the idle connections open to `prefix`-SERVER-nN-rR.prof")
+	// Internal modes: this binary is also the Bindery server and the clients.
+	serveMode := fs.Bool("serve", false, "internal: run the Bindery server")
+	clientMode := fs.String("client", "", "internal: run the clients against `server` (Bindery or Centrifugo)")
+	url := fs.String("url", "", "internal: WebSocket URL for -client")
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return err
 	}
-	if *client {
-		return runClients(ctx, *addr, *n, stdin, stdout)
-	}
-	return runServer(ctx, *n, *rate, *duration, *memprofile, *cpuprofile, stdout)
-}
-
-type benchBackend struct{}
-
-func (benchBackend) ActiveRuns(context.Context, realtime.Viewer) ([]bindery.Run, error) {
-	return []bindery.Run{}, nil
-}
-func (benchBackend) RunBook(context.Context, int64) (int64, error) { return 1, nil }
-func (benchBackend) Control(context.Context, realtime.Viewer, string, int64, int64) error {
-	return nil
-}
-func (benchBackend) RunLogs(context.Context, realtime.Viewer, int64) ([]*bindery.Event, error) {
-	return nil, nil
-}
-
-func runServer(ctx context.Context, n, rate int, duration time.Duration, memprofile, cpuprofile string, stdout io.Writer) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	public, _ := url.Parse("http://" + ln.Addr().String())
-	hub := realtime.NewHub(realtime.HubOptions{})
-	h, err := realtime.NewHandler(realtime.HandlerOptions{
-		Hub: hub, Backend: benchBackend{}, PublicURL: public, DashboardToken: token,
-		Auth: realtime.AuthenticatorFunc(func(context.Context, string) (realtime.Viewer, error) {
-			return nil, bindery.Errorf(bindery.EUNAUTHORIZED, "no")
-		}),
-	})
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-
-	before := memory()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-client", "-addr", ln.Addr().String(), "-n", strconv.Itoa(n))
-	cmd.Stderr = os.Stderr
-	in, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() || lines.Text() != "ready" {
-		return fmt.Errorf("clients did not get ready: %q", lines.Text())
-	}
-	for hub.Stats().Live < n {
-		time.Sleep(10 * time.Millisecond)
-	}
-	after := memory()
-	if memprofile != "" {
-		f, err := os.Create(memprofile)
+	switch {
+	case *serveMode:
+		return serveBindery(ctx, getenv(tokenEnv), stdout)
+	case *clientMode != "":
+		n, err := strconv.Atoi(*ns)
 		if err != nil {
-			return err
+			return fmt.Errorf("-n: %w", err)
 		}
-		pprof.WriteHeapProfile(f)
-		f.Close()
-	}
-	fmt.Fprintf(stdout, "idle connections: %d\n", n)
-	fmt.Fprintf(stdout, "server memory per idle connection: %.1f KiB (heap %.1f KiB, stacks %.1f KiB), %.2f goroutines\n",
-		float64(after.total()-before.total())/float64(n)/1024,
-		float64(after.heap-before.heap)/float64(n)/1024,
-		float64(after.stack-before.stack)/float64(n)/1024,
-		float64(after.goroutines-before.goroutines)/float64(n))
-
-	if cpuprofile != "" {
-		f, err := os.Create(cpuprofile)
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(f)
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
-	}
-	total := int(duration.Seconds() * float64(rate))
-	t := time.NewTicker(time.Second / time.Duration(rate))
-	defer t.Stop()
-	for id := int64(1); id <= int64(total); id++ {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-		p := int(id % 100)
-		e := &bindery.Event{ID: id, Type: bindery.EventStageProgress, Timestamp: time.Now(), RunID: 1, BookID: 1,
-			Stage: bindery.StageFormat, Progress: &p, Message: "rendering chapter " + strconv.FormatInt(id, 10)}
-		if err := hub.Publish(e); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(in, "%d\n", total)
-	in.Close()
-	for lines.Scan() {
-		fmt.Fprintln(stdout, lines.Text())
-	}
-	fmt.Fprintf(stdout, "slow clients closed: %d\n", hub.Stats().Slow)
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	hub.Shutdown(sctx)
-	return cmd.Wait()
-}
-
-type mem struct{ heap, stack, goroutines uint64 }
-
-func (m mem) total() uint64 { return m.heap + m.stack }
-
-func memory() mem {
-	var ms runtime.MemStats
-	for range 3 {
-		runtime.GC()
-	}
-	runtime.ReadMemStats(&ms)
-	return mem{heap: ms.HeapInuse, stack: ms.StackInuse, goroutines: uint64(runtime.NumGoroutine())}
-}
-
-// runClients opens n connections, says "ready", reads events until the
-// server says on stdin how many it published and every connection has
-// them (or 10 s pass), then prints the latency quantiles.
-func runClients(ctx context.Context, addr string, n int, stdin io.Reader, stdout io.Writer) error {
-	conns := make([]*websocket.Conn, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws", &websocket.DialOptions{
-				HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
+		if *cpuprofile != "" { // the clients' own, connecting included
+			f, err := os.Create(*cpuprofile)
 			if err != nil {
-				errs <- err
-				return
+				return err
 			}
-			c.SetReadLimit(-1)
-			if _, _, err := c.Read(ctx); err != nil { // state_sync
-				errs <- err
-				return
-			}
-			conns[i] = c
-		}()
-	}
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-	}
-	fmt.Fprintln(stdout, "ready")
-
-	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		readers   sync.WaitGroup
-		received  atomic.Int64
-	)
-	for _, c := range conns {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			var mine []time.Duration
-			for {
-				_, b, err := c.Read(ctx)
-				if err != nil {
-					break
-				}
-				var e struct {
-					Timestamp time.Time `json:"timestamp"`
-				}
-				if json.Unmarshal(b, &e) == nil {
-					mine = append(mine, time.Since(e.Timestamp))
-					received.Add(1)
-				}
-			}
-			mu.Lock()
-			latencies = append(latencies, mine...)
-			mu.Unlock()
-		}()
-	}
-	var total int
-	if _, err := fmt.Fscan(stdin, &total); err != nil {
-		return err
-	}
-	want := int64(total * n)
-	for deadline := time.Now().Add(10 * time.Second); received.Load() < want && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
-	for _, c := range conns {
-		c.CloseNow()
-	}
-	readers.Wait()
-	slices.Sort(latencies)
-	q := func(p float64) time.Duration {
-		if len(latencies) == 0 {
-			return 0
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+			pprof.StartCPUProfile(f)
 		}
-		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))]
+		return runClients(ctx, *clientMode, *url, getenv(tokenEnv), n, *drain, stdin, stdout)
 	}
-	fmt.Fprintf(stdout, "deliveries: %d of %d\n", len(latencies), want)
-	fmt.Fprintf(stdout, "latency p50 %v, p99 %v, max %v\n", q(0.50), q(0.99), q(1))
+
+	o := options{rate: *rate, duration: *duration, drain: *drain, rounds: *rounds, warmup: *warmup,
+		cpuprofile: *cpuprofile, memprofile: *memprofile}
+	for f := range strings.SplitSeq(*ns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-n: %q is not a positive number", f)
+		}
+		o.ns = append(o.ns, n)
+	}
+	if o.rate <= 0 || o.duration <= 0 || o.rounds <= 0 {
+		return errors.New("-rate, -duration and -rounds must be positive")
+	}
+	var err error
+	if o.centrifugo, err = findCentrifugo(*cf, getenv); err != nil {
+		fmt.Fprintf(stderr, "ws: %v\nws: measuring Bindery alone. Install Centrifugo outside the repository with\n"+
+			"ws:   GOBIN=/work/tools GOFLAGS= go install github.com/centrifugal/centrifugo/v6@v6.9.1\n"+
+			"ws: and pass -centrifugo /work/tools/centrifugo (or set $CENTRIFUGO).\n", err)
+	}
+	o.gomaxprocs = getenv("GOMAXPROCS")
+	return compare(ctx, o, stdout, stderr)
+}
+
+// findCentrifugo resolves -centrifugo, $CENTRIFUGO or $PATH. It returns ""
+// with an error saying why when there is none; "none" skips it silently.
+func findCentrifugo(flagValue string, getenv func(string) string) (string, error) {
+	p := flagValue
+	if p == "" {
+		p = getenv("CENTRIFUGO")
+	}
+	switch p {
+	case "none":
+		return "", nil
+	case "":
+		found, err := exec.LookPath("centrifugo")
+		if err != nil {
+			return "", errors.New("Centrifugo not found: neither -centrifugo nor $CENTRIFUGO is set, and there is no centrifugo on $PATH")
+		}
+		return found, nil
+	}
+	if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("Centrifugo not found: %s is not an executable file", p)
+	}
+	return p, nil
+}
+
+// compare runs every server for every n, rounds times, and prints a line
+// per run and then the summary tables.
+func compare(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	servers := []string{serverBindery}
+	if o.centrifugo != "" {
+		servers = append(servers, serverCentrifugo)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d events/s for %v; rounds %d; GOMAXPROCS of every process: %s; load %s\n",
+		o.rate, o.duration, o.rounds, gomaxprocs(o.gomaxprocs), loadAverage())
+	var results []result
+	for _, n := range o.ns {
+		if o.warmup > 0 { // the first process of a series runs on colder caches
+			w := o
+			w.duration, w.cpuprofile, w.memprofile = o.warmup, "", ""
+			for _, name := range servers {
+				res, err := runOnce(ctx, self, name, n, 0, w, stderr)
+				if err != nil {
+					return fmt.Errorf("%s, n=%d, warm-up: %w", name, n, err)
+				}
+				fmt.Fprintln(stdout, res.line(), " (not counted)")
+			}
+		}
+		for r := range o.rounds {
+			order := slices.Clone(servers)
+			if r%2 == 1 {
+				slices.Reverse(order)
+			}
+			for _, name := range order {
+				res, err := runOnce(ctx, self, name, n, r+1, o, stderr)
+				if err != nil {
+					return fmt.Errorf("%s, n=%d, round %d: %w", name, n, r+1, err)
+				}
+				fmt.Fprintln(stdout, res.line())
+				results = append(results, res)
+			}
+		}
+	}
+	fmt.Fprintln(stdout)
+	printSummary(stdout, results, o)
 	return nil
+}
+
+// gomaxprocs describes the parallelism every process of the run gets.
+func gomaxprocs(env string) string {
+	if env != "" {
+		return env
+	}
+	return "default (" + strconv.Itoa(numCPU()) + ")"
+}
+
+// loadAverage is the first three fields of /proc/loadavg, or "?" elsewhere.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// startChild starts this binary in an internal mode, with env added, and
+// returns its stdin and a scanner of its stdout. Its stderr is ours.
+func startChild(ctx context.Context, self string, env []string, stderr io.Writer, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Scanner, error) {
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, err
+	}
+	return cmd, in, bufio.NewScanner(out), nil
 }

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/binary"
 	"sync"
 	"time"
 
@@ -14,8 +15,38 @@ import (
 type frame struct {
 	id   int64
 	book int64
-	data []byte
-	lazy func() ([]byte, error)
+	data []byte // the JSON message
+	// framed is data as a whole WebSocket message, header included, for
+	// frames that go to many clients (events; see newEventFrame). Server
+	// frames are not masked, so these bytes are the same for every
+	// client, and the fan-out writes them as they are.
+	framed []byte
+	lazy   func() ([]byte, error)
+}
+
+// newEventFrame encodes an event frame once for every client: data, and
+// data framed as one final, unmasked, uncompressed text message (RFC 6455
+// §5.2), byte for byte what coder/websocket writes for it on these
+// connections (they never negotiate compression). The library has no way
+// to frame a message once for many connections; the test
+// TestEventFrameAsTheLibraryWritesIt holds the two together.
+func newEventFrame(id, book int64, data []byte) *frame {
+	n := len(data)
+	w := make([]byte, 0, 10+n)
+	w = append(w, 0x80|0x1) // FIN, text
+	switch {
+	case n < 126:
+		w = append(w, byte(n))
+	case n <= 0xFFFF:
+		w = append(w, 126)
+		w = binary.BigEndian.AppendUint16(w, uint16(n))
+	default:
+		w = append(w, 127)
+		w = binary.BigEndian.AppendUint64(w, uint64(n))
+	}
+	h := len(w)
+	w = append(w, data...)
+	return &frame{id: id, book: book, data: w[h:], framed: w}
 }
 
 // sink is the writing half of a connection: *websocket.Conn, or a fake in
@@ -29,13 +60,21 @@ type sink interface {
 
 // client is one accepted WebSocket connection.
 //
-// Goroutines: the handler's goroutine reads; a writer goroutine exists only
-// while frames are queued (started by enqueue, gone when the queue is
-// empty), so an idle connection costs one goroutine. Keepalive pings run
-// on a timer and borrow a goroutine only while they wait for the pong.
+// Goroutines: the handler's goroutine reads. Published events are written
+// by the hub's fan-out (Publish, flush), a few goroutines taking the
+// clients in turn, with writes that never wait. A writer goroutine of the
+// client's own (writeLoop) exists only while it has frames the fan-out
+// cannot write at once — a full socket buffer, a state_sync or pong, a
+// replay, a close — and is gone when its queue is empty, so an idle
+// connection costs one goroutine. Whoever set writing is the only writer
+// until it clears it. Keepalive pings run on a timer and borrow a
+// goroutine only while they wait for the pong.
 type client struct {
 	hub  *Hub
 	conn sink
+	// wire is the connection underneath conn, through which every frame
+	// is written (see batchConn); nil for a fake sink.
+	wire *batchConn
 
 	// viewer is set once, before the client becomes live, and never
 	// changes.
@@ -49,7 +88,7 @@ type client struct {
 	queue   []*frame   // frames waiting for the writer
 	pending int        // queued plus being written
 	burst   int        // replayed frames not yet written: extra room over QueueLimit
-	writing bool       // a goroutine is in writeLoop or closing the conn
+	writing bool       // a writer owns the queue: the fan-out (flush) or writeLoop
 	closing bool       // no more frames; the connection is being closed
 	dropped bool       // closing without writing what is queued
 	code    websocket.StatusCode
@@ -75,6 +114,67 @@ func (c *client) enqueue(f *frame) bool {
 	}
 	c.push(f)
 	return true
+}
+
+// offer queues an event frame for the fan-out. Like enqueue, but instead
+// of starting a writer it reports start when the caller must flush the
+// client, which is then marked as writing. ok is false, queuing nothing,
+// when the queue is full.
+func (c *client) offer(f *frame) (ok, start bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return true, false
+	}
+	if c.pending >= c.hub.opts.QueueLimit+c.burst {
+		return false, false
+	}
+	c.queue = append(c.queue, f)
+	c.pending++
+	if c.writing {
+		return true, false
+	}
+	c.writing = true
+	return true, true
+}
+
+// flush is the fan-out's fast path, for a client offer marked as
+// writing: it writes the queued event frames with one write that does
+// not wait (batchConn.tryWrite). Whatever that cannot do — the socket's
+// buffer is full, a frame needs the library, frames arrived meanwhile,
+// the connection is closing — it hands to writeLoop on a goroutine of the
+// client's own, which may wait.
+func (c *client) flush(scratch *[]byte) {
+	c.mu.Lock()
+	batch := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+
+	taken, partial := 0, false
+	if c.wire != nil {
+		taken, partial = c.wire.tryWrite(batch, scratch)
+	}
+	clear(batch[:taken])
+
+	c.mu.Lock()
+	if c.dropped { // closeWith has emptied the queue and the counts
+		c.mu.Unlock()
+		go c.writeLoop()
+		return
+	}
+	c.pending -= taken
+	c.burst = max(c.burst-taken, 0)
+	rest := batch[taken:]
+	if len(rest) == 0 && len(c.queue) == 0 && !partial && !c.closing {
+		c.writing = false
+		c.mu.Unlock()
+		return
+	}
+	if len(rest) > 0 {
+		c.queue = append(rest, c.queue...)
+	}
+	c.mu.Unlock()
+	go c.writeLoop()
 }
 
 // enqueueReplay queues a replayed event whatever the queue's length: a
@@ -133,9 +233,14 @@ func (c *client) isClosing() bool {
 }
 
 // writeLoop writes queued frames until the queue is empty, then returns,
-// or, when closing, closes the connection.
+// or, when closing, closes the connection. It is the slow path: it may
+// wait for the socket, up to WriteTimeout per write.
 func (c *client) writeLoop() {
 	for {
+		if err := c.writeRest(); err != nil {
+			c.broken()
+			return
+		}
 		c.mu.Lock()
 		if len(c.queue) == 0 {
 			if c.closing {
@@ -154,33 +259,84 @@ func (c *client) writeLoop() {
 		c.queue = nil
 		c.mu.Unlock()
 
-		for i, f := range batch {
-			batch[i] = nil
-			if err := c.write(f); err != nil {
-				// The library has already torn the connection down;
-				// the reader sees it and cleans up.
-				c.mu.Lock()
-				c.closing, c.dropped, c.queue, c.pending = true, true, nil, 0
-				c.mu.Unlock()
-				c.stopPing()
-				c.conn.CloseNow()
-				return
-			}
-			c.mu.Lock()
-			c.pending--
-			if c.burst > 0 {
-				c.burst--
-			}
-			dropped := c.dropped
-			c.mu.Unlock()
-			if dropped {
-				break
-			}
+		if err := c.writeBatch(batch); err != nil {
+			c.broken()
+			return
 		}
 	}
 }
 
-// write sends one frame within the write timeout.
+// writeRest finishes a frame the fan-out sent in part, before anything
+// else may be written.
+func (c *client) writeRest() error {
+	if c.wire == nil {
+		return nil
+	}
+	return c.wire.flushRest(time.Now().Add(c.hub.opts.WriteTimeout))
+}
+
+// broken gives up on a connection that failed a write or was too slow to
+// take one; the reader sees it closed and cleans up.
+func (c *client) broken() {
+	c.mu.Lock()
+	c.closing, c.dropped, c.queue, c.pending = true, true, nil, 0
+	c.mu.Unlock()
+	c.stopPing()
+	c.conn.CloseNow()
+}
+
+// writeBatch writes the frames taken from the queue, each its own
+// WebSocket message, gathered into as few TCP writes as batchLimit allows
+// (see batchConn). It stops early, sending nothing it has gathered, when
+// the client is dropped meanwhile: nothing more may reach it.
+func (c *client) writeBatch(batch []*frame) error {
+	if c.wire != nil {
+		c.wire.hold()
+	}
+	for i, f := range batch {
+		batch[i] = nil
+		if c.wire != nil && f.framed != nil {
+			c.wire.gather(f.framed) // already framed: no need of the library
+		} else if err := c.write(f); err != nil {
+			c.discard()
+			return err
+		}
+		c.mu.Lock()
+		c.pending--
+		if c.burst > 0 {
+			c.burst--
+		}
+		dropped := c.dropped
+		c.mu.Unlock()
+		if dropped {
+			clear(batch[i:])
+			c.discard()
+			return nil
+		}
+		if c.wire != nil && c.wire.gathered() >= batchLimit {
+			if err := c.wire.release(time.Now().Add(c.hub.opts.WriteTimeout)); err != nil {
+				return err
+			}
+			c.wire.hold()
+		}
+	}
+	if c.wire != nil {
+		return c.wire.release(time.Now().Add(c.hub.opts.WriteTimeout))
+	}
+	return nil
+}
+
+// discard forgets the gathered frames.
+func (c *client) discard() {
+	if c.wire != nil {
+		c.wire.discard()
+	}
+}
+
+// write hands one frame to the library. With a batchConn underneath it
+// only gathers bytes and cannot block, so it needs no timer of its own:
+// the write timeout bounds the release. Without one (a fake sink), the
+// write gets the timeout itself.
 func (c *client) write(f *frame) error {
 	data := f.data
 	if f.lazy != nil {
@@ -189,6 +345,9 @@ func (c *client) write(f *frame) error {
 			c.hub.log.Error("websocket frame encoding failed", "err", err)
 			return err
 		}
+	}
+	if c.wire != nil {
+		return c.conn.Write(context.Background(), websocket.MessageText, data)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.hub.opts.WriteTimeout)
 	defer cancel()

@@ -16,6 +16,28 @@
 //   - The integrator supplies an Authenticator (credential → Viewer) and a
 //     Backend (active runs, run control, run logs).
 //
+// # Writing
+//
+// On loopback and on a LAN, the write system call — the kernel's TCP work
+// and the wake-up of the reader — is most of what a frame costs the
+// server, so the hub spends as little as it can around it:
+//
+//   - Publish encodes an event once, WebSocket framing included (server
+//     frames are not masked, so the bytes are the same for every client),
+//     queues it to every reader under the hub's lock and returns.
+//   - The fan-out then writes it to the clients that were idle, on one
+//     goroutine per core taking the clients in turn, each with one write
+//     that does not wait: no goroutine, timer or library call per client.
+//   - Whatever cannot be written at once — a full socket buffer, a frame
+//     cut short, state_sync, pongs, replays, closes — goes to a writer
+//     goroutine of the client's own, which may wait (WriteTimeout) and
+//     sends everything queued with one write: a client that falls behind
+//     costs one system call per burst, not one per frame.
+//
+// Each event stays its own WebSocket message (CONTRACT.md §6); only the
+// TCP writes are fewer. A client whose queue reaches QueueLimit is closed
+// with 1013 and costs the others nothing.
+//
 // # Frame ids
 //
 // Event frames carry the event's stored id. Every other server frame

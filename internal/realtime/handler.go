@@ -150,7 +150,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cred, credFail := credential(r, sameOrigin)
 	resume, since := sinceParam(r.URL)
 
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.policy.patterns})
+	bw := &batchWriter{ResponseWriter: w}
+	conn, err := websocket.Accept(bw, r, &websocket.AcceptOptions{OriginPatterns: h.policy.patterns})
 	if err != nil {
 		return // Accept has answered
 	}
@@ -158,6 +159,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// an error frame instead of the library's immediate 1009.
 	conn.SetReadLimit(-1)
 	c := newClient(h.hub, conn)
+	c.wire = bw.conn
 	if !h.hub.track(c) {
 		conn.Close(websocket.StatusGoingAway, reasonShutdown)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -120,9 +121,11 @@ func NewHub(o HubOptions) *Hub {
 // newest but never seen is refused with ECONFLICT, because delivering it
 // would break every client's resume point.
 //
-// e is encoded once; every client gets the same bytes. Publish never
-// blocks on a client: a client whose queue is full is closed with 1013.
-// e must not be modified after the call.
+// e is encoded once, WebSocket framing included; every client gets the
+// same bytes. Publish never blocks on a client: a client whose queue is
+// full is closed with 1013. It queues the event to every reader under the
+// hub's lock, then leaves the writing to the fan-out (fanOut) and
+// returns. e must not be modified after the call.
 func (h *Hub) Publish(e *bindery.Event) error {
 	if e == nil || e.ID <= 0 {
 		return bindery.Errorf(bindery.EINVALID, "Event without an id: store it before publishing.")
@@ -131,11 +134,11 @@ func (h *Hub) Publish(e *bindery.Event) error {
 	if err != nil {
 		return err
 	}
-	f := &frame{id: e.ID, book: e.BookID, data: data}
+	f := newEventFrame(e.ID, e.BookID, data)
 
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if e.ID <= h.last {
+		defer h.mu.Unlock()
 		if h.retained(e.ID) || e.ID <= h.floor {
 			return nil
 		}
@@ -145,12 +148,60 @@ func (h *Hub) Publish(e *bindery.Event) error {
 		h.floor, h.started = e.ID-1, true
 	}
 	h.push(f)
+	ready := make([]*client, 0, len(h.conns))
 	for c := range h.conns {
-		if c.live && c.viewer.CanRead(f.book) && !c.enqueue(f) {
+		if !c.live || !c.viewer.CanRead(f.book) {
+			continue
+		}
+		switch ok, start := c.offer(f); {
+		case !ok:
 			h.dropSlowLocked(c)
+		case start:
+			ready = append(ready, c)
 		}
 	}
+	h.mu.Unlock()
+	fanOut(ready)
 	return nil
+}
+
+// fanOutGrab is how many clients a fan-out goroutine takes at a time.
+const fanOutGrab = 8
+
+// fanOut writes a just-published event to the clients that were idle
+// (the others have a writer already, which will take it), on at most
+// GOMAXPROCS goroutines that take the clients a few at a time, so that
+// one goroutine held up by the scheduler does not hold up its share. Each
+// client costs one write that does not wait (client.flush): one goroutine
+// per core writes to the sockets back to back, instead of a goroutine per
+// client to create and schedule.
+func fanOut(ready []*client) {
+	if len(ready) == 0 {
+		return
+	}
+	j := &fanOutJob{clients: ready}
+	for range min(runtime.GOMAXPROCS(0), (len(ready)+fanOutGrab-1)/fanOutGrab) {
+		go j.run()
+	}
+}
+
+type fanOutJob struct {
+	clients []*client
+	next    atomic.Int64 // index of the next client to take
+}
+
+func (j *fanOutJob) run() {
+	scratch := batchPool.Get().(*[]byte)
+	defer putBatch(scratch)
+	for {
+		i := int(j.next.Add(fanOutGrab)) - fanOutGrab
+		if i >= len(j.clients) {
+			return
+		}
+		for _, c := range j.clients[i:min(i+fanOutGrab, len(j.clients))] {
+			c.flush(scratch)
+		}
+	}
 }
 
 // Preload fills the replay window with events stored before this process
@@ -167,7 +218,7 @@ func (h *Hub) Preload(events []*bindery.Event) error {
 		if err != nil {
 			return err
 		}
-		frames = append(frames, &frame{id: e.ID, book: e.BookID, data: data})
+		frames = append(frames, newEventFrame(e.ID, e.BookID, data))
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

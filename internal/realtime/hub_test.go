@@ -2,9 +2,12 @@ package realtime
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -413,4 +416,101 @@ func TestDeadPeerIsCut(t *testing.T) {
 	_ = c // never read again: pings go unanswered
 	waitFor(t, "the live connection", func() bool { return h.hub.Stats().Live == 1 })
 	waitFor(t, "the dead peer to be cut", func() bool { return h.hub.Stats().Conns == 0 })
+}
+
+// TestFanOutInOrderExactlyOnce: events published to many clients reach
+// every one whole, in order, exactly once, while the fan-out's writes are
+// cut short by full socket buffers and finished by the clients' own
+// writers, with pongs (written by the library) in between. Afterwards no
+// client has a writer, a queue or a buffer left.
+func TestFanOutInOrderExactlyOnce(t *testing.T) {
+	h := newHarness(t, func(ho *HubOptions, _ *HandlerOptions) { ho.QueueLimit = 1 << 20 })
+	const clients, events = 16, 200
+	// Small socket buffers on both sides, so that a big frame does not fit.
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := new(net.Dialer).DialContext(ctx, network, addr)
+		if err == nil {
+			c.(*net.TCPConn).SetReadBuffer(16 << 10)
+		}
+		return c, err
+	}}}
+	conns := make([]*websocket.Conn, clients)
+	for i := range conns {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		c, _, err := websocket.Dial(ctx, "ws"+h.srv.URL[len("http"):]+"/ws", &websocket.DialOptions{HTTPClient: hc,
+			HTTPHeader: http.Header{"Origin": {h.srv.URL}, "Cookie": {SessionCookie + "=" + daveSession}}})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadLimit(-1)
+		t.Cleanup(func() { c.CloseNow() })
+		if f := mustRead(t, c); f.Type != FrameStateSync {
+			t.Fatalf("first frame %q, want state_sync", f.Type)
+		}
+		conns[i] = c
+	}
+	idle := func() bool {
+		h.hub.mu.Lock()
+		defer h.hub.mu.Unlock()
+		for c := range h.hub.conns {
+			c.mu.Lock()
+			busy := c.writing || c.queue != nil || c.pending != 0
+			c.mu.Unlock()
+			c.wire.mu.Lock()
+			busy = busy || c.wire.buf != nil || c.wire.rest != nil
+			c.wire.mu.Unlock()
+			if busy {
+				return false
+			}
+		}
+		return true
+	}
+	h.hub.mu.Lock()
+	for c := range h.hub.conns {
+		c.wire.Conn.(*net.TCPConn).SetWriteBuffer(16 << 10)
+	}
+	h.hub.mu.Unlock()
+
+	got := make([][]int64, clients)
+	var readers sync.WaitGroup
+	for i, c := range conns {
+		readers.Go(func() {
+			for len(got[i]) < events {
+				f, err := read(c)
+				if err != nil {
+					t.Errorf("client %d after %d events: %v", i, len(got[i]), err)
+					return
+				}
+				if f.Type != FramePong {
+					got[i] = append(got[i], f.ID)
+				}
+			}
+		})
+	}
+	big := strings.Repeat("x", 96<<10)
+	for id := int64(1); id <= events; id++ {
+		e := event(id, 1+id%2)
+		if id%20 == 1 {
+			// Every client is idle: the fan-out's write of this frame is
+			// cut, and the small events after it queue behind the rest.
+			waitFor(t, "the writers to finish", idle)
+			e.Message = big
+		}
+		if err := h.hub.Publish(e); err != nil {
+			t.Fatal(err)
+		}
+		if id%20 == 5 {
+			for _, c := range conns {
+				send(t, c, `{"type":"ping"}`)
+			}
+		}
+	}
+	readers.Wait()
+	for i := range got {
+		if !slices.Equal(got[i], span(1, events)) {
+			t.Errorf("client %d got %d events, not 1…%d in order: %v…", i, len(got[i]), events, got[i][:min(len(got[i]), 20)])
+		}
+	}
+	waitFor(t, "the writers to finish", idle)
 }

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// dialers bounds the handshakes in flight while connecting.
+const dialers = 64
+
+// runClients is the -client mode: it opens n authenticated connections to
+// a server of the given kind, prints "ready", reads events until stdin
+// says how many were published and every connection has them all (or
+// drain has passed since), then prints a clientReport as JSON.
+//
+// Both servers get the same code from the TCP connection on (wsConn and
+// the poller); only the authentication differs, as each protocol has it.
+func runClients(ctx context.Context, kind, url, token string, n int, drain time.Duration, stdin io.Reader, stdout io.Writer) error {
+	// The clients allocate little; collecting less often leaves more of
+	// the shared cores to the server.
+	debug.SetGCPercent(400)
+	var dial func(context.Context) (*wsConn, error)
+	switch kind {
+	case serverBindery:
+		dial = func(ctx context.Context) (*wsConn, error) { return dialBindery(ctx, url, token) }
+	case serverCentrifugo:
+		dial = func(ctx context.Context) (*wsConn, error) { return dialCentrifugo(ctx, url, token) }
+	default:
+		return fmt.Errorf("-client %q: want %s or %s", kind, serverBindery, serverCentrifugo)
+	}
+	conns := make([]*wsConn, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, dialers)
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			dctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			c, err := dial(dctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			conns[i] = c
+		}()
+	}
+	wg.Wait()
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.close()
+			}
+		}
+	}()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+
+	var (
+		received atomic.Int64
+		want     atomic.Int64 // unknown (max) until the publisher has finished
+		all      = make(chan struct{})
+		allOnce  sync.Once
+		stop     atomic.Bool
+	)
+	want.Store(1<<63 - 1)
+	delivered := func(k int64) {
+		if received.Add(k) >= want.Load() {
+			allOnce.Do(func() { close(all) })
+		}
+	}
+	// One poller per core, each with its share of the connections.
+	pollers := make([]*poller, runtime.GOMAXPROCS(0))
+	for i := range pollers {
+		p, err := newPoller()
+		if err != nil {
+			return err
+		}
+		defer p.close()
+		pollers[i] = p
+	}
+	for i, c := range conns {
+		if err := pollers[i%len(pollers)].add(c); err != nil {
+			return err
+		}
+	}
+	var loops sync.WaitGroup
+	for _, p := range pollers {
+		loops.Go(func() { p.loop(&stop, delivered) })
+	}
+	fmt.Fprintln(stdout, "ready")
+
+	in := bufio.NewScanner(stdin)
+	if !in.Scan() {
+		return errors.New("no event count on stdin")
+	}
+	sent, err := strconv.ParseInt(in.Text(), 10, 64)
+	if err != nil {
+		return err
+	}
+	want.Store(sent * int64(n))
+	delivered(0)
+	select {
+	case <-all:
+	case <-time.After(drain):
+	case <-ctx.Done():
+	}
+	stop.Store(true)
+	loops.Wait()
+
+	var rep clientReport
+	var lat []int64
+	for _, c := range conns {
+		lat = append(lat, c.lat...)
+		rep.Disorder += c.disorder
+	}
+	slices.Sort(lat)
+	rep.Delivered = int64(len(lat))
+	q := func(p float64) int64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	rep.P50, rep.P99, rep.Max = q(0.50), q(0.99), q(1)
+	return json.NewEncoder(stdout).Encode(rep)
+}
+
+// consume records the events of one message received at now and returns
+// how many there were. A message may hold several JSON objects, one a
+// line (Centrifugo's JSON protocol); an empty object is a Centrifugo ping
+// and is answered with one.
+func (c *wsConn) consume(msg []byte, now time.Time) (events int64, err error) {
+	for len(msg) > 0 {
+		line := msg
+		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+			line, msg = msg[:i], msg[i+1:]
+		} else {
+			msg = nil
+		}
+		if string(line) == "{}" {
+			if err := c.send(opText, line); err != nil {
+				return events, err
+			}
+			continue
+		}
+		ts, ok := timestamp(line)
+		if !ok {
+			continue
+		}
+		c.lat = append(c.lat, int64(now.Sub(ts)))
+		if id := eventID(line); id <= c.last {
+			c.disorder++
+		} else {
+			c.last = id
+		}
+		events++
+	}
+	return events, nil
+}
+
+var (
+	timestampKey = []byte(`"timestamp":"`)
+	idKey        = []byte(`"id":`)
+)
+
+// timestamp returns the first "timestamp" of a JSON object.
+func timestamp(line []byte) (time.Time, bool) {
+	i := bytes.Index(line, timestampKey)
+	if i < 0 {
+		return time.Time{}, false
+	}
+	rest := line[i+len(timestampKey):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(rest[:j]))
+	return t, err == nil
+}
+
+// eventID returns the first "id" of a JSON object: the event's, in both
+// servers' frames.
+func eventID(line []byte) int64 {
+	i := bytes.Index(line, idKey)
+	if i < 0 {
+		return 0
+	}
+	var id int64
+	for _, c := range line[i+len(idKey):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + int64(c-'0')
+	}
+	return id
+}
+
+// dialBindery connects with the DASHBOARD_TOKEN as a Bearer credential
+// and reads the state_sync.
+func dialBindery(ctx context.Context, url, token string) (*wsConn, error) {
+	c, err := dialWS(ctx, url, http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.next()
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	if !bytes.Contains(b, []byte(`"type":"state_sync"`)) {
+		c.close()
+		return nil, fmt.Errorf("first frame %.100s, want state_sync", b)
+	}
+	return c, nil
+}
+
+// dialCentrifugo connects, authenticates with the JWT (connect command)
+// and subscribes to the channel, as Centrifugo's JSON protocol has it.
+func dialCentrifugo(ctx context.Context, url, token string) (*wsConn, error) {
+	c, err := dialWS(ctx, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	steps := []string{
+		fmt.Sprintf(`{"id":1,"connect":{"token":%q,"name":"bench"}}`, token),
+		fmt.Sprintf(`{"id":2,"subscribe":{"channel":%q}}`, channel),
+	}
+	for i, cmd := range steps {
+		if err := c.send(opText, []byte(cmd)); err != nil {
+			c.close()
+			return nil, err
+		}
+		if err := c.awaitReply(i + 1); err != nil {
+			c.close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// awaitReply reads until the reply to command id, failing on an error
+// reply.
+func (c *wsConn) awaitReply(id int) error {
+	prefix := []byte(`{"id":` + strconv.Itoa(id) + `,`)
+	for {
+		b, err := c.next()
+		if err != nil {
+			return err
+		}
+		for line := range bytes.Lines(b) {
+			if !bytes.HasPrefix(line, prefix) {
+				continue
+			}
+			if bytes.Contains(line, []byte(`"error"`)) {
+				return fmt.Errorf("centrifugo: %s", bytes.TrimSpace(line))
+			}
+			return nil
+		}
+	}
+}
