@@ -38,7 +38,7 @@ func (p *poller) add(c *wsConn) error {
 	}
 	p.conns[c.fd] = c
 	return syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, c.fd,
-		&syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.fd)})
+		&syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.fd)}) // #nosec G115 -- file descriptors are small non-negative ints (RLIMIT_NOFILE)
 }
 
 func (p *poller) close() { syscall.Close(p.epfd) }
