@@ -178,12 +178,12 @@ func findCentrifugo(flagValue string, getenv func(string) string) (string, error
 	case "":
 		found, err := exec.LookPath("centrifugo")
 		if err != nil {
-			return "", errors.New("Centrifugo not found: neither -centrifugo nor $CENTRIFUGO is set, and there is no centrifugo on $PATH")
+			return "", errors.New("centrifugo not found: neither -centrifugo nor $CENTRIFUGO is set, and there is no centrifugo on $PATH")
 		}
 		return found, nil
 	}
 	if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
-		return "", fmt.Errorf("Centrifugo not found: %s is not an executable file", p)
+		return "", fmt.Errorf("centrifugo not found: %s is not an executable file", p)
 	}
 	return p, nil
 }

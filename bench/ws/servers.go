@@ -198,7 +198,7 @@ func startCentrifugo(ctx context.Context, bin string, stderr io.Writer) (*server
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			s.stop()
-			return nil, fmt.Errorf("Centrifugo did not become healthy: %v", err)
+			return nil, fmt.Errorf("centrifugo did not become healthy: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
