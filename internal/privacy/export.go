@@ -122,7 +122,7 @@ func (s *Service) WriteExport(ctx context.Context, u *bindery.User, w io.Writer)
 		}
 		ex.Books = append(ex.Books, eb)
 	}
-	f, err := zw.Create("account.json")
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: "account.json", Method: zip.Deflate, Modified: ex.ExportedAt})
 	if err != nil {
 		return err
 	}
