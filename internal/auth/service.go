@@ -404,10 +404,7 @@ func (s *Service) Logout(ctx context.Context, token string, c Client) {
 // every session of the user and starts a fresh one for this browser
 // (returned) — anyone who stole a session loses it.
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string, c Client) (string, error) {
-	if _, err := s.CheckPassword(ctx, p.User.Email, current, c); err != nil {
-		if bindery.ErrorCode(err) == bindery.EUNAUTHORIZED {
-			return "", bindery.Errorf(bindery.EUNPROCESSABLE, "The current password is wrong.")
-		}
+	if err := s.checkOwnPassword(ctx, p, current, c); err != nil {
 		return "", err
 	}
 	if err := CheckPassword(next, p.User.Email); err != nil {

@@ -59,10 +59,15 @@ func (e *SecondFactorNeeded) Unwrap() error { return errSecondFactor }
 // and a fingerprint of the password hash, so that a password change
 // voids challenges issued before it.
 type challenge struct {
+	// Purpose separates challenges from every other value the keyring
+	// encrypts (data at rest): no stored ciphertext can pass for one.
+	Purpose  string `json:"k"`
 	UserID   int64  `json:"u"`
 	Password string `json:"p"`
 	Issued   int64  `json:"t"` // Unix seconds on the service clock
 }
+
+const challengePurpose = "bindery sign-in challenge v1"
 
 func passwordPrint(hash string) string {
 	sum := sha256.Sum256([]byte("bindery challenge\x00" + hash))
@@ -74,7 +79,7 @@ func passwordPrint(hash string) string {
 // cannot be forged, altered or used after ChallengeTTL, and says nothing
 // to whoever holds it.
 func (s *Service) newChallenge(u *bindery.User) (string, error) {
-	b, err := json.Marshal(challenge{UserID: u.ID, Password: passwordPrint(u.PasswordHash), Issued: s.now().Unix()})
+	b, err := json.Marshal(challenge{Purpose: challengePurpose, UserID: u.ID, Password: passwordPrint(u.PasswordHash), Issued: s.now().Unix()})
 	if err != nil {
 		return "", err
 	}
@@ -92,7 +97,7 @@ func (s *Service) openChallenge(ctx context.Context, token string) (*bindery.Use
 		return nil, errBadChallenge
 	}
 	var ch challenge
-	if json.Unmarshal(b, &ch) != nil {
+	if json.Unmarshal(b, &ch) != nil || ch.Purpose != challengePurpose {
 		return nil, errBadChallenge
 	}
 	// The issue time is inside the sealed payload, on the service's own
@@ -125,6 +130,11 @@ func (s *Service) FinishLogin(ctx context.Context, challengeToken, code string, 
 	u, err := s.openChallenge(ctx, challengeToken)
 	if err != nil {
 		return nil, "", err
+	}
+	if strings.TrimSpace(code) == "" {
+		// Not a fresh challenge: only the password earns one, so a
+		// challenge cannot be kept alive past ChallengeTTL without it.
+		return nil, "", errSecondFactor
 	}
 	return s.completeLogin(ctx, u, code, c, replaced)
 }

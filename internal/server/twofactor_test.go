@@ -133,6 +133,12 @@ func TestTwoFactorEnrolmentSignInAndReplay(t *testing.T) {
 	if st, _, _, _ := h.loginJSON(map[string]string{"email": "author@example.com", "password": strongPassword, "code": rec}); st != http.StatusUnauthorized {
 		t.Fatalf("recovery code reused: %d, want 401", st)
 	}
+	// Without the password a challenge is not renewed: no new challenge
+	// comes back for an empty code.
+	_, _, ch, _ = h.loginJSON(map[string]string{"email": "author@example.com", "password": strongPassword})
+	if st, ec, again, _ := h.loginJSON(map[string]string{"challenge": ch}); st != http.StatusUnauthorized || ec != bindery.ESECONDFACTOR || again != "" {
+		t.Fatalf("challenge without a code: %d %q renewed=%v", st, ec, again != "")
+	}
 	// A challenge expires, and a forged one is refused.
 	_, _, ch, _ = h.loginJSON(map[string]string{"email": "author@example.com", "password": strongPassword})
 	h.clock.Advance(6 * time.Minute)
