@@ -79,11 +79,6 @@ func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"events": views})
 }
 
-// exportLineTimeout is how long writing one line of an export may take:
-// the export as a whole may outlast the server's write timeout, a stalled
-// client may not.
-const exportLineTimeout = 30 * time.Second
-
 // handleExportAudit: GET /api/v1/audit/export?since=RFC3339 (admin).
 // Streams every entry, oldest first, one JSON object a line
 // (application/x-ndjson), exactly as stored: with the chain's prev_hash
@@ -114,12 +109,8 @@ func (s *Server) handleExportAudit(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Disposition", `attachment; filename="bindery-audit.jsonl"`)
 	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	enc := json.NewEncoder(w)
-	err := s.store.EachAudit(r.Context(), f, func(e *bindery.AuditEvent) error {
-		_ = rc.SetWriteDeadline(time.Now().Add(exportLineTimeout))
-		return enc.Encode(e)
-	})
+	enc := json.NewEncoder(newProgressWriter(w))
+	err := s.store.EachAudit(r.Context(), f, func(e *bindery.AuditEvent) error { return enc.Encode(e) })
 	if err != nil {
 		if r.Context().Err() == nil {
 			s.log.Error("audit export failed", "err", err)

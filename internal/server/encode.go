@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
 )
@@ -73,4 +74,27 @@ func jsonProblem(err error) string {
 		return strings.TrimPrefix(err.Error(), "json: ")
 	}
 	return "malformed"
+}
+
+// exportWriteTimeout is how long one write of a long download (an export)
+// may take: the server's write timeout is meant for small answers, and an
+// export runs longer, so each write that makes progress extends the
+// deadline. A stalled client still times out.
+const exportWriteTimeout = 30 * time.Second
+
+// progressWriter extends the connection's write deadline before each
+// write, so that a long download lives as long as it makes progress and no
+// longer.
+type progressWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func newProgressWriter(w http.ResponseWriter) progressWriter {
+	return progressWriter{w: w, rc: http.NewResponseController(w)}
+}
+
+func (p progressWriter) Write(b []byte) (int, error) {
+	_ = p.rc.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
+	return p.w.Write(b)
 }

@@ -1,11 +1,9 @@
 package server
 
 import (
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/privacy"
@@ -44,24 +42,6 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// exportWriteTimeout is how long one write of an export may take: the
-// server's write timeout is meant for small answers, and an export of
-// several books runs longer, so each write that makes progress extends it.
-const exportWriteTimeout = 30 * time.Second
-
-// progressWriter extends the connection's write deadline before each
-// write, so that a long download lives as long as it makes progress and no
-// longer.
-type progressWriter struct {
-	w  io.Writer
-	rc *http.ResponseController
-}
-
-func (p progressWriter) Write(b []byte) (int, error) {
-	_ = p.rc.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
-	return p.w.Write(b)
-}
-
 // writeExport streams the export zip of u. It is not built in memory
 // first: books may hold a gigabyte each. A failure half-way aborts the
 // connection, so the client sees a failed download rather than a
@@ -74,7 +54,7 @@ func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, u *bindery.
 	h.Set("Content-Disposition", `attachment; filename="bindery-export-`+itoa(u.ID)+`.zip"`)
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	if err := s.privacy.WriteExport(r.Context(), u, progressWriter{w: w, rc: http.NewResponseController(w)}); err != nil {
+	if err := s.privacy.WriteExport(r.Context(), u, newProgressWriter(w)); err != nil {
 		if r.Context().Err() == nil {
 			s.log.Error("export failed", "user_id", u.ID, "err", err)
 		}
