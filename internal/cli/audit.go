@@ -118,12 +118,22 @@ func writeAudit(ctx context.Context, store bindery.AuditStore, f bindery.AuditFi
 	return n, bw.Flush()
 }
 
-// writeAuditFile writes the export to a temporary file beside path and
-// renames it into place once complete and synced.
-func writeAuditFile(ctx context.Context, store bindery.AuditStore, f bindery.AuditFilter, path string) (_ int, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".bindery-audit-*.jsonl") // mode 0600
+// writeAuditFile writes the export to path (see writeFileAtomically).
+func writeAuditFile(ctx context.Context, store bindery.AuditStore, f bindery.AuditFilter, path string) (n int, err error) {
+	err = writeFileAtomically(path, func(w io.Writer) error {
+		n, err = writeAudit(ctx, store, f, w)
+		return err
+	})
+	return n, err
+}
+
+// writeFileAtomically has write fill a temporary file (mode 0600) beside
+// path and renames it into place once complete and synced: an interrupted
+// export never leaves a partial file under the name.
+func writeFileAtomically(path string, write func(io.Writer) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bindery-export-*") // mode 0600
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer func() {
 		if err != nil {
@@ -131,15 +141,14 @@ func writeAuditFile(ctx context.Context, store bindery.AuditStore, f bindery.Aud
 			os.Remove(tmp.Name())
 		}
 	}()
-	n, err := writeAudit(ctx, store, f, tmp)
-	if err != nil {
-		return n, err
+	if err := write(tmp); err != nil {
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		return n, err
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return n, err
+		return err
 	}
-	return n, os.Rename(tmp.Name(), path)
+	return os.Rename(tmp.Name(), path)
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -94,7 +94,7 @@ func withAccount(ctx context.Context, e *env, fs *flag.FlagSet, email *string, a
 func userExport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "user export")
 	email := fs.String("email", "", "e-mail address (or give it as the argument)")
-	out := fs.String("out", "", "write the zip here (default: standard output)")
+	out := fs.String("out", "", "write the zip to this file (mode 0600, replaced atomically; default: standard output)")
 	return withAccount(ctx, e, fs, email, args, func(d *deps, u *bindery.User) error {
 		return exportTo(ctx, e, d, u, *out)
 	})
@@ -105,16 +105,13 @@ func exportTo(ctx context.Context, e *env, d *deps, u *bindery.User, out string)
 	if err != nil {
 		return err
 	}
-	w := e.stdout
-	if out != "" {
-		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	write := func(w io.Writer) error { return p.WriteExport(ctx, u, w) }
+	if out == "" {
+		err = write(e.stdout)
+	} else {
+		err = writeFileAtomically(out, write)
 	}
-	if err := p.WriteExport(ctx, u, w); err != nil {
+	if err != nil {
 		return err
 	}
 	d.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditUserExported, Target: bindery.UserTarget(u.ID), Detail: "from the command line"})
