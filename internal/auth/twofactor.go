@@ -374,5 +374,10 @@ func (s *Service) ResetTwoFactor(ctx context.Context, actor *bindery.User, id in
 	return nil
 }
 
+// MustEnrol reports whether the policy requires u to use a second factor
+// that u has not turned on yet: until then, only enrolment and u's own
+// account routes are open to u.
+func (s *Service) MustEnrol(u *bindery.User) bool { return s.twoFactor.Required(u) && !u.TwoFactor }
+
 // TwoFactorPolicy returns the configured policy.
 func (s *Service) TwoFactorPolicy() TwoFactorPolicy { return s.twoFactor }

@@ -22,6 +22,10 @@ type Access struct {
 	book bindery.Permission
 	// run: {id} names a run, and the book is the run's.
 	run bool
+	// beforeTwoFactor lets through a caller whom BINDERY_REQUIRE_TWO_FACTOR
+	// requires to enrol and who has not yet: every other route answers
+	// two_factor_setup_required until they do.
+	beforeTwoFactor bool
 }
 
 // String names the access rule (for the route listing and tests).
@@ -32,6 +36,11 @@ var (
 	Anyone = Access{name: "anyone"}
 	// SignedIn: any valid session or API token.
 	SignedIn = Access{name: "signed in", allow: func(p *auth.Principal) bool { return p != nil }}
+	// Enrolling: any signed-in caller, also one the two-factor policy
+	// still holds back — enough to see who they are, enrol, manage their
+	// sessions and password, and exercise their rights over their data,
+	// which do not wait for an enrolment.
+	Enrolling = Access{name: "signed in, before a required second factor", allow: SignedIn.allow, beforeTwoFactor: true}
 	// AdminOnly: the admin role.
 	AdminOnly = Access{name: "admin", allow: func(p *auth.Principal) bool { return p != nil && auth.IsAdmin(p.User) }}
 )
@@ -75,7 +84,7 @@ func (s *Server) routes() []route {
 		{"GET /ws", Anyone, false, s.handleWS},
 
 		// Server-rendered pages.
-		{"GET /{$}", SignedIn, true, s.handleHomePage},
+		{"GET /{$}", Enrolling, true, s.handleHomePage},
 		{"GET /login", Anyone, true, s.handleLoginPage},
 		{"POST /login", Anyone, true, s.handleLoginForm},
 		{"POST /logout", Anyone, true, s.handleLogoutForm},
@@ -88,20 +97,20 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/setup", Anyone, false, s.handleSetup},
 
 		// The caller's own account.
-		{"GET /api/v1/me", SignedIn, false, s.handleMe},
+		{"GET /api/v1/me", Enrolling, false, s.handleMe},
 		{"PATCH /api/v1/me", SignedIn, false, s.handleUpdateMe},
-		{"GET /api/v1/me/export", SignedIn, false, s.handleExportMe},
-		{"DELETE /api/v1/me", SignedIn, false, s.handleDeleteMe},
-		{"PATCH /api/v1/me/password", SignedIn, false, s.handleChangePassword},
-		{"GET /api/v1/me/sessions", SignedIn, false, s.handleListSessions},
-		{"DELETE /api/v1/me/sessions/{id}", SignedIn, false, s.handleRevokeSession},
+		{"GET /api/v1/me/export", Enrolling, false, s.handleExportMe},
+		{"DELETE /api/v1/me", Enrolling, false, s.handleDeleteMe},
+		{"PATCH /api/v1/me/password", Enrolling, false, s.handleChangePassword},
+		{"GET /api/v1/me/sessions", Enrolling, false, s.handleListSessions},
+		{"DELETE /api/v1/me/sessions/{id}", Enrolling, false, s.handleRevokeSession},
 		{"GET /api/v1/me/tokens", SignedIn, false, s.handleListTokens},
 		{"POST /api/v1/me/tokens", SignedIn, false, s.handleCreateToken},
 		{"DELETE /api/v1/me/tokens/{id}", SignedIn, false, s.handleRevokeToken},
-		{"GET /api/v1/me/two-factor", SignedIn, false, s.handleTwoFactorStatus},
-		{"POST /api/v1/me/two-factor", SignedIn, false, s.handleBeginTwoFactor},
-		{"GET /api/v1/me/two-factor/qr.png", SignedIn, false, s.handleTwoFactorQR},
-		{"POST /api/v1/me/two-factor/confirm", SignedIn, false, s.handleConfirmTwoFactor},
+		{"GET /api/v1/me/two-factor", Enrolling, false, s.handleTwoFactorStatus},
+		{"POST /api/v1/me/two-factor", Enrolling, false, s.handleBeginTwoFactor},
+		{"GET /api/v1/me/two-factor/qr.png", Enrolling, false, s.handleTwoFactorQR},
+		{"POST /api/v1/me/two-factor/confirm", Enrolling, false, s.handleConfirmTwoFactor},
 		{"POST /api/v1/me/two-factor/recovery-codes", SignedIn, false, s.handleRenewRecoveryCodes},
 		{"DELETE /api/v1/me/two-factor", SignedIn, false, s.handleDisableTwoFactor},
 
@@ -168,7 +177,7 @@ func (s *Server) authorize(rt route) http.Handler {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 		case p == nil:
 			s.writeError(w, r, bindery.Errorf(bindery.EUNAUTHORIZED, "Please sign in."))
-		case s.auth.TwoFactorPolicy().Required(p.User) && !p.User.TwoFactor && !twoFactorSetupRoutes[rt.pattern]:
+		case s.auth.MustEnrol(p.User) && !rt.access.beforeTwoFactor:
 			s.writeError(w, r, bindery.Errorf(bindery.ETWOFACTORSETUP, "Your account must use two-factor sign-in: turn it on first."))
 		case !rt.access.allow(p):
 			s.writeError(w, r, bindery.Errorf(bindery.EFORBIDDEN, "Your role does not allow this."))

@@ -6,27 +6,6 @@ import (
 	"github.com/bindery/bindery/internal/bindery"
 )
 
-// twoFactorSetupRoutes are the routes a signed-in user whom the policy
-// requires to use a second factor, and who has none yet, may still use:
-// enough to see who they are, enrol, and sign out. Every other route
-// answers two_factor_setup_required (403) until they enrol.
-var twoFactorSetupRoutes = map[string]bool{
-	"GET /{$}":                           true, // the dashboard, which shows the enrolment
-	"GET /api/v1/me":                     true,
-	"GET /api/v1/me/two-factor":          true,
-	"POST /api/v1/me/two-factor":         true,
-	"GET /api/v1/me/two-factor/qr.png":   true,
-	"POST /api/v1/me/two-factor/confirm": true,
-	"POST /api/v1/auth/logout":           true,
-	"POST /logout":                       true,
-	"GET /api/v1/me/sessions":            true,
-	"DELETE /api/v1/me/sessions/{id}":    true,
-	"PATCH /api/v1/me/password":          true,
-	// People's rights over their data do not wait for an enrolment.
-	"GET /api/v1/me/export": true,
-	"DELETE /api/v1/me":     true,
-}
-
 // twoFactorStatus is GET /api/v1/me/two-factor.
 type twoFactorStatus struct {
 	Enabled       bool `json:"enabled"`

@@ -36,7 +36,7 @@ func (s *Server) wsAuthenticate(ctx context.Context, credential string) (realtim
 	if err != nil {
 		return nil, err
 	}
-	if s.auth.TwoFactorPolicy().Required(p.User) && !p.User.TwoFactor {
+	if s.auth.MustEnrol(p.User) {
 		// As for every API route but enrolment (twoFactorSetupRoutes).
 		return nil, bindery.Errorf(bindery.ETWOFACTORSETUP, "Your account must use two-factor sign-in: turn it on first.")
 	}
