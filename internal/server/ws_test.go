@@ -200,3 +200,27 @@ func TestRightsChangesCloseSockets(t *testing.T) {
 	}
 	waitClosed(t, c2, "a role change")
 }
+
+// TestWSRefusesUsersAwaitingTwoFactor: the live stream is closed to an
+// account the policy requires to enrol, as every API route is, and open
+// once it has.
+func TestWSRefusesUsersAwaitingTwoFactor(t *testing.T) {
+	h := newHarness(t, map[string]string{"BINDERY_REQUIRE_TWO_FACTOR": "all"})
+	c, _, err := dialWS(t, h, h.session(bindery.RoleEditor), h.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := readFrame(t, c); f["type"] != "error" {
+		t.Fatalf("first frame for a user awaiting enrolment: %v", f)
+	}
+	waitClosed(t, c, "the socket of a user awaiting enrolment")
+	_, _, cookie := h.enrol(bindery.RoleEditor)
+	c, _, err = dialWS(t, h, cookie, h.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if f := readFrame(t, c); f["type"] != "state_sync" {
+		t.Fatalf("first frame after enrolment: %v", f)
+	}
+}
