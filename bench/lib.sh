@@ -1,9 +1,10 @@
+# shellcheck shell=bash
 # Shared by the bench scripts; source it after setting $tmp.
 
 # big BOOK N: a book of N copies of BOOK's chapters (the 300k-word case),
 # built under $tmp/big; prints its path.
 big() {
-	local src=$1 n=$2 dst=$tmp/big
+	local src=$1 n=$2 dst=${tmp:?set tmp before sourcing lib.sh}/big
 	rm -rf "$dst"
 	mkdir -p "$dst/chapters"
 	cp "$src/metadata.yaml" "$dst/"

@@ -15,6 +15,7 @@ declare -A need=(
   [chromium]=chromium                         # the dashboard's browser tests (internal/e2e)
   [/usr/lib/python3/dist-packages/cryptography]=python3-cryptography  # Fernet interoperability
   [zbarimg]=zbar-tools                        # reads back the TOTP QR code
+  [shellcheck]=shellcheck                     # lints scripts/*.sh and .ci/run
 )
 
 missing=()

@@ -1,50 +1,75 @@
 #!/usr/bin/env bash
 # The one test command (README.md): installs what the tests need, then
-# checks formatting, vets, scans, and runs every test with the race
-# detector. Tests that need an external tool fail (not skip) when CI=true
-# and the tool is missing.
+# checks formatting, lints the scripts, vets, scans, and runs every test
+# with the race detector. Tests that need an external tool fail (not skip)
+# when CI=true and the tool is missing.
 #
 # scripts/test.sh --audit (make audit) stops after the checks and scans
-# (gofmt, go vet, staticcheck, govulncheck with its online database,
-# gosec, gitleaks): no Debian packages, no tests.
-set -euo pipefail
+# (gofmt, shellcheck, go vet, staticcheck, govulncheck with its online
+# database, gosec, gitleaks): no Debian packages, no tests.
+#
+# Every step announces itself ("== step"), and a failing command is named
+# with its step and line by the ERR trap: this script must never end with
+# a bare exit status (issue 11).
+set -Eeuo pipefail
+step="start"
+# on_err names the failing line and command; a subshell's failure is
+# reported by the line that ran it, once.
+on_err() {
+  local rc=$? line=${BASH_LINENO[0]}
+  (( BASH_SUBSHELL == 0 )) || return 0
+  echo "test.sh: step \"$step\" failed at line $line: \`$BASH_COMMAND\` (exit $rc)" >&2
+}
+trap on_err ERR
 cd "$(dirname "$0")/.."
 
 audit=false
 [[ ${1:-} == --audit ]] && audit=true
 
-$audit || ./scripts/install-deps.sh
+begin() {
+  step=$1
+  echo "== $1 ($(date -u +%H:%M:%S))"
+}
 
-echo "== gofmt"
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './vendor/*'))
-if [[ -n $unformatted ]]; then
-  echo "gofmt would change:"; echo "$unformatted"; exit 1
+if ! $audit; then
+  begin "install Debian packages"
+  ./scripts/install-deps.sh
 fi
 
-echo "== go vet"
+begin "gofmt"
+mapfile -t gofiles < <(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './vendor/*')
+unformatted=$(gofmt -l "${gofiles[@]}")
+if [[ -n $unformatted ]]; then
+  echo "gofmt would change:"; echo "$unformatted"; false
+fi
+
+# The shell linter catches the class of mistake that made this script die
+# silently on a new machine (a failing command substitution under
+# set -e). --audit runs without Debian packages, so there it is only
+# used when present; the full run installs it and requires it.
+begin "shellcheck"
+if command -v shellcheck >/dev/null 2>&1; then
+  shellcheck scripts/*.sh .ci/run bench/*.sh
+elif $audit; then
+  echo "shellcheck is not installed (apt-get install shellcheck): scripts not linted"
+else
+  echo "shellcheck is missing after install-deps.sh"; false
+fi
+
+begin "go vet"
 go vet ./...
 
 # Static analysis, known vulnerabilities and a secret scan, pinned
-# versions from the Go module proxy. govulncheck reads the offline
-# database beside the project when there is one (CI lays ../shared/vulndb)
-# and --audit is not given, the public one otherwise.
-tools="$(go env GOPATH)/bin"
-# install_tool BIN PKG@VERSION installs a tool unless GOPATH/bin/BIN is
-# that version: go version -m reads the package and module version built
-# into the binary (go install leaves gosec's and gitleaks' own version
-# empty).
-install_tool() {
-  local have
-  have=$(go version -m "$tools/$1" 2>/dev/null | awk '$1=="path"{p=$2} $1=="mod"{v=$3} END{print p "@" v}')
-  [[ $have == "$2" ]] || GOFLAGS= go install "$2"
-}
-install_tool staticcheck honnef.co/go/tools/cmd/staticcheck@v0.8.2
-install_tool govulncheck golang.org/x/vuln/cmd/govulncheck@v1.9.0
-install_tool gosec github.com/securego/gosec/v2/cmd/gosec@v2.30.0
-install_tool gitleaks github.com/zricethezav/gitleaks/v8@v8.30.1
-echo "== staticcheck"
+# versions from the Go module proxy (scripts/tools.sh). govulncheck reads
+# the offline database beside the project when there is one (CI lays
+# ../shared/vulndb) and --audit is not given, the public one otherwise.
+begin "install pinned Go tools"
+tools=$(./scripts/tools.sh | tail -n 1)
+
+begin "staticcheck"
 "$tools/staticcheck" ./...
-echo "== govulncheck"
+
+begin "govulncheck"
 if [[ -d ../shared/vulndb ]] && ! $audit; then
   "$tools/govulncheck" -db "file://$(cd ../shared/vulndb && pwd)" ./...
 else
@@ -58,7 +83,7 @@ fi
 # identifier names: gitleaks below looks for secrets properly. A false
 # positive is annotated where it is, with `// #nosec RULE -- why`; no
 # rule is excluded globally. Test files are not scanned (gosec's default).
-echo "== gosec"
+begin "gosec"
 "$tools/gosec" -severity high -confidence medium -quiet ./...
 
 # gitleaks scans every commit of the checked-out history with the default
@@ -68,7 +93,7 @@ echo "== gosec"
 # tree, so the scan still covers every file, and only the history before
 # it is missing. Outside a git checkout (a source archive) the files are
 # scanned instead. --redact keeps what it finds out of the log.
-echo "== gitleaks"
+begin "gitleaks"
 leaks=("$tools/gitleaks" --no-banner --redact --verbose --config .gitleaks.toml)
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   if [[ $(git rev-parse --is-shallow-repository) == true ]]; then
@@ -80,8 +105,8 @@ else
 fi
 if $audit; then exit 0; fi
 
-echo "== CGO_ENABLED=0 go build ./cmd/bindery"
+begin "CGO_ENABLED=0 go build ./cmd/bindery"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/bindery
 
-echo "== go test -race"
-CGO_ENABLED=1 go test -race -count=1 -timeout 20m ./...
+begin "go test -race"
+CGO_ENABLED=1 go test -race -count=1 -timeout 30m ./...
