@@ -194,6 +194,10 @@ type Store interface {
 	RunStore
 	EventStore
 	PublicationStore
+	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
+	// CheckWritable commits a trivial write: an error means the database
+	// cannot store anything now (disk full, read-only). For readiness.
+	CheckWritable(ctx context.Context) error
 	Close() error
 }

@@ -51,9 +51,12 @@ type Config struct {
 
 	Ideogram Ideogram
 
-	MaxUploadBytes   int64         // BINDERY_MAX_UPLOAD_BYTES
-	BookMaxFiles     int           // BINDERY_BOOK_MAX_FILES: files per book
-	BookMaxBytes     int64         // BINDERY_BOOK_MAX_BYTES: bytes per book
+	MaxUploadBytes int64 // BINDERY_MAX_UPLOAD_BYTES
+	BookMaxFiles   int   // BINDERY_BOOK_MAX_FILES: files per book
+	BookMaxBytes   int64 // BINDERY_BOOK_MAX_BYTES: bytes per book
+	// MinFreeBytes is BINDERY_MIN_FREE_BYTES: below this much free space
+	// in the data folder, /readyz reports not ready (0: not checked).
+	MinFreeBytes     int64
 	LoginMaxFailures int           // BINDERY_LOGIN_MAX_FAILURES
 	LoginWindow      time.Duration // BINDERY_LOGIN_WINDOW
 	BlockDuration    time.Duration // BINDERY_BLOCK_DURATION
@@ -142,6 +145,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		MaxUploadBytes:   l.int64("BINDERY_MAX_UPLOAD_BYTES", 50<<20, 1),
 		BookMaxFiles:     int(l.int64("BINDERY_BOOK_MAX_FILES", 2000, 1)),
 		BookMaxBytes:     l.int64("BINDERY_BOOK_MAX_BYTES", 1<<30, 1),
+		MinFreeBytes:     l.int64("BINDERY_MIN_FREE_BYTES", 256<<20, 0),
 		LoginMaxFailures: int(l.int64("BINDERY_LOGIN_MAX_FAILURES", 5, 1)),
 		LoginWindow:      l.duration("BINDERY_LOGIN_WINDOW", 15*time.Minute),
 		BlockDuration:    l.duration("BINDERY_BLOCK_DURATION", 15*time.Minute),

@@ -30,6 +30,7 @@ func TestDefaults(t *testing.T) {
 		{"env", c.Env, "development"},
 		{"data dir", c.DataDir, "./bindery-data"},
 		{"max upload", c.MaxUploadBytes, int64(52428800)},
+		{"min free", c.MinFreeBytes, int64(268435456)},
 		{"max failures", c.LoginMaxFailures, 5},
 		{"window", c.LoginWindow, 15 * time.Minute},
 		{"block", c.BlockDuration, 15 * time.Minute},

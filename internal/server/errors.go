@@ -23,6 +23,7 @@ var statusOf = map[string]int{
 	bindery.EUNPROCESSABLE:  http.StatusUnprocessableEntity,
 	bindery.ETOOMANY:        http.StatusTooManyRequests,
 	bindery.EINTERNAL:       http.StatusInternalServerError,
+	bindery.EINSUFFICIENT:   http.StatusInsufficientStorage,
 }
 
 // ErrorStatus returns the HTTP status for err.
@@ -45,8 +46,11 @@ type errorBody struct {
 // SQL, paths and stack traces never reach a client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, status := bindery.ErrorCode(err), ErrorStatus(err)
-	if code == bindery.EINTERNAL {
+	switch code {
+	case bindery.EINTERNAL:
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	case bindery.EINSUFFICIENT:
+		s.log.Error("storage full: a write was refused", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	setRetryAfter(w, err)
 	var body errorBody

@@ -1,12 +1,17 @@
 package server
 
 import (
-	"github.com/bindery/bindery/internal/auth"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"context"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/diskspace"
 )
 
 // handleListBlocks: GET /api/v1/security/blocks.
@@ -38,14 +43,55 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReadyz: GET /readyz — the database answers.
+// handleReadyz: GET /readyz — ready (200) while the database answers and
+// accepts a write and the data folder has at least BINDERY_MIN_FREE_BYTES
+// free; otherwise 503 naming the failing checks (no detail: the endpoint
+// is public). A load balancer then sends traffic elsewhere, and the
+// answer turns ready again by itself once space is freed. The result is
+// kept for a second, so anonymous callers cannot make the server write at
+// will.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.store.Ping(r.Context()); err != nil {
-		s.log.Error("readiness check failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	failing := s.ready.check(r.Context(), s.now(), func(ctx context.Context) []string {
+		var failing []string
+		if err := s.store.CheckWritable(ctx); err != nil {
+			s.log.Error("readiness: the database does not accept writes", "err", err)
+			failing = append(failing, "database")
+		}
+		if min := s.cfg.MinFreeBytes; min > 0 {
+			free, ok, err := diskspace.Free(s.cfg.DataDir)
+			switch {
+			case err != nil:
+				s.log.Error("readiness: free space of the data folder unknown", "err", err)
+				failing = append(failing, "disk")
+			case ok && free < uint64(min): // #nosec G115 -- min > 0
+				s.log.Error("readiness: the data folder's disk is almost full", "free_bytes", free, "min_free_bytes", min)
+				failing = append(failing, "disk")
+			}
+		}
+		return failing
+	})
+	if len(failing) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "failing": failing})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// readiness keeps the last readiness result for a second.
+type readiness struct {
+	mu      sync.Mutex // guards the fields below and serialises checks
+	at      time.Time
+	failing []string
+}
+
+func (rd *readiness) check(ctx context.Context, now time.Time, run func(context.Context) []string) []string {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if !rd.at.IsZero() && now.Sub(rd.at) >= 0 && now.Sub(rd.at) < time.Second {
+		return rd.failing
+	}
+	rd.failing, rd.at = run(ctx), now
+	return rd.failing
 }
 
 // handleMetrics: GET /metrics (Prometheus). Readable from the machine

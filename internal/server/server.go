@@ -59,6 +59,7 @@ type Server struct {
 	handler      http.Handler
 	csrf         *http.CrossOriginProtection
 	hostname     string // the public URL's host name, for the Host check
+	ready        readiness
 }
 
 // New returns the server with every route of routes.go registered behind

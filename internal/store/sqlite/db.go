@@ -130,6 +130,13 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 // Ping checks that the database answers.
 func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
 
+// CheckWritable commits a one-row update, so a full disk (SQLITE_FULL),
+// a read-only file or a lock that never clears shows up as an error.
+func (d *DB) CheckWritable(ctx context.Context) error {
+	_, err := d.db.ExecContext(ctx, `UPDATE readiness SET checked_at = ? WHERE id = 1`, time.Now().UnixNano())
+	return err
+}
+
 // A migration is one numbered step of the schema: an embedded SQL file
 // (migrations/NNNN_name.sql) or, when rows must be transformed with the
 // keyring (encrypting what was stored in clear), a Go function registered

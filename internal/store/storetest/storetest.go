@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 	t.Run("TwoFactor", func(t *testing.T) { testTwoFactor(t, open(t)) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, open(t)) })
 	t.Run("TransferBook", func(t *testing.T) { testTransferBook(t, open(t)) })
+	t.Run("Readiness", func(t *testing.T) { testReadiness(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -360,5 +361,17 @@ func testCascade(t *testing.T, s bindery.Store) {
 	}
 	if _, _, err := s.APITokenByHash(ctx, []byte("k")); bindery.ErrorCode(err) != bindery.ENOTFOUND {
 		t.Fatalf("token survived its user: %v", err)
+	}
+}
+
+func testReadiness(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	for range 2 {
+		if err := s.CheckWritable(ctx); err != nil {
+			t.Fatalf("CheckWritable on a healthy database: %v", err)
+		}
 	}
 }
