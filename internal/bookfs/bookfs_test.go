@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/render/pdf/fonts"
 )
 
 func TestCleanPath(t *testing.T) {
@@ -120,7 +122,16 @@ func TestPutChecksTypeAndContent(t *testing.T) {
 		{"sources/x.pdf", []byte("%PDF-1.7\n%%EOF\n"), ""},
 		{"sources/x.epub", epubBytes(t, nil), ""},
 		{"chapters/evil.html", []byte("<script>"), bindery.EUNSUPPORTED},
-		{"assets/style.css", []byte("body{}"), bindery.EUNSUPPORTED},
+		{"assets/css/book.css", []byte("body{}\n@font-face{src:url(../fonts/a.ttf)}"), ""},
+		{"assets/css/remote.css", []byte("p{background:url(https://tracker.example/p.gif)}"), bindery.EUNPROCESSABLE},
+		{"assets/css/import.css", []byte("@import 'x.css';"), bindery.EUNPROCESSABLE},
+		{"assets/css/bin.css", []byte("p{}\x00"), bindery.EUNSUPPORTED},
+		{"assets/fonts/Noto.ttf", fonts.TTF(fonts.Regular), ""},
+		{"assets/fonts/fake.otf", pngBytes(t), bindery.EUNPROCESSABLE},
+		{"assets/images/a.gif", gifBytes(t, true), ""},
+		{"assets/images/fake.gif", []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00 not really"), bindery.EUNSUPPORTED},
+		{"assets/images/a.svg", []byte("<svg xmlns='http://www.w3.org/2000/svg'/>"), bindery.EUNSUPPORTED},
+		{"assets/images/a.webp", []byte("RIFF\x00\x00\x00\x00WEBPVP8 "), bindery.EUNSUPPORTED},
 		{"run.sh", []byte("#!/bin/sh"), bindery.EUNSUPPORTED},
 		{"assets/images/fake.png", []byte("GIF89a not a png"), bindery.EUNSUPPORTED},
 		{"assets/images/fake.jpg", pngBytes(t), bindery.EUNSUPPORTED},
@@ -137,15 +148,15 @@ func TestPutChecksTypeAndContent(t *testing.T) {
 	}
 	noTemporaryFiles(t, dir)
 	list, _ := s.List(1)
-	if len(list) != 8 {
-		t.Errorf("List = %+v, want the 8 accepted files", list)
+	if len(list) != 11 {
+		t.Errorf("List = %+v, want the 11 accepted files", list)
 	}
 }
 
 func TestUnsupportedTypeNamesAllowedTypes(t *testing.T) {
 	s, _ := newStore(t, lim)
 	err := put(s, "x.exe", []byte("MZ"))
-	if !strings.Contains(bindery.ErrorMessage(err), ".md, .txt, .jpg, .jpeg, .png, .pdf, .epub and metadata.yaml") {
+	if !strings.Contains(bindery.ErrorMessage(err), ".md, .txt, .jpg, .jpeg, .png, .gif, .css, .ttf, .otf, .pdf, .epub and metadata.yaml") {
 		t.Fatalf("message %q does not name the allowed types", bindery.ErrorMessage(err))
 	}
 }
@@ -260,6 +271,60 @@ func mustList(t *testing.T, s *bookfs.Store) []bookfs.File {
 }
 
 // --- images ---------------------------------------------------------------
+
+// gifBytes is a two-frame GIF; with meta, it also holds a comment and an
+// XMP application extension (where GIFs keep metadata).
+func gifBytes(t *testing.T, meta bool) []byte {
+	t.Helper()
+	pal := color.Palette{color.Black, color.White}
+	frame := func(c uint8) *image.Paletted {
+		im := image.NewPaletted(image.Rect(0, 0, 4, 3), pal)
+		for i := range im.Pix {
+			im.Pix[i] = c
+		}
+		return im
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, &gif.GIF{Image: []*image.Paletted{frame(0), frame(1)}, Delay: []int{10, 10}}); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	if !meta {
+		return b
+	}
+	// After the header, the logical screen descriptor and the global
+	// colour table if any: a comment and an XMP extension.
+	at := 13
+	if b[10]&0x80 != 0 {
+		at += 3 << (b[10]&7 + 1)
+	}
+	extra := []byte("\x21\xFE\x0Bsecret note\x00")
+	extra = append(extra, []byte("\x21\xFF\x0BXMP DataXMP\x14<x:gps>51.5N</x:gps>\x00")...)
+	return append(append(append([]byte(nil), b[:at]...), extra...), b[at:]...)
+}
+
+func TestGIFMetadataIsStripped(t *testing.T) {
+	s, _ := newStore(t, lim)
+	if err := put(s, "assets/images/a.gif", gifBytes(t, true)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(s.Dir(1), "assets", "images", "a.gif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"secret note", "51.5N", "XMP"} {
+		if bytes.Contains(got, []byte(secret)) {
+			t.Errorf("stored GIF still holds %q", secret)
+		}
+	}
+	g, err := gif.DecodeAll(bytes.NewReader(got))
+	if err != nil || len(g.Image) != 2 {
+		t.Fatalf("stored GIF: %d frames, %v; want both frames", len(g.Image), err)
+	}
+	if !bytes.Equal(got, gifBytes(t, false)) {
+		t.Errorf("stripping changed more than the metadata")
+	}
+}
 
 func pngBytes(t *testing.T) []byte {
 	t.Helper()
@@ -443,5 +508,37 @@ func TestGetAndDelete(t *testing.T) {
 	}
 	if _, err := s.Open(99); code(err) != bindery.ENOTFOUND {
 		t.Fatalf("unknown book: %v", err)
+	}
+}
+
+// TestBundledExampleIsAccepted: every file of examples/lighthouse's book
+// (its metadata, chapters and assets, stylesheet included) is accepted by
+// the server's upload checks, as bindery build accepts it.
+func TestBundledExampleIsAccepted(t *testing.T) {
+	s, _ := newStore(t, lim)
+	src := filepath.Join("..", "..", "examples", "lighthouse")
+	n := 0
+	for _, top := range []string{"metadata.yaml", "chapters", "assets"} {
+		err := filepath.WalkDir(filepath.Join(src, top), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(src, p)
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if err := put(s, filepath.ToSlash(rel), data); err != nil {
+				t.Errorf("Put(%s) = %v", rel, err)
+			}
+			n++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n < 6 {
+		t.Fatalf("only %d files found in %s", n, src)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
+	"image/gif"
 	_ "image/jpeg" // DecodeConfig for JPEG
 	_ "image/png"  // DecodeConfig for PNG
 	"io"
@@ -18,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/fontcheck"
+	"github.com/bindery/bindery/internal/stylesheet"
 )
 
 // Content limits. Images are measured from their headers only, never
@@ -57,6 +60,24 @@ func checkContent(f *os.File, size int64, k Kind, out io.Writer) (rewritten bool
 			return false, err
 		}
 		return true, stripPNG(f, size, out, k)
+	case ".gif":
+		if err := checkImage(f, k, "gif"); err != nil {
+			return false, err
+		}
+		if _, err := gif.Decode(bufio.NewReader(f)); err != nil { // the first frame, which outputs show
+			return false, mismatch(k, "its first image cannot be decoded")
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return false, err
+		}
+		return true, stripGIF(f, out, k)
+	case ".css":
+		if err := checkText(f, k); err != nil {
+			return false, err
+		}
+		return false, checkStylesheet(f, size)
+	case ".ttf", ".otf":
+		return false, checkFont(f, size)
 	case ".pdf":
 		head := make([]byte, 5)
 		if _, err := io.ReadFull(f, head); err != nil || string(head) != "%PDF-" {
@@ -202,6 +223,164 @@ func stripPNG(r io.Reader, size int64, w io.Writer, k Kind) error {
 			return bw.Flush()
 		}
 	}
+}
+
+// checkStylesheet applies the stylesheet rules that builds apply too
+// (package stylesheet), so that what a build would refuse is refused here
+// with the same words.
+func checkStylesheet(f *os.File, size int64) error {
+	if size > stylesheet.MaxBytes {
+		return bindery.Errorf(bindery.EUNPROCESSABLE, "The stylesheet is refused: it is larger than %d KiB.", stylesheet.MaxBytes>>10)
+	}
+	css, err := readAll(f, size)
+	if err != nil {
+		return err
+	}
+	if err := stylesheet.Check(css); err != nil {
+		return bindery.Errorf(bindery.EUNPROCESSABLE, "The stylesheet is refused: %s.", err)
+	}
+	return nil
+}
+
+// checkFont requires a TrueType or OpenType font whose licence allows
+// embedding (package fontcheck, which builds apply too).
+func checkFont(f *os.File, size int64) error {
+	if size > fontcheck.MaxBytes {
+		return bindery.Errorf(bindery.ETOOLARGE, "Font files may be at most %d MiB.", fontcheck.MaxBytes>>20)
+	}
+	data, err := readAll(f, size)
+	if err != nil {
+		return err
+	}
+	if err := fontcheck.Check(data); err != nil {
+		return bindery.Errorf(bindery.EUNPROCESSABLE, "The font is refused: %s.", err)
+	}
+	return nil
+}
+
+// readAll reads the size bytes of f from its start.
+func readAll(f *os.File, size int64) ([]byte, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// stripGIF copies a GIF without the blocks that carry metadata: comments,
+// plain-text extensions and every application extension but the
+// animation loop count (NETSCAPE2.0 / ANIMEXTS1.0), which is where XMP
+// hides. Image data is copied byte for byte. The block structure is
+// checked on the way; at most maxGIFFrames frames are accepted.
+func stripGIF(r io.Reader, w io.Writer, k Kind) error {
+	br := bufio.NewReader(r)
+	bw := bufio.NewWriter(w)
+	hdr := make([]byte, 13)
+	if _, err := io.ReadFull(br, hdr); err != nil || (string(hdr[:6]) != "GIF87a" && string(hdr[:6]) != "GIF89a") {
+		return mismatch(k, "it does not start with a GIF header")
+	}
+	bw.Write(hdr)
+	if hdr[10]&0x80 != 0 { // global colour table
+		if err := copyN(br, bw, 3<<(hdr[10]&7+1), k); err != nil {
+			return err
+		}
+	}
+	frames := 0
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return mismatch(k, "it ends without a trailer")
+		}
+		switch b {
+		case 0x3B: // trailer
+			bw.WriteByte(b)
+			return bw.Flush()
+		case 0x2C: // image descriptor
+			if frames++; frames > maxGIFFrames {
+				return bindery.Errorf(bindery.EUNPROCESSABLE, "The GIF has more than %d frames.", maxGIFFrames)
+			}
+			desc := make([]byte, 9)
+			if _, err := io.ReadFull(br, desc); err != nil {
+				return mismatch(k, "an image descriptor is truncated")
+			}
+			bw.WriteByte(b)
+			bw.Write(desc)
+			if desc[8]&0x80 != 0 { // local colour table
+				if err := copyN(br, bw, 3<<(desc[8]&7+1), k); err != nil {
+					return err
+				}
+			}
+			lzw, err := br.ReadByte()
+			if err != nil {
+				return mismatch(k, "an image is truncated")
+			}
+			bw.WriteByte(lzw)
+			if err := subBlocks(br, bw, k); err != nil {
+				return err
+			}
+		case 0x21: // extension
+			label, err := br.ReadByte()
+			if err != nil {
+				return mismatch(k, "an extension is truncated")
+			}
+			keep := label == 0xF9 // graphic control: delays and transparency
+			if label == 0xFF {
+				first, err := br.Peek(12)
+				if err != nil {
+					return mismatch(k, "an extension is truncated")
+				}
+				keep = first[0] == 11 && (string(first[1:12]) == "NETSCAPE2.0" || string(first[1:12]) == "ANIMEXTS1.0")
+			}
+			out := io.Discard
+			if keep {
+				bw.WriteByte(b)
+				bw.WriteByte(label)
+				out = bw
+			}
+			if err := subBlocks(br, out, k); err != nil {
+				return err
+			}
+		default:
+			return mismatch(k, "it has a block of an unknown kind")
+		}
+	}
+}
+
+// maxGIFFrames bounds the frames of an animated GIF; outputs show only
+// the first.
+const maxGIFFrames = 10_000
+
+// subBlocks copies GIF data sub-blocks (a length byte, then that many
+// bytes) up to and including the empty block that ends them.
+func subBlocks(br *bufio.Reader, w io.Writer, k Kind) error {
+	for {
+		n, err := br.ReadByte()
+		if err != nil {
+			return mismatch(k, "it ends inside a block")
+		}
+		if _, err := w.Write([]byte{n}); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if err := copyN(br, w, int(n), k); err != nil {
+			return err
+		}
+	}
+}
+
+func copyN(r io.Reader, w io.Writer, n int, k Kind) error {
+	if _, err := io.CopyN(w, r, int64(n)); err != nil {
+		if errors.Is(err, io.EOF) {
+			return mismatch(k, "it ends inside a block")
+		}
+		return err
+	}
+	return nil
 }
 
 // checkEPUB checks the container of an uploaded EPUB: a zip whose first

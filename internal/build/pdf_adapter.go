@@ -59,7 +59,7 @@ func renderPDF(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error
 		if ref.Kind != manuscript.RefFile {
 			return nil, manuscript.ErrNotImage
 		}
-		if typ, err := m.ImageType(ref.Path); err != nil || typ == "image/gif" {
+		if _, err := m.ImageType(ref.Path); err != nil {
 			return nil, manuscript.ErrNotImage
 		}
 		return m.ReadFile(ref.Path)

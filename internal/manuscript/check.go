@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 
+	"github.com/bindery/bindery/internal/stylesheet"
 	"github.com/yuin/goldmark/ast"
 	"golang.org/x/text/language"
 )
@@ -72,6 +73,17 @@ func (m *Manuscript) checkMetadata(ps *problems) {
 	if s := md.EPUB.Stylesheet; s != "" {
 		if ref, err := m.Resolve(f, s); err != nil || ref.Kind != RefFile {
 			ps.add(SeverityError, f, 0, "stylesheet %q: %v", s, refErr(err))
+		} else if css, err := m.readFile(ref.Path, stylesheet.MaxBytes); err != nil {
+			ps.add(SeverityError, ref.Path, 0, "the stylesheet is refused: %v", err)
+		} else if err := stylesheet.Check(css); err != nil {
+			// The rules of uploads (bookfs), with the same words, so that
+			// a book built at the terminal fails as it would on the server.
+			line := 0
+			var p *stylesheet.Problem
+			if errors.As(err, &p) {
+				line, err = p.Line, errors.New(p.Msg)
+			}
+			ps.add(SeverityError, ref.Path, line, "the stylesheet is refused: %v", err)
 		}
 	}
 }

@@ -58,3 +58,32 @@ func TestCheck(t *testing.T) {
 		t.Error("HasErrors = false")
 	}
 }
+
+// TestCheckStylesheet: the book's stylesheet meets the rules of uploads,
+// reported at its own line.
+func TestCheckStylesheet(t *testing.T) {
+	for _, tc := range []struct{ css, want string }{
+		{"body { margin: 0 }\n@font-face { src: url(../fonts/a.ttf) }\n", ""},
+		{"body { margin: 0 }\n\np { background: url(https://tracker.example/p.gif) }\n",
+			"assets/css/book.css:3: the stylesheet is refused: url(https://tracker.example/p.gif) is not a file of the book; remote and data: URLs are refused"},
+		{"@import 'more.css';\n", "assets/css/book.css:1: the stylesheet is refused: @import is not supported: put every rule in this one stylesheet"},
+	} {
+		m := mt.MustLoad(t, map[string]string{
+			"metadata.yaml":        "title: T\nauthor: A\nepub:\n  stylesheet: assets/css/book.css\n",
+			"assets/css/book.css":  tc.css,
+			"chapters/01-start.md": "# Start\n\nText.\n",
+		})
+		var got []string
+		for _, p := range manuscript.Check(m) {
+			if p.Severity == manuscript.SeverityError {
+				got = append(got, p.String())
+			}
+		}
+		switch {
+		case tc.want == "" && len(got) > 0:
+			t.Errorf("css %q: problems %q, want none", tc.css, got)
+		case tc.want != "" && !slices.Contains(got, tc.want):
+			t.Errorf("css %q: problems %q, want %q", tc.css, got, tc.want)
+		}
+	}
+}

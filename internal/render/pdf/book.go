@@ -25,6 +25,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/bindery/bindery/internal/fontcheck"
 )
 
 // Book is everything the renderer needs. Only Title and Chapters are
@@ -108,7 +110,7 @@ type Font struct {
 // MaxFontBytes is the largest font file Render accepts. Book fonts of
 // Latin, Greek and Cyrillic are 0.1–2 MiB; the limit leaves room for
 // large families while bounding what an uploaded file can cost.
-const MaxFontBytes = 16 << 20
+const MaxFontBytes = fontcheck.MaxBytes
 
 // FontError reports a font of Book.Fonts that cannot be used: not a
 // TrueType-outline font, malformed, too large, or without the glyphs of

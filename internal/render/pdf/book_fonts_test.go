@@ -159,6 +159,21 @@ func cffFont() []byte {
 	return append(append(b, rec...), 1, 0, 4, 2)
 }
 
+// withFsType returns a copy of a TrueType font with its OS/2 fsType (the
+// embedding licence flags) set to v.
+func withFsType(t *testing.T, data []byte, v uint16) []byte {
+	t.Helper()
+	out := append([]byte(nil), data...)
+	for i := 0; i < int(binary.BigEndian.Uint16(out[4:])); i++ {
+		if rec := out[12+16*i:]; string(rec[:4]) == "OS/2" {
+			binary.BigEndian.PutUint16(out[binary.BigEndian.Uint32(rec[8:])+8:], v)
+			return out
+		}
+	}
+	t.Fatal("no OS/2 table")
+	return nil
+}
+
 // TestBookFontErrors: a font that cannot be used is a *FontError naming
 // it, never a panic and never a PDF set in something else.
 func TestBookFontErrors(t *testing.T) {
@@ -176,6 +191,7 @@ func TestBookFontErrors(t *testing.T) {
 		{"truncated", Fonts{Regular: Font{Name: "cut.ttf", Data: reg[:2000]}}, "cut.ttf: ", nil},
 		{"too large", Fonts{Regular: Font{Name: "big.ttf", Data: make([]byte, MaxFontBytes+1)}}, "big.ttf: font file too large", nil},
 		{"bad italic", Fonts{Regular: Font{Name: "r.ttf", Data: reg}, Italic: Font{Name: "i.ttf", Data: reg[:100]}}, "i.ttf: ", nil},
+		{"restricted licence", Fonts{Regular: Font{Name: "Secret.ttf", Data: withFsType(t, reg, 0x0002)}}, "Secret.ttf: its licence forbids embedding it in documents", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

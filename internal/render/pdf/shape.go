@@ -14,6 +14,7 @@ import (
 	"github.com/go-text/typesetting/shaping"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/bindery/bindery/internal/fontcheck"
 	"github.com/bindery/bindery/internal/render/pdf/fonts"
 	"github.com/bindery/bindery/internal/render/pdf/pdfwrite"
 	"github.com/bindery/bindery/internal/render/pdf/sfnt"
@@ -141,6 +142,11 @@ func parseBookFont(f Font, style string) (parsedFont, error) {
 	}
 	pf, err := parseData(f.Data)
 	if err != nil {
+		return fail(err)
+	}
+	// The licence check of uploads (bookfs), so that a build refuses what
+	// an upload would, with the same words.
+	if err := fontcheck.Licence(f.Data); err != nil {
 		return fail(err)
 	}
 	var missing []rune

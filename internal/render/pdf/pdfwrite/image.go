@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	_ "image/gif" // GIF images: the first frame, like PNG
 	"image/jpeg"
 	_ "image/png" // PNG images are decoded and re-encoded with flate
 )
 
-// Image writes a JPEG or PNG image as an image XObject and returns its
+// Image writes a JPEG, PNG or GIF image as an image XObject and returns its
 // reference and pixel size. JPEG data is embedded as is (DCTDecode); PNG
 // (and any other decodable format) is decoded and stored as 8-bit RGB or
 // gray with flate, with its alpha channel as a soft mask.
