@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -136,7 +139,13 @@ var scenarios = []scenario{
 			return fmt.Sprintf("/api/v1/books/%d/members/%d", h.shared.ID, u.ID), ""
 		},
 		want: statuses(401, 403, 403, 204, 204)},
-	{method: "GET", path: "/api/v1/books/{id}/files", prepare: shared(""), want: statuses(401, 200, 200, 200, 200)},
+	{method: "GET", path: "/api/v1/books/{id}/files", prepare: sharedPath("/files"), want: statuses(401, 200, 200, 200, 200)},
+	{method: "GET", path: "/api/v1/books/{id}/source.zip", prepare: sharedPath("/source.zip"), want: statuses(401, 200, 200, 200, 200)},
+	{method: "POST", path: "/api/v1/books/import", contentType: "application/zip",
+		prepare: func(h *harness) (string, string) {
+			return "/api/v1/books/import", string(zipBook(h.t, map[string]string{"metadata.yaml": "title: Imported\n", "chapters/01.md": "# One\n"}))
+		},
+		want: statuses(401, 403, 201, 201, 201)},
 	{method: "POST", path: "/api/v1/books/{id}/files", contentType: multipartType,
 		prepare: func(h *harness) (string, string) {
 			return fmt.Sprintf("/api/v1/books/%d/files", h.shared.ID), multipartBody("02-two.md", "# Two\n")
@@ -250,6 +259,34 @@ func TestRouteAccess(t *testing.T) {
 // shared builds the path of an OnBook route on the shared book.
 func shared(body string) func(h *harness) (string, string) {
 	return func(h *harness) (string, string) { return fmt.Sprintf("/api/v1/books/%d", h.shared.ID), body }
+}
+
+// sharedPath is the shared book's path plus suffix.
+func sharedPath(suffix string) func(h *harness) (string, string) {
+	return func(h *harness) (string, string) { return fmt.Sprintf("/api/v1/books/%d%s", h.shared.ID, suffix), "" }
+}
+
+// zipBook is a zip archive of a book folder given as path → content.
+func zipBook(t testing.TB, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(files[name]))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // runPath makes a run in state and returns its path plus suffix.

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/manuscript"
+)
+
+// handleImportBook: POST /api/v1/books/import — a new book from a .zip or
+// .tar.gz of a book folder (the raw request body). The archive is unpacked
+// and checked entry by entry into a hidden staging folder (bookfs.Stage:
+// the rules of single uploads, real inflated sizes, no links or devices);
+// only then is the book created, owned by the caller, and the folder moved
+// into place. Nothing is left of a refused archive. 201 with the book, its
+// files and the entries skipped (not book files).
+func (s *Server) handleImportBook(w http.ResponseWriter, r *http.Request) {
+	lim := s.books.Limits().MaxBookBytes
+	body := &cappedBody{r: http.MaxBytesReader(w, r.Body, lim)}
+	st, err := s.books.Stage(r.Context(), body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if body.capped || errors.As(err, &tooBig) {
+			err = bindery.Errorf(bindery.ETOOLARGE, "The archive is larger than the book limit of %d bytes.", lim)
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	defer st.Discard()
+	data, err := st.ReadFile(bookfs.MetadataFile)
+	if err != nil {
+		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "The archive holds no metadata.yaml at the top of the book folder."))
+		return
+	}
+	md, err := manuscript.ParseMetadata(data)
+	if err != nil {
+		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "metadata.yaml: %s", err))
+		return
+	}
+	if err := checkMetadataInput(&md); err != nil {
+		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "metadata.yaml: %s", bindery.ErrorMessage(err)))
+		return
+	}
+	p, c := s.callerClient(r)
+	now := s.now()
+	b := &bindery.Book{OwnerID: p.User.ID, Title: md.Title, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateBook(r.Context(), b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := st.Commit(b.ID); err != nil {
+		// No book without its folder.
+		_ = s.store.DeleteBook(r.Context(), b.ID)
+		s.writeError(w, r, err)
+		return
+	}
+	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookCreated, p, c, b, "imported, "+strconv.Itoa(len(st.Files))+" files"))
+	writeJSON(w, http.StatusCreated, map[string]any{"book": bookView{Book: b, Metadata: &md}, "files": st.Files, "skipped": nonNil(st.Skipped)})
+}
+
+// handleExportSource: GET /api/v1/books/{id}/source.zip — the book folder
+// as a zip, streamed; importing it gives the same folder byte for byte.
+func (s *Server) handleExportSource(w http.ResponseWriter, r *http.Request) {
+	b := bookOf(r)
+	h := w.Header()
+	h.Set("Content-Type", "application/zip")
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "book-" + strconv.FormatInt(b.ID, 10) + "-source.zip"}))
+	h.Set("Cache-Control", "private, no-store")
+	if err := s.books.WriteZip(r.Context(), b.ID, w); err != nil {
+		// The status is sent: all that is left is to cut the download
+		// short (a truncated zip does not open) and say why in the log.
+		s.log.Warn("book source export cut short", "book_id", b.ID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// cappedBody notes when a MaxBytesReader below it refused more bytes, so
+// that the error can say so whichever layer (zip, gzip, a file) saw it.
+type cappedBody struct {
+	r      io.Reader
+	capped bool
+}
+
+func (c *cappedBody) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		c.capped = true
+	}
+	return n, err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
