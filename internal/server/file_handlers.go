@@ -29,6 +29,9 @@ const (
 const userContentCSP = "default-src 'none'; img-src 'self'; style-src 'self'; sandbox"
 
 // handleListFiles: GET /api/v1/books/{id}/files.
+//
+// With ?hash=sha256 the answer also maps every path to the SHA-256 of its
+// stored bytes ("sha256"); without it, "sha256" is null.
 func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request) {
 	b := bookOf(r)
 	files, err := s.books.List(b.ID)
@@ -40,8 +43,15 @@ func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request) {
 	for _, f := range files {
 		used += f.Size
 	}
+	var hashes map[string]string
+	if r.URL.Query().Get("hash") == "sha256" { // for clients that synchronise (bindery push)
+		if hashes, err = s.books.Hashes(r.Context(), b.ID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	lim := s.books.Limits()
-	writeJSON(w, http.StatusOK, map[string]any{"files": files, "usage": map[string]int64{
+	writeJSON(w, http.StatusOK, map[string]any{"files": files, "sha256": hashes, "usage": map[string]int64{
 		"files": int64(len(files)), "bytes": used, "max_files": int64(lim.MaxFiles), "max_bytes": lim.MaxBookBytes, "max_file_bytes": lim.MaxFileBytes,
 	}})
 }
