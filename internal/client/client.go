@@ -107,8 +107,8 @@ func (c *Client) request(ctx context.Context, method, path string, body io.Reade
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
 		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-			Challenge string                     `json:"challenge"`
+			Error     struct{ Code, Message string } `json:"error"`
+			Challenge string                         `json:"challenge"`
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if json.Unmarshal(data, &e) != nil || e.Error.Message == "" {
