@@ -182,7 +182,9 @@ func (s *Server) handleOPDS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := strings.TrimSuffix(s.cfg.PublicURL.String(), "/")
-	updated := time.Unix(0, 0).UTC()
+	// Atom requires <updated>: the newest publication, or for an empty
+	// catalog the time of the answer (nothing in it is older).
+	var updated time.Time
 	feed := opdsFeed{
 		Xmlns: "http://www.w3.org/2005/Atom", DC: "http://purl.org/dc/terms/", OPDS: "http://opds-spec.org/2010/catalog",
 		ID: base + "/opds", Title: "Bindery catalog", Author: opdsPerson{Name: "Bindery"},
@@ -218,7 +220,10 @@ func (s *Server) handleOPDS(w http.ResponseWriter, r *http.Request) {
 		}
 		feed.Entries = append(feed.Entries, e)
 	}
-	feed.Updated = updated.Format(time.RFC3339)
+	if updated.IsZero() {
+		updated = s.now()
+	}
+	feed.Updated = updated.UTC().Format(time.RFC3339)
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 )
 
@@ -100,5 +102,55 @@ func TestQualityGate(t *testing.T) {
 	// Catalog is sign-in only by default.
 	if r, _ := h.do(req{method: "GET", path: "/opds"}); r.StatusCode != 401 {
 		t.Fatalf("private opds: %d", r.StatusCode)
+	}
+}
+
+// TestOPDSForReadingApps: a reading app signs in to the feed and the
+// catalog downloads with HTTP Basic and an API token as the password —
+// there and nowhere else — and is told how by WWW-Authenticate. An empty
+// feed is dated now, not 1970.
+func TestOPDSForReadingApps(t *testing.T) {
+	h := newHarness(t, nil)
+	u := h.users[bindery.RoleAuthor]
+	secret, _, err := h.auth.CreateAPIToken(t.Context(), u, u, "reader app", 0, auth.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic := func(user, pass string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}
+	}
+
+	r, _ := h.do(req{method: "GET", path: "/opds"})
+	if r.StatusCode != 401 || r.Header.Get("WWW-Authenticate") != `Basic realm="Bindery", charset="UTF-8"` {
+		t.Errorf("anonymous /opds: %d, WWW-Authenticate %q", r.StatusCode, r.Header.Get("WWW-Authenticate"))
+	}
+	r, feed := h.do(req{method: "GET", path: "/opds", header: basic("author@example.com", secret)})
+	if r.StatusCode != 200 {
+		t.Fatalf("/opds with an API token over Basic: %d %s", r.StatusCode, feed)
+	}
+	if want := "<updated>" + h.clock.Now().UTC().Format(time.RFC3339) + "</updated>"; !strings.Contains(feed, want) {
+		t.Errorf("empty feed is not dated now (%s):\n%s", want, feed)
+	}
+	if r, _ := h.do(req{method: "GET", path: fmt.Sprintf("/catalog/%d/book.epub", h.shared.ID), header: basic("x", secret)}); r.StatusCode != 404 {
+		t.Errorf("catalog download with Basic: %d, want 404 (signed in; nothing published)", r.StatusCode)
+	}
+	for _, tc := range []struct {
+		name, path string
+		header     map[string]string
+		status     int
+	}{
+		{"the account's password", "/opds", basic("author@example.com", strongPassword), 401},
+		{"a session token", "/opds", basic("author@example.com", h.session(bindery.RoleAuthor)), 401},
+		{"a wrong token", "/opds", basic("author@example.com", secret+"x"), 401},
+		{"the API, with Basic", "/api/v1/me", basic("author@example.com", secret), 401},
+		{"the books, with Basic", "/api/v1/books", basic("author@example.com", secret), 401},
+	} {
+		r, _ := h.do(req{method: "GET", path: tc.path, header: tc.header})
+		if r.StatusCode != tc.status {
+			t.Errorf("%s: %d, want %d", tc.name, r.StatusCode, tc.status)
+		}
+		if tc.path != "/opds" && r.Header.Get("WWW-Authenticate") != "" {
+			t.Errorf("%s: a Basic challenge outside the reading-app routes", tc.name)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
@@ -26,6 +27,13 @@ type Access struct {
 	// requires to enrol and who has not yet: every other route answers
 	// two_factor_setup_required until they do.
 	beforeTwoFactor bool
+	// readingApp also accepts HTTP Basic with an API token as the password
+	// (the user name is not used), and answers 401 with a Basic challenge:
+	// reading apps (OPDS clients) know no other way to sign in. Only the
+	// feed and the catalog downloads take it, so a browser never shows a
+	// password dialog for the API, and a session cookie never has to be
+	// given to an app.
+	readingApp bool
 }
 
 // String names the access rule (for the route listing and tests).
@@ -60,6 +68,14 @@ func OnBook(p bindery.Permission) Access {
 // OnRun: like OnBook, for the book of the run named by {id}.
 func OnRun(p bindery.Permission) Access {
 	return Access{name: string(p) + " on the run's book", allow: SignedIn.allow, book: p, run: true}
+}
+
+// ForReadingApps: a, and also HTTP Basic with an API token as the
+// password (see Access.readingApp).
+func ForReadingApps(a Access) Access {
+	a.readingApp = true
+	a.name += ", or Basic with an API token"
+	return a
 }
 
 // route is one line of the route table.
@@ -143,8 +159,8 @@ func (s *Server) routes() []route {
 
 		// The catalog of published books: a page and an OPDS feed.
 		{"GET /catalog", s.catalogAccess(), true, s.handleCatalog},
-		{"GET /catalog/{book}/{file}", s.catalogAccess(), false, s.handleCatalogFile},
-		{"GET /opds", s.catalogAccess(), false, s.handleOPDS},
+		{"GET /catalog/{book}/{file}", ForReadingApps(s.catalogAccess()), false, s.handleCatalogFile},
+		{"GET /opds", ForReadingApps(s.catalogAccess()), false, s.handleOPDS},
 
 		// Administration.
 		{"GET /api/v1/users", AdminOnly, false, s.handleListUsers},
@@ -174,6 +190,13 @@ func (s *Server) authorize(rt route) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := principal(r)
+		if p == nil && rt.access.readingApp {
+			if p = s.basicPrincipal(r); p != nil {
+				r = r.WithContext(withPrincipal(r.Context(), p))
+			} else {
+				w.Header().Set("WWW-Authenticate", `Basic realm="Bindery", charset="UTF-8"`)
+			}
+		}
 		switch {
 		case p == nil && rt.page:
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -194,6 +217,22 @@ func (s *Server) authorize(rt route) http.Handler {
 			rt.handler(w, r)
 		}
 	})
+}
+
+// basicPrincipal resolves HTTP Basic credentials whose password is an API
+// token; anything else (no Basic header, a password that is not an API
+// token, a session or the dashboard token) is nobody. Passwords are never
+// accepted here: an app would have to store the account's password.
+func (s *Server) basicPrincipal(r *http.Request) *auth.Principal {
+	_, secret, ok := r.BasicAuth()
+	if !ok || !strings.HasPrefix(secret, auth.APITokenPrefix) {
+		return nil
+	}
+	p, err := s.auth.Authenticate(r.Context(), secret)
+	if err != nil || p == nil || p.Token == nil {
+		return nil
+	}
+	return p
 }
 
 // authorizeObject loads the book of an OnBook or OnRun route (for OnRun,
