@@ -108,7 +108,7 @@ func TestRunRefusesBookWithErrors(t *testing.T) {
 func TestRunReportsLoadErrorsWithLine(t *testing.T) {
 	dir := mt.WriteBook(t, map[string]string{"metadata.yaml": "title: T\n  bad: x\n", "chapters/01.md": "x"})
 	_, err := build.Run(context.Background(), build.Options{Dir: dir, OutDir: t.TempDir()})
-	if err == nil || err.Error() != "metadata.yaml:2: mapping values are not allowed in this context" {
+	if err == nil || err.Error() != `metadata.yaml:2: a ": " where no "key: value" can start: check the indentation, or put a value that contains ": " in quotes (mapping values are not allowed in this context)` {
 		t.Errorf("Run = %v", err)
 	}
 }

@@ -49,6 +49,10 @@ func ValidDate(s string) bool { return w3cDate.MatchString(s) }
 func (m *Manuscript) checkMetadata(ps *problems) {
 	md := m.Metadata
 	const f = MetadataFile
+	if m.noMetadata {
+		ps.add(SeverityError, f, 0, "there is no metadata.yaml in the book folder: add one with at least a title (title: My Book)")
+		return
+	}
 	if md.Title == "" {
 		ps.add(SeverityError, f, 0, "title is missing")
 	}

@@ -25,6 +25,9 @@ type Manuscript struct {
 	root   *os.Root
 	limits Limits
 	byPath map[string]*Chapter
+	// noMetadata: the folder has no metadata.yaml at all (Check says so,
+	// rather than listing each field as missing).
+	noMetadata bool
 
 	mu    sync.Mutex
 	stats map[string]fileKind // cache of root.Stat results, by slash path
@@ -46,6 +49,7 @@ func LoadLimits(root *os.Root, lim Limits) (*Manuscript, error) {
 	data, err := m.readFile(MetadataFile, lim.MaxMetadataBytes)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		m.noMetadata = true
 	case err != nil:
 		return nil, err
 	default:

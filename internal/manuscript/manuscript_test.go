@@ -70,8 +70,8 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"no chapters folder", map[string]string{"metadata.yaml": "title: x\n"}, manuscript.Limits{}, "chapters/: no chapters folder"},
 		{"no chapter files", map[string]string{"chapters/readme.txt": "x"}, manuscript.Limits{}, "chapters/: no chapter files (*.md)"},
-		{"bad yaml", map[string]string{"metadata.yaml": "title: a\nauthor: b\n  bad: c\n", "chapters/1.md": "x"}, manuscript.Limits{}, "metadata.yaml:3: mapping values are not allowed in this context"},
-		{"bad front matter", map[string]string{"chapters/01.md": "---\ntitle: x\n  bad: indent\n---\nbody"}, manuscript.Limits{}, "chapters/01.md:3: mapping values are not allowed in this context"},
+		{"bad yaml", map[string]string{"metadata.yaml": "title: a\nauthor: b\n  bad: c\n", "chapters/1.md": "x"}, manuscript.Limits{}, `metadata.yaml:3: a ": " where no "key: value" can start: check the indentation, or put a value that contains ": " in quotes (mapping values are not allowed in this context)`},
+		{"bad front matter", map[string]string{"chapters/01.md": "---\ntitle: x\n  bad: indent\n---\nbody"}, manuscript.Limits{}, `chapters/01.md:3: a ": " where no "key: value" can start: check the indentation, or put a value that contains ": " in quotes (mapping values are not allowed in this context)`},
 		{"invalid utf8", map[string]string{"chapters/01.md": "ok\nstill ok\nbad \xff byte\n"}, manuscript.Limits{}, "chapters/01.md:3: invalid UTF-8"},
 		{"chapter too large", map[string]string{"chapters/01.md": big}, manuscript.Limits{MaxChapterBytes: 100}, "chapters/01.md: file too large: 200 bytes (limit 100)"},
 		{"metadata too large", map[string]string{"metadata.yaml": "title: " + big, "chapters/01.md": "x"}, manuscript.Limits{MaxMetadataBytes: 100}, "metadata.yaml: file too large: 207 bytes (limit 100)"},

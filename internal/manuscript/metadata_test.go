@@ -57,7 +57,7 @@ func TestParseMetadataErrors(t *testing.T) {
 		{"author list of mappings", "author:\n  - name: x\n", "metadata.yaml:2: author: want a text value, got a mapping"},
 		{"pdf is text", "pdf: big\n", "metadata.yaml:1: pdf: want a mapping, got a text value"},
 		{"top level list", "- a\n- b\n", "metadata.yaml:1: want a mapping of keys to values, got a list"},
-		{"tab indentation", "a: 1\n\tb: 2\n", "metadata.yaml:2: found a tab character that violates indentation"},
+		{"tab indentation", "a: 1\n\tb: 2\n", "metadata.yaml:2: a tab used for indentation: indent with spaces (found a tab character that violates indentation)"},
 		{"unterminated string", "a: 1\nb: \"open\nc: 2\n", "metadata.yaml:2: found unexpected end of stream"},
 	}
 	for _, tt := range tests {
