@@ -134,7 +134,16 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 	e.buf = append(e.buf, "BT\n"...)
 	cur := textState{}
 	drawLine := func(bl boxLine, x, base float64) {
-		for _, r := range bl.ln.runs {
+		ln := bl.ln
+		for ri, r := range ln.runs {
+			if ri == 0 && ln.headRuns > 0 {
+				e.buf = append(e.buf, "/Span << /ActualText () >> BDC\n"...)
+			}
+			if ri == ln.tailRun && ln.tail != "" {
+				e.buf = append(e.buf, "/Span << /ActualText "...)
+				e.buf = append(e.buf, pdfwrite.Text(ln.tail)...)
+				e.buf = append(e.buf, " >> BDC\n"...)
+			}
 			fi := e.font(r.f)
 			fontsUsed[fi] = true
 			e.buf = cur.set(e.buf, fi, r.size, r.rise, r.f.stroke*r.size)
@@ -147,6 +156,12 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 				rules = fmt.Appendf(rules, "%s w %s %s m %s %s l S\n", pdfwrite.Num(r.size*0.05),
 					pdfwrite.Num(x+r.parts[0].x), pdfwrite.Num(y), pdfwrite.Num(x+r.end), pdfwrite.Num(y))
 			}
+			if ri == ln.headRuns-1 {
+				e.buf = append(e.buf, "EMC\n"...)
+			}
+		}
+		if ln.tailRun >= 0 && ln.tailRun < len(ln.runs) && ln.tail != "" {
+			e.buf = append(e.buf, "EMC\n"...)
 		}
 	}
 	for _, pl := range p.boxes {
@@ -338,7 +353,10 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 	pf := r.f.pdf
 	open := false
 	glyph := func(g glyph) {
-		if !seen[g.gid] {
+		gid := g.gid
+		if len(g.text) == len(softHyphen) && g.text == softHyphen {
+			gid = pf.Alias(gid, softHyphen)
+		} else if !seen[gid] {
 			pf.Use(g.gid, g.text)
 			seen[g.gid] = g.text != ""
 		}
@@ -346,7 +364,7 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 			b = append(b, '<')
 			open = true
 		}
-		b = append(b, hexDigits[g.gid>>12], hexDigits[g.gid>>8&15], hexDigits[g.gid>>4&15], hexDigits[g.gid&15])
+		b = append(b, hexDigits[gid>>12], hexDigits[gid>>8&15], hexDigits[gid>>4&15], hexDigits[gid&15])
 	}
 	adjust := func(v float64) {
 		if v > -0.05 && v < 0.05 {
@@ -361,10 +379,13 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 	pen := r.parts[0].x
 	for k, p := range r.parts {
 		if k > 0 {
-			sp := r.f.space
-			glyph(sp)
 			gap := (p.x - pen) / r.size * 1000
-			adjust(pf.Width(sp.gid) - gap)
+			if p.space {
+				sp := r.f.space
+				glyph(sp)
+				gap -= pf.Width(sp.gid)
+			}
+			adjust(-gap)
 		}
 		for _, g := range p.glyphs {
 			glyph(g)

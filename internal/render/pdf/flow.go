@@ -112,9 +112,10 @@ func (l *layouter) text(spans []span, c ctx, indent float64, a align) {
 	pb.spans(spans, c.base)
 	p := pb.finish()
 	if a != justify {
-		// Ragged text does not hyphenate.
+		// Ragged text does not hyphenate (it may break after a hyphen
+		// the text has, which adds nothing).
 		for i := range p.items {
-			if p.items[i].Flagged {
+			if p.items[i].Flagged && p.items[i].Width > 0 {
 				p.items[i].Penalty = linebreak.Infinity
 			}
 		}

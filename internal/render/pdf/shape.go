@@ -42,10 +42,15 @@ type face struct {
 	desc    float64        // hhea descender, ems (positive)
 	xHeight float64        // ems
 	space   glyph          // U+0020
-	hyphen  glyph          // U+2010 or '-'
+	hyphen  glyph          // U+2010 or '-', the hyphen a line break adds; its text is softHyphen
 	slant   float64        // horizontal shear of a faux italic (tan of the angle); 0 for none
 	stroke  float64        // outline stroke of a faux bold, ems; 0 for none
 }
+
+// softHyphen is the text of the hyphen a line break adds: U+00AD, the
+// hyphen that Unicode says shows only at a line break, so an extractor
+// (or a reader of the text) joins the two halves of the word.
+const softHyphen = "\u00ad"
 
 // Faux styles: a 12° slant, about what true italics lean, and a stroke
 // of 1/40 em, which thickens stems by about as much as a bold does at
@@ -250,7 +255,9 @@ func newShaper(lang string, fam *Fonts) (*shaper, error) {
 		} else {
 			f.hyphen = s.shape(f, "-")[0]
 		}
-		f.hyphen.text = "-"
+		// The hyphen a line break adds is not in the text: it extracts
+		// as a soft hyphen (see pdfwrite.Font.Alias).
+		f.hyphen.text = softHyphen
 		f.xHeight = float64(sf.XHeight) / upem
 		if sf.XHeight <= 0 {
 			if g, ok := f.gt.NominalGlyph('x'); ok {
