@@ -151,10 +151,19 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 			if r.link != "" {
 				annots = append(annots, annot{link: r.link, rect: [4]float64{x + r.parts[0].x, base - r.f.desc*r.size, x + r.end, base + r.f.ascent*r.size}})
 			}
-			if r.st&strike != 0 {
-				y := base + r.size*0.28
-				rules = fmt.Appendf(rules, "%s w %s %s m %s %s l S\n", pdfwrite.Num(r.size*0.05),
-					pdfwrite.Num(x+r.parts[0].x), pdfwrite.Num(y), pdfwrite.Num(x+r.end), pdfwrite.Num(y))
+			// Strike-through at about half the x-height, underline a
+			// little below the baseline (clear of most descenders' tops),
+			// both as thick as a light stem, from the run's baseline
+			// (raised or lowered with a superscript or subscript).
+			for _, deco := range [...]struct {
+				on bool
+				y  float64
+			}{{r.st&strike != 0, 0.28}, {r.st&under != 0, -0.12}} {
+				if deco.on {
+					y := base + r.rise + r.size*deco.y
+					rules = fmt.Appendf(rules, "%s w %s %s m %s %s l S\n", pdfwrite.Num(r.size*0.05),
+						pdfwrite.Num(x+r.parts[0].x), pdfwrite.Num(y), pdfwrite.Num(x+r.end), pdfwrite.Num(y))
+				}
 			}
 			if ri == ln.headRuns-1 {
 				e.buf = append(e.buf, "EMC\n"...)
@@ -172,7 +181,7 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 		for _, r := range bx.rules {
 			y := oy - pl.y - r.y
 			rules = fmt.Appendf(rules, "%s w %s %s m %s %s l S\n", pdfwrite.Num(r.w),
-				pdfwrite.Num(ox+bx.x+r.x0), pdfwrite.Num(y), pdfwrite.Num(ox+bx.x+r.x1), pdfwrite.Num(y))
+				pdfwrite.Num(ox+bx.x+r.x0), pdfwrite.Num(y), pdfwrite.Num(ox+bx.x+r.x1), pdfwrite.Num(y-r.dy))
 		}
 		if f := bx.img; f != nil {
 			name := e.image(f)
@@ -354,8 +363,8 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 	open := false
 	glyph := func(g glyph) {
 		gid := g.gid
-		if len(g.text) == len(softHyphen) && g.text == softHyphen {
-			gid = pf.Alias(gid, softHyphen)
+		if g.alias {
+			gid = pf.Alias(gid, g.text)
 		} else if !seen[gid] {
 			pf.Use(g.gid, g.text)
 			seen[g.gid] = g.text != ""

@@ -36,9 +36,10 @@ const (
 )
 
 // part is a piece placed on a line. space is set when a word space
-// precedes it on the line: the emitter draws a space glyph there, so
-// text extraction finds the word boundary, and only there, so that a
-// word set as several pieces (at its hyphenation points, or in several
+// precedes it on the line: the emitter draws a space glyph there (but
+// for a run's first part, which its own text matrix places), so text
+// extraction finds the word boundary, and only there, so that a word
+// set as several pieces (at its hyphenation points, or in several
 // styles) extracts whole.
 type part struct {
 	glyphs []glyph
@@ -133,7 +134,7 @@ func (b *paraBuilder) spans(spans []span, base style) {
 		}
 		st := sp.style ^ (base & italic) | (base &^ italic)
 		size := b.size
-		if st&super != 0 {
+		if st&(super|sub) != 0 {
 			size *= 0.62
 		}
 		if st&mono != 0 {
@@ -265,13 +266,31 @@ type breakPoint struct {
 	rune    int
 	flagged bool
 	hyphen  bool
+	kind    breakKind
 }
 
+// breakKind is what kind of place a break point is, for its penalty.
+type breakKind uint8
+
+const (
+	breakDash      breakKind = iota // after a dash or the word's own hyphen
+	breakHyphen                     // a hyphenation point (adds a hyphen)
+	breakURL                        // an allowed point of a URL or code (adds nothing)
+	breakEmergency                  // any character boundary of a word too long for the line
+)
+
 // penalty is the cost of breaking at p: a hyphenation point costs more
-// than a break after a dash or a hyphen, which the word already has.
+// than a break after a dash or a hyphen, which the word already has; a
+// break inside a URL or code more than that, and one anywhere else in a
+// word too long for the line most.
 func (p breakPoint) penalty() float64 {
-	if p.hyphen {
+	switch p.kind {
+	case breakHyphen:
 		return hyphenPenalty
+	case breakURL:
+		return urlPenalty
+	case breakEmergency:
+		return emergencyPenalty
 	}
 	return dashPenalty
 }
@@ -284,14 +303,13 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 	gs := p.glyphs
 	var pts []breakPoint
 	switch {
-	case emergency:
-		for _, g := range gs {
-			if g.cluster > 0 && g.text != "" {
-				pts = append(pts, breakPoint{rune: g.cluster})
-			}
-		}
-	case whole && p.st&mono == 0:
+	case p.st&mono != 0 || isURL(txt):
+		pts = urlBreakPoints(txt)
+	case whole:
 		pts = b.breakPoints(txt)
+	}
+	if emergency {
+		pts = withEmergency(pts, gs, p.size, b.measure)
 	}
 	start := 0
 	pi := 0
@@ -313,9 +331,6 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 		p.anchor = ""
 		hy := piece{f: p.f, size: p.size, link: p.link, st: p.st}
 		it := linebreak.Item{Kind: linebreak.Penalty, Penalty: bp.penalty(), Flagged: bp.flagged}
-		if emergency {
-			it.Penalty = emergencyPenalty
-		}
 		if bp.hyphen {
 			hy.glyphs = []glyph{p.f.hyphen}
 			it.Width = float64(p.f.hyphen.adv) * p.size
@@ -339,7 +354,7 @@ func (b *paraBuilder) breakPoints(word string) []breakPoint {
 	for i := 0; i < len(runes); {
 		r := runes[i]
 		if (r == '\u2014' || r == '\u2013' || r == '-') && i > 0 && i+1 < len(runes) && runes[i+1] != '\u2014' {
-			pts = append(pts, breakPoint{rune: i + 1, flagged: r == '-'})
+			pts = append(pts, breakPoint{rune: i + 1, flagged: r == '-', kind: breakDash})
 			i++
 			continue
 		}
@@ -353,7 +368,7 @@ func (b *paraBuilder) breakPoints(word string) []breakPoint {
 		}
 		if j-i >= 5 && (i == 0 || !unicode.IsDigit(runes[i-1])) {
 			for _, p := range b.hy.Points(string(runes[i:j])) {
-				pts = append(pts, breakPoint{rune: i + p, flagged: true, hyphen: true})
+				pts = append(pts, breakPoint{rune: i + p, flagged: true, hyphen: true, kind: breakHyphen})
 			}
 		}
 		i = j
@@ -383,8 +398,105 @@ func decodePoints(v []int) []breakPoint {
 	out := make([]breakPoint, len(v))
 	for i, x := range v {
 		out[i] = breakPoint{rune: x >> 2, flagged: x&1 == 1, hyphen: x&2 == 2}
+		if out[i].hyphen {
+			out[i].kind = breakHyphen
+		}
 	}
 	return out
+}
+
+// isURL reports whether a word is a URL (it has a scheme's "://" or
+// starts "www."): it breaks where URLs may, never at hyphenation points.
+func isURL(word string) bool {
+	return strings.Contains(word, "://") || strings.HasPrefix(word, "www.")
+}
+
+// urlBreakPoints returns where a URL or a piece of code may break, by
+// the Chicago Manual of Style's rule for URLs: after a double slash or
+// a colon (not one before "//"); before a single slash, a tilde, a
+// period, a comma, a hyphen, an underscore, a question mark, a number
+// sign or a percent sign; before or after an equals sign or an
+// ampersand. No hyphen is added (it would read as part of the URL);
+// the line simply ends there.
+func urlBreakPoints(word string) []breakPoint {
+	runes := []rune(word)
+	var pts []breakPoint
+	add := func(i int) {
+		if i <= 0 || i >= len(runes) || (len(pts) > 0 && pts[len(pts)-1].rune >= i) {
+			return
+		}
+		pts = append(pts, breakPoint{rune: i, kind: breakURL})
+	}
+	for i, r := range runes {
+		switch r {
+		case '/':
+			switch {
+			case i+1 < len(runes) && runes[i+1] == '/': // the first of "//": after the second
+			case i > 0 && runes[i-1] == '/':
+				add(i + 1)
+			default:
+				add(i)
+			}
+		case ':':
+			if !(i+1 < len(runes) && runes[i+1] == '/') {
+				add(i + 1)
+			}
+		case '~', '.', ',', '-', '_', '?', '#', '%':
+			if i > 0 && !strings.ContainsRune("/.~,-_?#%", runes[i-1]) {
+				add(i)
+			}
+		case '=', '&':
+			add(i)
+			add(i + 1)
+		}
+	}
+	return pts
+}
+
+// withEmergency adds a break point at every character boundary of gs,
+// set at size, that pts lacks, for a word too long for the line, but
+// only between two of its break points (or its ends) that are farther
+// apart than the measure: a URL breaks at its allowed points, however
+// loose the line, wherever they are close enough.
+func withEmergency(pts []breakPoint, gs []glyph, size, measure float64) []breakPoint {
+	// The glyph index where each segment between break points starts.
+	starts := []int{0}
+	k := 0
+	for i, g := range gs {
+		for k < len(pts) && pts[k].rune < g.cluster {
+			k++
+		}
+		if k < len(pts) && pts[k].rune == g.cluster && g.text != "" && i > 0 {
+			starts = append(starts, i)
+			k++
+		}
+	}
+	starts = append(starts, len(gs))
+	long := make([]bool, len(gs)) // by glyph: in a segment wider than the measure
+	for s := 0; s+1 < len(starts); s++ {
+		a, b := starts[s], starts[s+1]
+		if width(gs[a:b])*size > measure {
+			for i := a; i < b; i++ {
+				long[i] = true
+			}
+		}
+	}
+	out := make([]breakPoint, 0, len(pts))
+	k = 0
+	for i, g := range gs {
+		if g.cluster == 0 || g.text == "" {
+			continue
+		}
+		for k < len(pts) && pts[k].rune < g.cluster {
+			out = append(out, pts[k])
+			k++
+		}
+		if k < len(pts) && pts[k].rune == g.cluster || !long[i] {
+			continue
+		}
+		out = append(out, breakPoint{rune: g.cluster, kind: breakEmergency})
+	}
+	return append(out, pts[k:]...)
 }
 
 // finish ends the paragraph: no break before the finishing glue, which
@@ -490,8 +602,11 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 				return
 			}
 			rise := 0.0
-			if pc.st&super != 0 {
+			switch {
+			case pc.st&super != 0:
 				rise = pc.size * 0.6
+			case pc.st&sub != 0:
+				rise = -pc.size * 0.3
 			}
 			pt := part{glyphs: pc.glyphs, x: x, space: space}
 			space = false
@@ -504,7 +619,6 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 				}
 			}
 			split = false
-			pt.space = false // a run starts where its own Tm puts it
 			ln.runs = append(ln.runs, run{f: pc.f, size: pc.size, rise: rise, link: pc.link, st: pc.st,
 				parts: []part{pt}, end: x + width(pc.glyphs)*pc.size})
 		}
@@ -625,6 +739,9 @@ const (
 	// dashPenalty is the cost of a line ending after a dash or a hyphen
 	// inside a word ("fellow-|creature", "so—|and").
 	dashPenalty = 50
+	// urlPenalty is the cost of a line ending inside a URL or code, at a
+	// point where they may break.
+	urlPenalty = 100
 	// emergencyPenalty is the cost of a break between two characters of
 	// a word too long for the line.
 	emergencyPenalty = 1000

@@ -21,9 +21,12 @@ import (
 
 // glyph is one shaped glyph. adv is its advance in ems (shaping includes
 // kerning); text is the source text the glyph stands for (the whole
-// cluster on its first glyph, "" on the others).
+// cluster on its first glyph, "" on the others). An alias glyph stands
+// for a text that is not its own (the soft hyphen a line break adds, a
+// task box): it is written under its own CID with that text.
 type glyph struct {
 	gid     uint16
+	alias   bool // drawn for text other than the glyph's own (see pdfwrite.Font.Alias)
 	adv     float32
 	cluster int // index of the glyph's first rune in the shaped text
 	text    string
@@ -257,7 +260,7 @@ func newShaper(lang string, fam *Fonts) (*shaper, error) {
 		}
 		// The hyphen a line break adds is not in the text: it extracts
 		// as a soft hyphen (see pdfwrite.Font.Alias).
-		f.hyphen.text = softHyphen
+		f.hyphen.text, f.hyphen.alias = softHyphen, true
 		f.xHeight = float64(sf.XHeight) / upem
 		if sf.XHeight <= 0 {
 			if g, ok := f.gt.NominalGlyph('x'); ok {

@@ -43,11 +43,11 @@ func lineGlyphs(ln *line) []glyph {
 // lineText returns the text of a line as extraction sees it: its
 // glyphs' text, a space where the emitter draws one.
 func lineText(ln *line) string {
-	var parts []string
+	var sb strings.Builder
 	for _, r := range ln.runs {
-		parts = append(parts, runText(r))
+		sb.WriteString(runText(r))
 	}
-	return strings.Join(parts, " ")
+	return strings.TrimPrefix(sb.String(), " ")
 }
 
 // doubleHyphens counts the lines that end in a hyphen added after the
