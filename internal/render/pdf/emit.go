@@ -155,15 +155,22 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 			// little below the baseline (clear of most descenders' tops),
 			// both as thick as a light stem, from the run's baseline
 			// (raised or lowered with a superscript or subscript).
+			// A decoration continues over the word space before a run
+			// that the run before it has too.
 			for _, deco := range [...]struct {
-				on bool
-				y  float64
-			}{{r.st&strike != 0, 0.28}, {r.st&under != 0, -0.12}} {
-				if deco.on {
-					y := base + r.rise + r.size*deco.y
-					rules = fmt.Appendf(rules, "%s w %s %s m %s %s l S\n", pdfwrite.Num(r.size*0.05),
-						pdfwrite.Num(x+r.parts[0].x), pdfwrite.Num(y), pdfwrite.Num(x+r.end), pdfwrite.Num(y))
+				bit style
+				y   float64
+			}{{strike, 0.28}, {under, -0.12}} {
+				if r.st&deco.bit == 0 {
+					continue
 				}
+				x0 := x + r.parts[0].x
+				if prev := ri - 1; prev >= 0 && r.parts[0].space && ln.runs[prev].st&deco.bit != 0 {
+					x0 = x + ln.runs[prev].end
+				}
+				y := base + r.rise + r.size*deco.y
+				rules = fmt.Appendf(rules, "%s w %s %s m %s %s l S\n", pdfwrite.Num(r.size*0.05),
+					pdfwrite.Num(x0), pdfwrite.Num(y), pdfwrite.Num(x+r.end), pdfwrite.Num(y))
 			}
 			if ri == ln.headRuns-1 {
 				e.buf = append(e.buf, "EMC\n"...)
