@@ -406,17 +406,22 @@ func decodePoints(v []int) []breakPoint {
 }
 
 // isURL reports whether a word is a URL (it has a scheme's "://" or
-// starts "www."): it breaks where URLs may, never at hyphenation points.
+// starts "www.") or an e-mail address (a "." after an "@"): it breaks
+// where URLs may, never at hyphenation points.
 func isURL(word string) bool {
-	return strings.Contains(word, "://") || strings.HasPrefix(word, "www.")
+	if strings.Contains(word, "://") || strings.HasPrefix(word, "www.") {
+		return true
+	}
+	at := strings.IndexByte(word, '@')
+	return at > 0 && strings.Contains(word[at+1:], ".")
 }
 
 // urlBreakPoints returns where a URL or a piece of code may break, by
 // the Chicago Manual of Style's rule for URLs: after a double slash or
 // a colon (not one before "//"); before a single slash, a tilde, a
 // period, a comma, a hyphen, an underscore, a question mark, a number
-// sign or a percent sign; before or after an equals sign or an
-// ampersand. No hyphen is added (it would read as part of the URL);
+// sign or a percent sign (or an e-mail address's "@"); before or after
+// an equals sign or an ampersand. No hyphen is added (it would read as part of the URL);
 // the line simply ends there.
 func urlBreakPoints(word string) []breakPoint {
 	runes := []rune(word)
@@ -441,8 +446,8 @@ func urlBreakPoints(word string) []breakPoint {
 			if !(i+1 < len(runes) && runes[i+1] == '/') {
 				add(i + 1)
 			}
-		case '~', '.', ',', '-', '_', '?', '#', '%':
-			if i > 0 && !strings.ContainsRune("/.~,-_?#%", runes[i-1]) {
+		case '~', '.', ',', '-', '_', '?', '#', '%', '@':
+			if i > 0 && !strings.ContainsRune("/.~,-_?#%@", runes[i-1]) {
 				add(i)
 			}
 		case '=', '&':

@@ -158,6 +158,14 @@ func TestURLBreakPoints(t *testing.T) {
 	if strings.Join(got, " | ") != strings.Join(want, " | ") {
 		t.Errorf("break points:\n got %q\nwant %q", got, want)
 	}
+	for w, is := range map[string]bool{
+		u: true, "www.example.org": true, "mary.shelley@example.org": true, "mailto:a@b.org": true,
+		"extraordinarily": false, "e.g.": false, "fellow-creatures": false, "@handle": false,
+	} {
+		if isURL(w) != is {
+			t.Errorf("isURL(%q) = %v", w, !is)
+		}
+	}
 }
 
 // TestURLsAndCodeBreakAtAllowedPoints: in a narrow measure, long URLs,
