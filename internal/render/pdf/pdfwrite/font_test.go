@@ -77,3 +77,61 @@ func TestAliasAndNotdef(t *testing.T) {
 }
 
 const hexd = "0123456789ABCDEF"
+
+// TestAliasDrawsItsGlyph: a page showing a glyph under an alias CID is
+// drawn exactly as the page showing the glyph's own CID (the
+// CIDToGIDMap maps the alias back), by poppler's rasteriser.
+func TestAliasDrawsItsGlyph(t *testing.T) {
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pdftoppm not installed (apt-get install -y poppler-utils)")
+		}
+		t.Skip("pdftoppm not installed")
+	}
+	sf, err := sfnt.Parse(fonts.TTF(fonts.Regular))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const a, hy = 68, 16
+	dir := t.TempDir()
+	page := func(name string, alias bool) []byte {
+		var buf bytes.Buffer
+		w := New(&buf)
+		f := w.NewFont(sf)
+		f.Use(a, "a")
+		g := uint16(hy)
+		if alias {
+			g = f.Alias(hy, "\u00ad")
+		} else {
+			f.Use(hy, "-")
+		}
+		hex := string([]byte{hexd[g>>12], hexd[g>>8&15], hexd[g>>4&15], hexd[g&15]})
+		content := "BT /F0 48 Tf 10 20 Td <0044" + hex + "0044> Tj ET"
+		catalog, pages, pg, cs, info := w.Alloc(), w.Alloc(), w.Alloc(), w.Alloc(), w.Alloc()
+		w.Stream(cs, "", []byte(content), true)
+		w.Object(pg, "<< /Type /Page /Parent "+pages.String()+" /MediaBox [0 0 120 80] /Resources << /Font << /F0 "+f.Ref.String()+" >> >> /Contents "+cs.String()+" >>")
+		w.Object(pages, "<< /Type /Pages /Kids ["+pg.String()+"] /Count 1 >>")
+		w.Object(catalog, "<< /Type /Catalog /Pages "+pages.String()+" >>")
+		w.Object(info, "<< >>")
+		if err := w.Close(catalog, info, []byte("0123456789abcdef")); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name+".pdf")
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("pdftoppm", "-r", "72", "-gray", p).Output()
+		if err != nil {
+			t.Fatalf("pdftoppm: %v", err)
+		}
+		return out
+	}
+	own, aliased := page("own", false), page("alias", true)
+	if !bytes.Equal(own, aliased) {
+		t.Error("the alias CID draws differently from its glyph")
+	}
+	blank := bytes.Count(own, []byte{0xff})
+	if blank == len(own)-len("P5\n120 80\n255\n") {
+		t.Error("nothing drawn")
+	}
+}
