@@ -2,13 +2,27 @@
 // no LaTeX, no browser.
 //
 // Chapters are Markdown (CommonMark with GFM tables and strikethrough,
-// footnotes and typographic punctuation; raw HTML is dropped). Paragraphs
-// are justified with the Knuth–Plass line breaker and Liang hyphenation
-// (package typeset), shaped with HarfBuzz (go-text/typesetting) for kerning
-// and ligatures, and set in embedded, subset Noto Serif (or the book's own
-// TrueType family, see Fonts) and Liberation Mono with ToUnicode maps so
-// the text can be searched and copied. Footnotes are set at the foot of
-// the page that refers to them, a long one continuing overleaf.
+// footnotes and typographic punctuation; raw HTML is dropped, but for the
+// inline styles <sup>, <sub>, <u>/<ins> and <s>/<del>/<strike>; task-list
+// items, "- [ ]" and "- [x]", hang a box instead of their brackets).
+// Paragraphs are justified with the Knuth–Plass line breaker and Liang
+// hyphenation (package typeset), shaped with HarfBuzz (go-text/typesetting)
+// for kerning and ligatures, and set in embedded, subset Noto Serif (or the
+// book's own TrueType family, see Fonts) and Liberation Mono with ToUnicode
+// maps so the text can be searched and copied.
+//
+// The text layer is honest: a word extracts whole (poppler, MuPDF and
+// pdfminer are tested). No space glyph is drawn inside a word; a word
+// broken across lines carries its whole text as /ActualText on its first
+// line, and the hyphen a break adds extracts as U+00AD SOFT HYPHEN (the
+// hyphen that shows only at a line end), so extractors that ignore
+// ActualText give "dis\u00ad⏎tance"; a break after a word's own hyphen
+// adds none. A glyph the fonts lack (.notdef) extracts as U+FFFD. URLs
+// and code break only where the Chicago Manual allows, never with a
+// hyphen.
+//
+// Footnotes are set at the foot of the page that refers to them, a long
+// one continuing overleaf.
 //
 // The book opens with a half-title, a title page, a copyright page and a
 // table of contents with page numbers; chapters open on a right-hand page

@@ -134,7 +134,16 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 	e.buf = append(e.buf, "BT\n"...)
 	cur := textState{}
 	drawLine := func(bl boxLine, x, base float64) {
-		for _, r := range bl.ln.runs {
+		ln := bl.ln
+		for ri, r := range ln.runs {
+			if ri == 0 && ln.headRuns > 0 {
+				e.buf = append(e.buf, "/Span << /ActualText () >> BDC\n"...)
+			}
+			if ri == ln.tailRun && ln.tail != "" {
+				e.buf = append(e.buf, "/Span << /ActualText "...)
+				e.buf = append(e.buf, pdfwrite.Text(ln.tail)...)
+				e.buf = append(e.buf, " >> BDC\n"...)
+			}
 			fi := e.font(r.f)
 			fontsUsed[fi] = true
 			e.buf = cur.set(e.buf, fi, r.size, r.rise, r.f.stroke*r.size)
@@ -142,11 +151,33 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 			if r.link != "" {
 				annots = append(annots, annot{link: r.link, rect: [4]float64{x + r.parts[0].x, base - r.f.desc*r.size, x + r.end, base + r.f.ascent*r.size}})
 			}
-			if r.st&strike != 0 {
-				y := base + r.size*0.28
+			// Strike-through at about half the x-height, underline a
+			// little below the baseline (clear of most descenders' tops),
+			// both as thick as a light stem, from the run's baseline
+			// (raised or lowered with a superscript or subscript).
+			// A decoration continues over the word space before a run
+			// that the run before it has too.
+			for _, deco := range [...]struct {
+				bit style
+				y   float64
+			}{{strike, 0.28}, {under, -0.12}} {
+				if r.st&deco.bit == 0 {
+					continue
+				}
+				x0 := x + r.parts[0].x
+				if prev := ri - 1; prev >= 0 && r.parts[0].space && ln.runs[prev].st&deco.bit != 0 {
+					x0 = x + ln.runs[prev].end
+				}
+				y := base + r.rise + r.size*deco.y
 				rules = fmt.Appendf(rules, "%s w %s %s m %s %s l S\n", pdfwrite.Num(r.size*0.05),
-					pdfwrite.Num(x+r.parts[0].x), pdfwrite.Num(y), pdfwrite.Num(x+r.end), pdfwrite.Num(y))
+					pdfwrite.Num(x0), pdfwrite.Num(y), pdfwrite.Num(x+r.end), pdfwrite.Num(y))
 			}
+			if ri == ln.headRuns-1 {
+				e.buf = append(e.buf, "EMC\n"...)
+			}
+		}
+		if ln.tailRun >= 0 && ln.tailRun < len(ln.runs) && ln.tail != "" {
+			e.buf = append(e.buf, "EMC\n"...)
 		}
 	}
 	for _, pl := range p.boxes {
@@ -157,7 +188,7 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 		for _, r := range bx.rules {
 			y := oy - pl.y - r.y
 			rules = fmt.Appendf(rules, "%s w %s %s m %s %s l S\n", pdfwrite.Num(r.w),
-				pdfwrite.Num(ox+bx.x+r.x0), pdfwrite.Num(y), pdfwrite.Num(ox+bx.x+r.x1), pdfwrite.Num(y))
+				pdfwrite.Num(ox+bx.x+r.x0), pdfwrite.Num(y), pdfwrite.Num(ox+bx.x+r.x1), pdfwrite.Num(y-r.dy))
 		}
 		if f := bx.img; f != nil {
 			name := e.image(f)
@@ -338,7 +369,10 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 	pf := r.f.pdf
 	open := false
 	glyph := func(g glyph) {
-		if !seen[g.gid] {
+		gid := g.gid
+		if g.alias {
+			gid = pf.Alias(gid, g.text)
+		} else if !seen[gid] {
 			pf.Use(g.gid, g.text)
 			seen[g.gid] = g.text != ""
 		}
@@ -346,7 +380,7 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 			b = append(b, '<')
 			open = true
 		}
-		b = append(b, hexDigits[g.gid>>12], hexDigits[g.gid>>8&15], hexDigits[g.gid>>4&15], hexDigits[g.gid&15])
+		b = append(b, hexDigits[gid>>12], hexDigits[gid>>8&15], hexDigits[gid>>4&15], hexDigits[gid&15])
 	}
 	adjust := func(v float64) {
 		if v > -0.05 && v < 0.05 {
@@ -361,10 +395,13 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 	pen := r.parts[0].x
 	for k, p := range r.parts {
 		if k > 0 {
-			sp := r.f.space
-			glyph(sp)
 			gap := (p.x - pen) / r.size * 1000
-			adjust(pf.Width(sp.gid) - gap)
+			if p.space {
+				sp := r.f.space
+				glyph(sp)
+				gap -= pf.Width(sp.gid)
+			}
+			adjust(-gap)
 		}
 		for _, g := range p.glyphs {
 			glyph(g)

@@ -20,8 +20,9 @@ type boxLine struct {
 	size    float64
 }
 
-// rule is a horizontal line inside a vbox, y below the box's top.
-type rule struct{ x0, x1, y, w float64 }
+// rule is a line inside a vbox from (x0, y) to (x1, y+dy), y below the
+// box's top: horizontal when dy is 0. w is its width.
+type rule struct{ x0, x1, y, w, dy float64 }
 
 // figure is an image inside a vbox.
 type figure struct {
@@ -112,9 +113,10 @@ func (l *layouter) text(spans []span, c ctx, indent float64, a align) {
 	pb.spans(spans, c.base)
 	p := pb.finish()
 	if a != justify {
-		// Ragged text does not hyphenate.
+		// Ragged text does not hyphenate (it may break after a hyphen
+		// the text has, which adds nothing).
 		for i := range p.items {
-			if p.items[i].Flagged {
+			if p.items[i].Flagged && p.items[i].Width > 0 {
 				p.items[i].Penalty = linebreak.Infinity
 			}
 		}
@@ -216,6 +218,10 @@ func (l *layouter) list(b block, c ctx) {
 		if b.ordered {
 			marker = strconv.Itoa(b.start+i) + "."
 		}
+		task := taskNone
+		if i < len(b.tasks) {
+			task = b.tasks[i]
+		}
 		ic := c
 		ic.left += indent
 		ic.width -= indent
@@ -227,15 +233,72 @@ func (l *layouter) list(b block, c ctx) {
 			if len(bx.lines) == 0 {
 				continue
 			}
-			f := l.sh.faces[0]
+			f, size := l.sh.faces[0], c.size
 			gs := l.sh.shape(f, marker)
-			w := width(gs) * c.size
-			mk := &line{runs: []run{{f: f, size: c.size, parts: []part{{glyphs: gs}}, end: w}}, width: w}
-			bx.lines = append(bx.lines, boxLine{x: c.left + indent - c.size*0.5 - w - bx.x, base: bx.lines[0].base, ln: mk, size: c.size})
+			if task != taskNone {
+				f, gs = l.taskBox(task)
+				size *= 1.35 // the mono square is small: about the x-height
+			}
+			w := width(gs) * size
+			mk := &line{runs: []run{{f: f, size: size, parts: []part{{glyphs: gs}}, end: w}}, width: w}
+			x := c.left + indent - c.size*0.5 - w - bx.x
+			base := bx.lines[0].base
+			bx.lines = append(bx.lines, boxLine{x: x, base: base, ln: mk, size: size})
+			if task == taskDone && gs[0].alias {
+				bx.rules = append(bx.rules, checkMark(f, x, base, size)...)
+			}
 			break
 		}
 	}
 	l.vspace(c.lead / 2)
+}
+
+// taskBox returns the glyph of a task list item's box: the white square
+// of the mono face (the text face has none), standing for U+2610 BALLOT
+// BOX or, when done, U+2611 BALLOT BOX WITH CHECK, which the text face
+// lacks too; the check is drawn over it (checkMark). Where the mono face
+// lacks the square, the item keeps its literal "[ ]" or "[x]".
+func (l *layouter) taskBox(t taskState) (*face, []glyph) {
+	f := l.sh.faces[4]
+	text := "\u2610"
+	if t == taskDone {
+		text = "\u2611"
+	}
+	if !f.covers('\u25a1') {
+		f = l.sh.faces[0]
+		lit := "[ ]"
+		if t == taskDone {
+			lit = "[x]"
+		}
+		return f, l.sh.shape(f, lit)
+	}
+	g := l.sh.shape(f, "\u25a1")[0]
+	g.text, g.alias = text, true
+	return f, []glyph{g}
+}
+
+// checkMark is a check drawn as two strokes in the ink box of the square
+// of face f set at x on the baseline base (vbox coordinates), at size.
+func checkMark(f *face, x, base, size float64) []rule {
+	upem := float64(f.sf.UnitsPerEm)
+	left, top, w, h := 0.1*size, 0.5*size, 0.4*size, 0.4*size // a guess if the font has no extents
+	if id, ok := f.gt.NominalGlyph('\u25a1'); ok {
+		if ext, ok := f.gt.GlyphExtents(id); ok && ext.Width > 0 && ext.Height < 0 {
+			left, top = float64(ext.XBearing)/upem*size, float64(ext.YBearing)/upem*size
+			w, h = float64(ext.Width)/upem*size, -float64(ext.Height)/upem*size
+		}
+	}
+	lw := size * 0.06
+	at := func(fx, fy float64) (float64, float64) { // fractions of the box from its bottom left
+		return x + left + w*fx, base - top + h*(1-fy)
+	}
+	x0, y0 := at(0.22, 0.52)
+	x1, y1 := at(0.42, 0.25)
+	x2, y2 := at(0.8, 0.8)
+	return []rule{
+		{x0: x0, x1: x1, y: y0, dy: y1 - y0, w: lw},
+		{x0: x1, x1: x2, y: y1, dy: y2 - y1, w: lw},
+	}
 }
 
 func (l *layouter) code(src string, c ctx) {
@@ -246,14 +309,31 @@ func (l *layouter) code(src string, c ctx) {
 	measure := c.width - c.size
 	l.vspace(c.lead / 2)
 	var lines []*line
+	var cont []bool // the line continues the one before (a wrapped line)
+	hang := 2 * float64(f.space.adv) * size
 	for _, raw := range strings.Split(strings.ReplaceAll(src, "\t", "    "), "\n") {
 		gs := l.sh.shape(f, raw)
-		// Hard-wrap at cluster boundaries: code is never hyphenated.
+		allowed := codeBreaks(raw)
+		// Wrap where code may break (after a space, or where a URL may:
+		// see urlBreakPoints), else at any character: code is never
+		// hyphenated. Wrapped lines hang in by two spaces, which marks
+		// them as continuations.
+		first := true
 		for {
-			w, cut := 0.0, len(gs)
+			m := measure
+			if !first {
+				m -= hang
+			}
+			w, cut, last := 0.0, len(gs), -1
 			for i, g := range gs {
-				if w+float64(g.adv)*size > measure && i > 0 && g.text != "" {
+				if i > 0 && g.text != "" && allowed[g.cluster] {
+					last = i
+				}
+				if w+float64(g.adv)*size > m && i > 0 && g.text != "" {
 					cut = i
+					if last > 0 {
+						cut = last
+					}
 					break
 				}
 				w += float64(g.adv) * size
@@ -264,6 +344,8 @@ func (l *layouter) code(src string, c ctx) {
 				ln.runs = []run{{f: f, size: size, st: mono, parts: []part{{glyphs: seg}}, end: ln.width}}
 			}
 			lines = append(lines, ln)
+			cont = append(cont, !first)
+			first = false
 			gs = gs[cut:]
 			if len(gs) == 0 {
 				break
@@ -271,13 +353,37 @@ func (l *layouter) code(src string, c ctx) {
 		}
 	}
 	for k, ln := range lines {
-		b := lineBox(ln, x, size, lead, f)
+		lx := x
+		if cont[k] {
+			lx += hang
+		}
+		b := lineBox(ln, lx, size, lead, f)
 		if k == 1 || (k > 0 && k == len(lines)-1) {
 			b.noBreakBefore = true
 		}
 		l.push(b)
 	}
 	l.vspace(c.lead / 2)
+}
+
+// codeBreaks returns, by rune index, where a line of a code block may
+// wrap: before a character that follows a space, and at the points
+// where a URL may break.
+func codeBreaks(line string) map[int]bool {
+	out := map[int]bool{}
+	prev := rune(-1)
+	i := 0
+	for _, r := range line {
+		if prev == ' ' && r != ' ' {
+			out[i] = true
+		}
+		prev = r
+		i++
+	}
+	for _, p := range urlBreakPoints(line) {
+		out[p.rune] = true
+	}
+	return out
 }
 
 // cell typesets spans ragged in a measure and returns the lines.

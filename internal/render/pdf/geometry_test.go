@@ -90,8 +90,8 @@ func checkGeometry(t *testing.T, d *document) {
 
 func runText(r run) string {
 	var sb strings.Builder
-	for k, p := range r.parts {
-		if k > 0 {
+	for _, p := range r.parts {
+		if p.space {
 			sb.WriteByte(' ')
 		}
 		for _, g := range p.glyphs {

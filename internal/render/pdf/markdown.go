@@ -21,7 +21,40 @@ const (
 	mono
 	strike
 	super
+	sub
+	under
 )
+
+// htmlStyles are the inline HTML elements the PDF sets (as styles; their
+// tags are otherwise dropped like all raw HTML): <sup>2</sup>,
+// <sub>2</sub>, <u>/<ins> underlined, <s>/<del>/<strike> struck through.
+var htmlStyles = map[string]style{
+	"sup": super, "sub": sub, "u": under, "ins": under, "s": strike, "del": strike, "strike": strike,
+}
+
+// htmlStyleTag parses raw inline HTML that is a bare opening or closing
+// tag of htmlStyles ("<sub>", "</sub>"; attributes are allowed on an
+// opening tag and ignored).
+func htmlStyleTag(raw string) (st style, closing, ok bool) {
+	t, found := strings.CutPrefix(strings.TrimSpace(raw), "<")
+	if !found {
+		return 0, false, false
+	}
+	t, found = strings.CutSuffix(t, ">")
+	if !found {
+		return 0, false, false
+	}
+	t, closing = strings.CutPrefix(t, "/")
+	name := t
+	if i := strings.IndexAny(t, " \t\n/"); i >= 0 {
+		if closing {
+			return 0, false, false
+		}
+		name = t[:i]
+	}
+	st, ok = htmlStyles[strings.ToLower(name)]
+	return st, closing, ok
+}
 
 // span is a run of inline text in one style. A span with brk set is a
 // hard line break and has no text.
@@ -49,11 +82,12 @@ const (
 // block is one block of a chapter, independent of any layout.
 type block struct {
 	kind     blockKind
-	level    int       // heading level
-	anchor   string    // heading destination
-	spans    []span    // paragraph, heading, figure caption
-	children []block   // quote
-	items    [][]block // list items
+	level    int         // heading level
+	anchor   string      // heading destination
+	spans    []span      // paragraph, heading, figure caption
+	children []block     // quote
+	items    [][]block   // list items
+	tasks    []taskState // per list item: a task list item's box, if any
 	ordered  bool
 	start    int
 	code     string
@@ -197,8 +231,16 @@ func (c *conv) block(n ast.Node) []block {
 		return []block{{kind: bQuote, children: c.blocks(n)}}
 	case *ast.List:
 		b := block{kind: bList, ordered: n.IsOrdered(), start: n.Start}
+		tasks := false
 		for it := n.FirstChild(); it != nil; it = it.NextSibling() {
-			b.items = append(b.items, c.blocks(it))
+			item := c.blocks(it)
+			t := taskItem(item)
+			tasks = tasks || t != taskNone
+			b.items = append(b.items, item)
+			b.tasks = append(b.tasks, t)
+		}
+		if !tasks {
+			b.tasks = nil
 		}
 		return []block{b}
 	case *ast.FencedCodeBlock, *ast.CodeBlock:
@@ -243,6 +285,37 @@ func (c *conv) block(n ast.Node) []block {
 	return nil
 }
 
+// taskState is whether a list item is a task (GFM's "- [ ] to do") and
+// whether it is done.
+type taskState uint8
+
+const (
+	taskNone taskState = iota
+	taskOpen
+	taskDone
+)
+
+// taskItem recognises a task list item by the "[ ] " or "[x] " that
+// starts its first paragraph, and cuts it off: the list draws a box
+// instead. (The book's Markdown dialect, shared with the EPUB, has no
+// task-list extension, so the marker arrives as text.)
+func taskItem(item []block) taskState {
+	if len(item) == 0 || item[0].kind != bPara || len(item[0].spans) == 0 || item[0].spans[0].brk {
+		return taskNone
+	}
+	sp := &item[0].spans[0]
+	for _, m := range []struct {
+		prefix string
+		t      taskState
+	}{{"[ ] ", taskOpen}, {"[x] ", taskDone}, {"[X] ", taskDone}} {
+		if rest, ok := strings.CutPrefix(sp.text, m.prefix); ok && strings.TrimSpace(rest) != "" {
+			sp.text = rest
+			return m.t
+		}
+	}
+	return taskNone
+}
+
 // soleImage returns the image if n holds nothing but one image.
 func soleImage(n ast.Node, src []byte) *ast.Image {
 	var img *ast.Image
@@ -277,6 +350,10 @@ func (c *conv) inlines(n ast.Node, st style, link string) []span {
 		}
 		out = append(out, span{text: s, style: st, link: link})
 	}
+	// Inline HTML styles open and close as sibling nodes: open ones are
+	// stacked, so "</sub>" restores the style before its "<sub>" (an
+	// unclosed tag lasts to the end of its parent).
+	var open []style
 	for ch := n.FirstChild(); ch != nil; ch = ch.NextSibling() {
 		switch ch := ch.(type) {
 		case *ast.Text:
@@ -323,8 +400,29 @@ func (c *conv) inlines(n ast.Node, st style, link string) []span {
 		case *east.FootnoteLink:
 			out = append(out, span{text: strconv.Itoa(ch.Index), style: st | super,
 				link: "#" + noteDest(c.l.ci, ch.Index), anchor: noteRefDest(c.l.ci, ch.Index)})
-		case *east.FootnoteBacklink, *ast.RawHTML:
-			// dropped: backlinks are drawn by the notes section; HTML never executes
+		case *ast.RawHTML:
+			var raw strings.Builder
+			for i := 0; i < ch.Segments.Len(); i++ {
+				seg := ch.Segments.At(i)
+				raw.Write(seg.Value(c.src))
+			}
+			// Other tags are dropped: HTML never executes.
+			if hs, closing, ok := htmlStyleTag(raw.String()); ok {
+				switch {
+				case !closing:
+					open = append(open, st)
+					st |= hs
+					if hs == sub {
+						st &^= super
+					} else if hs == super {
+						st &^= sub
+					}
+				case len(open) > 0:
+					st, open = open[len(open)-1], open[:len(open)-1]
+				}
+			}
+		case *east.FootnoteBacklink:
+			// dropped: backlinks are drawn by the notes section
 		case *east.TaskCheckBox:
 			if ch.IsChecked {
 				add("\u2611 ", st)

@@ -35,10 +35,16 @@ const (
 	right
 )
 
-// part is a piece placed on a line.
+// part is a piece placed on a line. space is set when a word space
+// precedes it on the line: the emitter draws a space glyph there (but
+// for a run's first part, which its own text matrix places), so text
+// extraction finds the word boundary, and only there, so that a word
+// set as several pieces (at its hyphenation points, or in several
+// styles) extracts whole.
 type part struct {
 	glyphs []glyph
 	x      float64
+	space  bool
 }
 
 // run is a sequence of parts in one face, size and style on a line; the
@@ -61,6 +67,18 @@ type line struct {
 	hyphenated bool    // ends at a hyphenation point, with a hyphen added
 	ratio      float64 // adjustment ratio of a justified line (0 otherwise)
 	overfull   bool    // wider than its measure even with its spaces fully shrunk
+
+	// A word broken across lines (at a hyphenation point, after a hyphen
+	// or a dash, or in an emergency) is marked for text extraction: the
+	// runs of its first line from tailRun on stand for the whole word,
+	// tail (the emitter wraps them in a span with that /ActualText), and
+	// the first headRuns runs of the next line stand for nothing (a span
+	// with an empty /ActualText). So the word extracts whole, on the line
+	// where it starts, without the hyphen the break added. tailRun is -1
+	// when the line does not end inside a word.
+	tailRun  int
+	tail     string
+	headRuns int
 }
 
 func (f *face) forStyle(s *shaper, st style) *face {
@@ -116,7 +134,7 @@ func (b *paraBuilder) spans(spans []span, base style) {
 		}
 		st := sp.style ^ (base & italic) | (base &^ italic)
 		size := b.size
-		if st&super != 0 {
+		if st&(super|sub) != 0 {
 			size *= 0.62
 		}
 		if st&mono != 0 {
@@ -238,10 +256,43 @@ func (b *paraBuilder) covered(f *face, txt string) bool {
 	return true
 }
 
+// breakPoint is a place inside a word where a line may end: before rune
+// index rune. hyphen is set where the break adds a hyphen (a hyphenation
+// point), flagged where the line then ends in a hyphen, added or the
+// word's own (so Knuth–Plass counts both against consecutive hyphens,
+// as TeX does). A break after a hyphen the word has adds none: no
+// "fellow--creature".
 type breakPoint struct {
 	rune    int
 	flagged bool
-	penalty float64
+	hyphen  bool
+	kind    breakKind
+}
+
+// breakKind is what kind of place a break point is, for its penalty.
+type breakKind uint8
+
+const (
+	breakDash      breakKind = iota // after a dash or the word's own hyphen
+	breakHyphen                     // a hyphenation point (adds a hyphen)
+	breakURL                        // an allowed point of a URL or code (adds nothing)
+	breakEmergency                  // any character boundary of a word too long for the line
+)
+
+// penalty is the cost of breaking at p: a hyphenation point costs more
+// than a break after a dash or a hyphen, which the word already has; a
+// break inside a URL or code more than that, and one anywhere else in a
+// word too long for the line most.
+func (p breakPoint) penalty() float64 {
+	switch p.kind {
+	case breakHyphen:
+		return hyphenPenalty
+	case breakURL:
+		return urlPenalty
+	case breakEmergency:
+		return emergencyPenalty
+	}
+	return dashPenalty
 }
 
 // pieceItems adds the boxes of one piece of a word, with penalties at its
@@ -252,14 +303,13 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 	gs := p.glyphs
 	var pts []breakPoint
 	switch {
-	case emergency:
-		for _, g := range gs {
-			if g.cluster > 0 && g.text != "" {
-				pts = append(pts, breakPoint{rune: g.cluster, penalty: 1000})
-			}
-		}
-	case whole && p.st&mono == 0:
+	case p.st&mono != 0 || isURL(txt):
+		pts = urlBreakPoints(txt)
+	case whole:
 		pts = b.breakPoints(txt)
+	}
+	if emergency {
+		pts = withEmergency(pts, gs, p.size, b.measure)
 	}
 	start := 0
 	pi := 0
@@ -280,8 +330,8 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 		b.add(linebreak.Item{Kind: linebreak.Box, Width: width(q.glyphs) * p.size}, q)
 		p.anchor = ""
 		hy := piece{f: p.f, size: p.size, link: p.link, st: p.st}
-		it := linebreak.Item{Kind: linebreak.Penalty, Penalty: bp.penalty, Flagged: bp.flagged}
-		if bp.flagged {
+		it := linebreak.Item{Kind: linebreak.Penalty, Penalty: bp.penalty(), Flagged: bp.flagged}
+		if bp.hyphen {
 			hy.glyphs = []glyph{p.f.hyphen}
 			it.Width = float64(p.f.hyphen.adv) * p.size
 		}
@@ -304,7 +354,7 @@ func (b *paraBuilder) breakPoints(word string) []breakPoint {
 	for i := 0; i < len(runes); {
 		r := runes[i]
 		if (r == '\u2014' || r == '\u2013' || r == '-') && i > 0 && i+1 < len(runes) && runes[i+1] != '\u2014' {
-			pts = append(pts, breakPoint{rune: i + 1, penalty: 50, flagged: r == '-'})
+			pts = append(pts, breakPoint{rune: i + 1, flagged: r == '-', kind: breakDash})
 			i++
 			continue
 		}
@@ -318,7 +368,7 @@ func (b *paraBuilder) breakPoints(word string) []breakPoint {
 		}
 		if j-i >= 5 && (i == 0 || !unicode.IsDigit(runes[i-1])) {
 			for _, p := range b.hy.Points(string(runes[i:j])) {
-				pts = append(pts, breakPoint{rune: i + p, penalty: hyphenPenalty, flagged: true})
+				pts = append(pts, breakPoint{rune: i + p, flagged: true, hyphen: true, kind: breakHyphen})
 			}
 		}
 		i = j
@@ -327,12 +377,17 @@ func (b *paraBuilder) breakPoints(word string) []breakPoint {
 	return pts
 }
 
+// encodePoints and decodePoints pack break points for the cache: the
+// rune index shifted left by two, flagged in bit 0 and hyphen in bit 1.
 func encodePoints(pts []breakPoint) []int {
 	out := make([]int, len(pts))
 	for i, p := range pts {
-		v := p.rune << 1
+		v := p.rune << 2
 		if p.flagged {
 			v |= 1
+		}
+		if p.hyphen {
+			v |= 2
 		}
 		out[i] = v
 	}
@@ -342,9 +397,111 @@ func encodePoints(pts []breakPoint) []int {
 func decodePoints(v []int) []breakPoint {
 	out := make([]breakPoint, len(v))
 	for i, x := range v {
-		out[i] = breakPoint{rune: x >> 1, flagged: x&1 == 1, penalty: hyphenPenalty}
+		out[i] = breakPoint{rune: x >> 2, flagged: x&1 == 1, hyphen: x&2 == 2}
+		if out[i].hyphen {
+			out[i].kind = breakHyphen
+		}
 	}
 	return out
+}
+
+// isURL reports whether a word is a URL (it has a scheme's "://" or
+// starts "www.") or an e-mail address (a "." after an "@"): it breaks
+// where URLs may, never at hyphenation points.
+func isURL(word string) bool {
+	if strings.Contains(word, "://") || strings.HasPrefix(word, "www.") {
+		return true
+	}
+	at := strings.IndexByte(word, '@')
+	return at > 0 && strings.Contains(word[at+1:], ".")
+}
+
+// urlBreakPoints returns where a URL or a piece of code may break, by
+// the Chicago Manual of Style's rule for URLs: after a double slash or
+// a colon (not one before "//"); before a single slash, a tilde, a
+// period, a comma, a hyphen, an underscore, a question mark, a number
+// sign or a percent sign (or an e-mail address's "@"); before or after
+// an equals sign or an ampersand. No hyphen is added (it would read as part of the URL);
+// the line simply ends there.
+func urlBreakPoints(word string) []breakPoint {
+	runes := []rune(word)
+	var pts []breakPoint
+	add := func(i int) {
+		if i <= 0 || i >= len(runes) || (len(pts) > 0 && pts[len(pts)-1].rune >= i) {
+			return
+		}
+		pts = append(pts, breakPoint{rune: i, kind: breakURL})
+	}
+	for i, r := range runes {
+		switch r {
+		case '/':
+			switch {
+			case i+1 < len(runes) && runes[i+1] == '/': // the first of "//": after the second
+			case i > 0 && runes[i-1] == '/':
+				add(i + 1)
+			default:
+				add(i)
+			}
+		case ':':
+			if !(i+1 < len(runes) && runes[i+1] == '/') {
+				add(i + 1)
+			}
+		case '~', '.', ',', '-', '_', '?', '#', '%', '@':
+			if i > 0 && !strings.ContainsRune("/.~,-_?#%@", runes[i-1]) {
+				add(i)
+			}
+		case '=', '&':
+			add(i)
+			add(i + 1)
+		}
+	}
+	return pts
+}
+
+// withEmergency adds a break point at every character boundary of gs,
+// set at size, that pts lacks, for a word too long for the line, but
+// only between two of its break points (or its ends) that are farther
+// apart than the measure: a URL breaks at its allowed points, however
+// loose the line, wherever they are close enough.
+func withEmergency(pts []breakPoint, gs []glyph, size, measure float64) []breakPoint {
+	// The glyph index where each segment between break points starts.
+	starts := []int{0}
+	k := 0
+	for i, g := range gs {
+		for k < len(pts) && pts[k].rune < g.cluster {
+			k++
+		}
+		if k < len(pts) && pts[k].rune == g.cluster && g.text != "" && i > 0 {
+			starts = append(starts, i)
+			k++
+		}
+	}
+	starts = append(starts, len(gs))
+	long := make([]bool, len(gs)) // by glyph: in a segment wider than the measure
+	for s := 0; s+1 < len(starts); s++ {
+		a, b := starts[s], starts[s+1]
+		if width(gs[a:b])*size > measure {
+			for i := a; i < b; i++ {
+				long[i] = true
+			}
+		}
+	}
+	out := make([]breakPoint, 0, len(pts))
+	k = 0
+	for i, g := range gs {
+		if g.cluster == 0 || g.text == "" {
+			continue
+		}
+		for k < len(pts) && pts[k].rune < g.cluster {
+			out = append(out, pts[k])
+			k++
+		}
+		if k < len(pts) && pts[k].rune == g.cluster || !long[i] {
+			continue
+		}
+		out = append(out, breakPoint{rune: g.cluster, kind: breakEmergency})
+	}
+	return append(out, pts[k:]...)
 }
 
 // finish ends the paragraph: no break before the finishing glue, which
@@ -416,6 +573,7 @@ func firstFit(items []linebreak.Item, measure float64) []linebreak.Break {
 func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*line {
 	var lines []*line
 	start := 0
+	cont := false // the line starts inside a word broken on the line before
 	for _, br := range breaks {
 		for start < br.Position && p.items[start].Kind != linebreak.Box {
 			start++
@@ -424,9 +582,23 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 		if a != justify || math.IsInf(r, 0) || math.IsNaN(r) {
 			r = 0
 		}
-		ln := &line{ratio: r, overfull: br.Overfull}
+		ln := &line{ratio: r, overfull: br.Overfull, tailRun: -1}
+		// The first box of the word the line breaks inside, if any, and
+		// the first box after the word the line starts inside.
+		tailBox, headEnd := -1, -1
+		if midWord(p.items, br.Position) {
+			tailBox = wordStart(p.items, br.Position, start)
+			ln.tail = wordText(p, tailBox)
+		}
+		if cont {
+			headEnd = start
+			for headEnd < br.Position && p.items[headEnd].Kind != linebreak.Glue {
+				headEnd++
+			}
+		}
 		x := 0.0
 		var trailing float64
+		space, split := false, false
 		addPart := func(pc piece, x float64) {
 			if pc.anchor != "" {
 				ln.dests = append(ln.dests, pc.anchor)
@@ -435,22 +607,36 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 				return
 			}
 			rise := 0.0
-			if pc.st&super != 0 {
+			switch {
+			case pc.st&super != 0:
 				rise = pc.size * 0.6
+			case pc.st&sub != 0:
+				rise = -pc.size * 0.3
 			}
-			if n := len(ln.runs); n > 0 {
+			pt := part{glyphs: pc.glyphs, x: x, space: space}
+			space = false
+			if n := len(ln.runs); n > 0 && !split {
 				last := &ln.runs[n-1]
 				if last.f == pc.f && last.size == pc.size && last.rise == rise && last.link == pc.link && last.st == pc.st {
-					last.parts = append(last.parts, part{glyphs: pc.glyphs, x: x})
+					last.parts = append(last.parts, pt)
 					last.end = x + width(pc.glyphs)*pc.size
 					return
 				}
 			}
+			split = false
 			ln.runs = append(ln.runs, run{f: pc.f, size: pc.size, rise: rise, link: pc.link, st: pc.st,
-				parts: []part{{glyphs: pc.glyphs, x: x}}, end: x + width(pc.glyphs)*pc.size})
+				parts: []part{pt}, end: x + width(pc.glyphs)*pc.size})
 		}
 		for i := start; i < br.Position; i++ {
 			it := p.items[i]
+			if i == tailBox {
+				split = true
+				ln.tailRun = len(ln.runs)
+			}
+			if i == headEnd {
+				split = true
+				ln.headRuns = len(ln.runs)
+			}
 			switch it.Kind {
 			case linebreak.Box:
 				addPart(p.pieces[i], x)
@@ -468,6 +654,13 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 				}
 				x += gw
 				trailing += gw
+				space = len(ln.runs) > 0
+			}
+		}
+		if cont && headEnd == br.Position { // the whole line is inside the word
+			ln.headRuns = len(ln.runs)
+			if tailBox >= 0 {
+				ln.tailRun, ln.tail = -1, ""
 			}
 		}
 		if it := p.items[br.Position]; it.Kind == linebreak.Penalty && it.Width > 0 {
@@ -476,6 +669,10 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 			trailing = 0
 			ln.hyphenated = it.Flagged
 		}
+		if ln.tailRun >= len(ln.runs) { // nothing drawn of the word (empty pieces)
+			ln.tailRun, ln.tail = -1, ""
+		}
+		cont = tailBox >= 0 || (cont && headEnd == br.Position)
 		ln.width = x - trailing
 		var off float64
 		switch a {
@@ -499,6 +696,42 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 	return lines
 }
 
+// midWord reports whether a break at items[pos] falls inside a word: at
+// a penalty between two boxes.
+func midWord(items []linebreak.Item, pos int) bool {
+	return items[pos].Kind == linebreak.Penalty && pos > 0 && pos+1 < len(items) &&
+		items[pos-1].Kind == linebreak.Box && items[pos+1].Kind == linebreak.Box
+}
+
+// wordStart returns the first box of the word that items[pos] is inside,
+// not before the line's first item.
+func wordStart(items []linebreak.Item, pos, lineStart int) int {
+	i := pos
+	for i > lineStart && items[i-1].Kind != linebreak.Glue {
+		i--
+	}
+	for items[i].Kind != linebreak.Box {
+		i++
+	}
+	return i
+}
+
+// wordText returns the text of the word whose first box is items[from]:
+// its boxes up to the next word space, without the hyphens of its
+// hyphenation points.
+func wordText(p para, from int) string {
+	var sb strings.Builder
+	for i := from; i < len(p.items) && p.items[i].Kind != linebreak.Glue; i++ {
+		if p.items[i].Kind != linebreak.Box {
+			continue
+		}
+		for _, g := range p.pieces[i].glyphs {
+			sb.WriteString(g.text)
+		}
+	}
+	return sb.String()
+}
+
 // Justification settings, tuned on Frankenstein at 6×9 in (about 62
 // characters a line): with them about 7.5% of the lines end in a hyphen
 // (pandoc and xelatex: about 6%, on longer lines), one in two hundred
@@ -508,6 +741,15 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 const (
 	// hyphenPenalty is the cost of a line ending at a hyphenation point.
 	hyphenPenalty = 150
+	// dashPenalty is the cost of a line ending after a dash or a hyphen
+	// inside a word ("fellow-|creature", "so—|and").
+	dashPenalty = 50
+	// urlPenalty is the cost of a line ending inside a URL or code, at a
+	// point where they may break.
+	urlPenalty = 100
+	// emergencyPenalty is the cost of a break between two characters of
+	// a word too long for the line.
+	emergencyPenalty = 1000
 	// spaceStretch and spaceShrink are how far a word space may stretch
 	// and shrink, as fractions of its natural width (the font's space);
 	// Knuth–Plass only exceeds the stretch where nothing better exists.

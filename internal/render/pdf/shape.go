@@ -22,9 +22,12 @@ import (
 
 // glyph is one shaped glyph. adv is its advance in ems (shaping includes
 // kerning); text is the source text the glyph stands for (the whole
-// cluster on its first glyph, "" on the others).
+// cluster on its first glyph, "" on the others). An alias glyph stands
+// for a text that is not its own (the soft hyphen a line break adds, a
+// task box): it is written under its own CID with that text.
 type glyph struct {
 	gid     uint16
+	alias   bool // drawn for text other than the glyph's own (see pdfwrite.Font.Alias)
 	adv     float32
 	cluster int // index of the glyph's first rune in the shaped text
 	text    string
@@ -43,10 +46,15 @@ type face struct {
 	desc    float64        // hhea descender, ems (positive)
 	xHeight float64        // ems
 	space   glyph          // U+0020
-	hyphen  glyph          // U+2010 or '-'
+	hyphen  glyph          // U+2010 or '-', the hyphen a line break adds; its text is softHyphen
 	slant   float64        // horizontal shear of a faux italic (tan of the angle); 0 for none
 	stroke  float64        // outline stroke of a faux bold, ems; 0 for none
 }
+
+// softHyphen is the text of the hyphen a line break adds: U+00AD, the
+// hyphen that Unicode says shows only at a line break, so an extractor
+// (or a reader of the text) joins the two halves of the word.
+const softHyphen = "\u00ad"
 
 // Faux styles: a 12° slant, about what true italics lean, and a stroke
 // of 1/40 em, which thickens stems by about as much as a bold does at
@@ -256,7 +264,9 @@ func newShaper(lang string, fam *Fonts) (*shaper, error) {
 		} else {
 			f.hyphen = s.shape(f, "-")[0]
 		}
-		f.hyphen.text = "-"
+		// The hyphen a line break adds is not in the text: it extracts
+		// as a soft hyphen (see pdfwrite.Font.Alias).
+		f.hyphen.text, f.hyphen.alias = softHyphen, true
 		f.xHeight = float64(sf.XHeight) / upem
 		if sf.XHeight <= 0 {
 			if g, ok := f.gt.NominalGlyph('x'); ok {

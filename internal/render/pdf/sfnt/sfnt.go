@@ -332,13 +332,16 @@ func buildCmap(m map[rune]uint16) []byte {
 	segX2 := 2 * len(segs)
 	var glyphs []uint16
 	sub := make([]byte, 16+4*segX2)
-	searchRange := 2
-	entry := 0
-	for searchRange*2 <= len(segs) {
-		searchRange *= 2
+	// searchRange is twice the largest power of two not above the
+	// segment count, entrySelector that power's log2 (a table with only
+	// the closing segment, when no used glyph maps a single rune, has
+	// 2 and 0).
+	pow, entry := 1, 0
+	for pow*2 <= len(segs) {
+		pow *= 2
 		entry++
 	}
-	searchRange *= 2
+	searchRange := 2 * pow
 	binary.BigEndian.PutUint16(sub[0:], 4)
 	binary.BigEndian.PutUint16(sub[4:], 0)
 	binary.BigEndian.PutUint16(sub[6:], field16(segX2))

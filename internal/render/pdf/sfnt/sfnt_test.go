@@ -173,3 +173,25 @@ func TestSubsetCmapFitsFormat4(t *testing.T) {
 		t.Errorf("subset cmap maps U+FFFD to %d: more runes than format 4 holds were written", g)
 	}
 }
+
+// TestCmapSearchFields: the format 4 subtable's binary-search fields
+// follow the spec for any segment count, including a table with only the
+// closing segment (a subset whose glyphs map no single rune), which used
+// to panic.
+func TestCmapSearchFields(t *testing.T) {
+	for _, tc := range []struct {
+		m                           map[rune]uint16
+		segX2, search, entry, shift uint16
+	}{
+		{map[rune]uint16{}, 2, 2, 0, 0},
+		{map[rune]uint16{'a': 3}, 4, 4, 1, 0},
+		{map[rune]uint16{'a': 3, 'c': 4}, 6, 4, 1, 2},
+		{map[rune]uint16{'a': 3, 'c': 4, 'e': 5}, 8, 8, 2, 0},
+	} {
+		sub := buildCmap(tc.m)[12:]
+		got := [4]uint16{u16(sub, 6), u16(sub, 8), u16(sub, 10), u16(sub, 12)}
+		if want := [4]uint16{tc.segX2, tc.search, tc.entry, tc.shift}; got != want {
+			t.Errorf("%d runes: segCountX2, searchRange, entrySelector, rangeShift = %v, want %v", len(tc.m), got, want)
+		}
+	}
+}
