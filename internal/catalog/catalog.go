@@ -72,6 +72,16 @@ func QualityPassed(r *bindery.Run) bool {
 // by user by. ECONFLICT when the run's quality stage has not passed.
 // Audited. The caller emits the book_published event.
 func (c *Catalog) Publish(ctx context.Context, runID, by int64) (*bindery.Publication, error) {
+	return c.PublishRun(ctx, runID, by, nil)
+}
+
+// PublishRun is Publish with a commit point: when commit is not nil, it is
+// called once the new edition is prepared and before it replaces the old
+// one. An error from commit abandons the publication (nothing changes);
+// once it returned nil, the switch, the publication row and the audit
+// entry are carried out even if ctx is cancelled, so that a run that
+// passed its commit point is never left half published.
+func (c *Catalog) PublishRun(ctx context.Context, runID, by int64, commit func(context.Context) error) (*bindery.Publication, error) {
 	run, err := c.store.RunByID(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -114,6 +124,12 @@ func (c *Catalog) Publish(ctx context.Context, runID, by int64) (*bindery.Public
 		if name, err := c.copyCover(run.BookID, md.Cover, tmp); err == nil {
 			pub.Files = append(pub.Files, name)
 		}
+	}
+	if commit != nil {
+		if err := commit(ctx); err != nil {
+			return nil, err
+		}
+		ctx = context.WithoutCancel(ctx)
 	}
 	if err := c.swap(run.BookID, tmp); err != nil {
 		return nil, err
