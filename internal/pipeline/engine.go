@@ -103,7 +103,8 @@ type Engine struct {
 
 	// hook, set by tests only, is called at points of an execution
 	// ("stage:<name>" before a stage's work, "done:<name>" after it,
-	// "commit" before publish's commit point).
+	// "commit" before publish's commit point, "wait" when an execution
+	// waits for an earlier one of the same run).
 	hook func(ctx context.Context, runID int64, point string)
 }
 
@@ -285,6 +286,9 @@ func (e *Engine) enter(ctx context.Context, id int64, cancel context.CancelCause
 			}, nil
 		}
 		e.activeMu.Unlock()
+		if e.hook != nil {
+			e.hook(ctx, id, "wait")
+		}
 		select {
 		case <-prev.done:
 		case <-ctx.Done():

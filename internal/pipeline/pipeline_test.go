@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"github.com/bindery/bindery/internal/testkit"
 	"image"
 	"image/png"
@@ -84,10 +85,18 @@ type env struct {
 	rec    *recorder
 	book   *bindery.Book
 	user   *bindery.User
+	jobs   *sql.DB
 }
 
 // newEnv builds a store, a book holding files, and a started engine.
 func newEnv(t *testing.T, files map[string][]byte, ill pipeline.Illustrator) *env {
+	t.Helper()
+	return newEnvWith(t, files, ill, nil)
+}
+
+// newEnvWith is newEnv with a function that may adjust the engine's
+// configuration and the engine itself before it starts (catalog, hooks).
+func newEnvWith(t *testing.T, files map[string][]byte, ill pipeline.Illustrator, setup func(dir string, cfg *pipeline.Config, late func(func(*pipeline.Engine)))) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -121,16 +130,24 @@ func newEnv(t *testing.T, files map[string][]byte, ill pipeline.Illustrator) *en
 		}
 	}
 	rec := newRecorder()
-	e, err := pipeline.New(ctx, pipeline.Config{Store: store, Books: books, ArtifactsDir: filepath.Join(dir, "artifacts"), JobsDB: jobs,
-		Publisher: rec, Illustrator: ill, PollInterval: 20 * time.Millisecond})
+	cfg := pipeline.Config{Store: store, Books: books, ArtifactsDir: filepath.Join(dir, "artifacts"), JobsDB: jobs,
+		Publisher: rec, Illustrator: ill, PollInterval: 20 * time.Millisecond}
+	var before []func(*pipeline.Engine)
+	if setup != nil {
+		setup(dir, &cfg, func(f func(*pipeline.Engine)) { before = append(before, f) })
+	}
+	e, err := pipeline.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f(e)
 	}
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Shutdown(context.Background()) })
-	return &env{store: store, books: books, engine: e, rec: rec, book: b, user: u}
+	return &env{store: store, books: books, engine: e, rec: rec, book: b, user: u, jobs: jobs}
 }
 
 // exampleFiles reads the bundled example book.
