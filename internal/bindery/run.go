@@ -126,4 +126,3 @@ type RunChange struct {
 	// that a run's events follow its states exactly.
 	Event *Event
 }
-
