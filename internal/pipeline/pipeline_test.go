@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"github.com/bindery/bindery/internal/testkit"
 	"image"
 	"image/png"
@@ -86,6 +87,7 @@ type env struct {
 	book   *bindery.Book
 	user   *bindery.User
 	jobs   *sql.DB
+	dir    string // the data folder
 }
 
 // newEnv builds a store, a book holding files, and a started engine.
@@ -147,7 +149,7 @@ func newEnvWith(t *testing.T, files map[string][]byte, ill pipeline.Illustrator,
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Shutdown(context.Background()) })
-	return &env{store: store, books: books, engine: e, rec: rec, book: b, user: u, jobs: jobs}
+	return &env{store: store, books: books, engine: e, rec: rec, book: b, user: u, jobs: jobs, dir: dir}
 }
 
 // exampleFiles reads the bundled example book.
@@ -229,6 +231,24 @@ func TestFullRun(t *testing.T) {
 	stored, _ := env.store.EventsAfter(ctx, 0, 0)
 	if len(stored) != len(env.rec.events) {
 		t.Fatalf("stored %d events, published %d", len(stored), len(env.rec.events))
+	}
+	// Readers see names relative to the book, never server paths: no
+	// event and no stage message holds the data folder's path.
+	wrote := false
+	for _, e := range stored {
+		b, _ := json.Marshal(e)
+		if strings.Contains(string(b), env.dir) {
+			t.Errorf("event carries a server path: %s", b)
+		}
+		wrote = wrote || e.Type == bindery.EventStageProgress && strings.HasPrefix(e.Message, "wrote ") && strings.Contains(e.Message, ".epub")
+	}
+	if !wrote {
+		t.Error(`no "wrote <book>.epub" progress event`)
+	}
+	for _, st := range got.Stages {
+		if strings.Contains(st.Message, env.dir) {
+			t.Errorf("stage %s message carries a server path: %s", st.Name, st.Message)
+		}
 	}
 }
 

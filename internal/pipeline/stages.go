@@ -29,6 +29,23 @@ type runContext struct {
 	m      *manuscript.Manuscript
 }
 
+// relative rewrites server paths in a message shown to the book's readers
+// (events, stage messages) into names relative to the book or the run:
+// "wrote /srv/bindery/artifacts/12/lighthouse.epub (…)" becomes "wrote
+// lighthouse.epub (…)". Messages are built from book-relative names to
+// begin with; this is the net under them, for text that comes from
+// libraries (file-system errors name absolute paths).
+func (rc *runContext) relative(msg string) string {
+	for _, dir := range []string{rc.out, rc.dir} {
+		msg = strings.ReplaceAll(msg, dir+string(filepath.Separator), "")
+		msg = strings.ReplaceAll(msg, dir, ".")
+	}
+	for _, dir := range []string{rc.e.cfg.ArtifactsDir, filepath.Dir(rc.dir)} {
+		msg = strings.ReplaceAll(msg, dir, "…")
+	}
+	return msg
+}
+
 // step writes a stage row and/or stores an event, only while this
 // execution holds the run (running, under its lease). When it does not,
 // nothing is written and the execution is cancelled: the run was paused,
@@ -37,7 +54,11 @@ func (rc *runContext) step(ctx context.Context, st *bindery.StageState, ev *bind
 	var stage *bindery.StageState
 	if st != nil {
 		cp := *st
+		cp.Message = rc.relative(cp.Message)
 		stage = &cp
+	}
+	if ev != nil {
+		ev.Message, ev.Error = rc.relative(ev.Message), rc.relative(ev.Error)
 	}
 	_, ok, err := rc.e.change(ctx, bindery.RunChange{RunID: rc.run.ID, From: []string{bindery.RunRunning}, Lease: rc.lease, Stage: stage, Event: ev})
 	if err != nil {
@@ -235,7 +256,7 @@ func formatStage(ctx context.Context, rc *runContext, progress func(int, string)
 		formats = append(formats, build.Format(f))
 	}
 	progress(5, "building "+strings.Join(rc.run.Formats, ", "))
-	pw := &progressWriter{progress: progress, total: len(formats)}
+	pw := &progressWriter{progress: progress, total: len(formats), out: rc.out}
 	res, err := build.Run(ctx, build.Options{Dir: rc.dir, OutDir: rc.out, Formats: formats, Progress: pw})
 	if err != nil {
 		return false, "", err
@@ -253,13 +274,14 @@ type progressWriter struct {
 	progress func(int, string)
 	total    int
 	done     int
+	out      string // the run's folder: written paths are named relative to it
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		if strings.HasPrefix(line, "wrote ") {
 			p.done++
-			p.progress(5+90*p.done/max(p.total, 1), line)
+			p.progress(5+90*p.done/max(p.total, 1), "wrote "+strings.TrimPrefix(strings.TrimPrefix(line, "wrote "), p.out+string(filepath.Separator)))
 		}
 	}
 	return len(b), nil
@@ -274,7 +296,7 @@ func qualityStage(ctx context.Context, rc *runContext, progress func(int, string
 	for i, name := range names {
 		progress(100*i/len(names), "checking "+name)
 		if err := checkArtifact(filepath.Join(rc.out, name)); err != nil {
-			return false, "", bindery.Errorf(bindery.EUNPROCESSABLE, "%s: %v", name, err)
+			return false, "", bindery.Errorf(bindery.EUNPROCESSABLE, "%s: %s", name, rc.relative(err.Error()))
 		}
 	}
 	return false, fmt.Sprintf("%d artifacts pass", len(names)), nil

@@ -82,6 +82,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 				e.log.Error("stage failed", "run_id", r.ID, "stage", st.Name, "err", err)
 				msg = "internal error (see the server log)"
 			}
+			msg = rc.relative(msg)
 			failed := rc.run.Stages[i]
 			_, _, cerr := e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease,
 				To: bindery.RunFailed, Error: st.Name + ": " + msg, Stage: &failed,
