@@ -91,7 +91,7 @@ func (s *Store) Open(id int64) (*os.Root, error) {
 // a half-deleted book is never visible), then removed.
 func (s *Store) Remove(id int64) error {
 	dir := s.bookDir(id)
-	trash := filepath.Join(s.dir, ".deleted-"+strconv.FormatInt(id, 10)+"-"+randomHex())
+	trash := filepath.Join(s.dir, trashPrefix+strconv.FormatInt(id, 10)+"-"+randomHex())
 	if err := os.Rename(dir, trash); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	} else if err != nil {
@@ -163,7 +163,7 @@ func (s *Store) Usage(id int64) (files int, bytes int64, err error) {
 // metadata, checked against the book's quota (ETOOLARGE), synced, and
 // renamed over the old file in one step. On any error the old file, if
 // any, is untouched and no temporary file remains.
-func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (File, error) {
+func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (_ File, err error) {
 	k, err := KindOf(name)
 	if err != nil {
 		return File{}, err
@@ -174,6 +174,16 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (Fi
 	}
 	defer root.Close()
 	if dir := path.Dir(name); dir != "." {
+		made := missingDirs(root, dir)
+		// A refused upload leaves nothing, not even the folders made
+		// for it (removed deepest first, and only while empty).
+		defer func() {
+			if err != nil {
+				for i := len(made) - 1; i >= 0; i-- {
+					root.Remove(made[i])
+				}
+			}
+		}()
 		if err := root.MkdirAll(dir, 0o700); err != nil {
 			return File{}, pathError(err)
 		}
@@ -309,11 +319,24 @@ func (s *Store) Delete(id int64, name string) error {
 	return root.Remove(name)
 }
 
+// missingDirs returns the folders of dir (a clean slash path) that do not
+// exist yet in root, outermost first: what MkdirAll is about to create.
+func missingDirs(root *os.Root, dir string) []string {
+	var out []string
+	for p := dir; p != "." && p != "/"; p = path.Dir(p) {
+		if _, err := root.Lstat(p); err == nil {
+			break
+		}
+		out = append([]string{p}, out...)
+	}
+	return out
+}
+
 // createTemp creates a new hidden file in dir of root. Names start with a
 // dot, which CleanPath refuses, so clients can never address them.
 func createTemp(root *os.Root, dir string) (*os.File, string, error) {
 	for range 10 {
-		name := path.Join(dir, ".upload-"+randomHex())
+		name := path.Join(dir, tempPrefix+randomHex())
 		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue

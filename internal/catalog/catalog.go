@@ -190,6 +190,43 @@ func (c *Catalog) swap(bookID int64, tmp string) error {
 	return os.RemoveAll(old)
 }
 
+// Recover puts the catalog's folder in order after a crash, before the
+// server starts: a prepared edition that was never switched in (.tmp-) is
+// removed, and an edition moved aside by an interrupted switch (.old-) is
+// put back if nothing replaced it, else removed. The switch is two
+// renames; between them, the book had no edition folder.
+func (c *Catalog) Recover() error {
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, ".tmp-"):
+			if err := os.RemoveAll(filepath.Join(c.dir, name)); err != nil {
+				return err
+			}
+		case strings.HasPrefix(name, ".old-"):
+			book, _, _ := strings.Cut(strings.TrimPrefix(name, ".old-"), "-")
+			if _, err := strconv.ParseInt(book, 10, 64); err != nil {
+				continue
+			}
+			final := filepath.Join(c.dir, book)
+			if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
+				if err := os.Rename(filepath.Join(c.dir, name), final); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(c.dir, name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // EditionDir is the folder of a book's published edition (which may not
 // exist), for deleting the book.
 func (c *Catalog) EditionDir(bookID int64) string {

@@ -24,6 +24,7 @@ import (
 	"github.com/bindery/bindery/internal/logging"
 	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
+	"github.com/bindery/bindery/internal/privacy"
 	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/server"
@@ -102,6 +103,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The data folder as the database describes it, before anything runs:
+	// interrupted publications, deletions and uploads are settled.
+	if err := cat.Recover(); err != nil {
+		return fmt.Errorf("recovering the catalog: %w", err)
+	}
+	priv := newPrivacyService(cfg, store, svc, books, d.secrets, log)
+	if rep, err := priv.Reconcile(ctx); err != nil {
+		return fmt.Errorf("reconciling the data folder: %w", err)
+	} else if rep != (privacy.Reconciled{}) {
+		log.Warn("the data folder held leftovers of an interrupted process; settled", "deletions_finished", rep.DeletionsFinished,
+			"orphans_removed", rep.OrphansRemoved, "folders_created", rep.FoldersCreated, "temporary_files_removed", rep.TempsRemoved)
+	}
 	engine, err := pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: books, ArtifactsDir: artifacts, JobsDB: jobs, Logger: log, Catalog: cat,
 		Workers: cfg.Workers, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
@@ -124,7 +137,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			log.Warn("stopping the job workers", "err", err)
 		}
 	}()
-	priv := newPrivacyService(cfg, store, svc, books, d.secrets, log)
 	// A key an admin stored through the API, used when the environment
 	// sets none.
 	keys.SetStored(func() (string, bool) {
