@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -92,6 +93,16 @@ func (s *Store) RemoveTemporary(id int64) (int, error) {
 			return n, err
 		}
 		n++
+		// The folders the interrupted upload made for itself, if it
+		// left them empty (never the standard layout).
+		for dir := path.Dir(p); dir != "." && !layout[dir]; dir = path.Dir(dir) {
+			if root.Remove(dir) != nil {
+				break
+			}
+		}
 	}
 	return n, nil
 }
+
+// layout are the folders every book has (Create).
+var layout = map[string]bool{"chapters": true, "assets": true, "assets/images": true}

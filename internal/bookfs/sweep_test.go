@@ -42,7 +42,8 @@ func TestRefusedUploadLeavesNothing(t *testing.T) {
 // book ids reported.
 func TestSweepHelpers(t *testing.T) {
 	s, dir := newStore(t, lim)
-	for _, p := range []string{".upload-0123456789abcdef", "chapters/.upload-aa", "assets/images/.upload-bb"} {
+	os.MkdirAll(filepath.Join(dir, "assets/images/made/for"), 0o700)
+	for _, p := range []string{".upload-0123456789abcdef", "chapters/.upload-aa", "assets/images/.upload-bb", "assets/images/made/for/.upload-cc"} {
 		if err := os.WriteFile(filepath.Join(dir, p), []byte("half"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -50,8 +51,14 @@ func TestSweepHelpers(t *testing.T) {
 	if err := put(s, "chapters/01-one.md", []byte("# One\n")); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.RemoveTemporary(1); err != nil || n != 3 {
+	if n, err := s.RemoveTemporary(1); err != nil || n != 4 {
 		t.Fatalf("RemoveTemporary = %d, %v", n, err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "assets/images/made")); !os.IsNotExist(err) {
+		t.Error("the folders an interrupted upload made are left empty")
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "assets/images")); err != nil {
+		t.Error("a layout folder was removed")
 	}
 	if f, _, err := s.Get(1, "chapters/01-one.md"); err != nil {
 		t.Fatalf("a real file went: %v", err)
