@@ -198,10 +198,13 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (_ 
 			root.Remove(tmpName)
 		}
 	}()
-	n, err := io.Copy(tmp, io.LimitReader(ctxReader{ctx, r}, s.lim.MaxFileBytes+1))
+	src := &sourceReader{r: ctxReader{ctx, r}}
+	n, err := io.Copy(tmp, io.LimitReader(src, s.lim.MaxFileBytes+1))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) || n > s.lim.MaxFileBytes {
 		return File{}, bindery.Errorf(bindery.ETOOLARGE, "The file is larger than the limit of %d bytes.", s.lim.MaxFileBytes)
+	} else if err != nil && src.err != nil {
+		return File{}, &AbortError{Err: src.err}
 	} else if err != nil {
 		return File{}, err
 	}
@@ -362,6 +365,31 @@ func pathError(err error) error {
 		return bindery.Errorf(bindery.EINVALID, "That path cannot be used in this book.")
 	}
 	return err
+}
+
+// AbortError is Put's error when the content could not be read to its end:
+// the client went away mid-body, or its request was cancelled. It is the
+// client's doing, not a fault of the server: callers answer it as a client
+// error and log it as an abort, not as an internal error.
+type AbortError struct{ Err error }
+
+func (e *AbortError) Error() string { return "upload aborted before its end: " + e.Err.Error() }
+
+func (e *AbortError) Unwrap() error { return e.Err }
+
+// sourceReader remembers a read error of the upload's source, to tell it
+// from a failure to write the temporary file (which is the server's).
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
 }
 
 // ctxReader stops a long upload when the request is cancelled.

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,11 +25,19 @@ import (
 // slowUpload streams size bytes of a chapter to PUT path in small chunks,
 // so that a kill lands in the middle of the body. It reports the status,
 // or 0 when the connection broke.
-func slowUpload(c *client, path string, size int) int {
+func slowUpload(c *client, path string, size int) int { return slowUploadAbort(c, path, size, 0) }
+
+// slowUploadAbort is slowUpload where the client gives up after abortAfter
+// bytes (0: never).
+func slowUploadAbort(c *client, path string, size, abortAfter int) int {
 	pr, pw := io.Pipe()
 	go func() {
 		chunk := []byte(strings.Repeat("All work and no play. ", 2979)[:64<<10])
 		for sent := 0; sent < size; sent += len(chunk) {
+			if abortAfter > 0 && sent >= abortAfter {
+				pw.CloseWithError(errors.New("the client gave up"))
+				return
+			}
 			if _, err := pw.Write(chunk[:min(len(chunk), size-sent)]); err != nil {
 				return
 			}
@@ -186,5 +196,98 @@ func checkFolderMatchesDatabase(t *testing.T, data, key string, confirmed map[in
 	}
 	if t.Failed() {
 		t.Fatalf("server log:\n%s", p.stderr)
+	}
+}
+
+// waitForTemp waits until an upload's temporary file exists in the book
+// folder: the server is receiving its body.
+func waitForTemp(t *testing.T, bookDir string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		found := false
+		filepath.WalkDir(bookDir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && strings.HasPrefix(d.Name(), ".upload-") {
+				found = true
+			}
+			return nil
+		})
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the upload never started")
+		}
+		time.Sleep(2 * time.Millisecond) // polling the folder, with a deadline
+	}
+}
+
+// TestSIGTERMLetsUploadsFinish: an upload in flight when the server gets
+// SIGTERM completes (201, the whole file stored) within the shutdown
+// grace, and the server then exits cleanly.
+func TestSIGTERMLetsUploadsFinish(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	p := start(t, map[string]string{"WEBSOCKET_PORT": "0", "BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": secretbox.GenerateKey()})
+	c := setUp(t, p)
+	code, body := c.call("POST", "/api/v1/books", "application/json", strings.NewReader(`{"title":"Grace"}`))
+	if code != 201 {
+		t.Fatalf("create book: %d %s", code, body)
+	}
+	var b struct{ ID int64 }
+	json.Unmarshal(body, &b)
+	const size = 3 << 20
+	status := make(chan int, 1)
+	go func() { status <- slowUpload(c, fmt.Sprintf("/api/v1/books/%d/files/chapters/01-long.md", b.ID), size) }()
+	waitForTemp(t, filepath.Join(data, "books", strconv.FormatInt(b.ID, 10)))
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-status; got != 201 {
+		t.Fatalf("upload in flight at SIGTERM: %d\n%s", got, p.stderr)
+	}
+	if err := <-p.done; err != nil {
+		t.Fatalf("exit: %v\n%s", err, p.stderr)
+	}
+	p.done <- nil
+	if fi, err := os.Stat(filepath.Join(data, "books", strconv.FormatInt(b.ID, 10), "chapters", "01-long.md")); err != nil || fi.Size() != size {
+		t.Fatalf("stored file: %v, %v", fi, err)
+	}
+}
+
+// TestClientAbortIsLoggedAsAbort: a client that drops an upload mid-body
+// is logged at info as an abort, not as an internal error, and leaves
+// nothing stored.
+func TestClientAbortIsLoggedAsAbort(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	p := start(t, map[string]string{"WEBSOCKET_PORT": "0", "BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": secretbox.GenerateKey()})
+	c := setUp(t, p)
+	code, body := c.call("POST", "/api/v1/books", "application/json", strings.NewReader(`{"title":"Abort"}`))
+	if code != 201 {
+		t.Fatalf("create book: %d %s", code, body)
+	}
+	var b struct{ ID int64 }
+	json.Unmarshal(body, &b)
+	if got := slowUploadAbort(c, fmt.Sprintf("/api/v1/books/%d/files/chapters/01-long.md", b.ID), 3<<20, 1<<20); got != 0 {
+		t.Fatalf("an aborted upload answered %d", got)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(p.stderr.String(), "upload aborted by the client") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no abort logged:\n%s", p.stderr)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the log, with a deadline
+	}
+	log := p.stderr.String()
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "upload aborted") && !strings.Contains(strings.ToLower(line), "info") {
+			t.Errorf("abort not logged at info: %s", line)
+		}
+	}
+	if strings.Contains(log, "internal error") {
+		t.Fatalf("an abort was logged as an internal error:\n%s", log)
+	}
+	entries, _ := os.ReadDir(filepath.Join(data, "books", strconv.FormatInt(b.ID, 10), "chapters"))
+	if len(entries) != 0 {
+		t.Fatalf("an aborted upload left %v", entries)
 	}
 }

@@ -158,6 +158,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("WEBSOCKET_HOST/WEBSOCKET_PORT: cannot listen on %s: %w", cfg.Addr(), err)
 	}
+	// Requests do not end with the signal: on SIGTERM the server stops
+	// accepting, and requests in flight (an upload mid-body) have the
+	// shutdown grace to finish; only then are they cancelled.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -166,7 +171,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          logging.StdLogger(log, slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
 	scheme := "http"
 	if cfg.TLS() {
@@ -215,7 +220,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer cancel()
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
-			return fmt.Errorf("shutdown: %w", err)
+			log.Warn("requests still running at the end of the shutdown grace are cancelled", "grace", shutdownTimeout.String())
+			cancelRequests()
+			s.Close()
 		}
 	}
 	// http.Server.Shutdown does not wait for upgraded connections.
