@@ -82,13 +82,18 @@ func TestSIGKILLDuringUploadsAndDeletions(t *testing.T) {
 		}
 		var b struct{ ID int64 }
 		json.Unmarshal(body, &b)
+		// SQLite may give a deleted book's id to a new one.
+		mu.Lock()
+		delete(deleted, b.ID)
+		delete(confirmed, b.ID)
+		mu.Unlock()
 		return b.ID
 	}
 	const rounds = 5
 	for round := range rounds {
 		var wg sync.WaitGroup
-		for i := range 3 {
-			id := newBook()
+		ids := []int64{newBook(), newBook(), newBook()} // all before any deletion of the round
+		for i, id := range ids {
 			size := (1 + rng.IntN(6)) << 20
 			name := fmt.Sprintf("chapters/part-%d/%02d-long.md", round, i)
 			wg.Go(func() {
@@ -99,8 +104,9 @@ func TestSIGKILLDuringUploadsAndDeletions(t *testing.T) {
 				}
 			})
 			if rng.IntN(2) == 0 {
+				delay := time.Duration(rng.IntN(200)) * time.Millisecond
 				wg.Go(func() {
-					time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond) // a random moment
+					time.Sleep(delay) // a random moment
 					req, _ := http.NewRequest("DELETE", fmt.Sprintf("%s/api/v1/books/%d", c.base, id), nil)
 					if resp, err := c.http.Do(req); err == nil {
 						resp.Body.Close()
