@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bindery/bindery/internal/cli"
 	"github.com/bindery/bindery/internal/secretbox"
@@ -121,6 +122,15 @@ func TestCommandsRefuseAnotherKey(t *testing.T) {
 	code, _, errs = runEnv(t, envB, pw, "user", "add", "--email", "bob@example.com")
 	if code == 0 || !strings.Contains(errs, "ENCRYPTION_KEY (key "+fingerprint(t, b)) || !strings.Contains(errs, fpA) || strings.Contains(errs, a) || strings.Contains(errs, b) {
 		t.Fatalf("user add with another key: %d %s", code, errs)
+	}
+	// The server too refuses to start.
+	serveEnv := map[string]string{"BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": b, "WEBSOCKET_PORT": "0"}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, serr bytes.Buffer
+	code = cli.Run(ctx, []string{"serve"}, func(k string) string { return serveEnv[k] }, strings.NewReader(""), &out, &serr)
+	if code == 0 || !strings.Contains(serr.String(), "ENCRYPTION_KEY (key "+fingerprint(t, b)) || !strings.Contains(serr.String(), fpA) {
+		t.Fatalf("serve with another key: %d %s", code, serr.String())
 	}
 	// Rotation to B, then B alone works and A alone is refused.
 	envBA := map[string]string{"BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": b, "ENCRYPTION_KEY_PREVIOUS": a}
