@@ -84,6 +84,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 			}
 			msg = rc.relative(msg)
 			failed := rc.run.Stages[i]
+			failed.Message = rc.relative(failed.Message)
 			_, _, cerr := e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease,
 				To: bindery.RunFailed, Error: st.Name + ": " + msg, Stage: &failed,
 				Event: &bindery.Event{Type: bindery.EventRunFailed, RunID: r.ID, BookID: r.BookID, Stage: st.Name, Error: st.Name + ": " + msg}})
