@@ -17,10 +17,10 @@ func TestRelativeNamesNoServerPath(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"wrote " + filepath.Join(data, "artifacts", "12", "lighthouse.epub") + " (1 MiB)": "wrote lighthouse.epub (1 MiB)",
-		"open " + filepath.Join(data, "books", "3", "chapters", "01.md") + ": denied":   "open chapters/01.md: denied",
-		"zip: not a valid zip file in " + filepath.Join(data, "artifacts", "12"):        "zip: not a valid zip file in .",
-		"see " + filepath.Join(data, "artifacts", "13", "x.pdf"):                        "see …/13/x.pdf",
-		"see " + filepath.Join(data, "books", "4", "metadata.yaml"):                     "see …/4/metadata.yaml",
+		"open " + filepath.Join(data, "books", "3", "chapters", "01.md") + ": denied":     "open chapters/01.md: denied",
+		"zip: not a valid zip file in " + filepath.Join(data, "artifacts", "12"):          "zip: not a valid zip file in .",
+		"see " + filepath.Join(data, "artifacts", "13", "x.pdf"):                          "see …/13/x.pdf",
+		"see " + filepath.Join(data, "books", "4", "metadata.yaml"):                       "see …/4/metadata.yaml",
 	} {
 		got := rc.relative(in)
 		if got != want || strings.Contains(got, data) {
