@@ -40,6 +40,11 @@ type Run struct {
 	FinishedAt *time.Time   `json:"finished_at,omitempty"`
 	Error      string       `json:"error,omitempty"`
 	Stages     []StageState `json:"stages"`
+	// Lease numbers the executions of the run: each claim by a worker
+	// adds one (RunChange.Claim).
+	Lease int64 `json:"-"`
+	// Committed is set once the run passed its commit point (publish).
+	Committed bool `json:"-"`
 }
 
 // StageState is the persisted state of one stage of a run.
@@ -65,17 +70,59 @@ type RunStore interface {
 	CountRunsByState(ctx context.Context) (map[string]int, error)
 	// RunsInState returns every run in one of the states, oldest first.
 	RunsInState(ctx context.Context, states ...string) ([]*Run, error)
-	// SetRunState records a run's state; started/finished times are set
-	// when it first starts and when it ends.
-	SetRunState(ctx context.Context, id int64, state, errMsg string, at time.Time) error
-	// ClaimRun moves a queued run to running, atomically, and reports
-	// whether it did: of two workers given the same run, one wins.
-	ClaimRun(ctx context.Context, id int64, at time.Time) (bool, error)
-	// MoveRun sets the state of run id to `to` only if it is in one of
-	// `from`, atomically, and reports whether it did (ENOTFOUND for an
-	// unknown run). Controls use it so that a pause racing a stop cannot
-	// undo it.
-	MoveRun(ctx context.Context, id int64, from []string, to string, at time.Time) (bool, error)
-	// UpdateStage records one stage's state, progress and message.
+	// ChangeRun applies one step of the run state machine as a single
+	// compare-and-set transaction (see RunChange) and reports whether it
+	// applied, with the run's lease after it. ENOTFOUND for an unknown
+	// run. It is the only way the pipeline changes a run: a step whose
+	// guard no longer holds changes nothing and stores no event, so two
+	// racing steps (a stop and the publish, a pause and a stage's end)
+	// cannot both take effect.
+	ChangeRun(ctx context.Context, c RunChange) (lease int64, applied bool, err error)
+	// UpdateStage records one stage's state, progress and message,
+	// unconditionally (fixtures and tools; the pipeline writes stages
+	// through ChangeRun, under its lease).
 	UpdateStage(ctx context.Context, runID int64, s StageState) error
+}
+
+// RunChange is one guarded step of a run's state machine. Its guard is
+// From (the run is in one of these states), Lease (when non-zero, the run
+// still holds this lease: no later worker has claimed it) and Open (when
+// true, the run has not passed its commit point). When the guard holds,
+// every effect below is applied in the same transaction; when it does
+// not, nothing is.
+//
+// The allowed transitions are
+//
+//	queued  → running (Claim: a new lease), paused, stopped
+//	running → paused, stopped (both only while Open), queued (crash
+//	          recovery), succeeded, failed (both under the worker's lease)
+//	paused  → queued (resume), stopped
+//
+// and succeeded, failed and stopped are terminal.
+type RunChange struct {
+	RunID int64
+	From  []string
+	Lease int64
+	Open  bool
+
+	// To is the new state; "" leaves the state as it is (a stage write
+	// or an event under the lease).
+	To    string
+	Error string // recorded with a terminal To
+	At    time.Time
+	// Claim starts a new lease (queued → running): the lease number goes
+	// up by one, and a worker still holding the old one is locked out of
+	// every later step.
+	Claim bool
+	// Commit marks the run's commit point (publish is about to switch
+	// the book's edition): from then on pause and stop no longer apply.
+	Commit bool
+	// Interrupt puts a running stage back to pending, "interrupted"
+	// (pause, stop, crash recovery).
+	Interrupt bool
+	// Stage, when set, is written (by name).
+	Stage *StageState
+	// Event, when set, is appended to the event log (its ID is set), so
+	// that a run's events follow its states exactly.
+	Event *Event
 }

@@ -91,7 +91,7 @@ func (s *Store) Open(id int64) (*os.Root, error) {
 // a half-deleted book is never visible), then removed.
 func (s *Store) Remove(id int64) error {
 	dir := s.bookDir(id)
-	trash := filepath.Join(s.dir, ".deleted-"+strconv.FormatInt(id, 10)+"-"+randomHex())
+	trash := filepath.Join(s.dir, trashPrefix+strconv.FormatInt(id, 10)+"-"+randomHex())
 	if err := os.Rename(dir, trash); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	} else if err != nil {
@@ -163,7 +163,7 @@ func (s *Store) Usage(id int64) (files int, bytes int64, err error) {
 // metadata, checked against the book's quota (ETOOLARGE), synced, and
 // renamed over the old file in one step. On any error the old file, if
 // any, is untouched and no temporary file remains.
-func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (File, error) {
+func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (_ File, err error) {
 	k, err := KindOf(name)
 	if err != nil {
 		return File{}, err
@@ -174,6 +174,16 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (Fi
 	}
 	defer root.Close()
 	if dir := path.Dir(name); dir != "." {
+		made := missingDirs(root, dir)
+		// A refused upload leaves nothing, not even the folders made
+		// for it (removed deepest first, and only while empty).
+		defer func() {
+			if err != nil {
+				for i := len(made) - 1; i >= 0; i-- {
+					root.Remove(made[i])
+				}
+			}
+		}()
 		if err := root.MkdirAll(dir, 0o700); err != nil {
 			return File{}, pathError(err)
 		}
@@ -188,10 +198,13 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (Fi
 			root.Remove(tmpName)
 		}
 	}()
-	n, err := io.Copy(tmp, io.LimitReader(ctxReader{ctx, r}, s.lim.MaxFileBytes+1))
+	src := &sourceReader{r: ctxReader{ctx, r}}
+	n, err := io.Copy(tmp, io.LimitReader(src, s.lim.MaxFileBytes+1))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) || n > s.lim.MaxFileBytes {
 		return File{}, bindery.Errorf(bindery.ETOOLARGE, "The file is larger than the limit of %d bytes.", s.lim.MaxFileBytes)
+	} else if err != nil && src.err != nil {
+		return File{}, &AbortError{Err: src.err}
 	} else if err != nil {
 		return File{}, err
 	}
@@ -309,11 +322,24 @@ func (s *Store) Delete(id int64, name string) error {
 	return root.Remove(name)
 }
 
+// missingDirs returns the folders of dir (a clean slash path) that do not
+// exist yet in root, outermost first: what MkdirAll is about to create.
+func missingDirs(root *os.Root, dir string) []string {
+	var out []string
+	for p := dir; p != "." && p != "/"; p = path.Dir(p) {
+		if _, err := root.Lstat(p); err == nil {
+			break
+		}
+		out = append([]string{p}, out...)
+	}
+	return out
+}
+
 // createTemp creates a new hidden file in dir of root. Names start with a
 // dot, which CleanPath refuses, so clients can never address them.
 func createTemp(root *os.Root, dir string) (*os.File, string, error) {
 	for range 10 {
-		name := path.Join(dir, ".upload-"+randomHex())
+		name := path.Join(dir, tempPrefix+randomHex())
 		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -339,6 +365,31 @@ func pathError(err error) error {
 		return bindery.Errorf(bindery.EINVALID, "That path cannot be used in this book.")
 	}
 	return err
+}
+
+// AbortError is Put's error when the content could not be read to its end:
+// the client went away mid-body, or its request was cancelled. It is the
+// client's doing, not a fault of the server: callers answer it as a client
+// error and log it as an abort, not as an internal error.
+type AbortError struct{ Err error }
+
+func (e *AbortError) Error() string { return "upload aborted before its end: " + e.Err.Error() }
+
+func (e *AbortError) Unwrap() error { return e.Err }
+
+// sourceReader remembers a read error of the upload's source, to tell it
+// from a failure to write the temporary file (which is the server's).
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
 }
 
 // ctxReader stops a long upload when the request is cancelled.

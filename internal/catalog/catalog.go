@@ -72,6 +72,16 @@ func QualityPassed(r *bindery.Run) bool {
 // by user by. ECONFLICT when the run's quality stage has not passed.
 // Audited. The caller emits the book_published event.
 func (c *Catalog) Publish(ctx context.Context, runID, by int64) (*bindery.Publication, error) {
+	return c.PublishRun(ctx, runID, by, nil)
+}
+
+// PublishRun is Publish with a commit point: when commit is not nil, it is
+// called once the new edition is prepared and before it replaces the old
+// one. An error from commit abandons the publication (nothing changes);
+// once it returned nil, the switch, the publication row and the audit
+// entry are carried out even if ctx is cancelled, so that a run that
+// passed its commit point is never left half published.
+func (c *Catalog) PublishRun(ctx context.Context, runID, by int64, commit func(context.Context) error) (*bindery.Publication, error) {
 	run, err := c.store.RunByID(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -114,6 +124,12 @@ func (c *Catalog) Publish(ctx context.Context, runID, by int64) (*bindery.Public
 		if name, err := c.copyCover(run.BookID, md.Cover, tmp); err == nil {
 			pub.Files = append(pub.Files, name)
 		}
+	}
+	if commit != nil {
+		if err := commit(ctx); err != nil {
+			return nil, err
+		}
+		ctx = context.WithoutCancel(ctx)
 	}
 	if err := c.swap(run.BookID, tmp); err != nil {
 		return nil, err
@@ -172,6 +188,43 @@ func (c *Catalog) swap(bookID int64, tmp string) error {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// Recover puts the catalog's folder in order after a crash, before the
+// server starts: a prepared edition that was never switched in (.tmp-) is
+// removed, and an edition moved aside by an interrupted switch (.old-) is
+// put back if nothing replaced it, else removed. The switch is two
+// renames; between them, the book had no edition folder.
+func (c *Catalog) Recover() error {
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, ".tmp-"):
+			if err := os.RemoveAll(filepath.Join(c.dir, name)); err != nil {
+				return err
+			}
+		case strings.HasPrefix(name, ".old-"):
+			book, _, _ := strings.Cut(strings.TrimPrefix(name, ".old-"), "-")
+			if _, err := strconv.ParseInt(book, 10, 64); err != nil {
+				continue
+			}
+			final := filepath.Join(c.dir, book)
+			if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
+				if err := os.Rename(filepath.Join(c.dir, name), final); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(c.dir, name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // EditionDir is the folder of a book's published edition (which may not

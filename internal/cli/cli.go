@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/bindery/bindery/internal/auth"
@@ -133,9 +134,25 @@ func newLogger(e *env, cfg *config.Config) (*slog.Logger, func() error, error) {
 // openKeyring builds the keyring for the values encrypted at rest from
 // ENCRYPTION_KEY / ENCRYPTION_KEY_PREVIOUS or, in development only, the
 // key file in the data folder (generated with mode 0600 on first use).
-func openKeyring(cfg *config.Config, log *slog.Logger) (*secretbox.Keyring, error) {
+//
+// A development key is never generated next to an existing database: the
+// data there was encrypted with another key (the server's ENCRYPTION_KEY,
+// or a key file since lost), and a command that generated a new one would
+// write accounts nobody else can find.
+func openKeyring(ctx context.Context, cfg *config.Config, log *slog.Logger) (*secretbox.Keyring, error) {
+	existing := ""
+	if cfg.EncryptionKey == "" && cfg.DatabaseURL == "" {
+		if fi, err := os.Stat(cfg.DatabasePath()); err == nil && fi.Size() > 0 {
+			existing = "the data folder already holds a database"
+			if fp, err := sqlite.RecordedKeyFingerprint(ctx, cfg.DatabasePath()); err == nil && fp != "" {
+				existing += " encrypted under key " + fp
+			}
+			existing += "; set ENCRYPTION_KEY to the key the server uses"
+		}
+	}
 	kr, src, err := secretbox.Open(secretbox.Settings{
 		Key: cfg.EncryptionKey, Previous: cfg.EncryptionKeyPrevious, DataDir: cfg.DataDir, Production: cfg.Production(),
+		ExistingData: existing,
 	})
 	if err != nil {
 		return nil, err
@@ -213,7 +230,7 @@ func openDeps(ctx context.Context, e *env, lock bool, hooks authHooks) (_ *deps,
 		}
 		closers = append(closers, unlock)
 	}
-	if d.secrets, err = openKeyring(d.cfg, d.log); err != nil {
+	if d.secrets, err = openKeyring(ctx, d.cfg, d.log); err != nil {
 		return nil, nil, err
 	}
 	if d.db, err = openStore(ctx, d.cfg, d.secrets); err != nil {

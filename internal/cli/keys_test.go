@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bindery/bindery/internal/cli"
 	"github.com/bindery/bindery/internal/secretbox"
@@ -93,4 +94,61 @@ func TestUserExportAndDelete(t *testing.T) {
 	if code, out, errs := runEnv(t, env, "", "user", "delete", "bob@example.com"); code != 0 || !strings.Contains(out, "Deleted user") {
 		t.Fatalf("delete: %d %s %s", code, out, errs)
 	}
+}
+
+// TestCommandsRefuseAnotherKey: a command run without the server's key is
+// refused with a message naming ENCRYPTION_KEY and both fingerprints, and
+// no development key is generated next to the existing data; rotation
+// still works and moves the folder to the new key.
+func TestCommandsRefuseAnotherKey(t *testing.T) {
+	data := t.TempDir()
+	a, b := secretbox.GenerateKey(), secretbox.GenerateKey()
+	fpA := fingerprint(t, a)
+	pw := "correct horse battery staple\n"
+	envA := map[string]string{"BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": a}
+	if code, _, errs := runEnv(t, envA, pw, "user", "add", "--email", "ann@example.com", "--role", "admin"); code != 0 {
+		t.Fatalf("user add: %s", errs)
+	}
+	// No key at all: refused, and no key file appears.
+	code, _, errs := runEnv(t, map[string]string{"BINDERY_DATA_DIR": data}, pw, "user", "add", "--email", "bob@example.com")
+	if code == 0 || !strings.Contains(errs, "ENCRYPTION_KEY") || !strings.Contains(errs, fpA) {
+		t.Fatalf("user add without the key: %d %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(data, secretbox.KeyFileName)); err == nil {
+		t.Fatal("a development key was generated next to encrypted data")
+	}
+	// Another key: refused, naming both.
+	envB := map[string]string{"BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": b}
+	code, _, errs = runEnv(t, envB, pw, "user", "add", "--email", "bob@example.com")
+	if code == 0 || !strings.Contains(errs, "ENCRYPTION_KEY (key "+fingerprint(t, b)) || !strings.Contains(errs, fpA) || strings.Contains(errs, a) || strings.Contains(errs, b) {
+		t.Fatalf("user add with another key: %d %s", code, errs)
+	}
+	// The server too refuses to start.
+	serveEnv := map[string]string{"BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": b, "WEBSOCKET_PORT": "0"}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, serr bytes.Buffer
+	code = cli.Run(ctx, []string{"serve"}, func(k string) string { return serveEnv[k] }, strings.NewReader(""), &out, &serr)
+	if code == 0 || !strings.Contains(serr.String(), "ENCRYPTION_KEY (key "+fingerprint(t, b)) || !strings.Contains(serr.String(), fpA) {
+		t.Fatalf("serve with another key: %d %s", code, serr.String())
+	}
+	// Rotation to B, then B alone works and A alone is refused.
+	envBA := map[string]string{"BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": b, "ENCRYPTION_KEY_PREVIOUS": a}
+	if code, _, errs := runEnv(t, envBA, "", "keys", "rotate"); code != 0 {
+		t.Fatalf("rotate: %s", errs)
+	}
+	if code, out, errs := runEnv(t, envB, "", "user", "list"); code != 0 || !strings.Contains(out, "ann@example.com") {
+		t.Fatalf("B after rotation: %d %s", code, errs)
+	}
+	if code, _, errs := runEnv(t, envA, "", "user", "list"); code == 0 || !strings.Contains(errs, fpA) {
+		t.Fatalf("A after rotation: %d %s", code, errs)
+	}
+}
+
+func fingerprint(t *testing.T, key string) string {
+	kr, err := secretbox.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secretbox.Fingerprint(kr.CheckValue())
 }

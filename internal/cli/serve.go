@@ -24,6 +24,7 @@ import (
 	"github.com/bindery/bindery/internal/logging"
 	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
+	"github.com/bindery/bindery/internal/privacy"
 	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/server"
@@ -102,6 +103,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The data folder as the database describes it, before anything runs:
+	// interrupted publications, deletions and uploads are settled.
+	if err := cat.Recover(); err != nil {
+		return fmt.Errorf("recovering the catalog: %w", err)
+	}
+	priv := newPrivacyService(cfg, store, svc, books, d.secrets, log)
+	if rep, err := priv.Reconcile(ctx); err != nil {
+		return fmt.Errorf("reconciling the data folder: %w", err)
+	} else if rep != (privacy.Reconciled{}) {
+		log.Warn("the data folder held leftovers of an interrupted process; settled", "deletions_finished", rep.DeletionsFinished,
+			"orphans_removed", rep.OrphansRemoved, "folders_created", rep.FoldersCreated, "temporary_files_removed", rep.TempsRemoved)
+	}
 	engine, err := pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: books, ArtifactsDir: artifacts, JobsDB: jobs, Logger: log, Catalog: cat,
 		Workers: cfg.Workers, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
@@ -124,7 +137,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			log.Warn("stopping the job workers", "err", err)
 		}
 	}()
-	priv := newPrivacyService(cfg, store, svc, books, d.secrets, log)
 	// A key an admin stored through the API, used when the environment
 	// sets none.
 	keys.SetStored(func() (string, bool) {
@@ -146,6 +158,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("WEBSOCKET_HOST/WEBSOCKET_PORT: cannot listen on %s: %w", cfg.Addr(), err)
 	}
+	// Requests do not end with the signal: on SIGTERM the server stops
+	// accepting, and requests in flight (an upload mid-body) have the
+	// shutdown grace to finish; only then are they cancelled.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -154,7 +171,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          logging.StdLogger(log, slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
 	scheme := "http"
 	if cfg.TLS() {
@@ -203,7 +220,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer cancel()
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
-			return fmt.Errorf("shutdown: %w", err)
+			log.Warn("requests still running at the end of the shutdown grace are cancelled", "grace", shutdownTimeout.String())
+			cancelRequests()
+			s.Close()
 		}
 	}
 	// http.Server.Shutdown does not wait for upgraded connections.

@@ -60,8 +60,11 @@ func (i ideogramIllustrator) Cover(ctx context.Context, md manuscript.Metadata) 
 }
 
 // Catalog publishes a run whose quality stage passed (catalog.Catalog).
+// PublishRun calls commit after preparing the edition and before making it
+// the book's; an error from commit abandons the publication, and after
+// commit returned nil the switch is carried out even if ctx ends.
 type Catalog interface {
-	Publish(ctx context.Context, runID, by int64) (*bindery.Publication, error)
+	PublishRun(ctx context.Context, runID, by int64, commit func(context.Context) error) (*bindery.Publication, error)
 }
 
 // Config configures New.
@@ -94,6 +97,21 @@ type Engine struct {
 
 	mu        sync.Mutex // guards emission order: ids and publishing stay in step
 	progressT map[int64]time.Time
+
+	activeMu sync.Mutex
+	active   map[int64]*execution // the run executions of this process, by run
+
+	// hook, set by tests only, is called at points of an execution
+	// ("stage:<name>" before a stage's work, "done:<name>" after it,
+	// "commit" before publish's commit point, "wait" when an execution
+	// waits for an earlier one of the same run).
+	hook func(ctx context.Context, runID int64, point string)
+}
+
+// execution is one run being executed by this process.
+type execution struct {
+	cancel context.CancelCauseFunc
+	done   chan struct{}
 }
 
 // Job kinds are stable names stored in the jobs table; never rename them.
@@ -130,7 +148,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return nil, fmt.Errorf("job queue migrations: %w", err)
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, progressT: map[int64]time.Time{}}
+	e := &Engine{cfg: cfg, log: cfg.Logger, progressT: map[int64]time.Time{}, active: map[int64]*execution{}}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &runWorker{e: e})
 	e.client, err = river.NewClient(riversqlite.New(cfg.JobsDB), &river.Config{
@@ -152,12 +170,13 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 // the workers.
 //
 // Recovery assumes one server per database, which the SQLite deployment
-// guarantees with its data-folder lock: a run still marked running
-// belonged to a process that is gone. It is queued again with a fresh job
-// and continues from its first unfinished stage; queued runs get a fresh
-// job too. A stale job that River later rescues finds its run already
-// claimed (ClaimRun) and does nothing, so no run is ever executed twice at
-// once and none is left "running".
+// guarantees with its data-folder lock: nothing else executes runs while
+// it works. It makes the job queue match the runs table: every unfinished
+// job of a run is cancelled (a job left "running" by a killed process
+// would otherwise stay so), a run still marked running goes back to
+// queued (its interrupted stage to pending, with a log event saying why),
+// and every queued run gets exactly one fresh job, which continues from
+// its first unfinished stage.
 func (e *Engine) Start(ctx context.Context) error {
 	if err := e.recover(ctx); err != nil {
 		return fmt.Errorf("recovering runs: %w", err)
@@ -169,7 +188,14 @@ func (e *Engine) Start(ctx context.Context) error {
 // and their runs are resumed at the next start.
 func (e *Engine) Shutdown(ctx context.Context) error { return e.client.Stop(ctx) }
 
+// RecoveryMessage is the log line of a run that a restart interrupted.
+const RecoveryMessage = "The server stopped during this run; it continues from its last finished stage."
+
 func (e *Engine) recover(ctx context.Context) error {
+	if _, err := e.cfg.JobsDB.ExecContext(ctx, `UPDATE river_job SET state = 'cancelled', finalized_at = datetime('now', 'subsec')
+		WHERE kind = ? AND finalized_at IS NULL`, runJobKind); err != nil {
+		return fmt.Errorf("cancelling stale jobs: %w", err)
+	}
 	runs, err := e.cfg.Store.RunsInState(ctx, bindery.RunRunning, bindery.RunQueued)
 	if err != nil {
 		return err
@@ -177,11 +203,13 @@ func (e *Engine) recover(ctx context.Context) error {
 	for _, r := range runs {
 		if r.State == bindery.RunRunning {
 			e.removeTemporary(r.ID)
-			if err := e.cfg.Store.SetRunState(ctx, r.ID, bindery.RunQueued, "", e.cfg.Now()); err != nil {
+			_, ok, err := e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, To: bindery.RunQueued, Interrupt: true,
+				Event: &bindery.Event{Type: bindery.EventLog, RunID: r.ID, BookID: r.BookID, Level: "warn", Source: "pipeline", Message: RecoveryMessage}})
+			if err != nil {
 				return err
+			} else if !ok {
+				continue
 			}
-			e.emit(ctx, &bindery.Event{Type: bindery.EventLog, RunID: r.ID, BookID: r.BookID, Level: "warn", Source: "pipeline",
-				Message: "The server stopped during this run; it continues from its last finished stage."})
 			e.log.Warn("resuming a run interrupted by a restart", "run_id", r.ID)
 		}
 		if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
@@ -208,12 +236,8 @@ func (e *Engine) artifactDir(runID int64) string {
 }
 
 // Emit stores an event and publishes it, in id order with the pipeline's
-// own events (book_published comes from the catalog).
-func (e *Engine) Emit(ctx context.Context, ev *bindery.Event) { e.emit(ctx, ev) }
-
-// emit stores an event and publishes it. Failures to store are logged:
-// the run goes on, and its state is in the runs tables anyway.
-func (e *Engine) emit(ctx context.Context, ev *bindery.Event) {
+// own events (book_published of a publication by hand).
+func (e *Engine) Emit(ctx context.Context, ev *bindery.Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ev.Timestamp = e.cfg.Now().UTC()
@@ -223,6 +247,62 @@ func (e *Engine) emit(ctx context.Context, ev *bindery.Event) {
 	}
 	if e.cfg.Publisher != nil {
 		e.cfg.Publisher.Publish(ev)
+	}
+}
+
+// change applies one step of a run's state machine (Store.ChangeRun) and
+// publishes its event if it applied. The step runs to its end even if ctx
+// is cancelled (a shutdown must not leave half a step), and under the
+// emission lock, so that events are published in id order.
+func (e *Engine) change(ctx context.Context, c bindery.RunChange) (int64, bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c.At = e.cfg.Now()
+	if c.Event != nil {
+		c.Event.Timestamp = c.At.UTC()
+	}
+	lease, ok, err := e.cfg.Store.ChangeRun(context.WithoutCancel(ctx), c)
+	if err == nil && ok && c.Event != nil && e.cfg.Publisher != nil {
+		e.cfg.Publisher.Publish(c.Event)
+	}
+	return lease, ok, err
+}
+
+// enter registers an execution of run id in this process, first waiting
+// for an earlier one to finish unwinding; leave unregisters it.
+func (e *Engine) enter(ctx context.Context, id int64, cancel context.CancelCauseFunc) (leave func(), err error) {
+	for {
+		e.activeMu.Lock()
+		prev := e.active[id]
+		if prev == nil {
+			x := &execution{cancel: cancel, done: make(chan struct{})}
+			e.active[id] = x
+			e.activeMu.Unlock()
+			return func() {
+				e.activeMu.Lock()
+				delete(e.active, id)
+				e.activeMu.Unlock()
+				close(x.done)
+			}, nil
+		}
+		e.activeMu.Unlock()
+		if e.hook != nil {
+			e.hook(ctx, id, "wait")
+		}
+		select {
+		case <-prev.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// interrupt cancels this process's execution of run id, if any, at once.
+func (e *Engine) interrupt(id int64) {
+	e.activeMu.Lock()
+	defer e.activeMu.Unlock()
+	if x := e.active[id]; x != nil {
+		x.cancel(errStopped)
 	}
 }
 
@@ -245,11 +325,17 @@ func (e *Engine) StartRun(ctx context.Context, b *bindery.Book, u *bindery.User,
 	if err := e.cfg.Store.CreateRun(ctx, r); err != nil {
 		return nil, err
 	}
-	if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
-		_ = e.cfg.Store.SetRunState(ctx, r.ID, bindery.RunFailed, "could not be queued", e.cfg.Now())
+	// run_queued is stored before the job exists, so that it precedes
+	// whatever the job emits.
+	if _, _, err := e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunQueued},
+		Event: &bindery.Event{Type: bindery.EventRunQueued, RunID: r.ID, BookID: b.ID}}); err != nil {
 		return nil, err
 	}
-	e.emit(ctx, &bindery.Event{Type: bindery.EventRunQueued, RunID: r.ID, BookID: b.ID})
+	if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
+		_, _, _ = e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunQueued}, To: bindery.RunFailed, Error: "could not be queued",
+			Event: &bindery.Event{Type: bindery.EventRunFailed, RunID: r.ID, BookID: b.ID, Error: "could not be queued"}})
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -269,8 +355,8 @@ var (
 	stopControl   = control{"stopped", []string{bindery.RunQueued, bindery.RunRunning, bindery.RunPaused}, bindery.RunStopped, bindery.EventRunStopped, false}
 )
 
-// PauseRun asks a queued or running run to pause; a running stage stops
-// within the poll interval. The run can be resumed.
+// PauseRun pauses a queued or running run that has not reached its commit
+// point; a running stage is interrupted at once. The run can be resumed.
 func (e *Engine) PauseRun(ctx context.Context, runID int64) (*bindery.Run, error) {
 	return e.apply(ctx, runID, pauseControl)
 }
@@ -281,32 +367,50 @@ func (e *Engine) ResumeRun(ctx context.Context, runID int64) (*bindery.Run, erro
 	return e.apply(ctx, runID, resumeControl)
 }
 
-// StopRun cancels a queued, running or paused run for good.
+// StopRun ends a queued, running or paused run for good, unless it has
+// reached its commit point (publish switching the edition): a run is
+// either stopped or succeeded, never both.
 func (e *Engine) StopRun(ctx context.Context, runID int64) (*bindery.Run, error) {
 	return e.apply(ctx, runID, stopControl)
 }
 
-// apply moves the run's state atomically (MoveRun), so that two controls
-// racing each other cannot both apply; ECONFLICT when the run is not in a
-// state the control applies to.
+// apply moves the run's state as one compare-and-set step with its event
+// (ChangeRun), so that two controls racing each other, or a control racing
+// the run's own end, cannot both apply; ECONFLICT when the run is not in a
+// state the control applies to. Pause and stop then cancel this process's
+// execution of the run at once, and every later write of that execution
+// fails its guard: no event follows run_stopped.
 func (e *Engine) apply(ctx context.Context, runID int64, c control) (*bindery.Run, error) {
-	moved, err := e.cfg.Store.MoveRun(ctx, runID, c.from, c.to, e.cfg.Now())
-	if err != nil {
-		return nil, err
-	}
 	r, err := e.cfg.Store.RunByID(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
+	halting := c.to != bindery.RunQueued
+	_, moved, err := e.change(ctx, bindery.RunChange{RunID: runID, From: c.from, Open: halting, To: c.to, Interrupt: halting,
+		Event: &bindery.Event{Type: c.event, RunID: runID, BookID: r.BookID}})
+	if err != nil {
+		return nil, err
+	}
+	if halting && moved {
+		e.interrupt(runID)
+	}
+	r, err = e.cfg.Store.RunByID(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
 	if !moved {
+		if r.Committed && (r.State == bindery.RunRunning || r.State == bindery.RunQueued) {
+			return nil, bindery.Errorf(bindery.ECONFLICT, "The run is publishing; it can no longer be %s.", c.verb)
+		}
 		return nil, bindery.Errorf(bindery.ECONFLICT, "A %s run cannot be %s.", r.State, c.verb)
 	}
 	if c.enqueue {
 		if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
+			// The run stays queued; the next start gives it a job.
+			e.log.Error("queueing a resumed run failed", "run_id", r.ID, "err", err)
 			return nil, err
 		}
 	}
-	e.emit(ctx, &bindery.Event{Type: c.event, RunID: r.ID, BookID: r.BookID})
 	return r, nil
 }
 

@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"github.com/bindery/bindery/internal/testkit"
 	"image"
 	"image/png"
@@ -84,10 +86,19 @@ type env struct {
 	rec    *recorder
 	book   *bindery.Book
 	user   *bindery.User
+	jobs   *sql.DB
+	dir    string // the data folder
 }
 
 // newEnv builds a store, a book holding files, and a started engine.
 func newEnv(t *testing.T, files map[string][]byte, ill pipeline.Illustrator) *env {
+	t.Helper()
+	return newEnvWith(t, files, ill, nil)
+}
+
+// newEnvWith is newEnv with a function that may adjust the engine's
+// configuration and the engine itself before it starts (catalog, hooks).
+func newEnvWith(t *testing.T, files map[string][]byte, ill pipeline.Illustrator, setup func(dir string, cfg *pipeline.Config, late func(func(*pipeline.Engine)))) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -121,16 +132,24 @@ func newEnv(t *testing.T, files map[string][]byte, ill pipeline.Illustrator) *en
 		}
 	}
 	rec := newRecorder()
-	e, err := pipeline.New(ctx, pipeline.Config{Store: store, Books: books, ArtifactsDir: filepath.Join(dir, "artifacts"), JobsDB: jobs,
-		Publisher: rec, Illustrator: ill, PollInterval: 20 * time.Millisecond})
+	cfg := pipeline.Config{Store: store, Books: books, ArtifactsDir: filepath.Join(dir, "artifacts"), JobsDB: jobs,
+		Publisher: rec, Illustrator: ill, PollInterval: 20 * time.Millisecond}
+	var before []func(*pipeline.Engine)
+	if setup != nil {
+		setup(dir, &cfg, func(f func(*pipeline.Engine)) { before = append(before, f) })
+	}
+	e, err := pipeline.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f(e)
 	}
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Shutdown(context.Background()) })
-	return &env{store: store, books: books, engine: e, rec: rec, book: b, user: u}
+	return &env{store: store, books: books, engine: e, rec: rec, book: b, user: u, jobs: jobs, dir: dir}
 }
 
 // exampleFiles reads the bundled example book.
@@ -212,6 +231,29 @@ func TestFullRun(t *testing.T) {
 	stored, _ := env.store.EventsAfter(ctx, 0, 0)
 	if len(stored) != len(env.rec.events) {
 		t.Fatalf("stored %d events, published %d", len(stored), len(env.rec.events))
+	}
+	// Readers see names relative to the book, never server paths: no
+	// event and no stage message holds the data folder's path.
+	wrote := false
+	for _, e := range stored {
+		b, _ := json.Marshal(e)
+		if strings.Contains(string(b), env.dir) {
+			t.Errorf("event carries a server path: %s", b)
+		}
+		if e.Type == bindery.EventStageProgress && strings.HasPrefix(e.Message, "wrote ") && strings.Contains(strings.Fields(e.Message)[1], "/") {
+			t.Errorf("progress names a path, not a file of the run: %q", e.Message)
+		}
+		// Progress is throttled, so a given "wrote" line may not be
+		// sent; the format stage's end always names what it built.
+		wrote = wrote || e.Type == bindery.EventStageFinished && e.Stage == bindery.StageFormat && strings.Contains(e.Message, ".epub")
+	}
+	if !wrote {
+		t.Error("the format stage does not name its artifacts")
+	}
+	for _, st := range got.Stages {
+		if strings.Contains(st.Message, env.dir) {
+			t.Errorf("stage %s message carries a server path: %s", st.Name, st.Message)
+		}
 	}
 }
 

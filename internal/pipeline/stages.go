@@ -17,14 +17,67 @@ import (
 	"golang.org/x/net/html"
 )
 
-// runContext is what the stages of one run share.
+// runContext is what the stages of one execution of a run share.
 type runContext struct {
-	e    *Engine
-	run  *bindery.Run
-	book *bindery.Book
-	dir  string // the book folder
-	out  string // the run's artifact folder
-	m    *manuscript.Manuscript
+	e      *Engine
+	run    *bindery.Run
+	book   *bindery.Book
+	lease  int64                   // this execution's lease (bindery.RunChange)
+	cancel context.CancelCauseFunc // cancels the stages (errStopped)
+	dir    string                  // the book folder
+	out    string                  // the run's artifact folder
+	m      *manuscript.Manuscript
+}
+
+// relative rewrites server paths in a message shown to the book's readers
+// (events, stage messages) into names relative to the book or the run:
+// "wrote /srv/bindery/artifacts/12/lighthouse.epub (…)" becomes "wrote
+// lighthouse.epub (…)". Messages are built from book-relative names to
+// begin with; this is the net under them, for text that comes from
+// libraries (file-system errors name absolute paths).
+func (rc *runContext) relative(msg string) string {
+	for _, dir := range []string{rc.out, rc.dir} {
+		msg = strings.ReplaceAll(msg, dir+string(filepath.Separator), "")
+		msg = strings.ReplaceAll(msg, dir, ".")
+	}
+	for _, dir := range []string{rc.e.cfg.ArtifactsDir, filepath.Dir(rc.dir)} {
+		msg = strings.ReplaceAll(msg, dir, "…")
+	}
+	return msg
+}
+
+// step writes a stage row and/or stores an event, only while this
+// execution holds the run (running, under its lease). When it does not,
+// nothing is written and the execution is cancelled: the run was paused,
+// stopped or claimed again, and nothing may follow their events.
+func (rc *runContext) step(ctx context.Context, st *bindery.StageState, ev *bindery.Event) bool {
+	var stage *bindery.StageState
+	if st != nil {
+		cp := *st
+		cp.Message = rc.relative(cp.Message)
+		stage = &cp
+	}
+	if ev != nil {
+		ev.Message, ev.Error = rc.relative(ev.Message), rc.relative(ev.Error)
+	}
+	_, ok, err := rc.e.change(ctx, bindery.RunChange{RunID: rc.run.ID, From: []string{bindery.RunRunning}, Lease: rc.lease, Stage: stage, Event: ev})
+	if err != nil {
+		rc.e.log.Error("recording a run step failed", "run_id", rc.run.ID, "err", err)
+	}
+	if !ok {
+		rc.cancel(errStopped)
+	}
+	return ok
+}
+
+// emit stores an event of the run under the execution's lease.
+func (rc *runContext) emit(ctx context.Context, ev *bindery.Event) bool { return rc.step(ctx, nil, ev) }
+
+// hook calls the test hook, if any.
+func (rc *runContext) hook(ctx context.Context, point string) {
+	if rc.e.hook != nil {
+		rc.e.hook(ctx, rc.run.ID, point)
+	}
 }
 
 type stageFunc func(ctx context.Context, rc *runContext, progress func(int, string)) (skipped bool, msg string, err error)
@@ -45,43 +98,51 @@ func (rc *runContext) runStage(ctx context.Context, i int) error {
 	st := &rc.run.Stages[i]
 	now := e.cfg.Now()
 	st.State, st.Progress, st.Message, st.StartedAt, st.FinishedAt = "running", 0, "", &now, nil
-	if err := e.cfg.Store.UpdateStage(ctx, rc.run.ID, *st); err != nil {
-		return err
+	if !rc.step(ctx, st, &bindery.Event{Type: bindery.EventStageStarted, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name}) {
+		return errStopped
 	}
-	e.emit(ctx, &bindery.Event{Type: bindery.EventStageStarted, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name})
 	progress := func(pct int, msg string) {
 		pct = max(0, min(100, pct))
 		if pct != 0 && pct != 100 && e.cfg.Now().Sub(e.lastProgress(rc.run.ID)) < progressEvery {
 			return
 		}
 		st.Progress, st.Message = pct, msg
-		_ = e.cfg.Store.UpdateStage(ctx, rc.run.ID, *st)
-		e.emit(ctx, &bindery.Event{Type: bindery.EventStageProgress, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name, Progress: &pct, Message: msg})
+		rc.step(ctx, st, &bindery.Event{Type: bindery.EventStageProgress, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name, Progress: &pct, Message: msg})
 	}
+	rc.hook(ctx, "stage:"+st.Name)
 	skipped, msg, err := stageFuncs[st.Name](ctx, rc, progress)
+	rc.hook(ctx, "done:"+st.Name)
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
 	end := e.cfg.Now()
 	st.FinishedAt = &end
 	switch {
+	case ctx.Err() != nil:
+		// Interrupted: pause and stop already put the stage back to
+		// pending; after a shutdown, this execution still holds the run
+		// and does it itself.
+		st.State, st.Message, st.FinishedAt = "pending", "interrupted", nil
+		rc.step(ctx, st, nil)
 	case err != nil:
-		st.State, st.Message = "failed", err.Error()
-		if ctx.Err() != nil {
-			st.State, st.Message, st.FinishedAt = "pending", "interrupted", nil
+		// The run's failure records this row with its own state change.
+		st.State, st.Message = "failed", failureMessage(err)
+		if st.Message == "" {
+			st.Message = "internal error (see the server log)"
 		}
 	case skipped:
 		st.State, st.Message = "skipped", msg
 	default:
 		st.State, st.Progress, st.Message = "succeeded", 100, msg
 	}
-	_ = e.cfg.Store.UpdateStage(context.WithoutCancel(ctx), rc.run.ID, *st)
 	if e.cfg.StageObserver != nil {
 		e.cfg.StageObserver(st.Name, st.State, end.Sub(now))
 	}
 	if err == nil {
 		full := st.Progress
-		e.emit(ctx, &bindery.Event{Type: bindery.EventStageFinished, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name, Progress: &full, Message: st.State + ": " + msg})
+		if !rc.step(ctx, st, &bindery.Event{Type: bindery.EventStageFinished, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name, Progress: &full, Message: st.State + ": " + msg}) {
+			return errStopped
+		}
 	}
 	return err
 }
@@ -96,7 +157,7 @@ func (e *Engine) lastProgress(runID int64) time.Time {
 
 // logf adds a log line to the run.
 func (rc *runContext) logf(ctx context.Context, level, source, format string, args ...any) {
-	rc.e.emit(ctx, &bindery.Event{Type: bindery.EventLog, RunID: rc.run.ID, BookID: rc.book.ID, Level: level, Source: source, Message: fmt.Sprintf(format, args...)})
+	rc.emit(ctx, &bindery.Event{Type: bindery.EventLog, RunID: rc.run.ID, BookID: rc.book.ID, Level: level, Source: source, Message: fmt.Sprintf(format, args...)})
 }
 
 // load reads the manuscript (once per run attempt).
@@ -195,7 +256,7 @@ func formatStage(ctx context.Context, rc *runContext, progress func(int, string)
 		formats = append(formats, build.Format(f))
 	}
 	progress(5, "building "+strings.Join(rc.run.Formats, ", "))
-	pw := &progressWriter{progress: progress, total: len(formats)}
+	pw := &progressWriter{progress: progress, total: len(formats), out: rc.out}
 	res, err := build.Run(ctx, build.Options{Dir: rc.dir, OutDir: rc.out, Formats: formats, Progress: pw})
 	if err != nil {
 		return false, "", err
@@ -213,13 +274,14 @@ type progressWriter struct {
 	progress func(int, string)
 	total    int
 	done     int
+	out      string // the run's folder: written paths are named relative to it
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		if strings.HasPrefix(line, "wrote ") {
 			p.done++
-			p.progress(5+90*p.done/max(p.total, 1), line)
+			p.progress(5+90*p.done/max(p.total, 1), "wrote "+strings.TrimPrefix(strings.TrimPrefix(line, "wrote "), p.out+string(filepath.Separator)))
 		}
 	}
 	return len(b), nil
@@ -234,7 +296,7 @@ func qualityStage(ctx context.Context, rc *runContext, progress func(int, string
 	for i, name := range names {
 		progress(100*i/len(names), "checking "+name)
 		if err := checkArtifact(filepath.Join(rc.out, name)); err != nil {
-			return false, "", bindery.Errorf(bindery.EUNPROCESSABLE, "%s: %v", name, err)
+			return false, "", bindery.Errorf(bindery.EUNPROCESSABLE, "%s: %s", name, rc.relative(err.Error()))
 		}
 	}
 	return false, fmt.Sprintf("%d artifacts pass", len(names)), nil
@@ -290,10 +352,28 @@ func publishStage(ctx context.Context, rc *runContext, progress func(int, string
 		return true, "no catalog configured", nil
 	}
 	progress(10, "publishing")
-	pub, err := rc.e.cfg.Catalog.Publish(ctx, rc.run.ID, rc.run.CreatedBy)
+	// The commit point: the catalog calls it after preparing the new
+	// edition and before switching to it. Once it applied, pause and stop
+	// are refused, and the run ends succeeded (or failed), never stopped.
+	commit := func(ctx context.Context) error {
+		rc.hook(ctx, "commit")
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		_, ok, err := rc.e.change(ctx, bindery.RunChange{RunID: rc.run.ID, From: []string{bindery.RunRunning}, Lease: rc.lease, Commit: true})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			rc.cancel(errStopped)
+			return errStopped
+		}
+		return nil
+	}
+	pub, err := rc.e.cfg.Catalog.PublishRun(ctx, rc.run.ID, rc.run.CreatedBy, commit)
 	if err != nil {
 		return false, "", err
 	}
-	rc.e.emit(ctx, &bindery.Event{Type: bindery.EventBookPublished, RunID: rc.run.ID, BookID: rc.book.ID})
+	rc.emit(ctx, &bindery.Event{Type: bindery.EventBookPublished, RunID: rc.run.ID, BookID: rc.book.ID})
 	return false, "published " + strings.Join(pub.Files, ", "), nil
 }

@@ -20,9 +20,25 @@ type runWorker struct {
 // Work runs the stages. Every outcome is recorded on the run; the job
 // itself never asks River for a retry (JobCancel), so a run is executed
 // once per start or resume.
+//
+// At most one execution of a run is under way at a time, by two locks:
+// in this process, a job waits until an earlier execution of the same run
+// has unwound (a pause then an immediate resume would otherwise run the
+// stages twice in parallel); across processes, the claim takes a new
+// lease and every later write of the execution (stage rows, events, the
+// final state) is guarded by it, so a stale execution can change nothing.
 func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	e := w.e
-	r, err := e.cfg.Store.RunByID(ctx, job.Args.RunID)
+	runID := job.Args.RunID
+	stageCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	leave, err := e.enter(ctx, runID, cancel)
+	if err != nil {
+		return nil // shutting down while waiting: the run is recovered at the next start
+	}
+	defer leave()
+
+	r, err := e.cfg.Store.RunByID(ctx, runID)
 	if bindery.ErrorCode(err) == bindery.ENOTFOUND {
 		return river.JobCancel(err) // the book and its runs were deleted
 	} else if err != nil {
@@ -32,28 +48,28 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	if err != nil {
 		return river.JobCancel(err)
 	}
-	resumed := r.StartedAt != nil
-	if claimed, err := e.cfg.Store.ClaimRun(ctx, r.ID, e.cfg.Now()); err != nil {
+	claim := bindery.RunChange{RunID: r.ID, From: []string{bindery.RunQueued}, To: bindery.RunRunning, Claim: true}
+	if r.StartedAt == nil {
+		claim.Event = &bindery.Event{Type: bindery.EventRunStarted, RunID: r.ID, BookID: r.BookID}
+	}
+	lease, claimed, err := e.change(ctx, claim)
+	if err != nil {
 		return err
 	} else if !claimed {
 		return nil // paused, stopped, or taken by another job of the same run
 	}
-	if !resumed {
-		e.emit(ctx, &bindery.Event{Type: bindery.EventRunStarted, RunID: r.ID, BookID: r.BookID})
-	}
+	go w.watch(stageCtx, cancel, r.ID, lease)
 
-	stageCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go w.watch(stageCtx, cancel, r.ID)
-
-	rc := &runContext{e: e, run: r, book: b, dir: e.cfg.Books.Dir(b.ID), out: e.artifactDir(r.ID)}
+	rc := &runContext{e: e, run: r, book: b, lease: lease, cancel: cancel, dir: e.cfg.Books.Dir(b.ID), out: e.artifactDir(r.ID)}
 	for i, st := range r.Stages {
 		if st.State == "succeeded" || st.State == "skipped" {
 			continue
 		}
 		err := rc.runStage(stageCtx, i)
 		if errors.Is(context.Cause(stageCtx), errStopped) {
-			return river.JobCancel(errStopped) // Pause/Stop already recorded the state
+			// Pause or stop recorded the state (or a newer execution
+			// holds the run): nothing more to write.
+			return river.JobCancel(errStopped)
 		}
 		if ctx.Err() != nil {
 			// The server is shutting down: leave the run "running";
@@ -66,22 +82,32 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 				e.log.Error("stage failed", "run_id", r.ID, "stage", st.Name, "err", err)
 				msg = "internal error (see the server log)"
 			}
-			_ = e.cfg.Store.SetRunState(context.WithoutCancel(ctx), r.ID, bindery.RunFailed, st.Name+": "+msg, e.cfg.Now())
-			e.emit(ctx, &bindery.Event{Type: bindery.EventRunFailed, RunID: r.ID, BookID: r.BookID, Stage: st.Name, Error: st.Name + ": " + msg})
+			msg = rc.relative(msg)
+			failed := rc.run.Stages[i]
+			failed.Message = rc.relative(failed.Message)
+			_, _, cerr := e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease,
+				To: bindery.RunFailed, Error: st.Name + ": " + msg, Stage: &failed,
+				Event: &bindery.Event{Type: bindery.EventRunFailed, RunID: r.ID, BookID: r.BookID, Stage: st.Name, Error: st.Name + ": " + msg}})
+			if cerr != nil {
+				e.log.Error("recording a failed run", "run_id", r.ID, "err", cerr)
+			}
 			return river.JobCancel(err)
 		}
 	}
-	if err := e.cfg.Store.SetRunState(ctx, r.ID, bindery.RunSucceeded, "", e.cfg.Now()); err != nil {
+	if _, _, err := e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease, To: bindery.RunSucceeded,
+		Event: &bindery.Event{Type: bindery.EventRunSucceeded, RunID: r.ID, BookID: r.BookID}}); err != nil {
 		return err
 	}
-	e.emit(ctx, &bindery.Event{Type: bindery.EventRunSucceeded, RunID: r.ID, BookID: r.BookID})
+	// Not applied: a pause or stop won the race against the end of the
+	// last stage, and the run is what they made it.
 	return nil
 }
 
-// watch cancels the stage context when the run is paused or stopped,
-// checking every PollInterval: pause takes effect within that time on
-// whichever node runs the job.
-func (w *runWorker) watch(ctx context.Context, cancel context.CancelCauseFunc, runID int64) {
+// watch cancels the stage context when the run is no longer running under
+// this execution's lease (paused, stopped, or claimed again elsewhere),
+// checking every PollInterval. Pause and stop also cancel an execution of
+// this process directly (Engine.apply); the watch covers the rest.
+func (w *runWorker) watch(ctx context.Context, cancel context.CancelCauseFunc, runID, lease int64) {
 	t := time.NewTicker(w.e.cfg.PollInterval)
 	defer t.Stop()
 	for {
@@ -90,7 +116,7 @@ func (w *runWorker) watch(ctx context.Context, cancel context.CancelCauseFunc, r
 			return
 		case <-t.C:
 			r, err := w.e.cfg.Store.RunByID(ctx, runID)
-			if err == nil && (r.State == bindery.RunPaused || r.State == bindery.RunStopped) {
+			if bindery.ErrorCode(err) == bindery.ENOTFOUND || err == nil && (r.State != bindery.RunRunning || r.Lease != lease) {
 				cancel(errStopped)
 				return
 			}

@@ -20,6 +20,13 @@ type Settings struct {
 	Previous   []string // ENCRYPTION_KEY_PREVIOUS, split on commas
 	DataDir    string   // BINDERY_DATA_DIR: where the development key file lives
 	Production bool     // BINDERY_ENV=production: a missing Key is an error
+	// ExistingData, when set, says that the data directory already holds
+	// encrypted data (and under which key): a missing development key
+	// file is then not generated, and Open fails with a *KeyError naming
+	// ENCRYPTION_KEY whose reason ends with this text. A new key could
+	// not read that data, and whatever it encrypted would be unreadable to
+	// the process that holds the right key.
+	ExistingData string
 }
 
 // KeySource tells the caller where the current key came from, for its
@@ -61,6 +68,11 @@ func Open(s Settings) (*Keyring, KeySource, error) {
 	case path == "":
 		return nil, src, &KeyError{Var: EnvKey, Reason: "is not set and there is no data directory to keep a development key in"}
 	default:
+		if s.ExistingData != "" {
+			if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+				return nil, src, &KeyError{Var: EnvKey, Reason: "is not set, and no development key is generated: " + s.ExistingData}
+			}
+		}
 		k, created, err := LoadKeyFile(path)
 		if err != nil {
 			return nil, src, err

@@ -101,8 +101,14 @@ func (s *Server) putFile(r *http.Request, name string, body io.Reader) (bookfs.F
 	b := bookOf(r)
 	f, err := s.books.Put(r.Context(), b.ID, name, body)
 	var tooBig *http.MaxBytesError
+	var aborted *bookfs.AbortError
 	if errors.As(err, &tooBig) {
 		err = tooLarge(s.books.Limits().MaxFileBytes)
+	} else if errors.As(err, &aborted) {
+		// The client went away mid-body (or cancelled): an abort, logged
+		// as such, not an internal error; nothing was stored.
+		s.log.Info("upload aborted by the client", "book_id", b.ID, "file", name)
+		err = bindery.Errorf(bindery.EINVALID, "The upload ended before the file was complete; nothing was stored.")
 	}
 	if err != nil {
 		return f, err

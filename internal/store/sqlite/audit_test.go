@@ -196,14 +196,11 @@ func TestAuditChainKeyRotates(t *testing.T) {
 	mustAudit(t, db, 3)
 	db.Close()
 
-	db, err = sqlite.Open(ctx, path, kr(k2))
-	if err != nil {
-		t.Fatal(err)
+	// A key that never encrypted the folder does not even open it (the
+	// key check); the chain itself is checked under rotation below.
+	if _, err := sqlite.Open(ctx, path, kr(k2)); err == nil || !strings.Contains(err.Error(), "ENCRYPTION_KEY") {
+		t.Fatalf("Open with a key that never encrypted the folder: %v", err)
 	}
-	if _, err := db.VerifyAudit(ctx); err == nil || !strings.Contains(err.Error(), "audit chain key") {
-		t.Fatalf("VerifyAudit with a key that never encrypted the chain key: %v", err)
-	}
-	db.Close()
 
 	db, err = sqlite.Open(ctx, path, kr(k2, k1))
 	if err != nil {

@@ -78,6 +78,12 @@ func open(ctx context.Context, path string, secrets *secretbox.Keyring, upTo int
 		db.Close()
 		return nil, err
 	}
+	if upTo >= keyCheckVersion {
+		if err := d.checkKey(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if d.sessionByHash, err = db.PrepareContext(ctx, sessionByHashQuery); err != nil {
 		db.Close()
 		return nil, err
@@ -88,6 +94,9 @@ func open(ctx context.Context, path string, secrets *secretbox.Keyring, upTo int
 	}
 	return d, nil
 }
+
+// keyCheckVersion is the migration that creates the key_check table.
+const keyCheckVersion = 12
 
 // OpenPool opens a connection pool on the SQLite file at path with
 // Bindery's settings (WAL, foreign keys, busy timeout, immediate

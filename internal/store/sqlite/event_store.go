@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"time"
 
@@ -15,6 +16,15 @@ func (d *DB) AppendEvent(ctx context.Context, e *bindery.Event) error {
 		return err
 	}
 	defer tx.Rollback()
+	if err := appendEvent(ctx, tx, e); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// appendEvent stores e inside tx (so that a run's state change and its
+// event commit together) and sets its ID.
+func appendEvent(ctx context.Context, tx *sql.Tx, e *bindery.Event) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO events (at, type, run_id, book_id, body) VALUES (?, ?, ?, ?, '')`, ts(e.Timestamp), e.Type, e.RunID, e.BookID)
 	if err != nil {
 		return err
@@ -26,10 +36,8 @@ func (d *DB) AppendEvent(ctx context.Context, e *bindery.Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE events SET body = ? WHERE id = ?`, string(body), e.ID); err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err = tx.ExecContext(ctx, `UPDATE events SET body = ? WHERE id = ?`, string(body), e.ID)
+	return err
 }
 
 func (d *DB) queryEvents(ctx context.Context, q string, args ...any) ([]*bindery.Event, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -41,14 +42,14 @@ func (d *DB) CreateRun(ctx context.Context, r *bindery.Run) error {
 	return tx.Commit()
 }
 
-const runColumns = `id, book_id, state, formats, publish, created_by, created_at, started_at, finished_at, error`
+const runColumns = `id, book_id, state, formats, publish, created_by, created_at, started_at, finished_at, error, lease, committed`
 
 func scanRun(s scanner) (*bindery.Run, error) {
 	var r bindery.Run
 	var formats string
 	var created int64
 	var started, finished sql.NullInt64
-	if err := s.Scan(&r.ID, &r.BookID, &r.State, &formats, &r.Publish, &r.CreatedBy, &created, &started, &finished, &r.Error); err != nil {
+	if err := s.Scan(&r.ID, &r.BookID, &r.State, &formats, &r.Publish, &r.CreatedBy, &created, &started, &finished, &r.Error, &r.Lease, &r.Committed); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(formats), &r.Formats); err != nil {
@@ -164,25 +165,17 @@ func (d *DB) RunsInState(ctx context.Context, states ...string) ([]*bindery.Run,
 	return d.queryRuns(ctx, `SELECT `+runColumns+` FROM runs WHERE state IN (?`+strings.Repeat(", ?", len(states)-1)+`) ORDER BY id`, args...)
 }
 
-// SetRunState records a run's state, stamping started_at on the first
-// start and finished_at when it ends.
-func (d *DB) SetRunState(ctx context.Context, id int64, state, errMsg string, at time.Time) error {
-	q := `UPDATE runs SET state = ?, error = ?`
-	args := []any{state, errMsg}
-	switch state {
-	case bindery.RunRunning:
-		q += `, started_at = COALESCE(started_at, ?)`
-		args = append(args, ts(at))
-	case bindery.RunSucceeded, bindery.RunFailed, bindery.RunStopped:
-		q += `, finished_at = ?`
-		args = append(args, ts(at))
-	}
-	res, err := d.db.ExecContext(ctx, q+` WHERE id = ?`, append(args, id)...)
-	return rowsAffected(res, err, "Run not found.")
-}
-
 // UpdateStage records one stage's state.
 func (d *DB) UpdateStage(ctx context.Context, runID int64, s bindery.StageState) error {
+	return updateStage(ctx, d.db, runID, s)
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func updateStage(ctx context.Context, db execer, runID int64, s bindery.StageState) error {
 	var started, finished any
 	if s.StartedAt != nil {
 		started = ts(*s.StartedAt)
@@ -190,44 +183,87 @@ func (d *DB) UpdateStage(ctx context.Context, runID int64, s bindery.StageState)
 	if s.FinishedAt != nil {
 		finished = ts(*s.FinishedAt)
 	}
-	res, err := d.db.ExecContext(ctx, `UPDATE run_stages SET state = ?, progress = ?, message = ?, started_at = ?, finished_at = ? WHERE run_id = ? AND name = ?`,
+	res, err := db.ExecContext(ctx, `UPDATE run_stages SET state = ?, progress = ?, message = ?, started_at = ?, finished_at = ? WHERE run_id = ? AND name = ?`,
 		s.State, s.Progress, s.Message, started, finished, runID, s.Name)
 	return rowsAffected(res, err, "Stage not found.")
 }
 
-// ClaimRun moves run id from queued to running if it is queued.
-func (d *DB) ClaimRun(ctx context.Context, id int64, at time.Time) (bool, error) {
-	return d.MoveRun(ctx, id, []string{bindery.RunQueued}, bindery.RunRunning, at)
-}
-
-// MoveRun changes run id's state from one of from to to, atomically.
-func (d *DB) MoveRun(ctx context.Context, id int64, from []string, to string, at time.Time) (bool, error) {
-	if len(from) == 0 {
-		return false, nil
+// ChangeRun applies one guarded step of the run state machine in one
+// transaction: the guarded UPDATE of the run row (whose rows-affected count
+// decides), then, only if it applied, the stage row and the event. SQLite
+// serialises write transactions (they begin IMMEDIATE), so of two racing
+// steps the second sees the first's state.
+func (d *DB) ChangeRun(ctx context.Context, c bindery.RunChange) (int64, bool, error) {
+	if len(c.From) == 0 {
+		return 0, false, nil
 	}
-	q := `UPDATE runs SET state = ?`
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	defer tx.Rollback()
+	q := `UPDATE runs SET state = COALESCE(?, state)`
+	var to any
+	if c.To != "" {
+		to = c.To
+	}
 	args := []any{to}
-	switch to {
+	switch c.To {
 	case bindery.RunRunning:
 		q += `, started_at = COALESCE(started_at, ?)`
-		args = append(args, ts(at))
+		args = append(args, ts(c.At))
 	case bindery.RunSucceeded, bindery.RunFailed, bindery.RunStopped:
-		q += `, finished_at = ?`
-		args = append(args, ts(at))
+		q += `, finished_at = ?, error = ?`
+		args = append(args, ts(c.At), c.Error)
 	}
-	q += ` WHERE id = ? AND state IN (?` + strings.Repeat(", ?", len(from)-1) + `)`
-	args = append(args, id)
-	for _, f := range from {
+	if c.Claim {
+		q += `, lease = lease + 1`
+	}
+	if c.Commit {
+		q += `, committed = 1`
+	}
+	q += ` WHERE id = ? AND state IN (?` + strings.Repeat(", ?", len(c.From)-1) + `)`
+	args = append(args, c.RunID)
+	for _, f := range c.From {
 		args = append(args, f)
 	}
-	n, err := affected(d.db.ExecContext(ctx, q, args...))
-	if err != nil || n == 1 {
-		return n == 1, err
+	if c.Lease != 0 {
+		q += ` AND lease = ?`
+		args = append(args, c.Lease)
 	}
-	if _, err := d.RunByID(ctx, id); err != nil {
-		return false, err
+	if c.Open {
+		q += ` AND committed = 0`
 	}
-	return false, nil
+	var lease int64
+	err = tx.QueryRowContext(ctx, q+` RETURNING lease`, args...).Scan(&lease)
+	if errors.Is(err, sql.ErrNoRows) {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id = ?`, c.RunID).Scan(&n); err != nil {
+			return 0, false, err
+		}
+		if n == 0 {
+			return 0, false, bindery.Errorf(bindery.ENOTFOUND, "Run not found.")
+		}
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, err
+	}
+	if c.Interrupt {
+		if _, err := tx.ExecContext(ctx, `UPDATE run_stages SET state = 'pending', message = 'interrupted', finished_at = NULL WHERE run_id = ? AND state = 'running'`, c.RunID); err != nil {
+			return 0, false, err
+		}
+	}
+	if c.Stage != nil {
+		if err := updateStage(ctx, tx, c.RunID, *c.Stage); err != nil {
+			return 0, false, err
+		}
+	}
+	if c.Event != nil {
+		if err := appendEvent(ctx, tx, c.Event); err != nil {
+			return 0, false, err
+		}
+	}
+	return lease, true, tx.Commit()
 }
 
 // CountRunsByState counts runs per state.

@@ -253,7 +253,9 @@ func (c column) BlindIndexed() bool { return c.index != "" }
 // RotateKeys re-encrypts every encrypted value under the current key (and
 // re-computes blind indexes), column by column; see secretbox.Rotate for
 // why it is safe to interrupt and run again. report is told the count per
-// column as each finishes.
+// column as each finishes. Once all are done, the data folder's key check
+// moves to the current key (an interrupted rotation leaves it on the old
+// key, which must then stay in ENCRYPTION_KEY_PREVIOUS).
 func (d *DB) RotateKeys(ctx context.Context, report func(column string, rotated int)) error {
 	for _, c := range encryptedColumns {
 		c.db = d
@@ -265,7 +267,9 @@ func (d *DB) RotateKeys(ctx context.Context, report func(column string, rotated 
 			report(c.String(), n)
 		}
 	}
-	return nil
+	// Every value is under the current key now: the data folder is
+	// recorded as the current key's, and the previous keys can go.
+	return d.recordCurrentKey(ctx)
 }
 
 // encryptedColumnNames returns "table.column" for every *_enc column in

@@ -22,43 +22,80 @@ func testRuns(t *testing.T, s bindery.Store) {
 	wantCode(t, s.CreateRun(ctx, &bindery.Run{BookID: 9999, State: bindery.RunQueued, CreatedAt: t0}), bindery.ENOTFOUND)
 
 	started := t0.Add(time.Second)
-	if ok, err := s.ClaimRun(ctx, r.ID, started); !ok || err != nil {
-		t.Fatalf("ClaimRun = %v, %v", ok, err)
+	claim := bindery.RunChange{RunID: r.ID, From: []string{bindery.RunQueued}, To: bindery.RunRunning, Claim: true, At: started,
+		Event: &bindery.Event{Type: bindery.EventRunStarted, Timestamp: started, RunID: r.ID, BookID: b.ID}}
+	lease, ok, err := s.ChangeRun(ctx, claim)
+	if !ok || err != nil || lease != 1 || claim.Event.ID == 0 {
+		t.Fatalf("claim = %d, %v, %v (event id %d)", lease, ok, err, claim.Event.ID)
 	}
-	if ok, _ := s.ClaimRun(ctx, r.ID, started); ok {
+	// A guard that fails changes nothing and stores no event.
+	again := claim
+	again.Event = &bindery.Event{Type: bindery.EventRunStarted, Timestamp: started, RunID: r.ID}
+	if _, ok, _ := s.ChangeRun(ctx, again); ok || again.Event.ID != 0 {
 		t.Fatal("a run was claimed twice")
 	}
-	if err := s.UpdateStage(ctx, r.ID, bindery.StageState{Name: bindery.StageContent, State: "running", Progress: 40, Message: "parsing", StartedAt: &started}); err != nil {
-		t.Fatal(err)
+	if evs, _ := s.EventsAfter(ctx, 0, 0); len(evs) != 1 {
+		t.Fatalf("events after a refused change: %d", len(evs))
+	}
+	st := bindery.StageState{Name: bindery.StageContent, State: "running", Progress: 40, Message: "parsing", StartedAt: &started}
+	if _, ok, err := s.ChangeRun(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease, Stage: &st}); !ok || err != nil {
+		t.Fatalf("stage write under the lease = %v, %v", ok, err)
 	}
 	got, err := s.RunByID(ctx, r.ID)
-	if err != nil || got.State != bindery.RunRunning || !got.Publish || len(got.Formats) != 2 || got.StartedAt == nil || !got.StartedAt.Equal(started) {
+	if err != nil || got.State != bindery.RunRunning || !got.Publish || len(got.Formats) != 2 || got.StartedAt == nil || !got.StartedAt.Equal(started) || got.Lease != 1 {
 		t.Fatalf("RunByID = %+v, %v", got, err)
 	}
 	if st := got.Stages[0]; st.Name != bindery.StageContent || st.Progress != 40 || st.State != "running" || st.Message != "parsing" {
 		t.Fatalf("stage = %+v", st)
 	}
-	if err := s.SetRunState(ctx, r.ID, bindery.RunRunning, "", t0.Add(time.Hour)); err != nil {
-		t.Fatal(err)
+	// Pause interrupts the running stage; a worker holding the lease can
+	// then write nothing more.
+	if _, ok, err := s.ChangeRun(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunQueued, bindery.RunRunning}, Open: true, To: bindery.RunPaused, Interrupt: true, At: t0}); !ok || err != nil {
+		t.Fatalf("pause = %v, %v", ok, err)
+	}
+	if _, ok, _ := s.ChangeRun(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease, Stage: &st}); ok {
+		t.Fatal("a paused run's stage was written under the old lease")
+	}
+	got, _ = s.RunByID(ctx, r.ID)
+	if st := got.Stages[0]; st.State != "pending" || st.Message != "interrupted" {
+		t.Fatalf("paused stage = %+v", st)
+	}
+	// Resume and a second claim: a new lease; the old one is dead, and the
+	// start time stays the first.
+	s.ChangeRun(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunPaused}, To: bindery.RunQueued, At: t0})
+	claim.At, claim.Event = t0.Add(time.Hour), nil
+	lease2, ok, _ := s.ChangeRun(ctx, claim)
+	if !ok || lease2 != lease+1 {
+		t.Fatalf("second claim = %d, %v", lease2, ok)
+	}
+	if _, ok, _ := s.ChangeRun(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease, To: bindery.RunSucceeded, At: t0}); ok {
+		t.Fatal("a stale lease ended the run")
 	}
 	if got, _ := s.RunByID(ctx, r.ID); !got.StartedAt.Equal(started) {
 		t.Fatal("a resumed run's start time moved")
 	}
-	if ok, err := s.MoveRun(ctx, r.ID, []string{bindery.RunPaused}, bindery.RunStopped, t0); ok || err != nil {
-		t.Fatalf("MoveRun from the wrong state = %v, %v", ok, err)
+	// Past the commit point, pause and stop (Open) no longer apply.
+	if _, ok, _ := s.ChangeRun(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease2, Commit: true}); !ok {
+		t.Fatal("commit refused")
 	}
-	if _, err := s.MoveRun(ctx, 9999, []string{bindery.RunPaused}, bindery.RunStopped, t0); bindery.ErrorCode(err) != bindery.ENOTFOUND {
-		t.Fatalf("MoveRun of an unknown run: %v", err)
+	if _, ok, _ := s.ChangeRun(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Open: true, To: bindery.RunStopped, At: t0}); ok {
+		t.Fatal("a committed run was stopped")
+	}
+	if got, _ := s.RunByID(ctx, r.ID); !got.Committed {
+		t.Fatal("Committed not read back")
+	}
+	if _, _, err := s.ChangeRun(ctx, bindery.RunChange{RunID: 9999, From: []string{bindery.RunPaused}, To: bindery.RunStopped, At: t0}); bindery.ErrorCode(err) != bindery.ENOTFOUND {
+		t.Fatalf("change of an unknown run: %v", err)
 	}
 	active, _ := s.RunsInState(ctx, bindery.RunRunning, bindery.RunQueued)
 	if len(active) != 1 {
 		t.Fatalf("RunsInState = %v", active)
 	}
-	if err := s.SetRunState(ctx, r.ID, bindery.RunFailed, "boom", t0.Add(2*time.Hour)); err != nil {
-		t.Fatal(err)
+	if _, ok, _ := s.ChangeRun(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease2, To: bindery.RunFailed, Error: "boom", At: t0.Add(2 * time.Hour)}); !ok {
+		t.Fatal("fail refused")
 	}
 	got, _ = s.RunByID(ctx, r.ID)
-	if got.Error != "boom" || got.FinishedAt == nil {
+	if got.Error != "boom" || got.FinishedAt == nil || got.State != bindery.RunFailed {
 		t.Fatalf("failed run: %+v", got)
 	}
 	r2 := &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: []string{"epub"}, CreatedBy: u.ID, CreatedAt: t0}
@@ -72,7 +109,6 @@ func testRuns(t *testing.T, s bindery.Store) {
 	}
 	_, err = s.RunByID(ctx, 9999)
 	wantCode(t, err, bindery.ENOTFOUND)
-	wantCode(t, s.SetRunState(ctx, 9999, bindery.RunFailed, "", t0), bindery.ENOTFOUND)
 }
 
 func testEvents(t *testing.T, s bindery.Store) {

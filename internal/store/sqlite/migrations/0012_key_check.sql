@@ -1,0 +1,10 @@
+-- One data folder, one key: the check value (secretbox.CheckValue, a
+-- one-way derivation, never the key) of the ENCRYPTION_KEY that encrypted
+-- this database. Open refuses a keyring that lacks it; `bindery keys
+-- rotate` moves it to the new key once every value is re-encrypted.
+-- Numbered 0012 to leave room for migrations of parallel branches.
+CREATE TABLE key_check (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    value      TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL
+);
