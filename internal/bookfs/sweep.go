@@ -21,6 +21,8 @@ const (
 // FinishRemovals completes deletions a crash interrupted: every folder a
 // Remove renamed aside is removed, and the ids of their books returned, so
 // that the caller can finish the rest of each deletion (the book's rows).
+// Staging folders of imports a crash interrupted (Stage) are removed too:
+// no book was created for them.
 func (s *Store) FinishRemovals() ([]int64, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -28,6 +30,12 @@ func (s *Store) FinishRemovals() ([]int64, error) {
 	}
 	var ids []int64
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), importFolderPrefix) {
+			if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
+				return ids, err
+			}
+			continue
+		}
 		rest, ok := strings.CutPrefix(e.Name(), trashPrefix)
 		if !ok {
 			continue

@@ -68,12 +68,18 @@ func TestSweepHelpers(t *testing.T) {
 	books := filepath.Dir(dir)
 	os.MkdirAll(filepath.Join(books, ".deleted-7-00ff", "chapters"), 0o700)
 	os.WriteFile(filepath.Join(books, ".deleted-7-00ff", "chapters", "x.md"), []byte("secret"), 0o600)
+	// An import a crash interrupted: its staging folder and spooled zip.
+	os.MkdirAll(filepath.Join(books, ".import-123", "0", "chapters"), 0o700)
+	os.WriteFile(filepath.Join(books, ".import-123", ".archive-9"), []byte("PK"), 0o600)
 	ids, err := s.FinishRemovals()
 	if err != nil || !slices.Equal(ids, []int64{7}) {
 		t.Fatalf("FinishRemovals = %v, %v", ids, err)
 	}
 	if _, err := os.Lstat(filepath.Join(books, ".deleted-7-00ff")); !os.IsNotExist(err) {
 		t.Fatal("trash left")
+	}
+	if _, err := os.Lstat(filepath.Join(books, ".import-123")); !os.IsNotExist(err) {
+		t.Fatal("an interrupted import's staging folder left")
 	}
 	if ids, _ := s.IDs(); !slices.Equal(ids, []int64{1}) {
 		t.Fatalf("IDs = %v", ids)

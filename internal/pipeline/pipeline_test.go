@@ -168,9 +168,6 @@ func exampleFiles(t *testing.T) map[string][]byte {
 		files[filepath.ToSlash(rel)], _ = os.ReadFile(p)
 		return nil
 	})
-	// Style sheets cannot be uploaded (the accepted types are the
-	// original system's), so the server-side copy goes without one.
-	files["metadata.yaml"] = bytes.ReplaceAll(files["metadata.yaml"], []byte("stylesheet: assets/css/book.css"), nil)
 	return files
 }
 

@@ -1,0 +1,30 @@
+package pipeline_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/pipeline"
+)
+
+// TestQueuedRunWakesTheWorker: with the worker's polling set to an hour,
+// runs still start at once, one after another: inserting a job wakes the
+// worker in-process (the quiet idle of issue 13 costs no start-up
+// latency). Were the worker left to poll, the recorder's deadline would
+// pass.
+func TestQueuedRunWakesTheWorker(t *testing.T) {
+	env := newEnvWith(t, exampleFiles(t), quickIllustrator{}, func(_ string, cfg *pipeline.Config, _ func(func(*pipeline.Engine))) {
+		cfg.FetchPollInterval = time.Hour
+	})
+	ctx := context.Background()
+	for range 2 {
+		r, err := env.engine.StartRun(ctx, env.book, env.user, []string{"epub"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.rec.wait(t, "run_started", forRun(r.ID, bindery.EventRunStarted))
+		env.rec.wait(t, "run_succeeded", forRun(r.ID, bindery.EventRunSucceeded))
+	}
+}
