@@ -154,6 +154,42 @@ func TestWSFailuresCountTowardsTheBlock(t *testing.T) {
 	}
 }
 
+// TestForeignHandshakesDoNotLockOut: any web page can make its visitors'
+// browsers open /ws with the page's Origin. Those refusals must not count
+// as sign-in failures (they did, and six locked the user out); they are
+// limited on their own: past the limit they get 429, and the user can
+// still sign in and connect.
+func TestForeignHandshakesDoNotLockOut(t *testing.T) {
+	h := newHarness(t, map[string]string{"BINDERY_LOGIN_MAX_FAILURES": "2"})
+	for i := range 25 {
+		_, resp, err := dialWS(t, h, "", "http://evil.example")
+		want := http.StatusForbidden
+		if i >= 20 {
+			want = http.StatusTooManyRequests
+		}
+		if err == nil || resp == nil || resp.StatusCode != want {
+			t.Fatalf("foreign handshake %d: %v %v, want %d", i+1, resp, err, want)
+		}
+	}
+	if resp, body := h.login("author@example.com", strongPassword, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in after foreign handshakes: %d %s", resp.StatusCode, body)
+	}
+	if len(h.auth.Guard().Blocks()) != 0 {
+		t.Fatalf("address blocked: %v", h.auth.Guard().Blocks())
+	}
+	c, _, err := dialWS(t, h, h.session(bindery.RoleAuthor), h.srv.URL)
+	if err != nil {
+		t.Fatalf("own WebSocket after foreign handshakes: %v", err)
+	}
+	if f := readFrame(t, c); f["type"] != "state_sync" {
+		t.Fatalf("first frame %v", f)
+	}
+	c.CloseNow()
+	if ev, _ := h.store.ListAudit(context.Background(), bindery.AuditFilter{Action: bindery.AuditWSRefused}); len(ev) != 21 {
+		t.Fatalf("refusals audited: %d, want 20 and one for crossing the limit", len(ev))
+	}
+}
+
 // waitClosed fails unless the socket is closed within 10 s.
 func waitClosed(t *testing.T, c *websocket.Conn, what string) {
 	t.Helper()
