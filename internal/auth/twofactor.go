@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -280,45 +281,46 @@ func (s *Service) EnrolmentQR(ctx context.Context, p *Principal) ([]byte, error)
 
 // ConfirmTwoFactor turns the second factor on once the user proves their
 // app makes the right codes. It returns the ten recovery codes (shown
-// once; only their hashes are kept) and, for a browser, a new session
-// token: every session opened before — with only a password — is revoked.
-func (s *Service) ConfirmTwoFactor(ctx context.Context, p *Principal, code string, c Client) (codes []string, session string, err error) {
+// once; only their hashes are kept) and the CredentialChange: every
+// session opened before — with only a password — and every API token is
+// revoked (a token made by whoever had the password alone would outlive
+// the new factor by up to a year); a browser gets a new session.
+func (s *Service) ConfirmTwoFactor(ctx context.Context, p *Principal, code string, c Client) (codes []string, ch CredentialChange, err error) {
 	if left, blocked := s.guard.Blocked(c.Addr); blocked {
-		return nil, "", blockedError(left)
+		return nil, ch, blockedError(left)
 	}
 	tf, err := s.store.TwoFactorOf(ctx, p.User.ID)
 	if err != nil {
-		return nil, "", err
+		return nil, ch, err
 	}
 	if tf.EnabledAt != nil {
-		return nil, "", bindery.Errorf(bindery.ECONFLICT, "Two-factor sign-in is already on.")
+		return nil, ch, bindery.Errorf(bindery.ECONFLICT, "Two-factor sign-in is already on.")
 	}
 	if tf.Secret == "" {
-		return nil, "", bindery.Errorf(bindery.ENOTFOUND, "There is no pending two-factor enrolment; start again.")
+		return nil, ch, bindery.Errorf(bindery.ENOTFOUND, "There is no pending two-factor enrolment; start again.")
 	}
 	step, ok := totp.Verify(tf.Secret, code, s.now(), 0)
 	if !ok {
 		if err := s.failure(ctx, p.User.Email, p.User.Email, c, "two-factor enrolment"); bindery.ErrorCode(err) == bindery.ETOOMANY {
-			return nil, "", err
+			return nil, ch, err
 		}
-		return nil, "", bindery.Errorf(bindery.EUNPROCESSABLE, "That code does not match; check the time on your phone and try the next one.")
+		return nil, ch, bindery.Errorf(bindery.EUNPROCESSABLE, "That code does not match; check the time on your phone and try the next one.")
 	}
 	codes, hashes := totp.NewRecoveryCodes()
 	if err := s.store.EnableTwoFactor(ctx, p.User.ID, step, hashes, s.now()); err != nil {
-		return nil, "", err
+		return nil, ch, err
 	}
-	if _, err := s.store.DeleteUserSessions(ctx, p.User.ID, ""); err != nil {
-		return nil, "", err
+	if ch.RevokedTokens, err = s.revokeCredentials(ctx, p.User.ID); err != nil {
+		return nil, ch, err
 	}
-	s.revoked(Revocation{UserID: p.User.ID})
-	s.Audit(ctx, actorEvent(bindery.AuditTwoFactorEnabled, p.User, c, bindery.UserTarget(p.User.ID), "earlier sessions revoked"))
+	s.Audit(ctx, actorEvent(bindery.AuditTwoFactorEnabled, p.User, c, bindery.UserTarget(p.User.ID), fmt.Sprintf("earlier sessions and %d API tokens revoked", ch.RevokedTokens)))
 	if p.Session == nil {
-		return codes, "", nil
+		return codes, ch, nil
 	}
 	u := *p.User
 	u.TwoFactor = true
-	session, err = s.newSession(ctx, &u, c)
-	return codes, session, err
+	ch.Session, err = s.newSession(ctx, &u, c)
+	return codes, ch, err
 }
 
 // DisableTwoFactor turns the second factor off (password and a code

@@ -255,20 +255,36 @@ func TestRoleChangeTakesEffectImmediately(t *testing.T) {
 	}
 }
 
+// TestPasswordChangeRevokesEverySession: sessions and API tokens alike; the
+// answer says how many tokens went.
 func TestPasswordChangeRevokesEverySession(t *testing.T) {
 	h := newHarness(t, nil)
 	a, b := h.session(bindery.RoleAuthor), h.session(bindery.RoleAuthor)
+	tok1, _, err := h.auth.CreateAPIToken(context.Background(), h.users[bindery.RoleAuthor], h.users[bindery.RoleAuthor], "ci", 0, authClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok2, _, _ := h.auth.CreateAPIToken(context.Background(), h.users[bindery.RoleAuthor], h.users[bindery.RoleAuthor], "laptop", 0, authClient)
+	otherTok, _, _ := h.auth.CreateAPIToken(context.Background(), h.users[bindery.RoleEditor], h.users[bindery.RoleEditor], "ci", 0, authClient)
 	r, body := h.do(req{method: "PATCH", path: "/api/v1/me/password", cookie: a,
 		body: `{"current_password":"` + strongPassword + `","new_password":"password"}`})
 	if r.StatusCode != 400 || !strings.Contains(body, "12 characters") {
 		t.Fatalf("weak new password: %d %s", r.StatusCode, body)
 	}
-	r, _ = h.do(req{method: "PATCH", path: "/api/v1/me/password", cookie: a,
+	r, body = h.do(req{method: "PATCH", path: "/api/v1/me/password", cookie: a,
 		body: `{"current_password":"` + strongPassword + `","new_password":"a brand new passphrase"}`})
-	if r.StatusCode != 204 {
-		t.Fatalf("change: %d", r.StatusCode)
+	if r.StatusCode != 200 || strings.TrimSpace(body) != `{"revoked_tokens":2}` {
+		t.Fatalf("change: %d %s", r.StatusCode, body)
 	}
 	fresh := cookieFrom(r)
+	if r, _ := h.do(req{method: "GET", path: "/api/v1/me", bearer: otherTok}); r.StatusCode != 200 {
+		t.Errorf("another user's token was revoked: %d", r.StatusCode)
+	}
+	for name, tok := range map[string]string{"first API token": tok1, "second API token": tok2} {
+		if r, _ := h.do(req{method: "GET", path: "/api/v1/me", bearer: tok}); r.StatusCode != 401 {
+			t.Errorf("%s survived a password change: %d", name, r.StatusCode)
+		}
+	}
 	for name, tok := range map[string]string{"this browser's old": a, "other browser's": b} {
 		if r, _ := h.do(req{method: "GET", path: "/api/v1/me", cookie: tok}); r.StatusCode != 401 {
 			t.Errorf("%s session survived a password change: %d", name, r.StatusCode)

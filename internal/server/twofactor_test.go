@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -32,10 +33,11 @@ func (h *harness) enrol(role bindery.Role) (secret string, codes []string, cooki
 		h.t.Fatalf("confirm: %d %s", resp.StatusCode, body)
 	}
 	var c struct {
-		Codes []string `json:"recovery_codes"`
+		Codes   []string `json:"recovery_codes"`
+		Revoked *int     `json:"revoked_tokens"`
 	}
-	if err := json.Unmarshal([]byte(body), &c); err != nil {
-		h.t.Fatal(err)
+	if err := json.Unmarshal([]byte(body), &c); err != nil || c.Revoked == nil {
+		h.t.Fatalf("confirm answer %s: %v", body, err)
 	}
 	nc := cookieFrom(resp)
 	if nc == nil {
@@ -269,5 +271,25 @@ func TestTwoFactorSignInPage(t *testing.T) {
 	resp, _ = h.do(req{method: "POST", path: "/login", body: url.Values{"challenge": {ch}, "code": {code}}.Encode(), contentType: "application/x-www-form-urlencoded"})
 	if resp.StatusCode != http.StatusSeeOther || cookieFrom(resp) == nil {
 		t.Fatalf("code step: %d", resp.StatusCode)
+	}
+}
+
+// TestTwoFactorOnRevokesTokens: turning the second factor on revokes the
+// API tokens made before (by whoever had the password alone), and says
+// how many.
+func TestTwoFactorOnRevokesTokens(t *testing.T) {
+	h := newHarness(t, nil)
+	u := h.users[bindery.RoleEditor]
+	tok, _, err := h.auth.CreateAPIToken(context.Background(), u, u, "ci", 0, authClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.enrol(bindery.RoleEditor)
+	if r, _ := h.do(req{method: "GET", path: "/api/v1/me", bearer: tok}); r.StatusCode != 401 {
+		t.Fatalf("an API token survived turning on two-factor sign-in: %d", r.StatusCode)
+	}
+	ev, _ := h.store.ListAudit(context.Background(), bindery.AuditFilter{Action: bindery.AuditTwoFactorEnabled})
+	if len(ev) != 1 || !strings.Contains(ev[0].Detail, "1 API tokens revoked") {
+		t.Fatalf("audit: %+v", ev)
 	}
 }

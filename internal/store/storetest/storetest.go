@@ -176,6 +176,19 @@ func testAPITokens(t *testing.T, s bindery.Store) {
 	if n, err := s.DeleteExpiredAPITokens(ctx, t0.Add(2*time.Hour)); err != nil || n != 1 {
 		t.Fatalf("DeleteExpiredAPITokens = %d, %v", n, err)
 	}
+	// DeleteUserAPITokens takes every token of one user, no other's.
+	for i, owner := range []int64{u.ID, u.ID, other.ID} {
+		tk := &bindery.APIToken{ID: fmt.Sprintf("t%d", i+2), UserID: owner, Name: "ci", TokenHash: bytes.Repeat([]byte{byte(10 + i)}, 32), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+		if err := s.CreateAPIToken(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.DeleteUserAPITokens(ctx, u.ID); err != nil || n != 2 {
+		t.Fatalf("DeleteUserAPITokens = %d, %v; want 2", n, err)
+	}
+	if list, _ := s.ListAPITokens(ctx, other.ID); len(list) != 1 {
+		t.Fatalf("the other user's tokens: %d, want 1", len(list))
+	}
 }
 
 func testSetupToken(t *testing.T, s bindery.Store) {
