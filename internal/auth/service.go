@@ -288,7 +288,7 @@ func (s *Service) Login(ctx context.Context, email, password, code string, c Cli
 	if err != nil {
 		return nil, "", err
 	}
-	return s.completeLogin(ctx, u, code, c, replaced)
+	return s.completeLogin(ctx, u, code, c, replaced, nil)
 }
 
 func (s *Service) newSession(ctx context.Context, u *bindery.User, c Client) (string, error) {

@@ -66,9 +66,23 @@ type challenge struct {
 	UserID   int64  `json:"u"`
 	Password string `json:"p"`
 	Issued   int64  `json:"t"` // Unix seconds on the service clock
+	// ID is random: what the store records once the challenge completed a
+	// sign-in, so that it never completes another (see FinishLogin).
+	ID string `json:"i"`
 }
 
-const challengePurpose = "bindery sign-in challenge v1"
+// challengePurpose names the format; v2 added the ID, and challenges of
+// v1 (without one) are refused: they cannot be made single-use.
+const challengePurpose = "bindery sign-in challenge v2"
+
+// idHash is what the store keeps of a used challenge.
+func (ch *challenge) idHash() []byte {
+	sum := sha256.Sum256([]byte("bindery used challenge\x00" + ch.ID))
+	return sum[:]
+}
+
+// expiry is when the challenge stops opening anyway.
+func (ch *challenge) expiry() time.Time { return time.Unix(ch.Issued, 0).Add(ChallengeTTL) }
 
 func passwordPrint(hash string) string {
 	sum := sha256.Sum256([]byte("bindery challenge\x00" + hash))
@@ -80,55 +94,64 @@ func passwordPrint(hash string) string {
 // cannot be forged, altered or used after ChallengeTTL, and says nothing
 // to whoever holds it.
 func (s *Service) newChallenge(u *bindery.User) (string, error) {
-	b, err := json.Marshal(challenge{Purpose: challengePurpose, UserID: u.ID, Password: passwordPrint(u.PasswordHash), Issued: s.now().Unix()})
+	b, err := json.Marshal(challenge{Purpose: challengePurpose, UserID: u.ID, Password: passwordPrint(u.PasswordHash), Issued: s.now().Unix(), ID: newID()})
 	if err != nil {
 		return "", err
 	}
 	return s.secrets.Encrypt(b)
 }
 
-// openChallenge returns the user a challenge was issued for, or
-// errBadChallenge.
-func (s *Service) openChallenge(ctx context.Context, token string) (*bindery.User, error) {
+// openChallenge returns the user a challenge was issued for and the
+// challenge, or errBadChallenge.
+func (s *Service) openChallenge(ctx context.Context, token string) (*bindery.User, *challenge, error) {
 	if len(token) > 1024 {
-		return nil, errBadChallenge
+		return nil, nil, errBadChallenge
 	}
 	b, err := s.secrets.Decrypt(token)
 	if err != nil {
-		return nil, errBadChallenge
+		return nil, nil, errBadChallenge
 	}
 	var ch challenge
-	if json.Unmarshal(b, &ch) != nil || ch.Purpose != challengePurpose {
-		return nil, errBadChallenge
+	if json.Unmarshal(b, &ch) != nil || ch.Purpose != challengePurpose || len(ch.ID) < 32 {
+		return nil, nil, errBadChallenge
 	}
 	// The issue time is inside the sealed payload, on the service's own
 	// clock (Fernet's timestamp is the wall clock's, which tests fake).
 	if age := s.now().Sub(time.Unix(ch.Issued, 0)); age > ChallengeTTL || age < -time.Minute {
-		return nil, errBadChallenge
+		return nil, nil, errBadChallenge
 	}
 	u, err := s.store.UserByID(ctx, ch.UserID)
 	if bindery.ErrorCode(err) == bindery.ENOTFOUND || (err == nil && (ch.Password != passwordPrint(u.PasswordHash) || !u.TwoFactor)) {
-		return nil, errBadChallenge
+		return nil, nil, errBadChallenge
 	}
-	return u, err
+	return u, &ch, err
 }
 
 // ChallengeValid reports whether a sign-in challenge can still be
 // finished (for the sign-in page, to ask for the code again after a wrong
-// one).
+// one). A challenge that already completed a sign-in still "opens" here
+// and fails in FinishLogin; the page then asks for the password.
 func (s *Service) ChallengeValid(ctx context.Context, token string) bool {
-	_, err := s.openChallenge(ctx, token)
+	_, _, err := s.openChallenge(ctx, token)
 	return err == nil
 }
 
 // FinishLogin completes a sign-in that Login answered with
 // SecondFactorNeeded: the challenge it carried and a code.
+//
+// A challenge completes one sign-in only. Wrong codes leave it usable
+// (the user may retry within ChallengeTTL, through the brute-force
+// guard), but once a code was accepted its ID is recorded as used until
+// its expiry, so the challenge — if it was copied, logged or kept in a
+// page's history — never opens a second session, with a fresh TOTP code
+// or with a recovery code. Of two requests racing with the same
+// challenge and valid codes, the store lets exactly one through.
 func (s *Service) FinishLogin(ctx context.Context, challengeToken, code string, c Client, replaced string) (*bindery.User, string, error) {
 	if left, blocked := s.guard.Blocked(c.Addr); blocked {
 		s.observe("blocked")
 		return nil, "", blockedError(left)
 	}
-	u, err := s.openChallenge(ctx, challengeToken)
+	u, ch, err := s.openChallenge(ctx, challengeToken)
 	if err != nil {
 		return nil, "", err
 	}
@@ -137,12 +160,14 @@ func (s *Service) FinishLogin(ctx context.Context, challengeToken, code string, 
 		// challenge cannot be kept alive past ChallengeTTL without it.
 		return nil, "", errSecondFactor
 	}
-	return s.completeLogin(ctx, u, code, c, replaced)
+	return s.completeLogin(ctx, u, code, c, replaced, ch)
 }
 
 // completeLogin checks the second factor when u has one (code "" asks for
-// it with a challenge) and starts the session.
-func (s *Service) completeLogin(ctx context.Context, u *bindery.User, code string, c Client, replaced string) (*bindery.User, string, error) {
+// it with a challenge) and starts the session. from is the challenge the
+// sign-in finishes, nil when the password came with the code: it is
+// marked used once the code is accepted, before the session exists.
+func (s *Service) completeLogin(ctx context.Context, u *bindery.User, code string, c Client, replaced string, from *challenge) (*bindery.User, string, error) {
 	how := ""
 	if u.TwoFactor {
 		if strings.TrimSpace(code) == "" {
@@ -155,6 +180,19 @@ func (s *Service) completeLogin(ctx context.Context, u *bindery.User, code strin
 		var err error
 		if how, err = s.checkSecondFactor(ctx, u, code, c); err != nil {
 			return nil, "", err
+		}
+	}
+	if from != nil {
+		first, err := s.store.UseChallenge(ctx, from.idHash(), from.expiry(), s.now())
+		if err != nil {
+			return nil, "", err
+		}
+		if !first {
+			// A replay (or the loser of a race): a failure like any other.
+			if err := s.failure(ctx, u.Email, u.Email, c, "sign-in challenge used again"); bindery.ErrorCode(err) == bindery.ETOOMANY {
+				return nil, "", err
+			}
+			return nil, "", errBadChallenge
 		}
 	}
 	s.guard.Success(c.Addr, u.Email)

@@ -293,3 +293,56 @@ func TestTwoFactorOnRevokesTokens(t *testing.T) {
 		t.Fatalf("audit: %+v", ev)
 	}
 }
+
+// TestChallengeIsSingleUse: a challenge that completed a sign-in never
+// completes another — not with a fresh authenticator code, not with a
+// recovery code — and of concurrent uses with valid codes exactly one
+// wins.
+func TestChallengeIsSingleUse(t *testing.T) {
+	h := newHarness(t, map[string]string{"BINDERY_LOGIN_MAX_FAILURES": "50"})
+	secret, codes, _ := h.enrol(bindery.RoleAuthor)
+	password := map[string]string{"email": "author@example.com", "password": strongPassword}
+
+	_, _, ch, _ := h.loginJSON(password)
+	h.clock.Advance(30 * time.Second)
+	code, _ := totp.Code(secret, h.clock.Now())
+	if st, _, _, _ := h.loginJSON(map[string]string{"challenge": ch, "code": code}); st != http.StatusOK {
+		t.Fatalf("first use: %d", st)
+	}
+	h.clock.Advance(30 * time.Second)
+	code, _ = totp.Code(secret, h.clock.Now())
+	if st, _, _, resp := h.loginJSON(map[string]string{"challenge": ch, "code": code}); st != http.StatusUnauthorized || cookieFrom(resp) != nil {
+		t.Fatalf("challenge reused with a fresh code: %d", st)
+	}
+	if st, _, _, resp := h.loginJSON(map[string]string{"challenge": ch, "code": codes[0]}); st != http.StatusUnauthorized || cookieFrom(resp) != nil {
+		t.Fatalf("challenge reused with a recovery code: %d", st)
+	}
+
+	// A challenge first used with a recovery code is spent too.
+	_, _, ch, _ = h.loginJSON(password)
+	if st, _, _, _ := h.loginJSON(map[string]string{"challenge": ch, "code": codes[1]}); st != http.StatusOK {
+		t.Fatalf("recovery code: %d", st)
+	}
+	if st, _, _, _ := h.loginJSON(map[string]string{"challenge": ch, "code": codes[2]}); st != http.StatusUnauthorized {
+		t.Fatalf("challenge reused after a recovery code: %d", st)
+	}
+
+	// Racing: one challenge, different valid recovery codes at once.
+	_, _, ch, _ = h.loginJSON(password)
+	results := make(chan int, 4)
+	for _, rc := range codes[3:7] {
+		go func() {
+			st, _, _, _ := h.loginJSON(map[string]string{"challenge": ch, "code": rc})
+			results <- st
+		}()
+	}
+	ok := 0
+	for range 4 {
+		if <-results == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("racing uses of one challenge: %d succeeded, want 1", ok)
+	}
+}
