@@ -221,7 +221,6 @@ func (s *Server) handleGetFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", info.ContentType)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(name)}))
 	h.Set("Content-Security-Policy", userContentCSP)
-	h.Set("Cache-Control", "private, no-cache")
 	http.ServeContent(w, r, "", info.Modified, f)
 }
 

@@ -107,7 +107,7 @@ func TestExportHoldsEverythingAboutThePerson(t *testing.T) {
 	h.do(req{method: "POST", path: "/api/v1/me/tokens", cookie: cookie, body: `{"name":"ci script","expires_in":"24h"}`})
 
 	resp, body := h.do(req{method: "GET", path: "/api/v1/me/export", cookie: cookie})
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" || resp.Header.Get("Cache-Control") != "no-store" {
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" || resp.Header.Get("Cache-Control") != "private, no-store" {
 		t.Fatalf("export: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	files := unzip(t, body)

@@ -241,6 +241,11 @@ func TestRouteAccess(t *testing.T) {
 					if strings.HasPrefix(sc.path, "/api/") && resp.StatusCode >= 400 && !strings.Contains(got, `"error":{"code":`) {
 						t.Fatalf("API error without the contract's JSON shape: %s", got)
 					}
+					// Whatever a signed-in caller gets, but static assets,
+					// must stay out of shared and disk caches.
+					if cc := resp.Header.Get("Cache-Control"); c != anon && !strings.HasPrefix(path, "/static/") && cc != "private, no-store" {
+						t.Fatalf("authenticated response with Cache-Control %q, want \"private, no-store\"", cc)
+					}
 				})
 			}
 		}

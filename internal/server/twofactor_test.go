@@ -71,13 +71,13 @@ func TestTwoFactorEnrolmentSignInAndReplay(t *testing.T) {
 	// The QR code of a pending enrolment is a PNG, never cached.
 	cookie := h.session(bindery.RoleAuthor)
 	resp, body := h.do(req{method: "POST", path: "/api/v1/me/two-factor", cookie: cookie, body: `{"password":"` + strongPassword + `"}`})
-	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Cache-Control") != "no-store" {
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Cache-Control") != "private, no-store" {
 		t.Fatalf("begin: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
 	var e struct{ Secret string }
 	_ = json.Unmarshal([]byte(body), &e)
 	resp, body = h.do(req{method: "GET", path: "/api/v1/me/two-factor/qr.png", cookie: cookie})
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(body, "\x89PNG") || resp.Header.Get("Cache-Control") != "no-store" {
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(body, "\x89PNG") || resp.Header.Get("Cache-Control") != "private, no-store" {
 		t.Fatalf("qr: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
 	}
 	// A wrong code does not turn it on; the right one does.
