@@ -611,6 +611,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, actor, u *bindery.User, na
 	if name == "" || len(name) > maxTokenName {
 		return "", nil, bindery.Errorf(bindery.EINVALID, "A token needs a name of 1 to %d characters.", maxTokenName)
 	}
+	if bad, found := bindery.NameRune(name); found {
+		return "", nil, bindery.Errorf(bindery.EINVALID, "A token's name may not contain %s: it would display as something else.", bindery.DescribeRune(bad))
+	}
 	if ttl == 0 {
 		ttl = DefaultTokenLifetime
 	}

@@ -106,6 +106,11 @@ func checkMetadataInput(md *manuscript.Metadata) error {
 	if md.Title == "" || utf8.RuneCountInString(md.Title) > maxTitleLength {
 		return bindery.Errorf(bindery.EINVALID, "A book needs a title of 1 to %d characters.", maxTitleLength)
 	}
+	// The title is shown in listings, the catalog and the OPDS feed: no
+	// character that reorders or hides the text around it.
+	if bad, found := bindery.TitleRune(md.Title); found {
+		return bindery.Errorf(bindery.EINVALID, "A book's title may not contain %s: it would display as something else.", bindery.DescribeRune(bad))
+	}
 	if len(md.Authors) > maxListLength || len(md.Subjects) > maxListLength {
 		return bindery.Errorf(bindery.EINVALID, "At most %d authors and %d subjects.", maxListLength, maxListLength)
 	}

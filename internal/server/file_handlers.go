@@ -98,8 +98,12 @@ func (s *Server) putFile(r *http.Request, name string, body io.Reader) (bookfs.F
 		return f, err
 	}
 	if name == bookfs.MetadataFile {
+		// The listing keeps its old title when the new one carries a
+		// character that reorders or hides text (bindery.TitleRune).
 		if md, _, err := s.readMetadata(b.ID); err == nil && md != nil && md.Title != "" && md.Title != b.Title {
-			_ = s.store.UpdateBookTitle(r.Context(), b.ID, md.Title, s.now())
+			if _, bad := bindery.TitleRune(md.Title); !bad {
+				_ = s.store.UpdateBookTitle(r.Context(), b.ID, md.Title, s.now())
+			}
 		}
 	}
 	p, c := s.callerClient(r)

@@ -525,3 +525,33 @@ func TestNoBlocksIsAnEmptyList(t *testing.T) {
 		t.Fatalf("blocks = %s", body)
 	}
 }
+
+// TestInvisibleCharactersRefusedInNames: names people read — file names,
+// display names, token names, book titles — cannot carry characters
+// that make them display as something else, and the message names the
+// character by code point.
+func TestInvisibleCharactersRefusedInNames(t *testing.T) {
+	h := newHarness(t, nil)
+	author := h.session(bindery.RoleAuthor)
+	for _, tc := range []struct{ method, path, body, contentType string }{
+		{"PUT", fmt.Sprintf("/api/v1/books/%d/files/chapters/report%%E2%%80%%AEdm.txt.md", h.shared.ID), "# x\n", "text/markdown"},
+		{"POST", fmt.Sprintf("/api/v1/books/%d/files", h.shared.ID), multipartBody("a\u200bb.md", "# x\n"), multipartType},
+		{"PATCH", "/api/v1/me", `{"name":"Ada\u202e ecalovoL"}`, ""},
+		{"PATCH", "/api/v1/me", `{"name":"Ada\u200dLovelace"}`, ""},
+		{"POST", "/api/v1/me/tokens", `{"name":"ci\u2066 script"}`, ""},
+		{"POST", "/api/v1/books", `{"title":"Tides\u202e sediT"}`, ""},
+		{"PATCH", fmt.Sprintf("/api/v1/books/%d", h.shared.ID), `{"title":"\ufeffTides"}`, ""},
+	} {
+		r, body := h.do(req{method: tc.method, path: tc.path, body: tc.body, contentType: tc.contentType, cookie: author})
+		if r.StatusCode != 400 || !strings.Contains(body, "U+") {
+			t.Errorf("%s %s %q: %d %s", tc.method, tc.path, tc.body, r.StatusCode, body)
+		}
+	}
+	// Prose keeps what spells words: a Persian title with a zero-width
+	// non-joiner, a mixed title with a right-to-left mark.
+	for _, title := range []string{"می\u200cخواهم", "Notes \u200fעברית\u200f 2"} {
+		if r, body := h.do(req{method: "POST", path: "/api/v1/books", body: `{"title":"` + title + `"}`, cookie: author}); r.StatusCode != 201 {
+			t.Errorf("title %q: %d %s", title, r.StatusCode, body)
+		}
+	}
+}
