@@ -206,6 +206,7 @@ var encryptedColumns = []column{
 	{table: "users", id: "id", value: "totp_secret_enc"},
 	{table: "credentials", id: "id", value: "value_enc"},
 	{table: "audit_chain", id: "id", value: "key_enc"},
+	{table: "book_invitations", id: "id", value: "email_enc", index: "email_index"},
 }
 
 // column is one encrypted column, a secretbox.RowSource for Rotate.

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 	t.Run("TwoFactor", func(t *testing.T) { testTwoFactor(t, open(t)) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, open(t)) })
 	t.Run("Challenges", func(t *testing.T) { testChallenges(t, open(t)) })
+	t.Run("Invitations", func(t *testing.T) { testInvitations(t, open(t)) })
 	t.Run("TransferBook", func(t *testing.T) { testTransferBook(t, open(t)) })
 }
 
