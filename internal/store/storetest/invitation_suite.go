@@ -95,6 +95,15 @@ func testInvitations(t *testing.T, s bindery.Store) {
 		t.Fatalf("expired invitations kept: %+v", list)
 	}
 
+	// Deleting the addressee's account deletes the invitations to them.
+	invite("invitee@example.com", t0.Add(48*time.Hour))
+	if err := s.DeleteUser(ctx, invitee.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.BookInvitations(ctx, b.ID, t0.Add(48*time.Hour)); len(list) != 1 || list[0].Email != "fresh@example.com" {
+		t.Fatalf("invitations after the invitee's account was deleted: %+v", list)
+	}
+
 	// Deleting the book deletes its invitations.
 	invite("invitee@example.com", t0.Add(48*time.Hour))
 	if err := s.DeleteBook(ctx, b.ID); err != nil {
