@@ -35,7 +35,9 @@ type InvitationStore interface {
 	// expired invitations of the book are dropped on the way.
 	CreateInvitation(ctx context.Context, inv *Invitation) error
 	// BookInvitations lists the unexpired invitations of bookID, with
-	// their addresses, oldest first.
+	// their addresses, oldest first — declined ones included, looking
+	// the same as the others: a decline must not tell the inviter that
+	// an account has the address.
 	BookInvitations(ctx context.Context, bookID int64, now time.Time) ([]*Invitation, error)
 	// DeleteBookInvitation withdraws invitation id of bookID; ENOTFOUND
 	// when bookID has no such invitation.
@@ -47,7 +49,10 @@ type InvitationStore interface {
 	// and deletes the invitation, in one transaction, if the invitation
 	// is addressed to email and unexpired at now; ENOTFOUND otherwise.
 	AcceptInvitation(ctx context.Context, id int64, email string, userID int64, now time.Time) (*Invitation, error)
-	// DeclineInvitation deletes invitation id if it is addressed to
-	// email; ENOTFOUND otherwise.
+	// DeclineInvitation marks invitation id declined if it is addressed
+	// to email (and not declined yet); ENOTFOUND otherwise. A declined
+	// invitation is no longer listed to, nor accepted by, the addressee;
+	// it expires like the others. A new invitation to the same address
+	// replaces it.
 	DeclineInvitation(ctx context.Context, id int64, email string) (*Invitation, error)
 }

@@ -165,7 +165,10 @@ func (s *Server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) 
 	writeJSON(w, http.StatusOK, b)
 }
 
-// handleDeclineInvitation: DELETE /api/v1/me/invitations/{id}.
+// handleDeclineInvitation: DELETE /api/v1/me/invitations/{id}. The
+// invitation disappears for the caller; the book's managers keep seeing it
+// as pending until it expires, so that declining does not tell them that
+// an account has the address.
 func (s *Server) handleDeclineInvitation(w http.ResponseWriter, r *http.Request) {
 	id, err := invitationID(r, "id")
 	if err != nil {

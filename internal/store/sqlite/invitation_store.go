@@ -102,7 +102,7 @@ func (d *DB) DeleteBookInvitation(ctx context.Context, bookID, id int64) error {
 func (d *DB) InvitationsFor(ctx context.Context, email string, now time.Time) ([]*bindery.Invitation, error) {
 	idx, marks := d.indexArgs(email)
 	all, err := d.invitations(ctx, true, `SELECT `+invitationColumns+`, b.title FROM book_invitations i JOIN books b ON b.id = i.book_id
-		WHERE i.email_index IN (`+marks+`) AND i.expires_at > ? ORDER BY i.id`, append(idx, ts(now))...)
+		WHERE i.email_index IN (`+marks+`) AND i.expires_at > ? AND NOT i.declined ORDER BY i.id`, append(idx, ts(now))...)
 	if err != nil {
 		return nil, err
 	}
@@ -115,10 +115,11 @@ func (d *DB) InvitationsFor(ctx context.Context, email string, now time.Time) ([
 	return out, nil
 }
 
-// invitationFor reads invitation id inside tx if it is addressed to email.
+// invitationFor reads invitation id inside tx if it is addressed to email
+// and not declined.
 func (d *DB) invitationFor(ctx context.Context, tx *sql.Tx, id int64, email string) (*bindery.Invitation, error) {
 	idx, marks := d.indexArgs(email)
-	inv, err := d.scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM book_invitations i WHERE i.id = ? AND i.email_index IN (`+marks+`)`,
+	inv, err := d.scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM book_invitations i WHERE i.id = ? AND NOT i.declined AND i.email_index IN (`+marks+`)`,
 		append([]any{id}, idx...)...), false)
 	if err == nil && inv.Email != email {
 		err = sql.ErrNoRows
@@ -149,7 +150,8 @@ func (d *DB) AcceptInvitation(ctx context.Context, id int64, email string, userI
 	return inv, err
 }
 
-// DeclineInvitation implements bindery.InvitationStore.
+// DeclineInvitation implements bindery.InvitationStore: the row is kept,
+// marked declined, until it expires (see the migration for why).
 func (d *DB) DeclineInvitation(ctx context.Context, id int64, email string) (*bindery.Invitation, error) {
 	var inv *bindery.Invitation
 	err := d.tx(ctx, func(tx *sql.Tx) error {
@@ -157,7 +159,7 @@ func (d *DB) DeclineInvitation(ctx context.Context, id int64, email string) (*bi
 		if inv, err = d.invitationFor(ctx, tx, id, email); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM book_invitations WHERE id = ?`, id)
+		_, err = tx.ExecContext(ctx, `UPDATE book_invitations SET declined = 1 WHERE id = ?`, id)
 		return err
 	})
 	return inv, err

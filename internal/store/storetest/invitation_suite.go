@@ -65,13 +65,21 @@ func testInvitations(t *testing.T, s bindery.Store) {
 	_, err = s.AcceptInvitation(ctx, again.ID, "invitee@example.com", invitee.ID, t0.Add(time.Hour))
 	wantCode(t, err, bindery.ENOTFOUND)
 
-	// Declining deletes.
+	// Declining hides the invitation from the addressee for good, but the
+	// book still lists it until it expires, like any pending one.
 	d := invite("invitee@example.com", t0.Add(2*time.Hour))
 	if _, err := s.DeclineInvitation(ctx, d.ID, "invitee@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	if mine, _ := s.InvitationsFor(ctx, "invitee@example.com", t0.Add(2*time.Hour)); len(mine) != 0 {
 		t.Fatalf("declined invitation still listed: %+v", mine)
+	}
+	_, err = s.AcceptInvitation(ctx, d.ID, "invitee@example.com", invitee.ID, t0.Add(2*time.Hour))
+	wantCode(t, err, bindery.ENOTFOUND)
+	_, err = s.DeclineInvitation(ctx, d.ID, "invitee@example.com")
+	wantCode(t, err, bindery.ENOTFOUND)
+	if list, _ := s.BookInvitations(ctx, b.ID, t0.Add(2*time.Hour)); len(list) != 2 || list[1].ID != d.ID {
+		t.Fatalf("the book's list after a decline: %+v", list)
 	}
 
 	// Withdrawn by the book (not by another book's id).

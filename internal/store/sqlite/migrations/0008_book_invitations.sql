@@ -10,6 +10,10 @@ CREATE TABLE book_invitations (
     email_enc   TEXT    NOT NULL,
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL,
+    -- Declined by the addressee: hidden from them, but kept (and listed to
+    -- the book's managers as pending) until it expires, so that a decline
+    -- does not tell the inviter that an account has the address.
+    declined    INTEGER NOT NULL DEFAULT 0,
     UNIQUE (book_id, email_index)
 );
 CREATE INDEX book_invitations_email ON book_invitations (email_index);
