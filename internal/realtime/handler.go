@@ -47,9 +47,13 @@ const (
 	FailOrigin       = "origin not allowed"
 	FailNoCredential = "no credential"
 	FailCredential   = "invalid credential"
-	FailTimeout      = "no token frame in time"
-	FailTokenFrame   = "malformed token frame"
-	FailAuthHeader   = "authorization header not bearer"
+	// FailNotAllowed: a valid credential whose holder may not connect
+	// (two-factor enrolment pending), or one that could not be checked
+	// (an internal error). No guess: not a sign-in failure.
+	FailNotAllowed = "credential not allowed"
+	FailTimeout    = "no token frame in time"
+	FailTokenFrame = "malformed token frame"
+	FailAuthHeader = "authorization header not bearer"
 )
 
 // HandlerOptions configures NewHandler. Hub, Auth, Backend and PublicURL
@@ -201,10 +205,16 @@ func (h *Handler) open(r *http.Request, c *client, conn *websocket.Conn, cred, c
 		}
 	}
 	if _, err := h.authenticateFor(c, cred); err != nil {
-		if bindery.ErrorCode(err) == bindery.EINTERNAL {
+		reason := FailCredential
+		switch bindery.ErrorCode(err) {
+		case bindery.EUNAUTHORIZED:
+		case bindery.EINTERNAL:
 			h.log.Error("websocket authentication failed", "err", err)
+			reason = FailNotAllowed
+		default:
+			reason = FailNotAllowed
 		}
-		h.refuse(r, conn, FailCredential)
+		h.refuse(r, conn, reason)
 		return false
 	}
 	return h.start(c, resume, since)
