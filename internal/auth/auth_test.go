@@ -13,33 +13,93 @@ import (
 	"github.com/bindery/bindery/internal/clock"
 )
 
+// TestCheckPassword is the table of the password rules: each refused
+// password names the rule that refused it (a piece of its message).
 func TestCheckPassword(t *testing.T) {
+	const (
+		ok       = ""
+		short    = "at least 12"
+		long     = "at most 1024"
+		leaked   = "leaked in data breaches"
+		mail     = "your e-mail address"
+		service  = `name of this service ("bindery")`
+		oneChar  = "one character repeated"
+		repeats  = "short sequence repeated"
+		variety  = "too few different characters"
+		sequence = "neighbouring keys"
+		affixes  = "common password with digits or symbols added"
+		encoding = "UTF-8"
+	)
+	// phrase returns a passphrase of n characters that repeats nothing.
+	phrase := func(n int) string {
+		var b strings.Builder
+		for i := 1; b.Len() < n; i++ {
+			fmt.Fprintf(&b, "%d ", i*7919)
+		}
+		return b.String()[:n]
+	}
 	cases := []struct {
-		pw, email string
-		ok        bool
+		pw, email, rule string
 	}{
-		{"correct horse battery staple", "a@example.com", true},
-		{"short", "", false},
-		{"elevenchars", "", false},
-		{"twelve chars", "", true},
-		{"ÄÖÜäöüßéèêëà", "", true},                // 12 characters, more bytes
-		{strings.Repeat("x", 11) + "é", "", true}, // counts characters, not bytes
-		{strings.Repeat("a", 64), "", false},      // one character repeated
-		{strings.Repeat("ab", 500), "", true},     // long passphrases allowed
-		{strings.Repeat("ab", 513), "", false},    // but bounded
-		{"baseball1234", "", true},
-		{"1234567890123", "", true},
-		{"qwertyuiopasdfgh", "", true},
-		{"password1234", "", true},
-		{"jessica.smith@example.com", "jessica.smith@example.com", false},
-		{"JESSICA.SMITH", "jessica.smith@example.com", false},
-		{"no composition rules at all", "", true},
-		{"\xff\xfe invalid utf8 bytes", "", false},
+		// Accepted: long enough, not known, no pattern.
+		{"correct horse battery staple", "a@example.com", ok},
+		{"twelve chars", "", ok},
+		{"ÄÖÜäöüßéèêëà", "", ok}, // 12 characters, more bytes
+		{"mañana-día-7", "", ok}, // counts characters, not bytes
+		{phrase(1024), "", ok},   // long passphrases allowed
+		{"no composition rules at all", "", ok},
+		{"Tr0ub4dor&3 xylophone", "", ok},
+		{"my cat is named bindery and likes tuna", "", ok}, // a context word in a long phrase
+		{"jessica loves tea at four", "jessica.smith@example.com", ok},
+
+		// Length and encoding.
+		{"short", "", short},
+		{"elevenchars", "", short},
+		{phrase(1025), "", long},
+		{"\xff\xfe invalid utf8 bytes", "", encoding},
+
+		// The breached-password corpus, 12 characters and more.
+		{"password1234", "", leaked},
+		{"123456789012", "", leaked},
+		{"passwordpassword", "", leaked},
+		{"qwertyuiopasdfgh", "", leaked},
+		{"baseball1234", "", leaked},
+		{"Password 1234", "", leaked}, // separators left out
+		{"abcdefghijkl", "", leaked},
+
+		// Context words: the e-mail address, its words, the service.
+		{"jessica.smith@example.com", "jessica.smith@example.com", mail},
+		{"JESSICA.SMITH", "jessica.smith@example.com", mail},
+		{"jessica2024!!", "jessica.smith@example.com", mail},
+		{"bindery12345678", "", service},
+		{"binderybindery", "", service},
+
+		// Repetition and variety.
+		{"ééééééééééééé", "", oneChar},
+		{"tigertigertiger", "", repeats},
+		{"xkcdxkcdxkcd", "", repeats},
+		{"abcabcabcab1", "", variety},
+		{"aabbaabbaabbc", "", variety},
+
+		// Sequences: alphabet, digits, keyboard rows and columns.
+		{"123456789013", "", sequence},
+		{"poiuytrewq98", "", sequence},
+		{"zaq1xsw2cde3vfr4", "", sequence},
+		{"lmnopqrstuvw", "", sequence},
+
+		// A common password with digits or symbols around it.
+		{"password98765", "", affixes},
+		{"P@ssw0rd2024!", "", affixes},
+		{"!!monkey2024!!", "", affixes},
+		{"Dragon_19871987", "", affixes},
 	}
 	for _, tc := range cases {
 		err := auth.CheckPassword(tc.pw, tc.email)
-		if (err == nil) != tc.ok {
-			t.Errorf("CheckPassword(%q) = %v, want ok=%v", tc.pw, err, tc.ok)
+		switch {
+		case tc.rule == ok && err != nil:
+			t.Errorf("CheckPassword(%q) = %v, want accepted", tc.pw, err)
+		case tc.rule != ok && (err == nil || !strings.Contains(err.Error(), tc.rule)):
+			t.Errorf("CheckPassword(%q) = %v, want refused by %q", tc.pw, err, tc.rule)
 		}
 		if err != nil && (bindery.ErrorCode(err) != bindery.EINVALID || strings.Contains(err.Error(), tc.pw)) {
 			t.Errorf("CheckPassword(%q): error %q is not EINVALID or echoes the password", tc.pw, err)
@@ -56,7 +116,7 @@ func TestCommonPasswordsRefused(t *testing.T) {
 			continue
 		}
 		err := auth.CheckPassword(pw, "")
-		if err == nil || !strings.Contains(err.Error(), "commonly used") {
+		if err == nil || !strings.Contains(err.Error(), "leaked in data breaches") {
 			t.Errorf("common password %q: %v", pw, err)
 		}
 		refused++

@@ -20,11 +20,11 @@ func TestChallengeNeedsItsPurpose(t *testing.T) {
 	s := &Service{secrets: kr, now: time.Now}
 	b, _ := json.Marshal(map[string]any{"u": 1, "p": passwordPrint("x"), "t": time.Now().Unix()})
 	forged, _ := kr.Encrypt(b)
-	if _, err := s.openChallenge(context.Background(), forged); err != errBadChallenge {
+	if _, _, err := s.openChallenge(context.Background(), forged); err != errBadChallenge {
 		t.Fatalf("a sealed value without the purpose opened as a challenge: %v", err)
 	}
 	stored, _ := kr.Encrypt([]byte("someone@example.com"))
-	if _, err := s.openChallenge(context.Background(), stored); err != errBadChallenge {
+	if _, _, err := s.openChallenge(context.Background(), stored); err != errBadChallenge {
 		t.Fatalf("an encrypted column value opened as a challenge: %v", err)
 	}
 }

@@ -2,8 +2,8 @@ package auth
 
 // CommonPasswordsForTest returns the blocklist.
 func CommonPasswordsForTest() []string {
-	out := make([]string, 0, len(commonPasswords))
-	for p := range commonPasswords {
+	out := make([]string, 0, len(breachedPasswords))
+	for p := range breachedPasswords {
 		out = append(out, p)
 	}
 	return out

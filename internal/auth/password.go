@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/bindery/bindery/internal/bindery"
@@ -35,24 +36,55 @@ const (
 //go:embed data/common-passwords-10k.txt
 var commonPasswordsFile []byte
 
-// commonPasswords is the blocklist, lower-cased.
-var commonPasswords = func() map[string]struct{} {
-	m := make(map[string]struct{}, 10000)
-	sc := bufio.NewScanner(bytes.NewReader(commonPasswordsFile))
-	for sc.Scan() {
-		if w := strings.TrimSpace(sc.Text()); w != "" {
-			m[strings.ToLower(w)] = struct{}{}
+//go:embed data/breached-passwords-12plus.txt
+var breachedPasswordsFile []byte
+
+// breachedPasswords is the blocklist, lower-cased: the 10,000 most common
+// passwords and the breached passwords of 12 characters or more (the
+// first list holds only ten of those; see data/README.md).
+var breachedPasswords = func() map[string]struct{} {
+	m := make(map[string]struct{}, 23000)
+	for _, f := range [][]byte{commonPasswordsFile, breachedPasswordsFile} {
+		sc := bufio.NewScanner(bytes.NewReader(f))
+		for sc.Scan() {
+			// In the form CheckPassword compares: NFKC, lower case.
+			if w := strings.TrimSpace(sc.Text()); w != "" {
+				m[strings.ToLower(norm.NFKC.String(w))] = struct{}{}
+			}
 		}
 	}
 	return m
 }()
 
-// CheckPassword applies the NIST SP 800-63B rules to a new password: length
-// in characters, not on the common-password list, not the account's own
-// e-mail address, not one character repeated. There are deliberately no
-// composition rules (no "one digit, one symbol"): they push people to
-// predictable patterns. The error is EINVALID with a message the user can
-// act on, and never contains the password.
+// ServiceName is the context word every password is checked against
+// (NIST SP 800-63B: "context-specific words, such as the name of the
+// service").
+const ServiceName = "bindery"
+
+// CheckPassword applies the NIST SP 800-63B rules to a new password and
+// returns EINVALID with a message saying which rule refused it (never the
+// password):
+//
+//   - length in characters: at least MinPasswordLength, at most
+//     MaxPasswordLength;
+//   - not a known breached or common password (data/, ~22,000 entries,
+//     12,000 of them 12 characters or longer), also with spaces and
+//     separators left out;
+//   - not a common password with digits or symbols around it
+//     ("password1234", "P@ssw0rd2024!": the letters, read back from
+//     look-alike digits and symbols, are on the list);
+//   - not a short unit repeated ("passwordpassword", "abcabcabcabc") nor
+//     made of fewer than five different characters;
+//   - not a sequence: consecutive letters or digits or a walk on the
+//     keyboard, forward or back, in runs that leave fewer than four other
+//     characters ("123456789012", "abcdefghijkl", "1qaz2wsx3edc");
+//   - not built on a context word — the e-mail address, the words of its
+//     local part, "bindery" — which leaves fewer than MinPasswordLength
+//     characters once taken out.
+//
+// There are deliberately no composition rules ("one digit, one symbol"):
+// they push people to predictable patterns. A long passphrase of words
+// passes.
 func CheckPassword(password, email string) error {
 	if !utf8.ValidString(password) {
 		return bindery.Errorf(bindery.EINVALID, "The password must be valid UTF-8 text.")
@@ -66,17 +98,158 @@ func CheckPassword(password, email string) error {
 		return bindery.Errorf(bindery.EINVALID, "The password must be at most %d characters long.", MaxPasswordLength)
 	}
 	lower := strings.ToLower(pw)
-	if _, common := commonPasswords[lower]; common {
-		return bindery.Errorf(bindery.EINVALID, "That password is on a list of commonly used passwords; choose another.")
+	if breached(lower) || breached(compact(lower)) {
+		return bindery.Errorf(bindery.EINVALID, "That password is on a list of passwords leaked in data breaches or commonly used; choose another.")
 	}
-	local, _, _ := strings.Cut(strings.ToLower(email), "@")
-	if email != "" && (lower == strings.ToLower(email) || (len(local) >= 4 && lower == local)) {
-		return bindery.Errorf(bindery.EINVALID, "The password must not be your e-mail address.")
+	if word, ok := contextWord(lower, email); ok {
+		if word == ServiceName {
+			return bindery.Errorf(bindery.EINVALID, "The password must not be built on the name of this service (%q): without it, it is too short.", ServiceName)
+		}
+		return bindery.Errorf(bindery.EINVALID, "The password must not be built on your e-mail address: without it, it is too short.")
 	}
 	if first, _ := utf8.DecodeRuneInString(pw); strings.Trim(pw, string(first)) == "" {
 		return bindery.Errorf(bindery.EINVALID, "The password must not be one character repeated.")
 	}
+	if repeated(lower) {
+		return bindery.Errorf(bindery.EINVALID, "The password must not be a short sequence repeated (like \"abcabcabcabc\" or \"passwordpassword\").")
+	}
+	if distinct(lower) < 5 {
+		return bindery.Errorf(bindery.EINVALID, "The password uses too few different characters (at least 5 are needed).")
+	}
+	if sequential(lower) {
+		return bindery.Errorf(bindery.EINVALID, "The password must not be a sequence of consecutive characters or neighbouring keys (like \"123456789012\", \"abcdefghijkl\" or \"qwertyuiop\").")
+	}
+	if commonWithAffixes(lower) {
+		return bindery.Errorf(bindery.EINVALID, "The password is a common password with digits or symbols added (like \"password1234\"); choose another.")
+	}
 	return nil
+}
+
+func breached(s string) bool {
+	_, ok := breachedPasswords[s]
+	return ok
+}
+
+// compact drops spaces and the usual separators: "pass word 1234" is
+// "password1234".
+func compact(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '_', '.', '\t':
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// contextWord reports the context word the password is built on: the
+// whole e-mail address, a word of at least four characters of its local
+// part (split at . _ - +), or ServiceName, such that removing every
+// occurrence of it leaves fewer than MinPasswordLength characters.
+func contextWord(lower, email string) (string, bool) {
+	words := []string{ServiceName}
+	if email = strings.ToLower(email); email != "" {
+		words = append(words, email)
+		local, _, _ := strings.Cut(email, "@")
+		words = append(words, local)
+		words = append(words, strings.FieldsFunc(local, func(r rune) bool { return strings.ContainsRune("._-+", r) })...)
+	}
+	for _, w := range words {
+		if utf8.RuneCountInString(w) < 4 || !strings.Contains(lower, w) {
+			continue
+		}
+		if utf8.RuneCountInString(strings.ReplaceAll(lower, w, "")) < MinPasswordLength {
+			return w, true
+		}
+	}
+	return "", false
+}
+
+// repeated reports whether s is a unit of at most half its length
+// repeated, the last repetition possibly cut short ("abcabcabcab").
+func repeated(s string) bool {
+	r := []rune(s)
+	for p := 1; p <= len(r)/2; p++ {
+		same := true
+		for i := p; i < len(r) && same; i++ {
+			same = r[i] == r[i-p]
+		}
+		if same {
+			return true
+		}
+	}
+	return false
+}
+
+func distinct(s string) int {
+	seen := map[rune]bool{}
+	for _, r := range s {
+		seen[r] = true
+	}
+	return len(seen)
+}
+
+// sequences are the orders in which neighbouring characters make a
+// predictable run: the alphabet, the digits (cyclic: 9 is followed by 0
+// and 1 again), and the rows and columns of a QWERTY keyboard.
+var sequences = []string{
+	"abcdefghijklmnopqrstuvwxyz",
+	"01234567890",
+	"`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./",
+	"1qaz", "2wsx", "3edc", "4rfv", "5tgb", "6yhn", "7ujm", "8ik,", "9ol.", "0p;/",
+}
+
+// neighbours holds every ordered pair of characters that are next to each
+// other, either way, in one of the sequences.
+var neighbours = func() map[[2]rune]bool {
+	m := map[[2]rune]bool{}
+	for _, seq := range sequences {
+		r := []rune(seq)
+		for i := 1; i < len(r); i++ {
+			m[[2]rune{r[i-1], r[i]}] = true
+			m[[2]rune{r[i], r[i-1]}] = true
+		}
+	}
+	return m
+}()
+
+// sequential reports whether s is mostly runs of neighbours: its
+// characters outside runs of three or more are fewer than four.
+func sequential(s string) bool {
+	r := []rune(s)
+	outside, run := 0, 1
+	for i := 1; i <= len(r); i++ {
+		if i < len(r) && neighbours[[2]rune{r[i-1], r[i]}] {
+			run++
+			continue
+		}
+		if run < 3 {
+			outside += run
+		}
+		run = 1
+	}
+	return outside < 4
+}
+
+// leet reads look-alike digits and symbols back as letters.
+var leet = strings.NewReplacer("@", "a", "4", "a", "8", "b", "(", "c", "3", "e", "6", "g", "1", "i", "!", "i", "|", "l", "0", "o", "$", "s", "5", "s", "7", "t", "+", "t", "2", "z")
+
+// commonWithAffixes reports whether s is a common password made of
+// letters with only digits and symbols before and after it
+// ("password1234", "!!monkey2024", "p@ssw0rd99"): the stem from the first
+// to the last letter, its look-alikes read back, is on the list.
+func commonWithAffixes(s string) bool {
+	first := strings.IndexFunc(s, unicode.IsLetter)
+	last := strings.LastIndexFunc(s, unicode.IsLetter)
+	if first < 0 {
+		return false
+	}
+	_, size := utf8.DecodeRuneInString(s[last:])
+	stem := leet.Replace(s[first : last+size])
+	if strings.IndexFunc(stem, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0 {
+		return false // spaces or other words inside: not one word with affixes
+	}
+	return utf8.RuneCountInString(stem) >= 4 && breached(stem)
 }
 
 // Params are argon2id parameters.

@@ -288,7 +288,7 @@ func (s *Service) Login(ctx context.Context, email, password, code string, c Cli
 	if err != nil {
 		return nil, "", err
 	}
-	return s.completeLogin(ctx, u, code, c, replaced)
+	return s.completeLogin(ctx, u, code, c, replaced, nil)
 }
 
 func (s *Service) newSession(ctx context.Context, u *bindery.User, c Client) (string, error) {
@@ -400,32 +400,58 @@ func (s *Service) Logout(ctx context.Context, token string, c Client) {
 	}
 }
 
+// CredentialChange is what a change of the sign-in credentials did (a new
+// password, a second factor turned on): the fresh session for the browser
+// that made it ("" when the caller used an API token) and how many API
+// tokens were revoked.
+type CredentialChange struct {
+	Session       string
+	RevokedTokens int
+}
+
+// revokeCredentials deletes every session and every API token of user id
+// (sessions first: they are what a thief most likely holds), tells
+// OnRevoke, and returns how many tokens went. Both kinds of credential
+// are revoked on a password change and when a second factor is turned
+// on: whoever stole either must not keep access that the change was
+// meant to end — a token keeps up to a year of access.
+func (s *Service) revokeCredentials(ctx context.Context, id int64) (int, error) {
+	if _, err := s.store.DeleteUserSessions(ctx, id, ""); err != nil {
+		return 0, err
+	}
+	n, err := s.store.DeleteUserAPITokens(ctx, id)
+	s.revoked(Revocation{UserID: id})
+	return n, err
+}
+
 // ChangePassword checks the current password, sets the new one, revokes
-// every session of the user and starts a fresh one for this browser
-// (returned) — anyone who stole a session loses it.
-func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string, c Client) (string, error) {
+// every session and API token of the user and starts a fresh session for
+// this browser — anyone who stole a session or a token loses it. A caller
+// using an API token loses that token too.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string, c Client) (CredentialChange, error) {
+	var ch CredentialChange
 	if err := s.checkOwnPassword(ctx, p, current, c); err != nil {
-		return "", err
+		return ch, err
 	}
 	if err := CheckPassword(next, p.User.Email); err != nil {
-		return "", err
+		return ch, err
 	}
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
-		return "", err
+		return ch, err
 	}
 	if err := s.store.UpdateUserPassword(ctx, p.User.ID, hash, s.now()); err != nil {
-		return "", err
+		return ch, err
 	}
-	if _, err := s.store.DeleteUserSessions(ctx, p.User.ID, ""); err != nil {
-		return "", err
+	if ch.RevokedTokens, err = s.revokeCredentials(ctx, p.User.ID); err != nil {
+		return ch, err
 	}
-	s.revoked(Revocation{UserID: p.User.ID})
-	s.Audit(ctx, actorEvent(bindery.AuditPasswordChange, p.User, c, bindery.UserTarget(p.User.ID), "all sessions revoked"))
+	s.Audit(ctx, actorEvent(bindery.AuditPasswordChange, p.User, c, bindery.UserTarget(p.User.ID), fmt.Sprintf("all sessions and %d API tokens revoked", ch.RevokedTokens)))
 	if p.Session == nil {
-		return "", nil
+		return ch, nil
 	}
-	return s.newSession(ctx, p.User, c)
+	ch.Session, err = s.newSession(ctx, p.User, c)
+	return ch, err
 }
 
 // RevokeSession deletes one of the caller's own sessions.
@@ -584,6 +610,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, actor, u *bindery.User, na
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > maxTokenName {
 		return "", nil, bindery.Errorf(bindery.EINVALID, "A token needs a name of 1 to %d characters.", maxTokenName)
+	}
+	if bad, found := bindery.NameRune(name); found {
+		return "", nil, bindery.Errorf(bindery.EINVALID, "A token's name may not contain %s: it would display as something else.", bindery.DescribeRune(bad))
 	}
 	if ttl == 0 {
 		ttl = DefaultTokenLifetime

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -65,9 +66,23 @@ type challenge struct {
 	UserID   int64  `json:"u"`
 	Password string `json:"p"`
 	Issued   int64  `json:"t"` // Unix seconds on the service clock
+	// ID is random: what the store records once the challenge completed a
+	// sign-in, so that it never completes another (see FinishLogin).
+	ID string `json:"i"`
 }
 
-const challengePurpose = "bindery sign-in challenge v1"
+// challengePurpose names the format; v2 added the ID, and challenges of
+// v1 (without one) are refused: they cannot be made single-use.
+const challengePurpose = "bindery sign-in challenge v2"
+
+// idHash is what the store keeps of a used challenge.
+func (ch *challenge) idHash() []byte {
+	sum := sha256.Sum256([]byte("bindery used challenge\x00" + ch.ID))
+	return sum[:]
+}
+
+// expiry is when the challenge stops opening anyway.
+func (ch *challenge) expiry() time.Time { return time.Unix(ch.Issued, 0).Add(ChallengeTTL) }
 
 func passwordPrint(hash string) string {
 	sum := sha256.Sum256([]byte("bindery challenge\x00" + hash))
@@ -79,55 +94,64 @@ func passwordPrint(hash string) string {
 // cannot be forged, altered or used after ChallengeTTL, and says nothing
 // to whoever holds it.
 func (s *Service) newChallenge(u *bindery.User) (string, error) {
-	b, err := json.Marshal(challenge{Purpose: challengePurpose, UserID: u.ID, Password: passwordPrint(u.PasswordHash), Issued: s.now().Unix()})
+	b, err := json.Marshal(challenge{Purpose: challengePurpose, UserID: u.ID, Password: passwordPrint(u.PasswordHash), Issued: s.now().Unix(), ID: newID()})
 	if err != nil {
 		return "", err
 	}
 	return s.secrets.Encrypt(b)
 }
 
-// openChallenge returns the user a challenge was issued for, or
-// errBadChallenge.
-func (s *Service) openChallenge(ctx context.Context, token string) (*bindery.User, error) {
+// openChallenge returns the user a challenge was issued for and the
+// challenge, or errBadChallenge.
+func (s *Service) openChallenge(ctx context.Context, token string) (*bindery.User, *challenge, error) {
 	if len(token) > 1024 {
-		return nil, errBadChallenge
+		return nil, nil, errBadChallenge
 	}
 	b, err := s.secrets.Decrypt(token)
 	if err != nil {
-		return nil, errBadChallenge
+		return nil, nil, errBadChallenge
 	}
 	var ch challenge
-	if json.Unmarshal(b, &ch) != nil || ch.Purpose != challengePurpose {
-		return nil, errBadChallenge
+	if json.Unmarshal(b, &ch) != nil || ch.Purpose != challengePurpose || len(ch.ID) < 32 {
+		return nil, nil, errBadChallenge
 	}
 	// The issue time is inside the sealed payload, on the service's own
 	// clock (Fernet's timestamp is the wall clock's, which tests fake).
 	if age := s.now().Sub(time.Unix(ch.Issued, 0)); age > ChallengeTTL || age < -time.Minute {
-		return nil, errBadChallenge
+		return nil, nil, errBadChallenge
 	}
 	u, err := s.store.UserByID(ctx, ch.UserID)
 	if bindery.ErrorCode(err) == bindery.ENOTFOUND || (err == nil && (ch.Password != passwordPrint(u.PasswordHash) || !u.TwoFactor)) {
-		return nil, errBadChallenge
+		return nil, nil, errBadChallenge
 	}
-	return u, err
+	return u, &ch, err
 }
 
 // ChallengeValid reports whether a sign-in challenge can still be
 // finished (for the sign-in page, to ask for the code again after a wrong
-// one).
+// one). A challenge that already completed a sign-in still "opens" here
+// and fails in FinishLogin; the page then asks for the password.
 func (s *Service) ChallengeValid(ctx context.Context, token string) bool {
-	_, err := s.openChallenge(ctx, token)
+	_, _, err := s.openChallenge(ctx, token)
 	return err == nil
 }
 
 // FinishLogin completes a sign-in that Login answered with
 // SecondFactorNeeded: the challenge it carried and a code.
+//
+// A challenge completes one sign-in only. Wrong codes leave it usable
+// (the user may retry within ChallengeTTL, through the brute-force
+// guard), but once a code was accepted its ID is recorded as used until
+// its expiry, so the challenge — if it was copied, logged or kept in a
+// page's history — never opens a second session, with a fresh TOTP code
+// or with a recovery code. Of two requests racing with the same
+// challenge and valid codes, the store lets exactly one through.
 func (s *Service) FinishLogin(ctx context.Context, challengeToken, code string, c Client, replaced string) (*bindery.User, string, error) {
 	if left, blocked := s.guard.Blocked(c.Addr); blocked {
 		s.observe("blocked")
 		return nil, "", blockedError(left)
 	}
-	u, err := s.openChallenge(ctx, challengeToken)
+	u, ch, err := s.openChallenge(ctx, challengeToken)
 	if err != nil {
 		return nil, "", err
 	}
@@ -136,12 +160,14 @@ func (s *Service) FinishLogin(ctx context.Context, challengeToken, code string, 
 		// challenge cannot be kept alive past ChallengeTTL without it.
 		return nil, "", errSecondFactor
 	}
-	return s.completeLogin(ctx, u, code, c, replaced)
+	return s.completeLogin(ctx, u, code, c, replaced, ch)
 }
 
 // completeLogin checks the second factor when u has one (code "" asks for
-// it with a challenge) and starts the session.
-func (s *Service) completeLogin(ctx context.Context, u *bindery.User, code string, c Client, replaced string) (*bindery.User, string, error) {
+// it with a challenge) and starts the session. from is the challenge the
+// sign-in finishes, nil when the password came with the code: it is
+// marked used once the code is accepted, before the session exists.
+func (s *Service) completeLogin(ctx context.Context, u *bindery.User, code string, c Client, replaced string, from *challenge) (*bindery.User, string, error) {
 	how := ""
 	if u.TwoFactor {
 		if strings.TrimSpace(code) == "" {
@@ -154,6 +180,19 @@ func (s *Service) completeLogin(ctx context.Context, u *bindery.User, code strin
 		var err error
 		if how, err = s.checkSecondFactor(ctx, u, code, c); err != nil {
 			return nil, "", err
+		}
+	}
+	if from != nil {
+		first, err := s.store.UseChallenge(ctx, from.idHash(), from.expiry(), s.now())
+		if err != nil {
+			return nil, "", err
+		}
+		if !first {
+			// A replay (or the loser of a race): a failure like any other.
+			if err := s.failure(ctx, u.Email, u.Email, c, "sign-in challenge used again"); bindery.ErrorCode(err) == bindery.ETOOMANY {
+				return nil, "", err
+			}
+			return nil, "", errBadChallenge
 		}
 	}
 	s.guard.Success(c.Addr, u.Email)
@@ -280,45 +319,46 @@ func (s *Service) EnrolmentQR(ctx context.Context, p *Principal) ([]byte, error)
 
 // ConfirmTwoFactor turns the second factor on once the user proves their
 // app makes the right codes. It returns the ten recovery codes (shown
-// once; only their hashes are kept) and, for a browser, a new session
-// token: every session opened before — with only a password — is revoked.
-func (s *Service) ConfirmTwoFactor(ctx context.Context, p *Principal, code string, c Client) (codes []string, session string, err error) {
+// once; only their hashes are kept) and the CredentialChange: every
+// session opened before — with only a password — and every API token is
+// revoked (a token made by whoever had the password alone would outlive
+// the new factor by up to a year); a browser gets a new session.
+func (s *Service) ConfirmTwoFactor(ctx context.Context, p *Principal, code string, c Client) (codes []string, ch CredentialChange, err error) {
 	if left, blocked := s.guard.Blocked(c.Addr); blocked {
-		return nil, "", blockedError(left)
+		return nil, ch, blockedError(left)
 	}
 	tf, err := s.store.TwoFactorOf(ctx, p.User.ID)
 	if err != nil {
-		return nil, "", err
+		return nil, ch, err
 	}
 	if tf.EnabledAt != nil {
-		return nil, "", bindery.Errorf(bindery.ECONFLICT, "Two-factor sign-in is already on.")
+		return nil, ch, bindery.Errorf(bindery.ECONFLICT, "Two-factor sign-in is already on.")
 	}
 	if tf.Secret == "" {
-		return nil, "", bindery.Errorf(bindery.ENOTFOUND, "There is no pending two-factor enrolment; start again.")
+		return nil, ch, bindery.Errorf(bindery.ENOTFOUND, "There is no pending two-factor enrolment; start again.")
 	}
 	step, ok := totp.Verify(tf.Secret, code, s.now(), 0)
 	if !ok {
 		if err := s.failure(ctx, p.User.Email, p.User.Email, c, "two-factor enrolment"); bindery.ErrorCode(err) == bindery.ETOOMANY {
-			return nil, "", err
+			return nil, ch, err
 		}
-		return nil, "", bindery.Errorf(bindery.EUNPROCESSABLE, "That code does not match; check the time on your phone and try the next one.")
+		return nil, ch, bindery.Errorf(bindery.EUNPROCESSABLE, "That code does not match; check the time on your phone and try the next one.")
 	}
 	codes, hashes := totp.NewRecoveryCodes()
 	if err := s.store.EnableTwoFactor(ctx, p.User.ID, step, hashes, s.now()); err != nil {
-		return nil, "", err
+		return nil, ch, err
 	}
-	if _, err := s.store.DeleteUserSessions(ctx, p.User.ID, ""); err != nil {
-		return nil, "", err
+	if ch.RevokedTokens, err = s.revokeCredentials(ctx, p.User.ID); err != nil {
+		return nil, ch, err
 	}
-	s.revoked(Revocation{UserID: p.User.ID})
-	s.Audit(ctx, actorEvent(bindery.AuditTwoFactorEnabled, p.User, c, bindery.UserTarget(p.User.ID), "earlier sessions revoked"))
+	s.Audit(ctx, actorEvent(bindery.AuditTwoFactorEnabled, p.User, c, bindery.UserTarget(p.User.ID), fmt.Sprintf("earlier sessions and %d API tokens revoked", ch.RevokedTokens)))
 	if p.Session == nil {
-		return codes, "", nil
+		return codes, ch, nil
 	}
 	u := *p.User
 	u.TwoFactor = true
-	session, err = s.newSession(ctx, &u, c)
-	return codes, session, err
+	ch.Session, err = s.newSession(ctx, &u, c)
+	return codes, ch, err
 }
 
 // DisableTwoFactor turns the second factor off (password and a code

@@ -30,13 +30,19 @@ const (
 	AuditBookDeleted    = "book.deleted"
 	AuditMemberAdded    = "book.member_added"
 	AuditMemberRemoved  = "book.member_removed"
-	AuditFileWritten    = "book.file_written"
-	AuditFileDeleted    = "book.file_deleted"
-	AuditRunControl     = "run.control"
-	AuditWSRefused      = "websocket.refused"
-	AuditBookPublished  = "book.published"
-	AuditPurged         = "audit.purged"   // retention removed the oldest entries
-	AuditExported       = "audit.exported" // someone took a copy of the log
+	// Invitations: made and withdrawn by a book's manager (target the
+	// book: the address is not logged), declined by the invitee (target
+	// the invitee). Accepting is AuditMemberAdded.
+	AuditMemberInvited      = "book.member_invited"
+	AuditInvitationRevoked  = "book.invitation_withdrawn"
+	AuditInvitationDeclined = "book.invitation_declined"
+	AuditFileWritten        = "book.file_written"
+	AuditFileDeleted        = "book.file_deleted"
+	AuditRunControl         = "run.control"
+	AuditWSRefused          = "websocket.refused"
+	AuditBookPublished      = "book.published"
+	AuditPurged             = "audit.purged"   // retention removed the oldest entries
+	AuditExported           = "audit.exported" // someone took a copy of the log
 )
 
 // Audit actions of two-factor sign-in and of privacy rights.
@@ -191,6 +197,7 @@ type Store interface {
 	AuditStore
 	AuditChain
 	BookStore
+	InvitationStore
 	RunStore
 	EventStore
 	PublicationStore

@@ -61,6 +61,9 @@ type SessionStore interface {
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 	ListAPITokens(ctx context.Context, userID int64) ([]*APIToken, error)
 	DeleteAPIToken(ctx context.Context, userID int64, id string) error
+	// DeleteUserAPITokens removes every API token of userID and returns
+	// how many went.
+	DeleteUserAPITokens(ctx context.Context, userID int64) (int, error)
 	DeleteExpiredAPITokens(ctx context.Context, now time.Time) (int, error)
 
 	// SetSetupToken replaces any pending first-admin set-up token.

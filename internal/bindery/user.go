@@ -69,6 +69,11 @@ type TwoFactorStore interface {
 	// true for exactly one caller.
 	UseTwoFactorStep(ctx context.Context, userID int64, step int64) (bool, error)
 	UseRecoveryCode(ctx context.Context, userID int64, hash string) (bool, error)
+	// UseChallenge records the sign-in challenge whose id hashes to
+	// idHash as used until expiresAt: true for exactly one caller, false
+	// for every later one (until expiresAt). Records expired at now are
+	// dropped on the way, so the store holds only unexpired ones.
+	UseChallenge(ctx context.Context, idHash []byte, expiresAt, now time.Time) (bool, error)
 }
 
 // CredentialStore keeps third-party credentials entered through the API

@@ -45,6 +45,13 @@ func TestCleanPath(t *testing.T) {
 		`chapters\x.md`, "chapters/x\x00.md", "chapters/x\n.md", "chapters/\u202ex.md\u0085", ".htaccess",
 		"chapters/.hidden.md", "CON.md", "chapters/nul.txt", "com1.png", "LPT9", "chapters/x.md ", "chapters/x.",
 		"a/b/c/d/e/f/g.md", strings.Repeat("a", 300) + ".md", "c:x.md", "chapters/what?.md", "\xff.md",
+		// Names that display as something else: bidirectional controls,
+		// marks, zero-width characters, other format characters (Cf).
+		"chapters/report\u202efdp.md", "chapters/\u202ax.md", "chapters/\u202bx.md", "chapters/\u202cx.md", "chapters/\u202dx.md",
+		"chapters/\u2066x.md", "chapters/\u2067x.md", "chapters/\u2068x.md", "chapters/\u2069x.md",
+		"chapters/a\u200eb.md", "chapters/a\u200fb.md", "chapters/a\u061cb.md",
+		"chapters/a\u200bb.md", "chapters/a\u200cb.md", "chapters/a\u200db.md", "chapters/a\u2060b.md", "\ufeffchapters/x.md",
+		"chapters/a\u00adb.md", "chapters/a\U000e0041b.md", "chapters/a\u2028b.md",
 	} {
 		if got, err := bookfs.CleanPath(in); err == nil || bindery.ErrorCode(err) != bindery.EINVALID {
 			t.Errorf("CleanPath(%q) = %q, %v; want EINVALID", in, got, err)
@@ -53,7 +60,7 @@ func TestCleanPath(t *testing.T) {
 }
 
 func FuzzCleanPath(f *testing.F) {
-	for _, s := range []string{"chapters/01.md", "../x", "a/./b", "é/e\u0301", "CON", "a\\b"} {
+	for _, s := range []string{"chapters/01.md", "../x", "a/./b", "é/e\u0301", "CON", "a\\b", "chapters/x\u202egpj.md", "a\u200db.md", "\ufeffx.md"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -65,6 +72,9 @@ func FuzzCleanPath(f *testing.F) {
 		if filepath.IsAbs(got) || strings.HasPrefix(got, "..") || strings.Contains(got, "/..") ||
 			strings.Contains(got, "\\") || strings.Contains(got, "//") || got != filepath.ToSlash(filepath.Clean(got)) {
 			t.Fatalf("CleanPath(%q) = %q escapes or is not clean", in, got)
+		}
+		if r, found := bindery.NameRune(got); found {
+			t.Fatalf("CleanPath(%q) = %q keeps the invisible character %U", in, got, r)
 		}
 		if again, err := bookfs.CleanPath(got); err != nil || again != got {
 			t.Fatalf("CleanPath is not idempotent: %q → %q → %q, %v", in, got, again, err)

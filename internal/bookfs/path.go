@@ -27,7 +27,8 @@ const (
 // CleanPath validates a file name from a client and returns it in its one
 // canonical form: Unicode NFC, forward slashes, no "." or ".." components,
 // relative. It refuses (EINVALID, naming the problem) rather than repairs:
-// empty names, absolute paths, backslashes, control characters, ".." and
+// empty names, absolute paths, backslashes, control characters, format
+// characters (bidirectional controls, zero-width characters), ".." and
 // ".", hidden names (a leading dot: our temporary files, .htaccess and
 // the like), Windows device names (CON, NUL, COM1, …), and names too long
 // or too deep. Refusing is safer than guessing what a client meant, and
@@ -46,10 +47,10 @@ func CleanPath(name string) (string, error) {
 	if len(name) > MaxPathBytes {
 		return bad("it is too long")
 	}
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
-			return bad("it contains a control character")
-		}
+	// Control and format characters (bidirectional overrides, zero-width
+	// spaces: bindery.NameRune) make a name display as something else.
+	if r, found := bindery.NameRune(name); found {
+		return bad("it contains " + bindery.DescribeRune(r))
 	}
 	if strings.ContainsRune(name, '\\') {
 		return bad("use / to separate folders, not \\")

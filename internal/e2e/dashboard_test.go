@@ -309,6 +309,35 @@ func TestDashboard(t *testing.T) {
 			viewer.screenshot("06-viewer-run-mobile")
 			viewer.clean()
 		}},
+		{"invite by e-mail and accept as the invitee", func(t *testing.T) {
+			admin.t = t
+			const inviteeMail, inviteePass = "invitee@example.org", "an invitee's long password"
+			eval[int](admin, fmt.Sprintf(`(async () => {
+				const r = await fetch('/api/v1/users', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({email: %s, role: 'editor', password: %s})});
+				if (!r.ok) throw new Error(await r.text());
+				return (await r.json()).id;
+			})()`, js(inviteeMail), js(inviteePass)))
+			admin.do(chromedp.Navigate(fmt.Sprintf("%s/#/books/%d", srv.URL, bookID)))
+			admin.waitJS("the invite form", `!!document.getElementById('invite-email')`, 10*time.Second)
+			admin.do(chromedp.SendKeys(chromedp.ID("invite-email"), inviteeMail))
+			eval[bool](admin, `(document.getElementById('members-invite').requestSubmit(), true)`)
+			admin.waitJS("the pending invitation", fmt.Sprintf(`[...document.querySelectorAll('#invitations-pending li')].some((li) => li.textContent.includes(%s))`, js(inviteeMail)), 10*time.Second)
+			admin.clean()
+
+			invitee := br.Tab(1280, 900)
+			invitee.t = t
+			signIn(invitee, srv.URL, inviteeMail, inviteePass)
+			invitee.waitJS("the invitation", `document.querySelectorAll('#my-invitations .invitation-accept').length === 1`, 10*time.Second)
+			invitee.screenshot("06b-invitation")
+			eval[bool](invitee, `(document.querySelector('#my-invitations .invitation-accept').click(), true)`)
+			invitee.waitJS("the book page", fmt.Sprintf(`location.hash === '#/books/%d' && document.querySelectorAll('#members li').length > 0`, bookID), 10*time.Second)
+			// The invitee sees their own address among the members, nobody else's.
+			members := eval[string](invitee, `document.getElementById('members').textContent`)
+			if !strings.Contains(members, inviteeMail) || strings.Contains(members, viewerMail) {
+				t.Errorf("the invitee's member list: %q", members)
+			}
+			invitee.clean()
+		}},
 		{"XSS payloads render as text", func(t *testing.T) {
 			admin.t = t
 			xssBookID = eval[int](admin, fmt.Sprintf(`(async () => {
@@ -413,7 +442,8 @@ func TestDashboard(t *testing.T) {
 			admin.waitJS("sessions", `document.querySelectorAll('#sessions tbody tr').length >= 1`, 10*time.Second)
 			admin.screenshot("08-account")
 			admin.do(chromedp.Navigate(srv.URL + "/#/admin"))
-			admin.waitJS("users and audit", `document.querySelectorAll('#users tbody tr').length === 2 && document.querySelectorAll('#audit tbody tr').length > 0`, 10*time.Second)
+			// The admin, the viewer and the invitee.
+			admin.waitJS("users and audit", `document.querySelectorAll('#users tbody tr').length === 3 && document.querySelectorAll('#audit tbody tr').length > 0`, 10*time.Second)
 			admin.do(chromedp.SetValue(chromedp.ID("au-action"), "user.created"), chromedp.Click(chromedp.CSS("#audit-filter button")))
 			admin.waitJS("filtered audit", `[...document.querySelectorAll('#audit tbody tr')].every((tr) => tr.textContent.includes('user.created'))`, 10*time.Second)
 			admin.waitJS("the integrations", `document.querySelectorAll('#integrations li').length === 1 && document.getElementById('integrations').textContent.includes('key version')`, 10*time.Second)

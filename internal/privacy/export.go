@@ -25,14 +25,16 @@ const ExportFormat = "bindery-export/1"
 // session and token hashes, the TOTP secret and recovery-code hashes. Their
 // existence and metadata are.
 type Export struct {
-	Format     string                `json:"format"`
-	ExportedAt time.Time             `json:"exported_at"`
-	Account    *bindery.User         `json:"account"`
-	TwoFactor  exportTwoFactor       `json:"two_factor"`
-	Sessions   []exportSession       `json:"sessions"`
-	APITokens  []exportToken         `json:"api_tokens"`
-	Books      []exportBook          `json:"books"` // owned or member of
-	Audit      []*bindery.AuditEvent `json:"audit_events"`
+	Format     string          `json:"format"`
+	ExportedAt time.Time       `json:"exported_at"`
+	Account    *bindery.User   `json:"account"`
+	TwoFactor  exportTwoFactor `json:"two_factor"`
+	Sessions   []exportSession `json:"sessions"`
+	APITokens  []exportToken   `json:"api_tokens"`
+	Books      []exportBook    `json:"books"` // owned or member of
+	// Invitations to the account's address, not yet accepted nor declined.
+	Invitations []exportInvitation    `json:"invitations"`
+	Audit       []*bindery.AuditEvent `json:"audit_events"`
 }
 
 type exportTwoFactor struct {
@@ -56,6 +58,15 @@ type exportToken struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  time.Time  `json:"expires_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+type exportInvitation struct {
+	ID        int64     `json:"id"`
+	BookID    int64     `json:"book_id"`
+	BookTitle string    `json:"book_title"`
+	InvitedBy int64     `json:"invited_by"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 type exportBook struct {
@@ -102,6 +113,14 @@ func (s *Service) WriteExport(ctx context.Context, u *bindery.User, w io.Writer)
 	}
 	for _, t := range tokens {
 		ex.APITokens = append(ex.APITokens, exportToken{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
+	}
+	invitations, err := s.d.Store.InvitationsFor(ctx, u.Email, ex.ExportedAt)
+	if err != nil {
+		return err
+	}
+	ex.Invitations = []exportInvitation{}
+	for _, inv := range invitations {
+		ex.Invitations = append(ex.Invitations, exportInvitation{ID: inv.ID, BookID: inv.BookID, BookTitle: inv.BookTitle, InvitedBy: inv.InvitedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt})
 	}
 	if ex.Audit, err = s.auditAbout(ctx, u); err != nil {
 		return err

@@ -74,7 +74,7 @@
 //	ws, err := realtime.NewHandler(realtime.HandlerOptions{
 //		Hub: hub, Auth: viewerAuth, Backend: runs,
 //		PublicURL: cfg.PublicURL, DashboardToken: cfg.DashboardToken,
-//		OnAuthFailure: func(r *http.Request, reason string) { /* audit, guard.Failure */ },
+//		OnAuthFailure: func(r *http.Request, reason string) time.Duration { /* audit, count */ },
 //	})
 //	mux.Handle("GET /ws", ws)
 //	// after every EventStore.AppendEvent, in id order:   hub.Publish(e)
@@ -84,7 +84,10 @@
 // viewerAuth wraps auth.Service.Authenticate and snapshots the principal's
 // role and readable/writable book ids into a Viewer; runs wraps the run
 // store and the pipeline. A brute-force guard goes in front of the handler
-// (refuse blocked addresses) and behind OnAuthFailure (count failures).
+// (refuse blocked addresses) and behind OnAuthFailure, which counts only
+// FailCredential (a credential presented and refused) as a sign-in
+// failure: handshakes refused for their Origin or Host can be provoked by
+// any web page the user visits, so they go to a limit of their own.
 //
 // # Multiple nodes
 //

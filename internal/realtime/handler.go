@@ -47,9 +47,13 @@ const (
 	FailOrigin       = "origin not allowed"
 	FailNoCredential = "no credential"
 	FailCredential   = "invalid credential"
-	FailTimeout      = "no token frame in time"
-	FailTokenFrame   = "malformed token frame"
-	FailAuthHeader   = "authorization header not bearer"
+	// FailNotAllowed: a valid credential whose holder may not connect
+	// (two-factor enrolment pending), or one that could not be checked
+	// (an internal error). No guess: not a sign-in failure.
+	FailNotAllowed = "credential not allowed"
+	FailTimeout    = "no token frame in time"
+	FailTokenFrame = "malformed token frame"
+	FailAuthHeader = "authorization header not bearer"
 )
 
 // HandlerOptions configures NewHandler. Hub, Auth, Backend and PublicURL
@@ -78,10 +82,16 @@ type HandlerOptions struct {
 	DashboardViewer Viewer
 
 	// OnAuthFailure is called for every refused connection, with one of
-	// the Fail… reasons, for the audit log and the brute-force guard. It
-	// runs on the connection's goroutine; r's body and context must not be
-	// used.
-	OnAuthFailure func(r *http.Request, reason string)
+	// the Fail… reasons, for the audit log and the rate limits. It runs on
+	// the connection's goroutine; r's body and context must not be used.
+	//
+	// For a handshake refused before the upgrade (FailHost, FailOrigin) a
+	// non-zero return says the address has gone over its limit of refused
+	// handshakes: the answer is then 429 Too Many Requests with
+	// Retry-After instead of 421 or 403. Those refusals are what any web
+	// page can provoke from its visitors' browsers, so the caller should
+	// count them apart from sign-in failures (see server.newWSHandler).
+	OnAuthFailure func(r *http.Request, reason string) (retryAfter time.Duration)
 
 	AuthTimeout   time.Duration // for the token frame (default 5 s)
 	MaxFrameBytes int64         // per client frame (default 64 KiB)
@@ -136,15 +146,13 @@ func NewHandler(o HandlerOptions) (*Handler, error) {
 // hub tracks it from the upgrade on (Stats, Shutdown).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.policy.allowedHost(r.Host) {
-		h.authFailed(r, FailHost)
-		http.Error(w, "This server does not answer for that host name.", http.StatusMisdirectedRequest)
+		h.refuseHandshake(w, r, FailHost, "This server does not answer for that host name.", http.StatusMisdirectedRequest)
 		return
 	}
 	origin := r.Header.Get("Origin")
 	sameOrigin := origin != "" && h.policy.allowedOrigin(origin)
 	if origin != "" && !sameOrigin {
-		h.authFailed(r, FailOrigin)
-		http.Error(w, "Cross-origin WebSocket connections are refused.", http.StatusForbidden)
+		h.refuseHandshake(w, r, FailOrigin, "Cross-origin WebSocket connections are refused.", http.StatusForbidden)
 		return
 	}
 	cred, credFail := credential(r, sameOrigin)
@@ -197,10 +205,16 @@ func (h *Handler) open(r *http.Request, c *client, conn *websocket.Conn, cred, c
 		}
 	}
 	if _, err := h.authenticateFor(c, cred); err != nil {
-		if bindery.ErrorCode(err) == bindery.EINTERNAL {
+		reason := FailCredential
+		switch bindery.ErrorCode(err) {
+		case bindery.EUNAUTHORIZED:
+		case bindery.EINTERNAL:
 			h.log.Error("websocket authentication failed", "err", err)
+			reason = FailNotAllowed
+		default:
+			reason = FailNotAllowed
 		}
-		h.refuse(r, conn, FailCredential)
+		h.refuse(r, conn, reason)
 		return false
 	}
 	return h.start(c, resume, since)
@@ -340,11 +354,24 @@ func (h *Handler) refuse(r *http.Request, conn *websocket.Conn, reason string) {
 	conn.Close(websocket.StatusPolicyViolation, "authentication failed")
 }
 
-func (h *Handler) authFailed(r *http.Request, reason string) {
+func (h *Handler) authFailed(r *http.Request, reason string) time.Duration {
 	h.log.Warn("websocket authentication refused", "reason", reason, "path", r.URL.Path)
 	if h.o.OnAuthFailure != nil {
-		h.o.OnAuthFailure(r, reason)
+		return h.o.OnAuthFailure(r, reason)
 	}
+	return 0
+}
+
+// refuseHandshake answers a handshake refused before the upgrade with
+// status, or with 429 and Retry-After when OnAuthFailure says the address
+// is over its limit.
+func (h *Handler) refuseHandshake(w http.ResponseWriter, r *http.Request, reason, msg string, status int) {
+	if retry := h.authFailed(r, reason); retry > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10))
+		http.Error(w, "Too many refused WebSocket connections from your address; try again later.", http.StatusTooManyRequests)
+		return
+	}
+	http.Error(w, msg, status)
 }
 
 // start makes c live: the missed events for a resumable since, else a

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -317,4 +318,20 @@ func TestHugeFrameClosesWith1009(t *testing.T) {
 	// The server is unharmed.
 	d, _ := h.connect(aliceSession)
 	ping(t, d)
+}
+
+// TestRefusedHandshakeOverLimit: when OnAuthFailure says the address is
+// over its limit, a handshake refused for its Origin or Host is answered
+// 429 with Retry-After.
+func TestRefusedHandshakeOverLimit(t *testing.T) {
+	h := newHarness(t)
+	h.mu.Lock()
+	h.retryAfter = 1500 * time.Millisecond
+	h.mu.Unlock()
+	for _, d := range []dialOpts{{origin: "http://evil.example"}, {host: "evil.example"}} {
+		_, resp, err := h.dial(d)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "2" {
+			t.Fatalf("%+v: got %v %v, want 429 with Retry-After 2", d, resp, err)
+		}
+	}
 }

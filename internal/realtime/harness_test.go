@@ -99,13 +99,14 @@ func (b *fakeBackend) Controls() []string {
 }
 
 type harness struct {
-	t        *testing.T
-	srv      *httptest.Server
-	hub      *Hub
-	handler  *Handler
-	backend  *fakeBackend
-	mu       sync.Mutex
-	failures []string
+	t          *testing.T
+	srv        *httptest.Server
+	hub        *Hub
+	handler    *Handler
+	backend    *fakeBackend
+	mu         sync.Mutex
+	failures   []string
+	retryAfter time.Duration // what OnAuthFailure answers
 }
 
 type harnessOption func(*HubOptions, *HandlerOptions)
@@ -126,10 +127,11 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	o := HandlerOptions{
 		Auth: AuthenticatorFunc(fakeAuth), Backend: h.backend, PublicURL: public,
 		DashboardToken: dashboardToken, AuthTimeout: 200 * time.Millisecond,
-		OnAuthFailure: func(_ *http.Request, reason string) {
+		OnAuthFailure: func(_ *http.Request, reason string) time.Duration {
 			h.mu.Lock()
+			defer h.mu.Unlock()
 			h.failures = append(h.failures, reason)
-			h.mu.Unlock()
+			return h.retryAfter
 		},
 	}
 	for _, opt := range opts {

@@ -172,11 +172,11 @@ func TestFailedSignInStoresNoAddress(t *testing.T) {
 // detail, and no address.
 func TestMemberEventsNameTheMemberByID(t *testing.T) {
 	h := newHarness(t, nil)
-	owner := h.session(bindery.RoleAuthor)
+	owner, admin := h.session(bindery.RoleAuthor), h.session(bindery.RoleAdmin)
 	u := freshUser(h)
 	path := fmt.Sprintf("/api/v1/books/%d/members/%d", h.shared.ID, u.ID)
-	for _, m := range []string{"PUT", "DELETE"} {
-		if r, body := h.do(req{method: m, path: path, cookie: owner}); r.StatusCode != 204 {
+	for m, who := range map[string]string{"PUT": admin, "DELETE": owner} {
+		if r, body := h.do(req{method: m, path: path, cookie: who}); r.StatusCode != 204 {
 			t.Fatalf("%s member: %d %s", m, r.StatusCode, body)
 		}
 	}
@@ -190,7 +190,7 @@ func TestMemberEventsNameTheMemberByID(t *testing.T) {
 	}
 	want := fmt.Sprintf("book %d", h.shared.ID)
 	if len(about) != 3 || about[1].Action != bindery.AuditMemberAdded || about[2].Action != bindery.AuditMemberRemoved ||
-		about[1].Detail != want || about[2].Target != bindery.UserTarget(u.ID) {
+		about[1].Detail != want+", added by an admin" || about[2].Detail != want || about[2].Target != bindery.UserTarget(u.ID) {
 		t.Fatalf("entries about the member: %+v", about)
 	}
 }

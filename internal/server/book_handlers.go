@@ -29,10 +29,27 @@ type bookView struct {
 	Members       []memberView         `json:"members,omitempty"`
 }
 
+// memberView is a member as a book shows them. The address is shown only
+// to admins and to the member themself: to everyone else a member is their
+// display name, or "member #id" without one — the book's other members
+// and its owner learn nothing they could use to find or name the account
+// elsewhere.
 type memberView struct {
 	ID    int64        `json:"id"`
-	Email string       `json:"email"`
+	Name  string       `json:"name"`
+	Email string       `json:"email,omitempty"`
 	Role  bindery.Role `json:"role"`
+}
+
+func viewMember(caller, u *bindery.User) memberView {
+	v := memberView{ID: u.ID, Name: u.Name, Role: u.Role}
+	if v.Name == "" {
+		v.Name = "member #" + strconv.FormatInt(u.ID, 10)
+	}
+	if auth.IsAdmin(caller) || caller.ID == u.ID {
+		v.Email = u.Email
+	}
+	return v
 }
 
 // handleListBooks: GET /api/v1/books — the books the caller can see.
@@ -106,6 +123,11 @@ func checkMetadataInput(md *manuscript.Metadata) error {
 	if md.Title == "" || utf8.RuneCountInString(md.Title) > maxTitleLength {
 		return bindery.Errorf(bindery.EINVALID, "A book needs a title of 1 to %d characters.", maxTitleLength)
 	}
+	// The title is shown in listings, the catalog and the OPDS feed: no
+	// character that reorders or hides the text around it.
+	if bad, found := bindery.TitleRune(md.Title); found {
+		return bindery.Errorf(bindery.EINVALID, "A book's title may not contain %s: it would display as something else.", bindery.DescribeRune(bad))
+	}
 	if len(md.Authors) > maxListLength || len(md.Subjects) > maxListLength {
 		return bindery.Errorf(bindery.EINVALID, "At most %d authors and %d subjects.", maxListLength, maxListLength)
 	}
@@ -153,7 +175,7 @@ func (s *Server) handleGetBook(w http.ResponseWriter, r *http.Request) {
 	}
 	v := bookView{Book: b, Metadata: md, MetadataError: problem, Members: []memberView{}}
 	for _, u := range members {
-		v.Members = append(v.Members, memberView{ID: u.ID, Email: u.Email, Role: u.Role})
+		v.Members = append(v.Members, viewMember(principal(r).User, u))
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -204,23 +226,42 @@ func (s *Server) handleDeleteBook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// memberTarget checks that the caller manages the book and parses {userID}.
-func (s *Server) memberTarget(r *http.Request) (*bindery.Book, *bindery.User, error) {
+// managedBook returns the book of an OnBook route if the caller manages
+// it (its owner or an admin), else EFORBIDDEN.
+func managedBook(r *http.Request) (*bindery.Book, error) {
 	b, p := bookOf(r), principal(r)
 	if !auth.ManagesBook(p.User, b) {
-		return nil, nil, bindery.Errorf(bindery.EFORBIDDEN, "Only the book's owner or an admin can change its members.")
+		return nil, bindery.Errorf(bindery.EFORBIDDEN, "Only the book's owner or an admin can change its members.")
 	}
-	id, err := strconv.ParseInt(r.PathValue("userID"), 10, 64)
-	if err != nil {
-		return nil, nil, bindery.Errorf(bindery.ENOTFOUND, "User not found.")
-	}
-	u, err := s.store.UserByID(r.Context(), id)
-	return b, u, err
+	return b, nil
 }
 
-// handleAddMember: PUT /api/v1/books/{id}/members/{userID}.
+// memberID parses {userID}; a malformed one is ENOTFOUND like any other.
+func memberID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("userID"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, bindery.Errorf(bindery.ENOTFOUND, "That user is not a member of this book.")
+	}
+	return id, nil
+}
+
+// handleAddMember: PUT /api/v1/books/{id}/members/{userID} — admins only.
+// Adding an account by id answered differently for accounts that exist
+// and those that do not, and added people without their consent: a
+// book's owner invites by e-mail address instead (handleInvite). Admins,
+// who list every account anyway, may still add one directly.
 func (s *Server) handleAddMember(w http.ResponseWriter, r *http.Request) {
-	b, u, err := s.memberTarget(r)
+	b, p := bookOf(r), principal(r)
+	if !auth.IsAdmin(p.User) {
+		s.writeError(w, r, bindery.Errorf(bindery.EFORBIDDEN, "Invite people by e-mail address instead; only admins add accounts directly."))
+		return
+	}
+	id, err := memberID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.store.UserByID(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -229,25 +270,33 @@ func (s *Server) handleAddMember(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), memberEvent(bindery.AuditMemberAdded, p, c, b, u))
+	Disconnect(s.hub, auth.Revocation{UserID: u.ID}) // their sockets reconnect with the book
+	_, c := s.callerClient(r)
+	s.auth.Audit(r.Context(), memberEvent(bindery.AuditMemberAdded, p, c, b, u.ID, "added by an admin"))
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// handleRemoveMember: DELETE /api/v1/books/{id}/members/{userID}.
+// handleRemoveMember: DELETE /api/v1/books/{id}/members/{userID}, by the
+// book's owner or an admin. The account is not looked up: whether it
+// exists or is merely not a member, the answer is the same 404.
 func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request) {
-	b, u, err := s.memberTarget(r)
+	b, err := managedBook(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.store.RemoveMember(r.Context(), b.ID, u.ID); err != nil {
+	id, err := memberID(r)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	Disconnect(s.hub, auth.Revocation{UserID: u.ID}) // their sockets still see the book's events
+	if err := s.store.RemoveMember(r.Context(), b.ID, id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	Disconnect(s.hub, auth.Revocation{UserID: id}) // their sockets still see the book's events
 	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), memberEvent(bindery.AuditMemberRemoved, p, c, b, u))
+	s.auth.Audit(r.Context(), memberEvent(bindery.AuditMemberRemoved, p, c, b, id, ""))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -264,8 +313,12 @@ func bookEvent(action string, p *auth.Principal, c auth.Client, b *bindery.Book,
 // member is the target (by id, never by address), so that the entries
 // about a person (bindery.AuditPerson) include being added to or removed
 // from a book; the book is in the detail.
-func memberEvent(action string, p *auth.Principal, c auth.Client, b *bindery.Book, u *bindery.User) bindery.AuditEvent {
-	e := bookEvent(action, p, c, b, "book "+strconv.FormatInt(b.ID, 10))
-	e.Target = bindery.UserTarget(u.ID)
+func memberEvent(action string, p *auth.Principal, c auth.Client, b *bindery.Book, userID int64, detail string) bindery.AuditEvent {
+	d := "book " + strconv.FormatInt(b.ID, 10)
+	if detail != "" {
+		d += ", " + detail
+	}
+	e := bookEvent(action, p, c, b, d)
+	e.Target = bindery.UserTarget(userID)
 	return e
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -151,6 +152,28 @@ func TestOPDSForReadingApps(t *testing.T) {
 		}
 		if tc.path != "/opds" && r.Header.Get("WWW-Authenticate") != "" {
 			t.Errorf("%s: a Basic challenge outside the reading-app routes", tc.name)
+		}
+	}
+}
+
+// TestPublicCatalogPrivateWhenSignedIn: with a public catalog, what an
+// anonymous visitor gets may be cached, but the same routes answered to
+// a signed-in caller are private, no-store like every authenticated
+// response.
+func TestPublicCatalogPrivateWhenSignedIn(t *testing.T) {
+	h := newHarness(t, map[string]string{"BINDERY_PUBLIC_CATALOG": "true"})
+	if _, err := h.cat.Publish(context.Background(), h.passedRun().ID, h.users[bindery.RoleAuthor].ID); err != nil {
+		t.Fatal(err)
+	}
+	cookie := h.session(bindery.RoleViewer)
+	for _, path := range []string{"/catalog", "/opds", fmt.Sprintf("/catalog/%d/book.epub", h.shared.ID)} {
+		r, _ := h.do(req{method: "GET", path: path, cookie: cookie})
+		if r.StatusCode != 200 || r.Header.Get("Cache-Control") != "private, no-store" {
+			t.Errorf("%s signed in: %d %q", path, r.StatusCode, r.Header.Get("Cache-Control"))
+		}
+		r, _ = h.do(req{method: "GET", path: path})
+		if r.StatusCode != 200 || strings.Contains(r.Header.Get("Cache-Control"), "private") {
+			t.Errorf("%s anonymous: %d %q", path, r.StatusCode, r.Header.Get("Cache-Control"))
 		}
 	}
 }

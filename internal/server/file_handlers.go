@@ -114,8 +114,12 @@ func (s *Server) putFile(r *http.Request, name string, body io.Reader) (bookfs.F
 		return f, err
 	}
 	if name == bookfs.MetadataFile {
+		// The listing keeps its old title when the new one carries a
+		// character that reorders or hides text (bindery.TitleRune).
 		if md, _, err := s.readMetadata(b.ID); err == nil && md != nil && md.Title != "" && md.Title != b.Title {
-			_ = s.store.UpdateBookTitle(r.Context(), b.ID, md.Title, s.now())
+			if _, bad := bindery.TitleRune(md.Title); !bad {
+				_ = s.store.UpdateBookTitle(r.Context(), b.ID, md.Title, s.now())
+			}
 		}
 	}
 	p, c := s.callerClient(r)
@@ -237,7 +241,6 @@ func (s *Server) handleGetFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", info.ContentType)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(name)}))
 	h.Set("Content-Security-Policy", userContentCSP)
-	h.Set("Cache-Control", "private, no-cache")
 	http.ServeContent(w, r, "", info.Modified, f)
 }
 

@@ -17,8 +17,9 @@ type passwordRequest struct {
 	NewPassword     string `json:"new_password"`
 }
 
-// handleChangePassword: PATCH /api/v1/me/password. Every session of the
-// user is revoked; a browser session gets a fresh cookie.
+// handleChangePassword: PATCH /api/v1/me/password. Every session and API
+// token of the user is revoked; a browser session gets a fresh cookie. The
+// answer says how many tokens went: {"revoked_tokens": N}.
 func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	var req passwordRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -26,15 +27,15 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, c := s.callerClient(r)
-	tok, err := s.auth.ChangePassword(r.Context(), p, req.CurrentPassword, req.NewPassword, c)
+	ch, err := s.auth.ChangePassword(r.Context(), p, req.CurrentPassword, req.NewPassword, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if tok != "" {
-		s.setSessionCookie(w, r, tok)
+	if ch.Session != "" {
+		s.setSessionCookie(w, r, ch.Session)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, http.StatusOK, map[string]any{"revoked_tokens": ch.RevokedTokens})
 }
 
 // handleListSessions: GET /api/v1/me/sessions.

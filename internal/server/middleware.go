@@ -147,10 +147,50 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		if p != nil {
 			r = r.WithContext(withPrincipal(r.Context(), p))
+			if !strings.HasPrefix(r.URL.Path, "/static/") {
+				w = &privateWriter{ResponseWriter: w}
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// privateNoStore is the Cache-Control of every authenticated response but
+// static assets.
+var privateNoStore = []string{"private, no-store"}
+
+// privateWriter forces Cache-Control: private, no-store on a response to
+// an authenticated request, whatever the handler set: what a signed-in
+// caller gets (their books, files, the catalog and OPDS feed they may
+// see, errors that confirm an object exists) must not be kept by a shared
+// proxy nor stored on disk by the browser, where the next user of the
+// machine or the proxy's other clients could read it. Doing it here, once,
+// means a new handler cannot forget it; static assets are exempt (they
+// are the same for everybody). Unwrap keeps http.ResponseController
+// (deadlines, hijacking for WebSockets) working.
+type privateWriter struct {
+	http.ResponseWriter
+	sealed bool
+}
+
+func (w *privateWriter) seal() {
+	if !w.sealed {
+		w.sealed = true
+		w.ResponseWriter.Header()["Cache-Control"] = privateNoStore
+	}
+}
+
+func (w *privateWriter) WriteHeader(code int) {
+	w.seal()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *privateWriter) Write(b []byte) (int, error) {
+	w.seal()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *privateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // credential returns the bearer token or session cookie of r, or "".
 func credential(r *http.Request) string {

@@ -98,6 +98,5 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", previewCSP)
 	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Cache-Control", "private, no-cache")
 	_, _ = w.Write(page.Bytes())
 }

@@ -23,8 +23,12 @@ func (s *Server) handleUpdateMe(w http.ResponseWriter, r *http.Request) {
 	u := *p.User
 	if req.Name != nil {
 		name := strings.TrimSpace(*req.Name)
-		if len(name) > bindery.MaxNameLength || strings.ContainsFunc(name, isControl) {
+		if len(name) > bindery.MaxNameLength {
 			s.writeError(w, r, bindery.Errorf(bindery.EINVALID, "A name is at most %d bytes of printable text.", bindery.MaxNameLength))
+			return
+		}
+		if bad, found := bindery.NameRune(name); found {
+			s.writeError(w, r, bindery.Errorf(bindery.EINVALID, "A name may not contain %s: it would display as something else.", bindery.DescribeRune(bad)))
 			return
 		}
 		if err := s.store.UpdateUserName(r.Context(), u.ID, name, s.now()); err != nil {
@@ -37,8 +41,6 @@ func (s *Server) handleUpdateMe(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, viewUser(&u))
 }
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 

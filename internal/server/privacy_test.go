@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -105,9 +106,11 @@ func TestExportHoldsEverythingAboutThePerson(t *testing.T) {
 	cookie := h.session(bindery.RoleAuthor)
 	h.do(req{method: "PATCH", path: "/api/v1/me", cookie: cookie, body: `{"name":"` + personal + `"}`})
 	h.do(req{method: "POST", path: "/api/v1/me/tokens", cookie: cookie, body: `{"name":"ci script","expires_in":"24h"}`})
+	other := h.newBook(bindery.RoleAdmin)
+	h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/invitations", other.ID), cookie: h.session(bindery.RoleAdmin), body: `{"email":"author@example.com"}`})
 
 	resp, body := h.do(req{method: "GET", path: "/api/v1/me/export", cookie: cookie})
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" || resp.Header.Get("Cache-Control") != "no-store" {
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" || resp.Header.Get("Cache-Control") != "private, no-store" {
 		t.Fatalf("export: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	files := unzip(t, body)
@@ -124,7 +127,10 @@ func TestExportHoldsEverythingAboutThePerson(t *testing.T) {
 			Files    []string
 			Runs     []struct{ Artifacts []string }
 		}
-		Audit []struct{ Action string } `json:"audit_events"`
+		Audit       []struct{ Action string } `json:"audit_events"`
+		Invitations []struct {
+			BookID int64 `json:"book_id"`
+		}
 	}
 	if err := json.Unmarshal(files["account.json"], &ex); err != nil {
 		t.Fatalf("account.json: %v", err)
@@ -134,6 +140,9 @@ func TestExportHoldsEverythingAboutThePerson(t *testing.T) {
 	}
 	if len(ex.Books) != 1 || ex.Books[0].Relation != "owner" || len(ex.Books[0].Runs) != 1 {
 		t.Fatalf("books: %+v", ex.Books)
+	}
+	if len(ex.Invitations) != 1 || ex.Invitations[0].BookID != other.ID {
+		t.Fatalf("invitations: %+v", ex.Invitations)
 	}
 	src := "books/" + strconv.FormatInt(h.shared.ID, 10) + "/source/chapters/01-one.md"
 	art := "books/" + strconv.FormatInt(h.shared.ID, 10) + "/runs/" + strconv.FormatInt(run.ID, 10) + "/book.epub"

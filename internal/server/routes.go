@@ -129,6 +129,10 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/me/two-factor/confirm", Enrolling, false, s.handleConfirmTwoFactor},
 		{"POST /api/v1/me/two-factor/recovery-codes", SignedIn, false, s.handleRenewRecoveryCodes},
 		{"DELETE /api/v1/me/two-factor", SignedIn, false, s.handleDisableTwoFactor},
+		// Invitations to the caller's address (see handleInvite).
+		{"GET /api/v1/me/invitations", SignedIn, false, s.handleMyInvitations},
+		{"POST /api/v1/me/invitations/{id}/accept", SignedIn, false, s.handleAcceptInvitation},
+		{"DELETE /api/v1/me/invitations/{id}", SignedIn, false, s.handleDeclineInvitation},
 
 		// Books (CONTRACT.md §5). OnBook routes check the object too.
 		{"GET /api/v1/books", Perm(bindery.PermRead), false, s.handleListBooks},
@@ -137,8 +141,14 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/books/{id}", OnBook(bindery.PermRead), false, s.handleGetBook},
 		{"PATCH /api/v1/books/{id}", OnBook(bindery.PermWrite), false, s.handleUpdateBook},
 		{"DELETE /api/v1/books/{id}", OnBook(bindery.PermDelete), false, s.handleDeleteBook},
-		{"PUT /api/v1/books/{id}/members/{userID}", OnBook(bindery.PermWrite), false, s.handleAddMember},
+		// Members: the owner invites by address (the answer is the same
+		// whether an account has it), the invitee accepts; only an admin
+		// adds an account directly. Owner or admin: checked in the handler.
+		{"PUT /api/v1/books/{id}/members/{userID}", OnBook(bindery.PermWrite), false, s.handleAddMember}, // admins only
 		{"DELETE /api/v1/books/{id}/members/{userID}", OnBook(bindery.PermWrite), false, s.handleRemoveMember},
+		{"POST /api/v1/books/{id}/invitations", OnBook(bindery.PermWrite), false, s.handleInvite},
+		{"GET /api/v1/books/{id}/invitations", OnBook(bindery.PermWrite), false, s.handleListBookInvitations},
+		{"DELETE /api/v1/books/{id}/invitations/{inv}", OnBook(bindery.PermWrite), false, s.handleWithdrawInvitation},
 		{"GET /api/v1/books/{id}/files", OnBook(bindery.PermRead), false, s.handleListFiles},
 		{"GET /api/v1/books/{id}/source.zip", OnBook(bindery.PermRead), false, s.handleExportSource},
 		{"POST /api/v1/books/{id}/files", OnBook(bindery.PermWrite), false, s.handleUploadFiles},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
@@ -131,7 +132,32 @@ var scenarios = []scenario{
 		prepare: func(h *harness) (string, string) {
 			return fmt.Sprintf("/api/v1/books/%d/members/%d", h.shared.ID, freshUser(h).ID), ""
 		},
-		want: statuses(401, 403, 403, 204, 204)}, // owner or admin only
+		want: statuses(401, 403, 403, 403, 204)}, // admins only: owners invite by address
+	{method: "POST", path: "/api/v1/books/{id}/invitations",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/books/%d/invitations", h.shared.ID), fmt.Sprintf(`{"email":"invitee%d@example.com"}`, seq.Add(1))
+		},
+		want: statuses(401, 403, 403, 201, 201)}, // owner or admin only
+	{method: "GET", path: "/api/v1/books/{id}/invitations",
+		prepare: func(h *harness) (string, string) { return fmt.Sprintf("/api/v1/books/%d/invitations", h.shared.ID), "" },
+		want:    statuses(401, 403, 403, 200, 200)},
+	{method: "DELETE", path: "/api/v1/books/{id}/invitations/{inv}",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/books/%d/invitations/%d", h.shared.ID, h.invite("someone@example.com").ID), ""
+		},
+		want: statuses(401, 403, 403, 204, 204)},
+	// Nobody but the addressee may accept or decline an invitation.
+	{method: "POST", path: "/api/v1/me/invitations/{id}/accept",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/me/invitations/%d/accept", h.invite("someone@example.com").ID), ""
+		},
+		want: statuses(401, 404, 404, 404, 404)},
+	{method: "DELETE", path: "/api/v1/me/invitations/{id}",
+		prepare: func(h *harness) (string, string) {
+			return fmt.Sprintf("/api/v1/me/invitations/%d", h.invite("someone@example.com").ID), ""
+		},
+		want: statuses(401, 404, 404, 404, 404)},
+	{method: "GET", path: "/api/v1/me/invitations", want: statuses(401, 200, 200, 200, 200)},
 	{method: "DELETE", path: "/api/v1/books/{id}/members/{userID}",
 		prepare: func(h *harness) (string, string) {
 			u := freshUser(h)
@@ -250,10 +276,25 @@ func TestRouteAccess(t *testing.T) {
 					if strings.HasPrefix(sc.path, "/api/") && resp.StatusCode >= 400 && !strings.Contains(got, `"error":{"code":`) {
 						t.Fatalf("API error without the contract's JSON shape: %s", got)
 					}
+					// Whatever a signed-in caller gets, but static assets,
+					// must stay out of shared and disk caches.
+					if cc := resp.Header.Get("Cache-Control"); c != anon && !strings.HasPrefix(path, "/static/") && cc != "private, no-store" {
+						t.Fatalf("authenticated response with Cache-Control %q, want \"private, no-store\"", cc)
+					}
 				})
 			}
 		}
 	}
+}
+
+// invite stores an invitation of the shared book (by its owner) to email.
+func (h *harness) invite(email string) *bindery.Invitation {
+	h.t.Helper()
+	inv := &bindery.Invitation{BookID: h.shared.ID, InvitedBy: h.users[bindery.RoleAuthor].ID, Email: email, CreatedAt: h.clock.Now(), ExpiresAt: h.clock.Now().Add(time.Hour)}
+	if err := h.store.CreateInvitation(context.Background(), inv); err != nil {
+		h.t.Fatal(err)
+	}
+	return inv
 }
 
 // shared builds the path of an OnBook route on the shared book.

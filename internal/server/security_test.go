@@ -255,20 +255,36 @@ func TestRoleChangeTakesEffectImmediately(t *testing.T) {
 	}
 }
 
+// TestPasswordChangeRevokesEverySession: sessions and API tokens alike; the
+// answer says how many tokens went.
 func TestPasswordChangeRevokesEverySession(t *testing.T) {
 	h := newHarness(t, nil)
 	a, b := h.session(bindery.RoleAuthor), h.session(bindery.RoleAuthor)
+	tok1, _, err := h.auth.CreateAPIToken(context.Background(), h.users[bindery.RoleAuthor], h.users[bindery.RoleAuthor], "ci", 0, authClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok2, _, _ := h.auth.CreateAPIToken(context.Background(), h.users[bindery.RoleAuthor], h.users[bindery.RoleAuthor], "laptop", 0, authClient)
+	otherTok, _, _ := h.auth.CreateAPIToken(context.Background(), h.users[bindery.RoleEditor], h.users[bindery.RoleEditor], "ci", 0, authClient)
 	r, body := h.do(req{method: "PATCH", path: "/api/v1/me/password", cookie: a,
 		body: `{"current_password":"` + strongPassword + `","new_password":"password"}`})
 	if r.StatusCode != 400 || !strings.Contains(body, "12 characters") {
 		t.Fatalf("weak new password: %d %s", r.StatusCode, body)
 	}
-	r, _ = h.do(req{method: "PATCH", path: "/api/v1/me/password", cookie: a,
+	r, body = h.do(req{method: "PATCH", path: "/api/v1/me/password", cookie: a,
 		body: `{"current_password":"` + strongPassword + `","new_password":"a brand new passphrase"}`})
-	if r.StatusCode != 204 {
-		t.Fatalf("change: %d", r.StatusCode)
+	if r.StatusCode != 200 || strings.TrimSpace(body) != `{"revoked_tokens":2}` {
+		t.Fatalf("change: %d %s", r.StatusCode, body)
 	}
 	fresh := cookieFrom(r)
+	if r, _ := h.do(req{method: "GET", path: "/api/v1/me", bearer: otherTok}); r.StatusCode != 200 {
+		t.Errorf("another user's token was revoked: %d", r.StatusCode)
+	}
+	for name, tok := range map[string]string{"first API token": tok1, "second API token": tok2} {
+		if r, _ := h.do(req{method: "GET", path: "/api/v1/me", bearer: tok}); r.StatusCode != 401 {
+			t.Errorf("%s survived a password change: %d", name, r.StatusCode)
+		}
+	}
 	for name, tok := range map[string]string{"this browser's old": a, "other browser's": b} {
 		if r, _ := h.do(req{method: "GET", path: "/api/v1/me", cookie: tok}); r.StatusCode != 401 {
 			t.Errorf("%s session survived a password change: %d", name, r.StatusCode)
@@ -507,5 +523,35 @@ func TestNoBlocksIsAnEmptyList(t *testing.T) {
 	_, body := h.do(req{method: "GET", path: "/api/v1/security/blocks", cookie: h.session(bindery.RoleAdmin)})
 	if strings.TrimSpace(body) != `{"blocks":[]}` {
 		t.Fatalf("blocks = %s", body)
+	}
+}
+
+// TestInvisibleCharactersRefusedInNames: names people read — file names,
+// display names, token names, book titles — cannot carry characters
+// that make them display as something else, and the message names the
+// character by code point.
+func TestInvisibleCharactersRefusedInNames(t *testing.T) {
+	h := newHarness(t, nil)
+	author := h.session(bindery.RoleAuthor)
+	for _, tc := range []struct{ method, path, body, contentType string }{
+		{"PUT", fmt.Sprintf("/api/v1/books/%d/files/chapters/report%%E2%%80%%AEdm.txt.md", h.shared.ID), "# x\n", "text/markdown"},
+		{"POST", fmt.Sprintf("/api/v1/books/%d/files", h.shared.ID), multipartBody("a\u200bb.md", "# x\n"), multipartType},
+		{"PATCH", "/api/v1/me", `{"name":"Ada\u202e ecalovoL"}`, ""},
+		{"PATCH", "/api/v1/me", `{"name":"Ada\u200dLovelace"}`, ""},
+		{"POST", "/api/v1/me/tokens", `{"name":"ci\u2066 script"}`, ""},
+		{"POST", "/api/v1/books", `{"title":"Tides\u202e sediT"}`, ""},
+		{"PATCH", fmt.Sprintf("/api/v1/books/%d", h.shared.ID), `{"title":"\ufeffTides"}`, ""},
+	} {
+		r, body := h.do(req{method: tc.method, path: tc.path, body: tc.body, contentType: tc.contentType, cookie: author})
+		if r.StatusCode != 400 || !strings.Contains(body, "U+") {
+			t.Errorf("%s %s %q: %d %s", tc.method, tc.path, tc.body, r.StatusCode, body)
+		}
+	}
+	// Prose keeps what spells words: a Persian title with a zero-width
+	// non-joiner, a mixed title with a right-to-left mark.
+	for _, title := range []string{"می\u200cخواهم", "Notes \u200fעברית\u200f 2"} {
+		if r, body := h.do(req{method: "POST", path: "/api/v1/books", body: `{"title":"` + title + `"}`, cookie: author}); r.StatusCode != 201 {
+			t.Errorf("title %q: %d %s", title, r.StatusCode, body)
+		}
 	}
 }

@@ -69,7 +69,9 @@ func (s *Server) handleTwoFactorQR(w http.ResponseWriter, r *http.Request) {
 
 // handleConfirmTwoFactor: POST /api/v1/me/two-factor/confirm {code}. Turns
 // the factor on, revokes every earlier session (this browser gets a new
-// one) and answers the recovery codes, shown this once.
+// one) and every API token, and answers the recovery codes, shown this
+// once, and how many tokens went: {"recovery_codes": […],
+// "revoked_tokens": N}.
 func (s *Server) handleConfirmTwoFactor(w http.ResponseWriter, r *http.Request) {
 	var req reauthRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -77,16 +79,16 @@ func (s *Server) handleConfirmTwoFactor(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	p, c := s.callerClient(r)
-	codes, tok, err := s.auth.ConfirmTwoFactor(r.Context(), p, req.Code, c)
+	codes, ch, err := s.auth.ConfirmTwoFactor(r.Context(), p, req.Code, c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if tok != "" {
-		s.setSessionCookie(w, r, tok)
+	if ch.Session != "" {
+		s.setSessionCookie(w, r, ch.Session)
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
+	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes, "revoked_tokens": ch.RevokedTokens})
 }
 
 // handleDisableTwoFactor: DELETE /api/v1/me/two-factor {password, code}.

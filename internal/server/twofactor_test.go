@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -32,10 +33,11 @@ func (h *harness) enrol(role bindery.Role) (secret string, codes []string, cooki
 		h.t.Fatalf("confirm: %d %s", resp.StatusCode, body)
 	}
 	var c struct {
-		Codes []string `json:"recovery_codes"`
+		Codes   []string `json:"recovery_codes"`
+		Revoked *int     `json:"revoked_tokens"`
 	}
-	if err := json.Unmarshal([]byte(body), &c); err != nil {
-		h.t.Fatal(err)
+	if err := json.Unmarshal([]byte(body), &c); err != nil || c.Revoked == nil {
+		h.t.Fatalf("confirm answer %s: %v", body, err)
 	}
 	nc := cookieFrom(resp)
 	if nc == nil {
@@ -69,13 +71,13 @@ func TestTwoFactorEnrolmentSignInAndReplay(t *testing.T) {
 	// The QR code of a pending enrolment is a PNG, never cached.
 	cookie := h.session(bindery.RoleAuthor)
 	resp, body := h.do(req{method: "POST", path: "/api/v1/me/two-factor", cookie: cookie, body: `{"password":"` + strongPassword + `"}`})
-	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Cache-Control") != "no-store" {
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Cache-Control") != "private, no-store" {
 		t.Fatalf("begin: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
 	var e struct{ Secret string }
 	_ = json.Unmarshal([]byte(body), &e)
 	resp, body = h.do(req{method: "GET", path: "/api/v1/me/two-factor/qr.png", cookie: cookie})
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(body, "\x89PNG") || resp.Header.Get("Cache-Control") != "no-store" {
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(body, "\x89PNG") || resp.Header.Get("Cache-Control") != "private, no-store" {
 		t.Fatalf("qr: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
 	}
 	// A wrong code does not turn it on; the right one does.
@@ -269,5 +271,78 @@ func TestTwoFactorSignInPage(t *testing.T) {
 	resp, _ = h.do(req{method: "POST", path: "/login", body: url.Values{"challenge": {ch}, "code": {code}}.Encode(), contentType: "application/x-www-form-urlencoded"})
 	if resp.StatusCode != http.StatusSeeOther || cookieFrom(resp) == nil {
 		t.Fatalf("code step: %d", resp.StatusCode)
+	}
+}
+
+// TestTwoFactorOnRevokesTokens: turning the second factor on revokes the
+// API tokens made before (by whoever had the password alone), and says
+// how many.
+func TestTwoFactorOnRevokesTokens(t *testing.T) {
+	h := newHarness(t, nil)
+	u := h.users[bindery.RoleEditor]
+	tok, _, err := h.auth.CreateAPIToken(context.Background(), u, u, "ci", 0, authClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.enrol(bindery.RoleEditor)
+	if r, _ := h.do(req{method: "GET", path: "/api/v1/me", bearer: tok}); r.StatusCode != 401 {
+		t.Fatalf("an API token survived turning on two-factor sign-in: %d", r.StatusCode)
+	}
+	ev, _ := h.store.ListAudit(context.Background(), bindery.AuditFilter{Action: bindery.AuditTwoFactorEnabled})
+	if len(ev) != 1 || !strings.Contains(ev[0].Detail, "1 API tokens revoked") {
+		t.Fatalf("audit: %+v", ev)
+	}
+}
+
+// TestChallengeIsSingleUse: a challenge that completed a sign-in never
+// completes another — not with a fresh authenticator code, not with a
+// recovery code — and of concurrent uses with valid codes exactly one
+// wins.
+func TestChallengeIsSingleUse(t *testing.T) {
+	h := newHarness(t, map[string]string{"BINDERY_LOGIN_MAX_FAILURES": "50"})
+	secret, codes, _ := h.enrol(bindery.RoleAuthor)
+	password := map[string]string{"email": "author@example.com", "password": strongPassword}
+
+	_, _, ch, _ := h.loginJSON(password)
+	h.clock.Advance(30 * time.Second)
+	code, _ := totp.Code(secret, h.clock.Now())
+	if st, _, _, _ := h.loginJSON(map[string]string{"challenge": ch, "code": code}); st != http.StatusOK {
+		t.Fatalf("first use: %d", st)
+	}
+	h.clock.Advance(30 * time.Second)
+	code, _ = totp.Code(secret, h.clock.Now())
+	if st, _, _, resp := h.loginJSON(map[string]string{"challenge": ch, "code": code}); st != http.StatusUnauthorized || cookieFrom(resp) != nil {
+		t.Fatalf("challenge reused with a fresh code: %d", st)
+	}
+	if st, _, _, resp := h.loginJSON(map[string]string{"challenge": ch, "code": codes[0]}); st != http.StatusUnauthorized || cookieFrom(resp) != nil {
+		t.Fatalf("challenge reused with a recovery code: %d", st)
+	}
+
+	// A challenge first used with a recovery code is spent too.
+	_, _, ch, _ = h.loginJSON(password)
+	if st, _, _, _ := h.loginJSON(map[string]string{"challenge": ch, "code": codes[1]}); st != http.StatusOK {
+		t.Fatalf("recovery code: %d", st)
+	}
+	if st, _, _, _ := h.loginJSON(map[string]string{"challenge": ch, "code": codes[2]}); st != http.StatusUnauthorized {
+		t.Fatalf("challenge reused after a recovery code: %d", st)
+	}
+
+	// Racing: one challenge, different valid recovery codes at once.
+	_, _, ch, _ = h.loginJSON(password)
+	results := make(chan int, 4)
+	for _, rc := range codes[3:7] {
+		go func() {
+			st, _, _, _ := h.loginJSON(map[string]string{"challenge": ch, "code": rc})
+			results <- st
+		}()
+	}
+	ok := 0
+	for range 4 {
+		if <-results == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("racing uses of one challenge: %d succeeded, want 1", ok)
 	}
 }

@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
@@ -144,20 +146,55 @@ func (b wsBackend) RunLogs(ctx context.Context, v realtime.Viewer, runID int64) 
 	return b.s.store.RunLogs(ctx, runID, 5000)
 }
 
-// newWSHandler builds /ws. Refused connections are audited and count as
-// sign-in failures of their address for the brute-force guard, and a
-// blocked address cannot try at all.
+// Refused WebSocket handshakes that are not credential guesses are limited
+// per address to wsRefusalLimit per wsRefusalWindow: beyond it they are
+// answered 429 and no longer audited one by one.
+const (
+	wsRefusalLimit  = 20
+	wsRefusalWindow = time.Minute
+)
+
+// newWSHandler builds /ws. A blocked address cannot try at all.
+//
+// Of the refused connections, only a credential presented and refused
+// (realtime.FailCredential: a wrong token, a bad DASHBOARD_TOKEN guess)
+// counts as a sign-in failure of the address for the brute-force guard.
+// A foreign web page cannot produce one: its handshake carries its own
+// Origin and is refused before any credential is looked at, and the
+// session cookie is used only with our Origin. Everything else — foreign
+// Origin or Host, a missing or malformed token frame — is no guess at a
+// secret, and the first two are exactly what any page the user opens can
+// make the browser send; counting them as sign-in failures let any web
+// page lock the user (and everyone behind the same NAT) out. They are
+// counted apart by a bounded per-address limiter instead, whose only
+// effect is that refusals beyond it get 429 and stop filling the audit
+// log; sign-in and valid connections are untouched.
 func (s *Server) newWSHandler(hub *realtime.Hub) (http.Handler, error) {
+	refusals := auth.NewLimiter(wsRefusalLimit, wsRefusalWindow, 0, s.now)
 	ws, err := realtime.NewHandler(realtime.HandlerOptions{
 		Hub: hub, Auth: realtime.AuthenticatorFunc(s.wsAuthenticate), Backend: wsBackend{s},
 		PublicURL: s.cfg.PublicURL, DashboardToken: s.cfg.DashboardToken, Logger: s.log,
-		OnAuthFailure: func(r *http.Request, reason string) {
+		OnAuthFailure: func(r *http.Request, reason string) time.Duration {
 			c := s.client(r)
-			s.auth.Audit(context.Background(), bindery.AuditEvent{Action: bindery.AuditWSRefused, ClientAddr: c.Addr.String(), Detail: reason})
-			if d, blocked := s.auth.Guard().Failure(c.Addr, ""); blocked {
-				s.log.Warn("address blocked after repeated WebSocket authentication failures", "client_addr", c.Addr.String(), "duration", d.String())
-				s.auth.Audit(context.Background(), bindery.AuditEvent{Action: bindery.AuditAddressBlocked, ClientAddr: c.Addr.String(), Target: c.Addr.String(), Detail: "for " + d.String()})
+			ctx := context.Background()
+			if reason == realtime.FailCredential {
+				s.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditWSRefused, ClientAddr: c.Addr.String(), Detail: reason})
+				if d, blocked := s.auth.Guard().Failure(c.Addr, ""); blocked {
+					s.log.Warn("address blocked after repeated WebSocket authentication failures", "client_addr", c.Addr.String(), "duration", d.String())
+					s.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditAddressBlocked, ClientAddr: c.Addr.String(), Target: c.Addr.String(), Detail: "for " + d.String()})
+				}
+				return 0
 			}
+			over, first, retry := refusals.Hit(c.Addr)
+			switch {
+			case !over:
+				s.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditWSRefused, ClientAddr: c.Addr.String(), Detail: reason})
+			case first:
+				s.log.Warn("too many refused WebSocket handshakes from an address", "client_addr", c.Addr.String())
+				s.auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditWSRefused, ClientAddr: c.Addr.String(),
+					Detail: fmt.Sprintf("over %d refusals per %s: further ones answered 429, not audited", wsRefusalLimit, wsRefusalWindow)})
+			}
+			return retry
 		},
 	})
 	if err != nil {

@@ -154,6 +154,42 @@ func TestWSFailuresCountTowardsTheBlock(t *testing.T) {
 	}
 }
 
+// TestForeignHandshakesDoNotLockOut: any web page can make its visitors'
+// browsers open /ws with the page's Origin. Those refusals must not count
+// as sign-in failures (they did, and six locked the user out); they are
+// limited on their own: past the limit they get 429, and the user can
+// still sign in and connect.
+func TestForeignHandshakesDoNotLockOut(t *testing.T) {
+	h := newHarness(t, map[string]string{"BINDERY_LOGIN_MAX_FAILURES": "2"})
+	for i := range 25 {
+		_, resp, err := dialWS(t, h, "", "http://evil.example")
+		want := http.StatusForbidden
+		if i >= 20 {
+			want = http.StatusTooManyRequests
+		}
+		if err == nil || resp == nil || resp.StatusCode != want {
+			t.Fatalf("foreign handshake %d: %v %v, want %d", i+1, resp, err, want)
+		}
+	}
+	if resp, body := h.login("author@example.com", strongPassword, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in after foreign handshakes: %d %s", resp.StatusCode, body)
+	}
+	if len(h.auth.Guard().Blocks()) != 0 {
+		t.Fatalf("address blocked: %v", h.auth.Guard().Blocks())
+	}
+	c, _, err := dialWS(t, h, h.session(bindery.RoleAuthor), h.srv.URL)
+	if err != nil {
+		t.Fatalf("own WebSocket after foreign handshakes: %v", err)
+	}
+	if f := readFrame(t, c); f["type"] != "state_sync" {
+		t.Fatalf("first frame %v", f)
+	}
+	c.CloseNow()
+	if ev, _ := h.store.ListAudit(context.Background(), bindery.AuditFilter{Action: bindery.AuditWSRefused}); len(ev) != 21 {
+		t.Fatalf("refusals audited: %d, want 20 and one for crossing the limit", len(ev))
+	}
+}
+
 // waitClosed fails unless the socket is closed within 10 s.
 func waitClosed(t *testing.T, c *websocket.Conn, what string) {
 	t.Helper()
@@ -205,17 +241,25 @@ func TestRightsChangesCloseSockets(t *testing.T) {
 // account the policy requires to enrol, as every API route is, and open
 // once it has.
 func TestWSRefusesUsersAwaitingTwoFactor(t *testing.T) {
-	h := newHarness(t, map[string]string{"BINDERY_REQUIRE_TWO_FACTOR": "all"})
-	c, _, err := dialWS(t, h, h.session(bindery.RoleEditor), h.srv.URL)
-	if err != nil {
-		t.Fatal(err)
+	h := newHarness(t, map[string]string{"BINDERY_REQUIRE_TWO_FACTOR": "all", "BINDERY_LOGIN_MAX_FAILURES": "2"})
+	// Refused, but with a valid credential: no sign-in failure, so a tab
+	// that keeps reconnecting does not lock its user out.
+	session := h.session(bindery.RoleEditor)
+	for range 4 {
+		c, _, err := dialWS(t, h, session, h.srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := readFrame(t, c); f["type"] != "error" {
+			t.Fatalf("first frame for a user awaiting enrolment: %v", f)
+		}
+		waitClosed(t, c, "the socket of a user awaiting enrolment")
 	}
-	if f := readFrame(t, c); f["type"] != "error" {
-		t.Fatalf("first frame for a user awaiting enrolment: %v", f)
+	if b := h.auth.Guard().Blocks(); len(b) != 0 {
+		t.Fatalf("a user awaiting enrolment got their address blocked: %v", b)
 	}
-	waitClosed(t, c, "the socket of a user awaiting enrolment")
 	_, _, cookie := h.enrol(bindery.RoleEditor)
-	c, _, err = dialWS(t, h, cookie, h.srv.URL)
+	c, _, err := dialWS(t, h, cookie, h.srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/secretbox"
 )
 
@@ -117,5 +118,58 @@ func TestUpgradeEncryptsExistingAccounts(t *testing.T) {
 	}
 	if bytes.Contains(b, []byte(email)) {
 		t.Fatal("the address is still in the database file in clear")
+	}
+}
+
+// TestInvitationAddressEncrypted: an invitation's address is not in the
+// database file in clear, and `keys rotate` moves it, with its blind
+// index, to the new key (it is still found by address afterwards).
+func TestInvitationAddressEncrypted(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "inv.db")
+	oldKey := secretbox.GenerateKey()
+	kr, _ := secretbox.NewKeyring(oldKey)
+	d, err := Open(ctx, path, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	u := &bindery.User{Email: "owner@example.com", Role: bindery.RoleAuthor, PasswordHash: "x", CreatedAt: now, UpdatedAt: now}
+	if err := d.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	b := &bindery.Book{OwnerID: u.ID, Title: "T", CreatedAt: now, UpdatedAt: now}
+	if err := d.CreateBook(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	const email = "invited.person@example.org"
+	if err := d.CreateInvitation(ctx, &bindery.Invitation{BookID: b.ID, InvitedBy: u.ID, Email: email, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(email)) {
+		t.Fatal("the invitation's address is in the database file in clear")
+	}
+	newKey := secretbox.GenerateKey()
+	rotated, _ := secretbox.NewKeyring(newKey, oldKey)
+	d, err = Open(ctx, path, rotated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.RotateKeys(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	only, _ := secretbox.NewKeyring(newKey)
+	d.secrets = only
+	if list, err := d.InvitationsFor(ctx, email, now); err != nil || len(list) != 1 {
+		t.Fatalf("after rotation: %+v, %v", list, err)
 	}
 }

@@ -135,6 +135,22 @@ func (d *DB) UseRecoveryCode(ctx context.Context, id int64, hash string) (bool, 
 	return n == 1, err
 }
 
+// UseChallenge records a used sign-in challenge; see
+// bindery.TwoFactorStore. The PRIMARY KEY makes the insert the atomic
+// check: of racing callers, one inserts the row and the others find it.
+func (d *DB) UseChallenge(ctx context.Context, idHash []byte, expiresAt, now time.Time) (bool, error) {
+	won := false
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM used_challenges WHERE expires_at <= ?`, ts(now)); err != nil {
+			return err
+		}
+		n, err := affected(tx.ExecContext(ctx, `INSERT INTO used_challenges (id_hash, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING`, idHash, ts(expiresAt)))
+		won = n == 1
+		return err
+	})
+	return won, err
+}
+
 // PutCredential stores (or replaces) the third-party credential name,
 // encrypted.
 func (d *DB) PutCredential(ctx context.Context, name, value string, at time.Time) error {
@@ -190,6 +206,7 @@ var encryptedColumns = []column{
 	{table: "users", id: "id", value: "totp_secret_enc"},
 	{table: "credentials", id: "id", value: "value_enc"},
 	{table: "audit_chain", id: "id", value: "key_enc"},
+	{table: "book_invitations", id: "id", value: "email_enc", index: "email_index"},
 }
 
 // column is one encrypted column, a secretbox.RowSource for Rotate.

@@ -164,6 +164,11 @@ func (d *DB) DeleteAPIToken(ctx context.Context, userID int64, id string) error 
 	return rowsAffected(res, err, "Token not found.")
 }
 
+// DeleteUserAPITokens deletes every token of userID.
+func (d *DB) DeleteUserAPITokens(ctx context.Context, userID int64) (int, error) {
+	return affected(d.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = ?`, userID))
+}
+
 // DeleteExpiredAPITokens deletes tokens expired at now.
 func (d *DB) DeleteExpiredAPITokens(ctx context.Context, now time.Time) (int, error) {
 	return affected(d.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE expires_at <= ?`, ts(now)))

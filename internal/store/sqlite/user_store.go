@@ -148,10 +148,19 @@ func (d *DB) UpdateUserPassword(ctx context.Context, id int64, hash string, at t
 // codes go with it, and secure_delete overwrites the freed rows.
 // ECONFLICT while the user still owns books: manuscripts are never deleted
 // as a side effect.
+//
+// Invitations addressed to the user's address go too (they hold the
+// address, encrypted): the blind index is the user's, under the current
+// key — or, before `bindery keys rotate`, the key that indexed the row.
 func (d *DB) DeleteUser(ctx context.Context, id int64) error {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
-	if isForeignKey(err) {
-		return bindery.Errorf(bindery.ECONFLICT, "This user still owns books; transfer or delete them first.")
-	}
-	return rowsAffected(res, err, "User not found.")
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM book_invitations WHERE email_index IN (SELECT email_index FROM users WHERE id = ?)`, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+		if isForeignKey(err) {
+			return bindery.Errorf(bindery.ECONFLICT, "This user still owns books; transfer or delete them first.")
+		}
+		return rowsAffected(res, err, "User not found.")
+	})
 }

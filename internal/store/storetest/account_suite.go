@@ -2,7 +2,10 @@ package storetest
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
 )
@@ -58,6 +61,44 @@ func testTwoFactor(t *testing.T, s bindery.Store) {
 	}
 	if tf, _ := s.TwoFactorOf(ctx, u.ID); tf.Secret != "" || tf.EnabledAt != nil || tf.RecoveryCodes != 0 {
 		t.Fatalf("after disable = %+v", tf)
+	}
+}
+
+// testChallenges: a challenge is used once, racing callers included; the
+// record lasts until the challenge's expiry and no longer.
+func testChallenges(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	id, other := []byte("challenge-1-hash"), []byte("challenge-2-hash")
+	exp := t0.Add(5 * time.Minute)
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.UseChallenge(ctx, id, exp, t0)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("racing uses of one challenge: %d won, want 1", wins.Load())
+	}
+	if ok, _ := s.UseChallenge(ctx, id, exp, t0.Add(4*time.Minute)); ok {
+		t.Fatal("a used challenge was accepted again before its expiry")
+	}
+	if ok, _ := s.UseChallenge(ctx, other, exp, t0); !ok {
+		t.Fatal("another challenge was refused")
+	}
+	// Past the expiry the record is swept (the challenge itself no longer
+	// opens then; the store need not remember it).
+	if ok, _ := s.UseChallenge(ctx, id, exp.Add(5*time.Minute), exp); !ok {
+		t.Fatal("an expired record was not swept")
 	}
 }
 

@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 	t.Run("Publications", func(t *testing.T) { testPublications(t, open(t)) })
 	t.Run("TwoFactor", func(t *testing.T) { testTwoFactor(t, open(t)) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, open(t)) })
+	t.Run("Challenges", func(t *testing.T) { testChallenges(t, open(t)) })
+	t.Run("Invitations", func(t *testing.T) { testInvitations(t, open(t)) })
 	t.Run("TransferBook", func(t *testing.T) { testTransferBook(t, open(t)) })
 	t.Run("Readiness", func(t *testing.T) { testReadiness(t, open(t)) })
 }
@@ -176,6 +178,19 @@ func testAPITokens(t *testing.T, s bindery.Store) {
 	wantCode(t, s.DeleteAPIToken(ctx, other.ID, "t1"), bindery.ENOTFOUND)
 	if n, err := s.DeleteExpiredAPITokens(ctx, t0.Add(2*time.Hour)); err != nil || n != 1 {
 		t.Fatalf("DeleteExpiredAPITokens = %d, %v", n, err)
+	}
+	// DeleteUserAPITokens takes every token of one user, no other's.
+	for i, owner := range []int64{u.ID, u.ID, other.ID} {
+		tk := &bindery.APIToken{ID: fmt.Sprintf("t%d", i+2), UserID: owner, Name: "ci", TokenHash: bytes.Repeat([]byte{byte(10 + i)}, 32), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+		if err := s.CreateAPIToken(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.DeleteUserAPITokens(ctx, u.ID); err != nil || n != 2 {
+		t.Fatalf("DeleteUserAPITokens = %d, %v; want 2", n, err)
+	}
+	if list, _ := s.ListAPITokens(ctx, other.ID); len(list) != 1 {
+		t.Fatalf("the other user's tokens: %d, want 1", len(list))
 	}
 }
 

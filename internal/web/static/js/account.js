@@ -36,9 +36,10 @@ export async function accountScreen({main, me, gate, header}) {
     e.preventDefault();
     busy(btn, pwOut, async () => {
       if (next.value !== again.value) throw new Error('The two new passwords differ.');
-      await renewingSession(api('PATCH', '/me/password', {current_password: cur.value, new_password: next.value}));
+      const res = await renewingSession(api('PATCH', '/me/password', {current_password: cur.value, new_password: next.value}));
       form.reset();
-      notice(pwOut, 'Password changed. Every other session was signed out.');
+      const n = (res && res.revoked_tokens) || 0;
+      notice(pwOut, 'Password changed. Every other session was signed out' + (n ? ` and ${n} API token${n === 1 ? ' was' : 's were'} revoked.` : '.'));
       await load();
     });
   });

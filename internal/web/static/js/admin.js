@@ -8,7 +8,8 @@ import {h, fill, field, when, notice, busy, badge} from './dom.js';
 const ROLES = ['admin', 'author', 'editor', 'viewer'];
 const ACTIONS = ['login.succeeded', 'login.failed', 'logout', 'address.blocked', 'address.unblocked', 'user.created', 'user.role_changed',
   'user.deleted', 'user.password_changed', 'session.revoked', 'token.created', 'token.revoked', 'setup.completed', 'book.created',
-  'book.updated', 'book.deleted', 'book.member_added', 'book.member_removed', 'book.file_written', 'book.file_deleted', 'run.control', 'websocket.refused',
+  'book.updated', 'book.deleted', 'book.member_added', 'book.member_removed', 'book.member_invited', 'book.invitation_withdrawn', 'book.invitation_declined',
+  'book.file_written', 'book.file_deleted', 'run.control', 'websocket.refused',
   'book.published', '2fa.enabled', '2fa.disabled', '2fa.reset', '2fa.recovery_code_used', '2fa.recovery_codes_renewed', 'user.exported', 'user.updated',
   'credential.set', 'credential.deleted', 'keys.rotated'];
 

@@ -29,9 +29,32 @@ export async function booksScreen({main, scope, can}) {
   fill(main,
     h('h1', null, 'Books'),
     h('div', {class: 'grid'},
+      await invitationsCard(),
       h('section', {class: 'card wide', 'aria-labelledby': 'books-h'}, h('h2', {id: 'books-h'}, 'Your books'), list),
       h('section', {class: 'card', 'aria-labelledby': 'active-h'}, h('h2', {id: 'active-h'}, 'Runs in progress'), activeList),
       can('write') ? newBookForm() : null));
+}
+
+// invitationsCard lists the invitations to the signed-in user's address,
+// to accept or decline; nothing when there are none.
+async function invitationsCard() {
+  const {invitations} = await get('/me/invitations');
+  if (!invitations.length) return null;
+  const out = h('p', {class: 'notice', role: 'status', hidden: true});
+  const list = h('ul', {class: 'plain', id: 'my-invitations'}, invitations.map((inv) => {
+    const yes = h('button', {type: 'button', class: 'small invitation-accept', 'aria-label': `Accept the invitation to ${inv.book_title}`}, 'Accept');
+    const no = h('button', {type: 'button', class: 'small invitation-decline', 'aria-label': `Decline the invitation to ${inv.book_title}`}, 'Decline');
+    yes.addEventListener('click', () => busy(yes, out, async () => {
+      const b = await post(`/me/invitations/${inv.id}/accept`);
+      location.hash = `#/books/${b.id}`;
+    }));
+    no.addEventListener('click', () => busy(no, out, async () => {
+      await api('DELETE', `/me/invitations/${inv.id}`);
+      yes.closest('li').remove();
+    }));
+    return h('li', null, h('span', null, `${inv.book_title}, from ${inv.inviter_name}`), ' ', yes, ' ', no);
+  }));
+  return h('section', {class: 'card wide', 'aria-labelledby': 'invitations-h'}, h('h2', {id: 'invitations-h'}, 'Invitations'), list, out);
 }
 
 function newBookForm() {
@@ -297,28 +320,57 @@ function metadataPanel(bookID, md, changed) {
 function membersPanel({admin}, book, manages) {
   const list = h('ul', {class: 'plain', id: 'members'});
   const out = h('p', {class: 'notice', role: 'status', hidden: true});
+  // A member's address is in the answer only for admins and for the
+  // member themself; everyone else gets a name or "member #id".
   const show = (members) => fill(list, members.length ? members.map((m) => {
-    const rm = manages ? h('button', {type: 'button', class: 'small danger member-remove', 'aria-label': `Remove ${m.email}`}, 'Remove') : null;
+    const label = m.email ? `${m.name} <${m.email}>` : m.name;
+    const rm = manages ? h('button', {type: 'button', class: 'small danger member-remove', 'aria-label': `Remove ${m.name}`}, 'Remove') : null;
     rm?.addEventListener('click', () => busy(rm, out, async () => {
       await api('DELETE', `/books/${book.id}/members/${m.id}`);
       await reload();
     }));
-    return h('li', null, h('span', null, m.email), ' ', badge(m.role), ' ', rm);
+    return h('li', null, h('span', null, label), ' ', badge(m.role), ' ', rm);
   }) : h('li', {class: 'muted'}, 'Only the owner.'));
   const reload = async () => show((await get(`/books/${book.id}`)).members || []);
   show(book.members || []);
   const section = h('section', {class: 'card', 'aria-labelledby': 'members-h'}, h('h2', {id: 'members-h'}, 'Members'), list, out);
   if (manages) {
-    let who;
-    if (admin) {
-      who = h('select', {id: 'member-user', name: 'user'});
-      get('/users').then(({users}) => fill(who, users.map((u) => h('option', {value: u.id}, `${u.email} (${u.role})`))),
-        (err) => notice(out, err.message, 'error'));
-    } else {
-      who = h('input', {id: 'member-user', name: 'user', type: 'number', min: 1, required: true, inputmode: 'numeric'});
-    }
+    // Invitations: by address; the answer is the same whether or not an
+    // account has it, and the invitee accepts from their own books page.
+    const pending = h('ul', {class: 'plain', id: 'invitations-pending'});
+    const showPending = async () => {
+      const {invitations} = await get(`/books/${book.id}/invitations`);
+      fill(pending, invitations.map((inv) => {
+        const w = h('button', {type: 'button', class: 'small invitation-withdraw', 'aria-label': `Withdraw the invitation to ${inv.email}`}, 'Withdraw');
+        w.addEventListener('click', () => busy(w, out, async () => {
+          await api('DELETE', `/books/${book.id}/invitations/${inv.id}`);
+          await showPending();
+        }));
+        return h('li', null, h('span', null, `${inv.email} (invited, until ${when(inv.expires_at)})`), ' ', w);
+      }));
+    };
+    showPending().catch((err) => notice(out, err.message, 'error'));
+    const email = h('input', {id: 'invite-email', name: 'email', type: 'email', required: true, autocomplete: 'off', maxlength: 254});
+    const btn = h('button', {type: 'submit'}, 'Invite');
+    const form = h('form', {id: 'members-invite', class: 'inline'}, field('E-mail address', email, 'They see the invitation when they sign in, and accept or decline it.'), btn);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      busy(btn, out, async () => {
+        await post(`/books/${book.id}/invitations`, {email: email.value});
+        notice(out, `Invitation sent to ${email.value}.`);
+        form.reset();
+        await showPending();
+      });
+    });
+    section.append(pending, form);
+  }
+  if (manages && admin) {
+    // Admins, who see every account anyway, may add one directly.
+    const who = h('select', {id: 'member-user', name: 'user'});
+    get('/users').then(({users}) => fill(who, users.map((u) => h('option', {value: u.id}, `${u.email} (${u.role})`))),
+      (err) => notice(out, err.message, 'error'));
     const btn = h('button', {type: 'submit'}, 'Add member');
-    const form = h('form', {id: 'members-add', class: 'inline'}, field(admin ? 'User' : 'User id', who, admin ? null : 'Ask an admin for the user id.'), btn);
+    const form = h('form', {id: 'members-add', class: 'inline'}, field('User', who), btn);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       busy(btn, out, async () => {
