@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -231,10 +233,15 @@ func imagesStage(ctx context.Context, rc *runContext, progress func(int, string)
 	if _, err := rc.e.cfg.Books.Put(ctx, rc.book.ID, name, bytes.NewReader(c.Data)); err != nil {
 		return false, "", err
 	}
-	// Point metadata.yaml at it, so that every format uses it.
+	// Point metadata.yaml at it, so that every format uses it: one entry
+	// changed, the author's file otherwise as written.
 	md := rc.m.Metadata
 	md.Cover = name
-	data, err := md.YAML()
+	src, err := rc.m.ReadFile(manuscript.MetadataFile)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, "", err
+	}
+	data, err := manuscript.EditMetadata(src, md)
 	if err != nil {
 		return false, "", err
 	}

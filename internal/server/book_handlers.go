@@ -102,8 +102,23 @@ func (s *Server) createBookFolder(r *http.Request, b *bindery.Book, md manuscrip
 
 // writeMetadata stores md as the book's metadata.yaml (atomically, with
 // the same checks as an upload) and mirrors the title in the database.
+// An existing file is edited, not replaced: only the entries that change
+// are rewritten, and the author's comments, order and layout stay
+// (manuscript.EditMetadata).
 func (s *Server) writeMetadata(r *http.Request, b *bindery.Book, md manuscript.Metadata) error {
-	data, err := md.YAML()
+	var src []byte
+	f, _, err := s.books.Get(b.ID, bookfs.MetadataFile)
+	switch {
+	case err == nil:
+		src, err = io.ReadAll(io.LimitReader(f, 1<<20))
+		f.Close()
+		if err != nil {
+			return err
+		}
+	case bindery.ErrorCode(err) != bindery.ENOTFOUND:
+		return err
+	}
+	data, err := manuscript.EditMetadata(src, md)
 	if err != nil {
 		return err
 	}
