@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/bindery/bindery/internal/build"
 	"github.com/bindery/bindery/internal/manuscript"
@@ -24,9 +26,19 @@ func splitDir(args []string) (string, []string) {
 }
 
 // flagTakesValue reports whether a "--name" argument expects the next
-// argument as its value (our flags are --out and --formats).
+// argument as its value (--out, --formats, --book).
 func flagTakesValue(a string) bool {
-	return a == "--out" || a == "-out" || a == "--formats" || a == "-formats"
+	switch strings.TrimLeft(a, "-") {
+	case "out", "formats", "book":
+		return !strings.Contains(a, "=")
+	}
+	return false
+}
+
+// setUsage makes --help print text: the command's arguments, what it
+// does, and an example.
+func setUsage(e *env, fs *flag.FlagSet, text string) {
+	fs.Usage = func() { fmt.Fprint(e.stderr, text) }
 }
 
 // isTerminal reports whether w is a terminal (for the progress bar).
@@ -40,6 +52,20 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "build")
 	out := fs.String("out", "", "output folder (default DIR/build)")
 	formats := fs.String("formats", "epub,html,pdf", "comma-separated: epub, html, pdf")
+	setUsage(e, fs, `Usage: bindery build DIR [--out DIR] [--formats epub,html,pdf]
+
+Builds the book folder DIR (metadata.yaml, chapters/, assets/) into
+<slug>.epub, .html and .pdf in --out (default DIR/build), after the
+checks of bindery check. Problems are printed as file:line: message; any
+error makes the exit code 1 and writes nothing.
+
+  --out DIR        where to write the outputs (default DIR/build)
+  --formats LIST   which outputs, comma-separated (default epub,html,pdf)
+
+Examples:
+  bindery build examples/lighthouse --out out
+  bindery build ~/books/novel --formats pdf
+`)
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
@@ -65,7 +91,17 @@ var errProblems = errors.New("the book has errors")
 
 func runCheck(ctx context.Context, e *env, args []string) error {
 	dir, rest := splitDir(args)
-	if err := newFlags(e, "check").Parse(rest); err != nil {
+	fs := newFlags(e, "check")
+	setUsage(e, fs, `Usage: bindery check DIR
+
+Checks the book folder DIR as a build would, without building: metadata,
+chapters, images, links, footnotes, the stylesheet. Prints the report as
+file:line: message (warnings marked) and exits 1 when there is an error.
+
+Example:
+  bindery check examples/lighthouse
+`)
+	if err := fs.Parse(rest); err != nil {
 		return err
 	}
 	if dir == "" {

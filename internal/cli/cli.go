@@ -30,30 +30,97 @@ type env struct {
 	stderr io.Writer
 }
 
-// command is one sub-command.
+// command is one sub-command. help, when set, is what `bindery NAME
+// --help` prints (commands with flags of their own print their flag set's
+// usage instead).
 type command struct {
 	name  string
 	usage string
 	run   func(ctx context.Context, e *env, args []string) error
+	help  string
 }
 
 func commands() []command {
 	return []command{
-		{"serve", "serve                      run the server (HTTP, WebSocket, dashboard)", runServe},
-		{"build", "build DIR [--out DIR] [--formats epub,html,pdf]  build a book folder", runBuild},
-		{"check", "check DIR                  validate a book folder and print the quality report", runCheck},
-		{"login", "login --server URL [--email E]  sign in to a server; stores an API token for push, pull, run", runLogin},
-		{"push", "push DIR [--book ID] [--delete]  send a book folder to the server (changed files only)", runPush},
-		{"pull", "pull ID DIR                fetch a book folder from the server", runPull},
-		{"run", "run [DIR] [--book ID] [--formats …] [--follow]  build a book on the server, live", runRun},
-		{"user", "user add|list|set-role|delete|export|reset-2fa  manage accounts", runUser},
-		{"token", "token create --user E --name N [--expires 720h]  API token for scripts", runToken},
-		{"sessions", "sessions revoke --all       sign everybody out", runSessions},
-		{"audit", "audit verify | export [--since T] [--out FILE]  check the audit chain; JSON lines copy", runAudit},
-		{"keys", "keys generate|rotate       print new keys; re-encrypt stored data with ENCRYPTION_KEY", runKeys},
-		{"version", "version                    print version information", runVersion},
+		{"serve", "serve                      run the server (HTTP, WebSocket, dashboard)", runServe, ""},
+		{"build", "build DIR [--out DIR] [--formats epub,html,pdf]  build a book folder", runBuild, ""},
+		{"check", "check DIR                  validate a book folder and print the quality report", runCheck, ""},
+		{"login", "login --server URL [--email E]  sign in to a server; stores an API token for push, pull, run", runLogin, ""},
+		{"push", "push DIR [--book ID] [--delete]  send a book folder to the server (changed files only)", runPush, ""},
+		{"pull", "pull ID DIR                fetch a book folder from the server", runPull, ""},
+		{"run", "run [DIR] [--book ID] [--formats …] [--follow]  build a book on the server, live", runRun, ""},
+		{"user", "user add|list|set-role|delete|export|reset-2fa  manage accounts", runUser, helpUser},
+		{"token", "token create --user E --name N [--expires 720h]  API token for scripts", runToken, helpToken},
+		{"sessions", "sessions revoke --all       sign everybody out", runSessions, helpSessions},
+		{"audit", "audit verify | export [--since T] [--out FILE]  check the audit chain; JSON lines copy", runAudit, helpAudit},
+		{"keys", "keys generate|rotate       print new keys; re-encrypt stored data with ENCRYPTION_KEY", runKeys, helpKeys},
+		{"version", "version                    print version information", runVersion, "Usage: bindery version\n\nPrints Bindery's version, commit and Go version.\n"},
 	}
 }
+
+// Help of the commands whose sub-commands have flags of their own.
+const (
+	helpUser = `Usage: bindery user <sub-command>
+
+Manages the accounts of the data folder (BINDERY_DATA_DIR); the server may
+be running.
+
+  user add --email E --role admin|author|editor|viewer
+                       create an account; the password is read from the
+                       terminal without echo, or the first line of stdin
+  user list            list accounts
+  user set-role --email E --role R
+                       change a role (signs the user out everywhere)
+  user delete E [--transfer-to E2 | --delete-books]
+                       delete an account and its personal data
+  user export E [--out FILE]
+                       the zip of everything held about E
+  user reset-2fa E     turn off E's second factor and sign them out
+
+Examples:
+  printf '%s\n' "$PASSWORD" | bindery user add --email ann@example.org --role author
+  bindery user delete bob@example.org --transfer-to ann@example.org
+`
+	helpToken = `Usage: bindery token create --user E --name N [--expires 720h]
+
+Creates an API token for scripts, printed once and stored only hashed.
+It expires after --expires (at most a year).
+
+Example:
+  bindery token create --user ann@example.org --name ci --expires 2160h
+`
+	helpSessions = `Usage: bindery sessions revoke --all
+
+Signs every user out of every session (incident response). API tokens
+stay valid; revoke them from the dashboard or the API.
+
+Example:
+  bindery sessions revoke --all
+`
+	helpAudit = `Usage: bindery audit verify | export [--since T] [--out FILE]
+
+  audit verify     recompute the audit log's hash chain; prints
+                   "N entries verified, head <hash>", or exits 1 naming
+                   the first edited or missing entry
+  audit export     the audit log as JSON lines, oldest first, with each
+                   entry's hashes; --since an RFC 3339 time, --out a 0600
+                   file instead of standard output
+
+Examples:
+  bindery audit verify
+  bindery audit export --since 2026-01-01T00:00:00Z --out audit.jsonl
+`
+	helpKeys = `Usage: bindery keys generate | rotate
+
+  keys generate    print a new ENCRYPTION_KEY and DASHBOARD_TOKEN
+  keys rotate      re-encrypt every encrypted value with ENCRYPTION_KEY,
+                   reading the old ones with ENCRYPTION_KEY_PREVIOUS;
+                   resumable, safe while the server runs
+
+Example:
+  ENCRYPTION_KEY_PREVIOUS=$OLD ENCRYPTION_KEY=$NEW bindery keys rotate
+`
+)
 
 // errUsage marks errors whose message is a usage hint (exit code 2).
 var errUsage = errors.New("usage")
@@ -71,14 +138,18 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
+			if c.help != "" && len(args) > 1 && (args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
+				fmt.Fprint(stdout, c.help)
+				return 0
+			}
 			err := c.run(ctx, e, args[1:])
 			switch {
 			case err == nil:
 				return 0
-			case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
-				if !errors.Is(err, flag.ErrHelp) {
-					fmt.Fprintln(stderr, "bindery:", strings.TrimSuffix(err.Error(), ": usage"))
-				}
+			case errors.Is(err, flag.ErrHelp):
+				return 0 // the usage was printed; asking for it is no error
+			case errors.Is(err, errUsage):
+				fmt.Fprintln(stderr, "bindery:", strings.TrimSuffix(err.Error(), ": usage"))
 				return 2
 			default:
 				fmt.Fprintln(stderr, "bindery:", errorText(err))

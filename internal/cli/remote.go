@@ -134,8 +134,7 @@ func runLogin(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "login")
 	server := fs.String("server", "", "the server's address, https://host[:port]")
 	email := fs.String("email", "", "your account's e-mail address (asked when not given)")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, `Usage: bindery login --server URL [--email E]
+	setUsage(e, fs, `Usage: bindery login --server URL [--email E]
 
 Signs in to a Bindery server and stores an API token (never the password)
 in $XDG_CONFIG_HOME/bindery/credentials.json (mode 0600), for push, pull
@@ -146,7 +145,6 @@ input.
 Example:
   bindery login --server https://books.example.org --email ann@example.org
 `)
-	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -282,8 +280,7 @@ func runPush(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "push")
 	book := fs.Int64("book", 0, "the book to update (default: the one this folder was pushed to, else a new book)")
 	del := fs.Bool("delete", false, "also delete the book's files that the folder no longer has")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, `Usage: bindery push DIR [--book ID] [--delete]
+	setUsage(e, fs, `Usage: bindery push DIR [--book ID] [--delete]
 
 Sends a book folder to the server: the first push creates the book (one
 archive upload); later pushes send only the files whose content changed
@@ -294,7 +291,6 @@ Examples:
   bindery push examples/lighthouse
   bindery push ~/books/novel --book 12 --delete
 `)
-	}
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
@@ -419,8 +415,7 @@ func rememberBook(e *env, creds *credentials, c *client.Client, abs string, id i
 
 func runPull(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "pull")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, `Usage: bindery pull ID DIR
+	setUsage(e, fs, `Usage: bindery pull ID DIR
 
 Fetches book ID's folder from the server into DIR, which must not exist
 or be empty. Pushing it back unchanged sends nothing.
@@ -428,7 +423,6 @@ or be empty. Pushing it back unchanged sends nothing.
 Example:
   bindery pull 12 ~/books/novel
 `)
-	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -532,8 +526,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	book := fs.Int64("book", 0, "the book to build (default: the one DIR was pushed to)")
 	formats := fs.String("formats", "epub,html,pdf", "comma-separated: epub, html, pdf")
 	follow := fs.Bool("follow", false, "follow the run live and exit with its result")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, `Usage: bindery run [DIR] [--book ID] [--formats epub,html,pdf] [--follow]
+	setUsage(e, fs, `Usage: bindery run [DIR] [--book ID] [--formats epub,html,pdf] [--follow]
 
 Builds a book on the server. With --follow it shows the run live, with
 the same progress bar as bindery build, and exits 0 when it succeeds,
@@ -543,7 +536,6 @@ Examples:
   bindery push ~/books/novel && bindery run ~/books/novel --follow
   bindery run --book 12 --formats pdf --follow
 `)
-	}
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}

@@ -46,6 +46,19 @@ const (
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve")
+	setUsage(e, fs, `Usage: bindery serve
+
+Runs the team server — HTTP API, dashboard, live events (/ws), catalog
+and OPDS feed — on one port. Everything is configured through the
+environment (or a .env file; the real environment wins): see README.md,
+Configuration. On the first start it prints a one-time link to create the
+first admin. SIGINT or SIGTERM shut it down gracefully; SIGHUP re-reads
+the image-generation keys.
+
+Examples:
+  bindery serve
+  WEBSOCKET_PORT=9000 BINDERY_DATA_DIR=/var/lib/bindery bindery serve
+`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
