@@ -84,7 +84,13 @@ func parseChapter(file string, data []byte, lim Limits) (*Chapter, error) {
 		}
 		c.Body, c.BodyLine = body, bodyLine
 	}
+	if err := scanShape(file, c.Body, c.BodyLine, lim); err != nil {
+		return nil, err
+	}
 	c.Doc = ParseMarkdown(c.Body)
+	if err := checkDepth(c, lim); err != nil {
+		return nil, err
+	}
 	if first := c.Doc.FirstChild(); first != nil && first.Kind() == ast.KindHeading {
 		c.StartsWithHeading = true
 	}

@@ -101,15 +101,31 @@ func Slug(text string) string {
 	return s
 }
 
-type headingIDs struct{ used map[string]bool }
+// headingIDs remembers, per slug, the last suffix it gave, so that n
+// headings with the same text cost n steps, not n²/2 (a chapter of 8000
+// "# h" lines took 3.6 s when every ID was searched from "-1").
+type headingIDs struct {
+	used map[string]bool
+	next map[string]int // slug → last suffix tried
+}
 
-func newHeadingIDs() *headingIDs { return &headingIDs{used: map[string]bool{}} }
+func newHeadingIDs() *headingIDs {
+	return &headingIDs{used: map[string]bool{}, next: map[string]int{}}
+}
 
 func (h *headingIDs) Generate(value []byte, _ ast.NodeKind) []byte {
 	base := Slug(string(value))
 	id := base
-	for i := 1; h.used[id]; i++ {
-		id = base + "-" + strconv.Itoa(i)
+	if h.used[id] {
+		i := h.next[base]
+		for {
+			i++
+			id = base + "-" + strconv.Itoa(i)
+			if !h.used[id] {
+				break
+			}
+		}
+		h.next[base] = i
 	}
 	h.used[id] = true
 	return []byte(id)
