@@ -114,6 +114,9 @@ func (s *shapeScanner) line(l []byte, n int) *Error {
 		}
 		if i < len(l) && l[i] == '>' {
 			depth, i = depth+1, i+1
+			if i < len(l) && l[i] == ' ' { // part of the marker
+				i++
+			}
 			continue
 		}
 		if w := listMarker(l[i:]); w > 0 && !thematicBreak(l[i:]) {
