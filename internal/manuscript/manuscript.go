@@ -75,6 +75,57 @@ func LoadLimits(root *os.Root, lim Limits) (*Manuscript, error) {
 	return m, nil
 }
 
+// LoadChapter reads only what a preview of one chapter needs:
+// metadata.yaml, the names of the chapter files (for chapter IDs and links
+// between chapters) and the chapter file itself, which it returns parsed.
+// The other chapters are listed with Path, Index, ID and a title made from
+// the file name, but are neither read nor parsed (Body and Doc are nil), so
+// previewing a one-line chapter of a book of large chapters costs one line,
+// and a broken or pathological other chapter cannot make it fail. The
+// result is for rendering that chapter only; Check and the book outputs
+// need Load. file is a slash path such as "chapters/02-storm.md"; a file
+// that is not a chapter of the book gives fs.ErrNotExist.
+func LoadChapter(root *os.Root, file string) (*Manuscript, *Chapter, error) {
+	lim := DefaultLimits
+	m := &Manuscript{root: root, limits: lim, byPath: map[string]*Chapter{}, stats: map[string]fileKind{}}
+	data, err := m.readFile(MetadataFile, lim.MaxMetadataBytes)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, nil, err
+	default:
+		if m.Metadata, err = parseMetadata(data, lim); err != nil {
+			return nil, nil, err
+		}
+	}
+	names, err := m.chapterFiles()
+	if err != nil {
+		return nil, nil, err
+	}
+	var target *Chapter
+	used := map[string]bool{}
+	for i, name := range names {
+		c := &Chapter{Path: name, Title: titleFromFileName(name)}
+		if name == file {
+			data, err := m.readFile(name, lim.MaxChapterBytes)
+			if err != nil {
+				return nil, nil, err
+			}
+			if c, err = parseChapter(name, data, lim); err != nil {
+				return nil, nil, err
+			}
+			target = c
+		}
+		c.Index, c.ID = i, chapterID(name, used)
+		m.Chapters = append(m.Chapters, c)
+		m.byPath[name] = c
+	}
+	if target == nil {
+		return nil, nil, fs.ErrNotExist
+	}
+	return m, target, nil
+}
+
 // chapterFiles lists chapters/*.md (and *.markdown), sorted by name. Hidden
 // files ("._x.md" from macOS, editor swap files) are skipped.
 func (m *Manuscript) chapterFiles() ([]string, error) {

@@ -2,8 +2,10 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
@@ -63,14 +65,19 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer root.Close()
-	m, err := manuscript.Load(root)
-	if err != nil {
-		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "The book cannot be read: %s", err.Error()))
+	if strings.Contains(r.PathValue("chapter"), "/") {
+		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "Chapter not found."))
 		return
 	}
-	c := m.Chapter(manuscript.ChaptersDir + "/" + path.Base(name))
-	if c == nil || strings.Contains(r.PathValue("chapter"), "/") {
+	// Only this chapter is read and parsed (plus metadata.yaml and the
+	// list of chapter names): a preview must not cost the whole book.
+	m, c, err := manuscript.LoadChapter(root, manuscript.ChaptersDir+"/"+path.Base(name))
+	if errors.Is(err, fs.ErrNotExist) {
 		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "Chapter not found."))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "The book cannot be read: %s", err.Error()))
 		return
 	}
 	frag, err := markdown.New().RenderChapter(m, c, previewLinker{bookID: b.ID})
