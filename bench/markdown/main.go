@@ -144,6 +144,10 @@ func families(prose []byte) []family {
 		{"one line of - ", one("- ")},
 		{"one paragraph of *a_", one("*a_ ")},
 		{"one paragraph of c*", one("c* ")},
+		{"one paragraph of *a*", one("*a* ")},
+		{"one paragraph of _a [*a](u)b*", one("_a [*a](u)b* ")},
+		{"one paragraph of _a `*a` b*", one("_a `*a` b* ")},
+		{"one paragraph of _a <span>*a</span> b*", one("_a <span>*a</span> b* ")},
 		{"one run of *", func(n int) []byte { return []byte(strings.Repeat("*", n) + "a" + strings.Repeat("*", n) + "\n") }},
 		{"nesting by indentation", numbered(func(i int) string { return strings.Repeat("  ", i) + "* a\n" })},
 		{"one block of [a]: /u", one("[a]: /u\n")},
@@ -283,14 +287,19 @@ func countWork(dir string, f family, n int) error {
 	return nil
 }
 
-// Slug names a family's folder.
+// Slug names a family's folder: letters and digits kept, every other
+// character as "_" and its code, so that names differing only in
+// punctuation ("*a_", "*a*") get different folders.
 func Slug(name string) string {
-	return strings.Map(func(r rune) rune {
+	var b strings.Builder
+	for _, r := range name {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			return r
+			b.WriteRune(r)
+		} else {
+			fmt.Fprintf(&b, "_%x", r)
 		}
-		return '-'
-	}, name)
+	}
+	return b.String()
 }
 
 func writeBook(src []byte) (string, error) {

@@ -2,9 +2,11 @@ package manuscript
 
 import (
 	"bytes"
+	"unicode/utf8"
 
 	"github.com/yuin/goldmark/ast"
 	east "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/util"
 )
 
 // Why this file exists: goldmark (which stays our parser) is super-linear
@@ -87,7 +89,10 @@ type shapeScanner struct {
 	paraLine  int // its first line; 0 when there is none
 	paraBytes int
 	work      int // estimated super-linear steps
-	delims    int // emphasis delimiter runs so far
+	delims    int // emphasis delimiter runs on goldmark's list (an upper bound)
+	// per delimiter character, the last run that can open and is still on
+	// the list; index 0 means none
+	open      [3]delimRun
 	refDefs   int // lines that look like reference definitions
 	tableCols int // columns of the table in this paragraph, or 0
 	total     int // work of the paragraphs already closed
@@ -194,6 +199,7 @@ func (s *shapeScanner) inline(l []byte, n int) *Error {
 				s.work += j - p
 			}
 			s.pendingGT = s.pendingGT[:0]
+			s.open = [3]delimRun{}
 		case '*', '_', '~':
 			k := j
 			for k < len(l) && l[k] == c {
@@ -202,11 +208,13 @@ func (s *shapeScanner) inline(l []byte, n int) *Error {
 			if k-j > 2*s.lim.MaxNesting {
 				return errorf(s.file, n, "a run of %d %q nests emphasis more than %d levels deep", k-j, c, s.lim.MaxNesting)
 			}
-			if j > 0 && l[j-1] != ' ' && l[j-1] != '\t' { // may close: searches back
-				s.work += s.delims
-			}
-			s.delims++
+			s.delimiter(l, j, k)
 			j = k - 1
+		case '`', '<':
+			// Code spans, autolinks and raw HTML hide what looks like
+			// delimiters from goldmark: forget the openers seen so far,
+			// so that no closer is assumed to match one of them.
+			s.open = [3]delimRun{}
 		case '[':
 			if j+1 < len(l) && l[j+1] == '^' {
 				s.fnRefs++
@@ -215,6 +223,9 @@ func (s *shapeScanner) inline(l []byte, n int) *Error {
 				}
 			}
 		case ']':
+			// A link label's delimiters are processed and dropped when it
+			// closes: forget them (see '`').
+			s.open = [3]delimRun{}
 			if j+1 < len(l) && l[j+1] == '(' {
 				k := j + 2
 				for k < len(l) && (l[k] == ' ' || l[k] == '\t') {
@@ -246,11 +257,72 @@ func (s *shapeScanner) endParagraph() *Error {
 	}
 	s.total += s.work
 	s.paraLine, s.paraBytes, s.work, s.delims, s.refDefs, s.tableCols = 0, 0, 0, 0, 0, 0
+	s.open = [3]delimRun{}
 	return nil
 }
 
 func (s *shapeScanner) tooComplex() *Error {
 	return errorf(s.file, s.paraLine, "this paragraph has too many unmatched markers (*, _, ~, \"](\", reference definitions or table cells) to be formatted in reasonable time; split it with blank lines or escape the markers with \\")
+}
+
+type delimRun struct {
+	index  int // position on the list, from 1; 0: none
+	length int
+}
+
+// delimiter models goldmark's delimiter list (parser.ProcessDelimiters)
+// for the run l[j:k] of "*", "_" or "~", with goldmark's flanking rules
+// (parser.ScanDelimiter). A run that can close searches back through the
+// list for an opener of its character; the steps are added to s.work. When
+// the closer certainly matches the last opener of its character — "*" or
+// "_" runs of equal length, which CalcComsumption always consumes whole —
+// the search stops there and the runs between are removed, as goldmark
+// does; otherwise the whole list is counted. So well-formed emphasis costs
+// a few steps per pair, and only unmatched runs cost the length of the list.
+func (s *shapeScanner) delimiter(l []byte, j, k int) {
+	before, after := ' ', ' '
+	if j > 0 {
+		r, _ := utf8.DecodeLastRune(l[:j])
+		before = r
+	}
+	if k < len(l) {
+		after = util.ToRune(l, k)
+	}
+	bp, bs := util.IsPunctRune(before), util.IsSpaceRune(before)
+	ap, as := util.IsPunctRune(after), util.IsSpaceRune(after)
+	left := !as && (!ap || bs || bp)
+	right := !bs && (!bp || as || ap)
+	canOpen, canClose := left, right
+	c := l[j]
+	if c == '_' {
+		canOpen = left && (!right || bp)
+		canClose = right && (!left || ap)
+	}
+	slot := 0
+	switch c {
+	case '_':
+		slot = 1
+	case '~':
+		slot = 2
+	}
+	if canClose {
+		o := s.open[slot]
+		if o.index > 0 && c != '~' && o.length == k-j {
+			s.work += s.delims - o.index + 1
+			s.delims = o.index - 1
+			for i := range s.open {
+				if s.open[i].index > s.delims {
+					s.open[i] = delimRun{}
+				}
+			}
+			return
+		}
+		s.work += s.delims
+	}
+	s.delims++
+	if canOpen {
+		s.open[slot] = delimRun{index: s.delims, length: k - j}
+	}
 }
 
 // listMarker returns the width of a list marker ("-", "+", "*" or 1–9
