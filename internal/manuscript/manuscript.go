@@ -1,6 +1,7 @@
 package manuscript
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +33,13 @@ type Manuscript struct {
 
 // Load reads the book folder behind root with DefaultLimits.
 func Load(root *os.Root) (*Manuscript, error) {
-	return LoadLimits(root, DefaultLimits)
+	return LoadContext(context.Background(), root)
+}
+
+// LoadContext is Load that stops with ctx's error soon after ctx is done
+// (between chapters, and within the parse of a chapter).
+func LoadContext(ctx context.Context, root *os.Root) (*Manuscript, error) {
+	return loadLimits(ctx, root, DefaultLimits)
 }
 
 // LoadLimits reads the book folder behind root: metadata.yaml (optional, but
@@ -40,6 +47,10 @@ func Load(root *os.Root) (*Manuscript, error) {
 // least one). Errors are *Error values naming the file and line, except
 // failures of the file system itself.
 func LoadLimits(root *os.Root, lim Limits) (*Manuscript, error) {
+	return loadLimits(context.Background(), root, lim)
+}
+
+func loadLimits(ctx context.Context, root *os.Root, lim Limits) (*Manuscript, error) {
 	lim = lim.withDefaults()
 	m := &Manuscript{root: root, limits: lim, byPath: map[string]*Chapter{}, stats: map[string]fileKind{}}
 
@@ -60,11 +71,14 @@ func LoadLimits(root *os.Root, lim Limits) (*Manuscript, error) {
 	}
 	used := map[string]bool{}
 	for i, name := range names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		data, err := m.readFile(name, lim.MaxChapterBytes)
 		if err != nil {
 			return nil, err
 		}
-		c, err := parseChapter(name, data, lim)
+		c, err := parseChapter(ctx, name, data, lim)
 		if err != nil {
 			return nil, err
 		}
@@ -85,7 +99,8 @@ func LoadLimits(root *os.Root, lim Limits) (*Manuscript, error) {
 // result is for rendering that chapter only; Check and the book outputs
 // need Load. file is a slash path such as "chapters/02-storm.md"; a file
 // that is not a chapter of the book gives fs.ErrNotExist.
-func LoadChapter(root *os.Root, file string) (*Manuscript, *Chapter, error) {
+// It stops with ctx's error soon after ctx is done.
+func LoadChapter(ctx context.Context, root *os.Root, file string) (*Manuscript, *Chapter, error) {
 	lim := DefaultLimits
 	m := &Manuscript{root: root, limits: lim, byPath: map[string]*Chapter{}, stats: map[string]fileKind{}}
 	data, err := m.readFile(MetadataFile, lim.MaxMetadataBytes)
@@ -111,7 +126,7 @@ func LoadChapter(root *os.Root, file string) (*Manuscript, *Chapter, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			if c, err = parseChapter(name, data, lim); err != nil {
+			if c, err = parseChapter(ctx, name, data, lim); err != nil {
 				return nil, nil, err
 			}
 			target = c

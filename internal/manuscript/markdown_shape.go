@@ -2,6 +2,7 @@ package manuscript
 
 import (
 	"bytes"
+	"context"
 	"unicode/utf8"
 
 	"github.com/yuin/goldmark/ast"
@@ -465,12 +466,32 @@ func nests(n ast.Node) bool {
 	return false
 }
 
-// CheckShape reports whether body, a chapter's Markdown without front
-// matter, is within the limits that keep parsing linear (see scanShape),
-// as an *Error on file starting at firstLine. Render entry points that
-// parse text outside a Manuscript call it first.
-func CheckShape(file string, body []byte, firstLine int) error {
-	if err := scanShape(file, body, firstLine, DefaultLimits); err != nil {
+// ParseBody parses body, a chapter's Markdown without front matter whose
+// first line is line firstLine of file, as Load does: the shape scan
+// first, then goldmark, then the nesting check. Errors beyond the limits
+// are *Error values naming the line. When ctx ends, parsing stops early
+// (goldmark sees the end of the text) and ctx's error is returned.
+func ParseBody(ctx context.Context, file string, body []byte, firstLine int) (ast.Node, error) {
+	c := &Chapter{Path: file, Body: body, BodyLine: firstLine}
+	if err := parseBody(ctx, c, DefaultLimits); err != nil {
+		return nil, err
+	}
+	return c.Doc, nil
+}
+
+// parseBody sets c.Doc from c.Body within lim, stopping when ctx ends.
+func parseBody(ctx context.Context, c *Chapter, lim Limits) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := scanShape(c.Path, c.Body, c.BodyLine, lim); err != nil {
+		return err
+	}
+	c.Doc = parseMarkdown(ctx, c.Body)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkDepth(c, lim); err != nil {
 		return err
 	}
 	return nil

@@ -1,6 +1,7 @@
 package manuscript
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,7 @@ func TestShapeLimits(t *testing.T) {
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseChapter("chapters/01.md", []byte(tt.src), DefaultLimits)
+			_, err := parseChapter(context.Background(), "chapters/01.md", []byte(tt.src), DefaultLimits)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Errorf("error\n got %v\nwant %s…", err, tt.want)
 			}
@@ -57,7 +58,7 @@ func TestShapeLimits(t *testing.T) {
 	}
 	for _, tt := range accepted {
 		t.Run("accepts "+tt.name, func(t *testing.T) {
-			if _, err := parseChapter("chapters/01.md", []byte(tt.src), DefaultLimits); err != nil {
+			if _, err := parseChapter(context.Background(), "chapters/01.md", []byte(tt.src), DefaultLimits); err != nil {
 				t.Errorf("refused: %v", err)
 			}
 		})

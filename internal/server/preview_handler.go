@@ -71,7 +71,7 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 	}
 	// Only this chapter is read and parsed (plus metadata.yaml and the
 	// list of chapter names): a preview must not cost the whole book.
-	m, c, err := manuscript.LoadChapter(root, manuscript.ChaptersDir+"/"+path.Base(name))
+	m, c, err := manuscript.LoadChapter(r.Context(), root, manuscript.ChaptersDir+"/"+path.Base(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "Chapter not found."))
 		return
@@ -80,7 +80,7 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "The book cannot be read: %s", err.Error()))
 		return
 	}
-	frag, err := markdown.New().RenderChapter(m, c, previewLinker{bookID: b.ID})
+	frag, err := markdown.New().RenderChapter(r.Context(), m, c, previewLinker{bookID: b.ID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
