@@ -23,6 +23,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -326,7 +327,7 @@ func renderOnce(dir string) error {
 		return err
 	}
 	manuscript.Check(m)
-	fr, err := markdown.New().RenderChapter(m, m.Chapters[0], linker{})
+	fr, err := markdown.New().RenderChapter(context.Background(), m, m.Chapters[0], linker{})
 	if err != nil {
 		return err
 	}

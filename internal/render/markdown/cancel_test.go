@@ -3,8 +3,8 @@ package markdown_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 
