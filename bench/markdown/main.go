@@ -30,6 +30,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/coverage"
 	"runtime/pprof"
 	"slices"
@@ -183,6 +184,7 @@ func main() {
 	only := flag.String("only", "", "measure only the families whose name contains this")
 	corpus := flag.String("corpus", "../shared/corpus/frankenstein", "book whose chapters are the prose")
 	prof := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	preview := flag.Bool("preview", false, "instead: time the preview of a one-line chapter in a book of 40 chapters of 200 KB")
 	workdir := flag.String("workdir", "", "write coverage counters per family and size here (binary built with -cover)")
 	flag.Parse()
 	prose, err := readProse(*corpus)
@@ -198,6 +200,13 @@ func main() {
 		}
 		_ = pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if *preview {
+		if err := benchPreview(prose, *runs); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
 	}
 	status := 0
 	for _, f := range families(prose) {
@@ -360,3 +369,57 @@ type linker struct{}
 
 func (linker) ChapterHref(c *manuscript.Chapter, id string) string { return c.ID + ".xhtml#" + id }
 func (linker) ImageSrc(p, _ string) (string, error)                { return p, nil }
+
+// benchPreview times what the preview handler did (load the whole book,
+// render one chapter) against what it does (LoadChapter, render), for a
+// one-line chapter in a book of 40 chapters of 200 KB of prose.
+func benchPreview(prose []byte, runs int) error {
+	dir, err := writeBook([]byte("One line.\n"))
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	big := cut(prose, 200_000)
+	for i := 2; i <= 41; i++ {
+		if err := os.WriteFile(filepath.Join(dir, "chapters", fmt.Sprintf("%02d-big.md", i)), big, 0o644); err != nil {
+			return err
+		}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	ctx := context.Background()
+	whole := func() error {
+		m, err := manuscript.Load(root)
+		if err != nil {
+			return err
+		}
+		_, err = markdown.New().RenderChapter(ctx, m, m.Chapters[0], linker{})
+		return err
+	}
+	one := func() error {
+		m, c, err := manuscript.LoadChapter(ctx, root, "chapters/01-a.md")
+		if err != nil {
+			return err
+		}
+		_, err = markdown.New().RenderChapter(ctx, m, c, linker{})
+		return err
+	}
+	for _, b := range []struct {
+		name string
+		f    func() error
+	}{{"whole book loaded (before)", whole}, {"one chapter loaded (after)", one}} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		d, err := median(runs, b.f)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("preview, %s: %v, %.1f MB allocated per preview\n", b.name, d.Round(time.Microsecond), float64(after.TotalAlloc-before.TotalAlloc)/float64(max(1, runs))/1e6)
+	}
+	return nil
+}
