@@ -46,8 +46,8 @@ import (
 // paragraph (or of a chapter, for footnotes).
 const workPerByte = 32
 
-// shapeWork, when not nil,, is added the estimated work of every scan (for
-// tests and the benchmark, which compare counts of work).
+// shapeWork, when not nil, receives the estimated work of every scan (for
+// TestShapeBudgetOfCorpus).
 var shapeWork func(int)
 
 // scanShape checks body (whose first line is line firstLine of file) for
