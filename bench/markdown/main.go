@@ -4,7 +4,7 @@
 // at n and 4n units and their ratio (linear is 4; the promise is ≤ 5),
 // beside goldmark's plain speed on the same prose.
 //
-//	go run ./bench/markdown [-n 2000] [-runs 5] [-only NAME] [-corpus DIR]
+//	go run ./bench/markdown [-n 8000] [-runs 3] [-only NAME] [-corpus DIR]
 //
 // Each run loads a one-chapter book (which scans the shape and parses),
 // checks it and renders it to XHTML: what `bindery build` and a preview do
@@ -179,8 +179,8 @@ func cut(p []byte, n int) []byte {
 }
 
 func main() {
-	n := flag.Int("n", 2000, "base size of each family (units)")
-	runs := flag.Int("runs", 5, "runs per measurement (median)")
+	n := flag.Int("n", 8000, "base size of each family (units)")
+	runs := flag.Int("runs", 3, "runs per measurement (median)")
 	only := flag.String("only", "", "measure only the families whose name contains this")
 	corpus := flag.String("corpus", "../shared/corpus/frankenstein", "book whose chapters are the prose")
 	prof := flag.String("cpuprofile", "", "write a CPU profile to this file")
