@@ -25,7 +25,7 @@ func Check(ctx context.Context, dir string) ([]manuscript.Problem, error) {
 		return nil, err
 	}
 	defer root.Close()
-	m, err := manuscript.Load(root)
+	m, err := manuscript.LoadContext(ctx, root)
 	var me *manuscript.Error
 	if errors.As(err, &me) {
 		return []manuscript.Problem{{File: me.File, Line: me.Line, Severity: manuscript.SeverityError, Message: me.Msg}}, nil

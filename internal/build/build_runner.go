@@ -145,7 +145,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return res, err
 	}
 	defer root.Close()
-	m, err := manuscript.Load(root)
+	m, err := manuscript.LoadContext(ctx, root)
 	if err != nil {
 		return res, err
 	}

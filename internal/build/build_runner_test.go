@@ -197,6 +197,7 @@ func TestCheck(t *testing.T) {
 	}{
 		{"clean", map[string]string{"metadata.yaml": "title: T\nauthor: A\nlanguage: en\n", "chapters/01.md": "# One\n\nText.\n"}, "no problems\n"},
 		{"load error is a problem", map[string]string{"chapters/01.md": "ok\n\xff\n"}, "chapters/01.md:2: invalid UTF-8\n1 error, 0 warnings\n"},
+		{"nesting limit is a problem", map[string]string{"chapters/01.md": "ok\n\n" + strings.Repeat("> ", 40) + "deep\n"}, "chapters/01.md:3: lists and block quotes are nested more than 32 levels deep\n1 error, 0 warnings\n"},
 		{"findings", map[string]string{"metadata.yaml": "title: T\nlanguage: en\n", "chapters/01.md": "# One\n\n![](x.png)\n"},
 			"metadata.yaml: warning: author is missing\n" +
 				"chapters/01.md:3: warning: image \"x.png\" has no alt text\n" +

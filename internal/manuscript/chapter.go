@@ -2,6 +2,7 @@ package manuscript
 
 import (
 	"bytes"
+	"context"
 	"path"
 	"sort"
 	"strconv"
@@ -57,7 +58,7 @@ func (c *Chapter) Line(off int) int {
 
 // parseChapter turns the bytes of one chapter file into a Chapter (without
 // Index and ID, which depend on its neighbours).
-func parseChapter(file string, data []byte, lim Limits) (*Chapter, error) {
+func parseChapter(ctx context.Context, file string, data []byte, lim Limits) (*Chapter, error) {
 	if !utf8.Valid(data) {
 		return nil, errorf(file, firstInvalidUTF8Line(data), "invalid UTF-8")
 	}
@@ -84,7 +85,9 @@ func parseChapter(file string, data []byte, lim Limits) (*Chapter, error) {
 		}
 		c.Body, c.BodyLine = body, bodyLine
 	}
-	c.Doc = ParseMarkdown(c.Body)
+	if err := parseBody(ctx, c, lim); err != nil {
+		return nil, err
+	}
 	if first := c.Doc.FirstChild(); first != nil && first.Kind() == ast.KindHeading {
 		c.StartsWithHeading = true
 	}

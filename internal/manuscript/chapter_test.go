@@ -1,6 +1,7 @@
 package manuscript
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -25,7 +26,7 @@ func TestParseChapter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseChapter(tt.file, []byte(tt.src), DefaultLimits)
+			c, err := parseChapter(context.Background(), tt.file, []byte(tt.src), DefaultLimits)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,7 +51,7 @@ func TestParseChapterErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseChapter("chapters/01.md", []byte(tt.src), lim)
+			_, err := parseChapter(context.Background(), "chapters/01.md", []byte(tt.src), lim)
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error\n got %v\nwant %s", err, tt.want)
 			}
@@ -59,7 +60,7 @@ func TestParseChapterErrors(t *testing.T) {
 }
 
 func TestChapterLine(t *testing.T) {
-	c, err := parseChapter("chapters/01.md", []byte("---\ntitle: x\n---\none\ntwo\nthree\n"), DefaultLimits)
+	c, err := parseChapter(context.Background(), "chapters/01.md", []byte("---\ntitle: x\n---\none\ntwo\nthree\n"), DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func FuzzParseChapter(f *testing.F) {
 	f.Add([]byte("---\n\n---\n"))
 	f.Add([]byte("\xff\xfe"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := parseChapter("chapters/01.md", data, DefaultLimits)
+		c, err := parseChapter(context.Background(), "chapters/01.md", data, DefaultLimits)
 		if err != nil {
 			e, ok := err.(*Error)
 			if !ok || e.File != "chapters/01.md" || e.Line < 0 || e.Line > strings.Count(string(data), "\n")+1 {

@@ -6,8 +6,12 @@
 // and symbolic links to the book folder at open time (the original system's
 // startswith() path check is the flaw this replaces); every file has a size
 // limit; YAML is parsed with limits on size, depth and node count and without
-// aliases (no "billion laughs"); and bad input never panics: it yields an
-// [*Error] that prints as "file:line: message".
+// aliases (no "billion laughs"); chapter Markdown is scanned, in one linear
+// pass before the parser sees it, for the shapes that would make parsing
+// super-linear or nest deeper than [Limits].MaxNesting (see
+// markdown_shape.go), so that parsing any accepted chapter costs at most a
+// constant per byte; and bad input never panics: it yields an [*Error] that
+// prints as "file:line: message".
 //
 // The Markdown dialect of the chapters is defined here too ([Dialect]),
 // because the manuscript needs the structure of a chapter (its first heading,

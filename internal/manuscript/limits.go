@@ -10,6 +10,13 @@ type Limits struct {
 	MaxChapterBytes     int64 // one chapter file; default 8 MiB
 	MaxChapters         int   // chapter files; default 1000
 	MaxAssetBytes       int64 // one image or stylesheet; default 50 MiB (the upload limit)
+	// MaxNesting bounds how deep lists, block quotes, links and emphasis
+	// nest in a chapter; default 32. Deeper nesting makes parsing cost grow
+	// with depth × length and trips the 512-element limit of the HTML
+	// parser used after sanitising.
+	MaxNesting      int
+	MaxTableColumns int // columns of one table; default 64
+	MaxFootnotes    int // footnote definitions in one chapter; default 1000
 }
 
 // DefaultLimits are the limits Load uses.
@@ -21,6 +28,9 @@ var DefaultLimits = Limits{
 	MaxChapterBytes:     8 << 20,
 	MaxChapters:         1000,
 	MaxAssetBytes:       50 << 20,
+	MaxNesting:          32,
+	MaxTableColumns:     64,
+	MaxFootnotes:        1000,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -45,6 +55,15 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxAssetBytes > 0 {
 		d.MaxAssetBytes = l.MaxAssetBytes
+	}
+	if l.MaxNesting > 0 {
+		d.MaxNesting = l.MaxNesting
+	}
+	if l.MaxTableColumns > 0 {
+		d.MaxTableColumns = l.MaxTableColumns
+	}
+	if l.MaxFootnotes > 0 {
+		d.MaxFootnotes = l.MaxFootnotes
 	}
 	return d
 }

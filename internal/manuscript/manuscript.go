@@ -1,6 +1,7 @@
 package manuscript
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,7 +36,13 @@ type Manuscript struct {
 
 // Load reads the book folder behind root with DefaultLimits.
 func Load(root *os.Root) (*Manuscript, error) {
-	return LoadLimits(root, DefaultLimits)
+	return LoadContext(context.Background(), root)
+}
+
+// LoadContext is Load that stops with ctx's error soon after ctx is done
+// (between chapters, and within the parse of a chapter).
+func LoadContext(ctx context.Context, root *os.Root) (*Manuscript, error) {
+	return loadLimits(ctx, root, DefaultLimits)
 }
 
 // LoadLimits reads the book folder behind root: metadata.yaml (optional, but
@@ -43,6 +50,10 @@ func Load(root *os.Root) (*Manuscript, error) {
 // least one). Errors are *Error values naming the file and line, except
 // failures of the file system itself.
 func LoadLimits(root *os.Root, lim Limits) (*Manuscript, error) {
+	return loadLimits(context.Background(), root, lim)
+}
+
+func loadLimits(ctx context.Context, root *os.Root, lim Limits) (*Manuscript, error) {
 	lim = lim.withDefaults()
 	m := &Manuscript{root: root, limits: lim, byPath: map[string]*Chapter{}, stats: map[string]fileKind{}}
 
@@ -64,11 +75,14 @@ func LoadLimits(root *os.Root, lim Limits) (*Manuscript, error) {
 	}
 	used := map[string]bool{}
 	for i, name := range names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		data, err := m.readFile(name, lim.MaxChapterBytes)
 		if err != nil {
 			return nil, err
 		}
-		c, err := parseChapter(name, data, lim)
+		c, err := parseChapter(ctx, name, data, lim)
 		if err != nil {
 			return nil, err
 		}
@@ -77,6 +91,58 @@ func LoadLimits(root *os.Root, lim Limits) (*Manuscript, error) {
 		m.byPath[name] = c
 	}
 	return m, nil
+}
+
+// LoadChapter reads only what a preview of one chapter needs:
+// metadata.yaml, the names of the chapter files (for chapter IDs and links
+// between chapters) and the chapter file itself, which it returns parsed.
+// The other chapters are listed with Path, Index, ID and a title made from
+// the file name, but are neither read nor parsed (Body and Doc are nil), so
+// previewing a one-line chapter of a book of large chapters costs one line,
+// and a broken or pathological other chapter cannot make it fail. The
+// result is for rendering that chapter only; Check and the book outputs
+// need Load. file is a slash path such as "chapters/02-storm.md"; a file
+// that is not a chapter of the book gives fs.ErrNotExist.
+// It stops with ctx's error soon after ctx is done.
+func LoadChapter(ctx context.Context, root *os.Root, file string) (*Manuscript, *Chapter, error) {
+	lim := DefaultLimits
+	m := &Manuscript{root: root, limits: lim, byPath: map[string]*Chapter{}, stats: map[string]fileKind{}}
+	data, err := m.readFile(MetadataFile, lim.MaxMetadataBytes)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, nil, err
+	default:
+		if m.Metadata, err = parseMetadata(data, lim); err != nil {
+			return nil, nil, err
+		}
+	}
+	names, err := m.chapterFiles()
+	if err != nil {
+		return nil, nil, err
+	}
+	var target *Chapter
+	used := map[string]bool{}
+	for i, name := range names {
+		c := &Chapter{Path: name, Title: titleFromFileName(name)}
+		if name == file {
+			data, err := m.readFile(name, lim.MaxChapterBytes)
+			if err != nil {
+				return nil, nil, err
+			}
+			if c, err = parseChapter(ctx, name, data, lim); err != nil {
+				return nil, nil, err
+			}
+			target = c
+		}
+		c.Index, c.ID = i, chapterID(name, used)
+		m.Chapters = append(m.Chapters, c)
+		m.byPath[name] = c
+	}
+	if target == nil {
+		return nil, nil, fs.ErrNotExist
+	}
+	return m, target, nil
 }
 
 // chapterFiles lists chapters/*.md (and *.markdown), sorted by name. Hidden

@@ -353,3 +353,38 @@ func TestMultipartUploadIsLimitedToo(t *testing.T) {
 		t.Fatalf("a refused upload left files: %+v", files)
 	}
 }
+
+// TestPreviewReadsOneChapter: a preview reads and parses only its chapter
+// (plus metadata.yaml and the chapter names). Another chapter that the
+// book loader refuses — nested too deep — neither slows nor breaks the
+// preview of this one (a whole-book load would answer 422); a chapter
+// link to it still resolves. Previewing the refused chapter itself
+// answers 422 with its file:line message, never a 500.
+func TestPreviewReadsOneChapter(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.session(bindery.RoleAuthor)
+	put := func(name, body string) {
+		t.Helper()
+		if r, b := h.do(req{method: "PUT", path: fmt.Sprintf("/api/v1/books/%d/files/chapters/%s", h.shared.ID, name), body: body, contentType: "text/markdown", cookie: tok}); r.StatusCode != 201 {
+			t.Fatalf("upload %s: %d %s", name, r.StatusCode, b)
+		}
+	}
+	put("02-link.md", "# Link\n\nSee [the deep one](03-deep.md).\n")
+	put("03-deep.md", "# Deep\n\n"+strings.Repeat("> ", 100)+"x\n")
+
+	r, page := h.do(req{method: "GET", path: fmt.Sprintf("/api/v1/books/%d/preview/02-link", h.shared.ID), cookie: tok})
+	if r.StatusCode != 200 {
+		t.Fatalf("preview of a sound chapter: %d %s", r.StatusCode, page)
+	}
+	if !strings.Contains(page, fmt.Sprintf(`href="/api/v1/books/%d/preview/03-deep.md"`, h.shared.ID)) {
+		t.Errorf("the link to the other chapter is lost:\n%s", page)
+	}
+	r, page = h.do(req{method: "GET", path: fmt.Sprintf("/api/v1/books/%d/preview/03-deep", h.shared.ID), cookie: tok})
+	if r.StatusCode != 422 || !strings.Contains(page, "chapters/03-deep.md:3: lists and block quotes are nested more than 32 levels deep") {
+		t.Errorf("preview of the deep chapter: %d %s", r.StatusCode, page)
+	}
+	r, page = h.do(req{method: "GET", path: fmt.Sprintf("/api/v1/books/%d/preview/04-missing", h.shared.ID), cookie: tok})
+	if r.StatusCode != 404 {
+		t.Errorf("preview of a missing chapter: %d %s", r.StatusCode, page)
+	}
+}

@@ -2,8 +2,10 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
@@ -63,17 +65,22 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer root.Close()
-	m, err := manuscript.Load(root)
+	if strings.Contains(r.PathValue("chapter"), "/") {
+		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "Chapter not found."))
+		return
+	}
+	// Only this chapter is read and parsed (plus metadata.yaml and the
+	// list of chapter names): a preview must not cost the whole book.
+	m, c, err := manuscript.LoadChapter(r.Context(), root, manuscript.ChaptersDir+"/"+path.Base(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "Chapter not found."))
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "The book cannot be read: %s", err.Error()))
 		return
 	}
-	c := m.Chapter(manuscript.ChaptersDir + "/" + path.Base(name))
-	if c == nil || strings.Contains(r.PathValue("chapter"), "/") {
-		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "Chapter not found."))
-		return
-	}
-	frag, err := markdown.New().RenderChapter(m, c, previewLinker{bookID: b.ID})
+	frag, err := markdown.New().RenderChapter(r.Context(), m, c, previewLinker{bookID: b.ID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -243,7 +243,7 @@ func (b *book) renderChapters(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
-				errs[c.Index] = b.renderChapter(c)
+				errs[c.Index] = b.renderChapter(ctx, c)
 			}
 		}()
 	}
@@ -266,8 +266,8 @@ func (b *book) renderChapters(ctx context.Context) error {
 	return nil
 }
 
-func (b *book) renderChapter(c *chapter) error {
-	frag, err := b.renderer.RenderChapter(b.m, c.Chapter, b)
+func (b *book) renderChapter(ctx context.Context, c *chapter) error {
+	frag, err := b.renderer.RenderChapter(ctx, b.m, c.Chapter, b)
 	if err != nil {
 		return err
 	}

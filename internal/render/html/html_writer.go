@@ -103,7 +103,7 @@ func Write(ctx context.Context, w io.Writer, m *manuscript.Manuscript, opts Opti
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		frag, err := r.RenderChapter(m, c, l)
+		frag, err := r.RenderChapter(ctx, m, c, l)
 		if err != nil {
 			return nil, err
 		}

@@ -14,4 +14,7 @@
 //
 // The same sanitised tree feeds the dashboard preview, the HTML book and the
 // EPUB, so one test corpus (testdata/xss) and one fuzz test cover all three.
+//
+// Rendering takes a context and stops soon after it ends (a preview whose
+// client has gone, a stopped build): see RenderChapter.
 package markdown

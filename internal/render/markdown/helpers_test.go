@@ -1,6 +1,7 @@
 package markdown_test
 
 import (
+	"context"
 	"path"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func (epubLinker) ImageSrc(p, mediaType string) (string, error) {
 
 func renderXHTML(t testing.TB, m *manuscript.Manuscript, c *manuscript.Chapter) string {
 	t.Helper()
-	f, err := markdown.New().RenderChapter(m, c, epubLinker{})
+	f, err := markdown.New().RenderChapter(context.Background(), m, c, epubLinker{})
 	if err != nil {
 		t.Fatal(err)
 	}

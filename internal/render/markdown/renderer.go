@@ -1,8 +1,11 @@
 package markdown
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"strings"
 	"unicode"
 
@@ -29,11 +32,16 @@ func New() *Renderer {
 // fragment, leaving URLs as written: what a live preview of unsaved text
 // shows. Heading IDs are kept as written (unprefixed), so a page that runs
 // scripts should rather show RenderChapter output, whose IDs cannot clobber
-// DOM names. It never fails on any input; the error is that of the
-// underlying writer and is nil in practice.
+// DOM names. Source beyond the limits that keep parsing linear (nesting,
+// unmatched markers; see manuscript.ParseBody) is refused with a
+// *manuscript.Error naming the line; nothing else fails.
 func (r *Renderer) Render(src []byte) ([]byte, error) {
+	doc, err := manuscript.ParseBody(context.Background(), "text", src, 1)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	if err := r.md.Convert(src, &buf); err != nil {
+	if err := r.md.Renderer().Render(&buf, src, doc); err != nil {
 		return nil, err
 	}
 	return r.policy.SanitizeBytes(buf.Bytes()), nil
@@ -65,22 +73,48 @@ type Linker interface {
 //     "align-…", since inline styles would break a strict CSP;
 //   - puts the chapter title in front as h1 when the chapter does not open
 //     with a heading.
-func (r *Renderer) RenderChapter(m *manuscript.Manuscript, c *manuscript.Chapter, l Linker) (*Fragment, error) {
+//
+// It stops with ctx's error soon after ctx is done: it renders block by
+// block, and the sanitiser and the HTML parser read through a reader that
+// ends when ctx does, so a preview whose client has gone or a stopped
+// build does not finish a large chapter.
+func (r *Renderer) RenderChapter(ctx context.Context, m *manuscript.Manuscript, c *manuscript.Chapter, l Linker) (*Fragment, error) {
 	var buf bytes.Buffer
-	if err := r.md.Renderer().Render(&buf, c.Body, c.Doc); err != nil {
+	bw := bufio.NewWriter(&buf) // a util.BufWriter: goldmark writes to it as is
+	for n := c.Doc.FirstChild(); n != nil; n = n.NextSibling() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := r.md.Renderer().Render(bw, c.Body, n); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Path, err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	var clean bytes.Buffer
+	if err := r.policy.SanitizeReaderToWriter(ctxReader{ctx, &buf}, &clean); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
 		return nil, fmt.Errorf("%s: %w", c.Path, err)
 	}
-	clean := r.policy.SanitizeReader(&buf)
 	body := bodyContext()
-	nodes, err := html.ParseFragment(clean, body)
+	nodes, err := html.ParseFragment(ctxReader{ctx, &clean}, body)
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Path, err)
 	}
 	for _, n := range nodes {
 		body.AppendChild(n)
 	}
-	rw := rewriter{m: m, c: c, l: l}
+	rw := rewriter{m: m, c: c, l: l, ctx: ctx}
 	rw.walk(body)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if !c.StartsWithHeading {
 		h := &html.Node{Type: html.ElementNode, Data: "h1", DataAtom: atom.H1}
 		h.AppendChild(&html.Node{Type: html.TextNode, Data: c.Title})
@@ -90,6 +124,26 @@ func (r *Renderer) RenderChapter(m *manuscript.Manuscript, c *manuscript.Chapter
 	}
 	f := &Fragment{body: body}
 	return f, nil
+}
+
+// ctxReader reads from r until ctx is done, then fails with ctx's error:
+// the tokenizers of bluemonday and x/net/html stop at a read error.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+// readChunk bounds each read, so that ctx is looked at every 32 KiB.
+const readChunk = 32 << 10
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(p) > readChunk {
+		p = p[:readChunk]
+	}
+	return c.r.Read(p)
 }
 
 func bodyContext() *html.Node {
@@ -110,12 +164,17 @@ func ElementID(c *manuscript.Chapter, id string) string {
 }
 
 type rewriter struct {
-	m *manuscript.Manuscript
-	c *manuscript.Chapter
-	l Linker
+	m     *manuscript.Manuscript
+	c     *manuscript.Chapter
+	l     Linker
+	ctx   context.Context
+	nodes int // visited, to look at ctx every 1024
 }
 
 func (rw *rewriter) walk(n *html.Node) {
+	if rw.nodes++; rw.nodes%1024 == 0 && rw.ctx.Err() != nil {
+		return // RenderChapter reports ctx's error
+	}
 	for c := n.FirstChild; c != nil; {
 		next := c.NextSibling
 		rw.walk(c)

@@ -1,6 +1,7 @@
 package markdown_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,7 +159,7 @@ func TestRendererIsSafeForConcurrentUse(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		go func() {
 			out, _ := r.Render([]byte("*a* \"b\" [c](https://e.com)"))
-			f, err := r.RenderChapter(m, m.Chapters[i%2], epubLinker{})
+			f, err := r.RenderChapter(context.Background(), m, m.Chapters[i%2], epubLinker{})
 			var b strings.Builder
 			if err == nil {
 				err = f.WriteXHTML(&b)

@@ -2,6 +2,7 @@ package markdown_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,7 @@ func TestXSSCorpus(t *testing.T) {
 				"assets/evil.svg":      `<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`,
 				"chapters/02-other.md": "# Other\n",
 			})
-			f, err := r.RenderChapter(m, m.Chapters[0], epubLinker{})
+			f, err := r.RenderChapter(context.Background(), m, m.Chapters[0], epubLinker{})
 			if err != nil {
 				t.Fatal(err)
 			}
