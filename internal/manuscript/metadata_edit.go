@@ -317,7 +317,7 @@ func (e *editor) apply() ([]byte, error) {
 	lines := splitLines(e.src)
 	type span struct {
 		from, to int // 0-based line indexes, to exclusive
-		text []byte
+		text     []byte
 	}
 	var spans []span
 	for i := 0; i+1 < len(e.root.Content); i += 2 {
