@@ -162,8 +162,9 @@ func (rc *runContext) logf(ctx context.Context, level, source, format string, ar
 	rc.emit(ctx, &bindery.Event{Type: bindery.EventLog, RunID: rc.run.ID, BookID: rc.book.ID, Level: level, Source: source, Message: fmt.Sprintf(format, args...)})
 }
 
-// load reads the manuscript (once per run attempt).
-func (rc *runContext) load() error {
+// load reads the manuscript (once per run attempt); parsing stops when
+// ctx ends (the run is paused or stopped).
+func (rc *runContext) load(ctx context.Context) error {
 	if rc.m != nil {
 		return nil
 	}
@@ -172,7 +173,7 @@ func (rc *runContext) load() error {
 		return err
 	}
 	defer root.Close()
-	m, err := manuscript.Load(root)
+	m, err := manuscript.LoadContext(ctx, root)
 	if err != nil {
 		return err
 	}
@@ -183,7 +184,7 @@ func (rc *runContext) load() error {
 // contentStage parses, validates and counts the manuscript.
 func contentStage(ctx context.Context, rc *runContext, progress func(int, string)) (bool, string, error) {
 	progress(0, "reading the manuscript")
-	if err := rc.load(); err != nil {
+	if err := rc.load(ctx); err != nil {
 		return false, "", err
 	}
 	progress(50, "checking")
@@ -210,7 +211,7 @@ func contentStage(ctx context.Context, rc *runContext, progress func(int, string
 
 // imagesStage makes missing art. Without an illustrator the run goes on.
 func imagesStage(ctx context.Context, rc *runContext, progress func(int, string)) (bool, string, error) {
-	if err := rc.load(); err != nil {
+	if err := rc.load(ctx); err != nil {
 		return false, "", err
 	}
 	if rc.m.Metadata.Cover != "" {
