@@ -4,10 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,8 +236,14 @@ func imagesStage(ctx context.Context, rc *runContext, progress func(int, string)
 	// changed, the author's file otherwise as written.
 	md := rc.m.Metadata
 	md.Cover = name
-	src, err := rc.m.ReadFile(manuscript.MetadataFile)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	var src []byte
+	if f, _, err := rc.e.cfg.Books.Get(rc.book.ID, manuscript.MetadataFile); err == nil {
+		src, err = io.ReadAll(io.LimitReader(f, 1<<20))
+		f.Close()
+		if err != nil {
+			return false, "", err
+		}
+	} else if bindery.ErrorCode(err) != bindery.ENOTFOUND {
 		return false, "", err
 	}
 	data, err := manuscript.EditMetadata(src, md)
