@@ -130,8 +130,48 @@ func (m *Manuscript) checkChapter(ps *problems, c *Chapter, ids map[*Chapter]map
 		case *ast.AutoLink:
 			m.checkLink(ps, c, c.lineOf(n), string(n.URL(c.Body)), ids)
 		}
+		if n.Type() == ast.TypeBlock && n.FirstChild() != nil && n.FirstChild().Type() == ast.TypeInline {
+			checkFootnoteRefs(ps, c, n)
+		}
 		return ast.WalkContinue, nil
 	})
+}
+
+// footnoteRef is a footnote reference as it reads in text.
+var footnoteRef = regexp.MustCompile(`\[\^([^\]\s]+)\]`)
+
+// checkFootnoteRefs reports the footnote references of block n that name
+// no footnote: the parser turns defined ones into links and leaves the
+// others as the text "[^label]", which would print as such. A bracket
+// the author escaped (\[^x]) is meant as text and not reported.
+func checkFootnoteRefs(ps *problems, c *Chapter, n ast.Node) {
+	var text []byte
+	var at []int // offset in c.Body of each byte of text
+	flush := func() {
+		for _, m := range footnoteRef.FindAllSubmatchIndex(text, -1) {
+			start := at[m[0]]
+			if start > 0 && c.Body[start-1] == '\\' {
+				continue
+			}
+			ps.add(SeverityError, c.Path, c.Line(start), "footnote [^%s] is not defined: add a line \"[^%s]: the note\" to this chapter", text[m[2]:m[3]], text[m[2]:m[3]])
+		}
+		text, at = text[:0], at[:0]
+	}
+	for k := n.FirstChild(); k != nil; k = k.NextSibling() {
+		t, ok := k.(*ast.Text)
+		if !ok {
+			flush()
+			continue
+		}
+		seg := t.Segment
+		for i := seg.Start; i < seg.Stop && i < len(c.Body); i++ {
+			text, at = append(text, c.Body[i]), append(at, i)
+		}
+		if t.SoftLineBreak() || t.HardLineBreak() {
+			flush()
+		}
+	}
+	flush()
 }
 
 func (m *Manuscript) checkImage(ps *problems, c *Chapter, n *ast.Image) {

@@ -87,3 +87,24 @@ func TestCheckStylesheet(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckUndefinedFootnotes: a reference to a footnote the chapter does
+// not define is an error at its line (it would print as "[^b]"); defined,
+// escaped and code ones are not reported.
+func TestCheckUndefinedFootnotes(t *testing.T) {
+	m := mt.MustLoad(t, map[string]string{
+		"metadata.yaml":        "title: T\nauthor: A\nlanguage: en\n",
+		"chapters/01-notes.md": "# Notes\n\nA defined note[^a] and an undefined one[^b].\n\nEscaped \\[^c] is text, and `[^d]` is code.\n\n- an item with *emphasis* and [^e]\n\n[^a]: The note.\n",
+	})
+	var got []string
+	for _, p := range manuscript.Check(m) {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`chapters/01-notes.md:3: footnote [^b] is not defined: add a line "[^b]: the note" to this chapter`,
+		`chapters/01-notes.md:7: footnote [^e] is not defined: add a line "[^e]: the note" to this chapter`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Check:\n got %q\nwant %q", got, want)
+	}
+}
