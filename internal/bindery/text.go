@@ -8,7 +8,7 @@ import (
 // Invisible characters. Unicode format characters (category Cf) change
 // how the text around them is shown without showing themselves: the
 // bidirectional embeddings, overrides and isolates (U+202A–U+202E,
-// U+2066–U+2069) can make "report‮fdp.exe" display as "reportexe.pdf";
+// U+2066–U+2069) can make "report<U+202E>fdp.exe" display as "reportexe.pdf";
 // the marks (U+200E, U+200F, U+061C), zero-width spaces and joiners
 // (U+200B–U+200D, U+2060, U+FEFF) make two names that look the same
 // differ. In a name someone reads to decide what it is — a file name, an

@@ -65,7 +65,7 @@ func (f *Font) Use(gid uint16, text string) {
 func (f *Font) Alias(gid uint16, text string) uint16 {
 	for i, a := range f.aliases {
 		if a.gid == gid && a.text == text {
-			return uint16(f.sf.NumGlyphs + i)
+			return uint16(f.sf.NumGlyphs + i) // #nosec G115 -- an alias exists only if its CID was ≤ 0xFFFF when made (below)
 		}
 	}
 	cid := f.sf.NumGlyphs + len(f.aliases)
@@ -75,7 +75,7 @@ func (f *Font) Alias(gid uint16, text string) uint16 {
 	}
 	f.Use(gid, "")
 	f.aliases = append(f.aliases, alias{gid: gid, text: text})
-	return uint16(cid)
+	return uint16(cid) // #nosec G115 -- cid ≤ 0xFFFF, checked above
 }
 
 // Width returns the advance of glyph gid in thousandths of the font size,
@@ -143,7 +143,7 @@ func (f *Font) embed(w *Writer) {
 			text[g] = t
 		}
 		for i, a := range f.aliases {
-			cid := uint16(f.sf.NumGlyphs + i)
+			cid := uint16(f.sf.NumGlyphs + i) // #nosec G115 -- Alias made no CID above 0xFFFF
 			cids = append(cids, cid)
 			text[cid] = a.text
 		}
