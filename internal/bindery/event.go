@@ -38,6 +38,9 @@ type Event struct {
 	Level     string    `json:"level,omitempty"`  // log: debug, info, warn, error
 	Source    string    `json:"source,omitempty"` // log: which stage or component
 	Error     string    `json:"error,omitempty"`  // run_failed
+	// State is how a stage ended, on stage_finished: succeeded, warning
+	// or skipped (StageState.State).
+	State string `json:"state,omitempty"`
 }
 
 // EventStore keeps events durably, in id order.

@@ -49,8 +49,10 @@ type Run struct {
 
 // StageState is the persisted state of one stage of a run.
 type StageState struct {
-	Name       string     `json:"name"`
-	State      string     `json:"state"` // pending, running, succeeded, failed, skipped
+	Name string `json:"name"`
+	// State is pending, running, succeeded, warning (done, but not as
+	// asked: Message says why), failed or skipped.
+	State      string     `json:"state"`
 	Progress   int        `json:"progress"`
 	Message    string     `json:"message,omitempty"`
 	StartedAt  *time.Time `json:"started_at,omitempty"`

@@ -3,6 +3,7 @@ package ideogram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -21,10 +22,15 @@ const (
 
 // Image is what the images stage receives.
 type Image struct {
-	Data     []byte
-	MIME     string // "image/png" or "image/jpeg"
-	AltText  string // always set, at most MaxAltTextRunes runes
-	Source   string // SourceIdeogram, SourceCache or SourceLocal
+	Data    []byte
+	MIME    string // "image/png" or "image/jpeg"
+	AltText string // always set, at most MaxAltTextRunes runes
+	Source  string // SourceIdeogram, SourceCache or SourceLocal
+	// Fallback, for SourceLocal when a key is configured, says in
+	// user-safe words why the service gave no image ("The image service
+	// refused the API key (v2).", with the number of attempts when it
+	// retried); "" when there is no key.
+	Fallback string
 	CacheKey string // "" for SourceLocal
 	Record   *Record
 }
@@ -171,16 +177,35 @@ func (g *Generator) Cover(ctx context.Context, meta manuscript.Metadata) (Image,
 		return im, nil
 	case ctx.Err() != nil:
 		return Image{}, ctx.Err()
-	case errors.Is(err, ErrNoKey):
+	}
+	fallback := ""
+	if errors.Is(err, ErrNoKey) {
 		g.log.Info("no Ideogram API key configured: using a typographic cover and skipping illustrations")
-	default:
+	} else {
 		g.log.Warn("Ideogram cover failed: using a typographic cover", "error", err.Error(), "code", bindery.ErrorCode(err))
+		fallback = failureReason(err)
 	}
-	data, err := RenderCover(meta, g.o.CoverWidth, g.o.CoverHeight)
-	if err != nil {
-		return Image{}, err
+	data, rerr := RenderCover(meta, g.o.CoverWidth, g.o.CoverHeight)
+	if rerr != nil {
+		return Image{}, rerr
 	}
-	return Image{Data: data, MIME: "image/png", AltText: LocalCoverAltText(meta), Source: SourceLocal}, nil
+	return Image{Data: data, MIME: "image/png", AltText: LocalCoverAltText(meta), Source: SourceLocal, Fallback: fallback}, nil
+}
+
+// failureReason says in user-safe words why a request failed: the
+// service's answer as Error describes it, with the number of attempts
+// when it retried ("The image service is rate-limiting requests. (after 4
+// attempts)" reads "… requests; gave up after 4 attempts.").
+func failureReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		msg := e.Message
+		if e.Attempts > 1 {
+			msg = strings.TrimSuffix(msg, ".") + fmt.Sprintf("; gave up after %d attempts.", e.Attempts)
+		}
+		return msg
+	}
+	return bindery.ErrorMessage(err)
 }
 
 // Illustration returns an image for prompt in a book titled title, from

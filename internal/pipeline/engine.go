@@ -43,6 +43,10 @@ type Cover struct {
 	Ext     string // ".png" or ".jpg"
 	AltText string
 	Source  string // where it came from: "ideogram", "cache", "local"
+	// Fallback, for a local cover, says why the image service gave none
+	// although one is configured (user-safe text); "" when no service is
+	// configured.
+	Fallback string
 }
 
 // IdeogramIllustrator makes covers with g: Ideogram when a key is
@@ -56,7 +60,7 @@ func (i ideogramIllustrator) Cover(ctx context.Context, md manuscript.Metadata) 
 	if err != nil {
 		return Cover{}, err
 	}
-	return Cover{Data: im.Data, Ext: im.Ext(), AltText: im.AltText, Source: im.Source}, nil
+	return Cover{Data: im.Data, Ext: im.Ext(), AltText: im.AltText, Source: im.Source, Fallback: im.Fallback}, nil
 }
 
 // Catalog publishes a run whose quality stage passed (catalog.Catalog).

@@ -80,7 +80,17 @@ func (rc *runContext) hook(ctx context.Context, point string) {
 	}
 }
 
+// stageFunc runs one stage. skipped: the stage had nothing to do; msg
+// says what it did. An error of type stageWarning means the stage did its
+// job but not as asked (its message says why): the stage ends in the
+// "warning" state and the run goes on.
 type stageFunc func(ctx context.Context, rc *runContext, progress func(int, string)) (skipped bool, msg string, err error)
+
+// stageWarning ends a stage in the warning state with its text as the
+// message.
+type stageWarning string
+
+func (w stageWarning) Error() string { return string(w) }
 
 var stageFuncs = map[string]stageFunc{
 	bindery.StageContent: contentStage,
@@ -112,6 +122,10 @@ func (rc *runContext) runStage(ctx context.Context, i int) error {
 	rc.hook(ctx, "stage:"+st.Name)
 	skipped, msg, err := stageFuncs[st.Name](ctx, rc, progress)
 	rc.hook(ctx, "done:"+st.Name)
+	warning, warned := err.(stageWarning)
+	if warned {
+		err, msg = nil, string(warning)
+	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -132,6 +146,8 @@ func (rc *runContext) runStage(ctx context.Context, i int) error {
 		}
 	case skipped:
 		st.State, st.Message = "skipped", msg
+	case warned:
+		st.State, st.Progress, st.Message = "warning", 100, msg
 	default:
 		st.State, st.Progress, st.Message = "succeeded", 100, msg
 	}
@@ -140,7 +156,7 @@ func (rc *runContext) runStage(ctx context.Context, i int) error {
 	}
 	if err == nil {
 		full := st.Progress
-		if !rc.step(ctx, st, &bindery.Event{Type: bindery.EventStageFinished, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name, Progress: &full, Message: st.State + ": " + msg}) {
+		if !rc.step(ctx, st, &bindery.Event{Type: bindery.EventStageFinished, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name, Progress: &full, Message: st.State + ": " + msg, State: st.State}) {
 			return errStopped
 		}
 	}
@@ -254,10 +270,17 @@ func imagesStage(ctx context.Context, rc *runContext, progress func(int, string)
 		return false, "", err
 	}
 	rc.m = nil // reload with the cover for the next stages
-	if c.Source == "local" {
-		rc.logf(ctx, "info", bindery.StageImages, "No Ideogram key configured: drew a typographic cover locally; illustrations skipped.")
-	}
 	rc.logf(ctx, "info", bindery.StageImages, "Cover (%s) saved as %s and set in metadata.yaml. Alt text: %s", c.Source, name, c.AltText)
+	switch {
+	case c.Source == "local" && c.Fallback != "":
+		// The image service was configured but gave no cover: say why
+		// (a refused key, rate limits, an outage), as a warning.
+		rc.logf(ctx, "warn", bindery.StageImages, "The image service gave no cover: %s A typographic cover was drawn locally instead; illustrations were skipped.", c.Fallback)
+		return false, "", stageWarning("typographic cover drawn locally (" + strings.TrimSuffix(c.Fallback, ".") + ")")
+	case c.Source == "local":
+		rc.logf(ctx, "info", bindery.StageImages, "No Ideogram key configured: drew a typographic cover locally; illustrations skipped.")
+		return false, "typographic cover drawn locally (no image service configured)", nil
+	}
 	return false, "cover added as " + name, nil
 }
 

@@ -62,7 +62,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 
 	rc := &runContext{e: e, run: r, book: b, lease: lease, cancel: cancel, dir: e.cfg.Books.Dir(b.ID), out: e.artifactDir(r.ID)}
 	for i, st := range r.Stages {
-		if st.State == "succeeded" || st.State == "skipped" {
+		if st.State == "succeeded" || st.State == "skipped" || st.State == "warning" {
 			continue
 		}
 		err := rc.runStage(stageCtx, i)

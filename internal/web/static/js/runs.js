@@ -52,7 +52,7 @@ export async function runScreen({main, scope, can}, id) {
     for (const s of run.stages || []) {
       const b = bars.get(s.name);
       if (!b) continue;
-      const done = s.state === 'succeeded' || s.state === 'skipped';
+      const done = s.state === 'succeeded' || s.state === 'skipped' || s.state === 'warning';
       const p = done ? 100 : s.progress || 0;
       b.bar.value = p;
       b.pct.textContent = `${p} %`;
@@ -120,7 +120,7 @@ export async function runScreen({main, scope, can}, id) {
       case 'stage_started': if (s) Object.assign(s, {state: 'running', progress: 0, message: ''}); break;
       case 'stage_progress': if (s) Object.assign(s, {progress: f.progress ?? s.progress, message: f.message || s.message}); break;
       case 'stage_finished':
-        if (s) Object.assign(s, {state: (f.message || '').startsWith('skipped') ? 'skipped' : 'succeeded', progress: f.progress ?? 100, message: f.message});
+        if (s) Object.assign(s, {state: f.state || 'succeeded', progress: f.progress ?? 100, message: f.message});
         refresh();
         break;
       case 'log': addLog(f); return;
