@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -67,8 +66,7 @@ func newFakeIdeogram(t *testing.T) (*fakeIdeogram, string) {
 func (f *fakeIdeogram) Release() { f.once.Do(func() { close(f.release) }) }
 
 // lighthouse reads the example book as upload files in a temporary
-// folder: chapters, images and metadata.yaml, without the style sheet
-// (.css is not an accepted upload).
+// folder: chapters, images, the stylesheet and metadata.yaml.
 func lighthouse(t *testing.T) []string {
 	t.Helper()
 	root := filepath.Join("..", "..", "examples", "lighthouse")
@@ -85,8 +83,8 @@ func lighthouse(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	add("metadata.yaml", bytes.ReplaceAll(md, []byte("stylesheet: assets/css/book.css"), nil))
-	for _, glob := range []string{"chapters/*.md", "assets/images/*"} {
+	add("metadata.yaml", md)
+	for _, glob := range []string{"chapters/*.md", "assets/images/*", "assets/css/*.css"} {
 		matches, _ := filepath.Glob(filepath.Join(root, glob))
 		for _, m := range matches {
 			data, err := os.ReadFile(m)
@@ -150,8 +148,8 @@ func TestDashboard(t *testing.T) {
 			// The metadata.yaml upload renamed the book.
 			admin.waitJS("the new title", `document.getElementById('run-history') && true`, time.Second)
 			// An upload the server refuses shows its message.
-			bad := filepath.Join(t.TempDir(), "book.css")
-			os.WriteFile(bad, []byte("body{}"), 0o644)
+			bad := filepath.Join(t.TempDir(), "map.svg")
+			os.WriteFile(bad, []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), 0o644)
 			admin.do(chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{bad}))
 			admin.waitJS("the refusal", `!!document.querySelector('#uploads li.failed .error')`, 10*time.Second)
 			if msg := eval[string](admin, `document.querySelector('#uploads li.failed .error').textContent`); !strings.Contains(msg, ".md") {
@@ -216,6 +214,13 @@ func TestDashboard(t *testing.T) {
 			admin.waitJS("the publish button", `!!document.getElementById('run-publish')`, 10*time.Second)
 			admin.do(chromedp.Click(chromedp.ID("run-publish")))
 			admin.waitJS("the published notice", `document.body.textContent.includes('Published')`, 30*time.Second)
+			// The run says it is the edition: its publish stage, no button.
+			admin.waitJS("the run shown as published", `!!document.getElementById('run-published') && !document.getElementById('run-publish') &&
+				document.getElementById('stage-publish').value === 100 && document.querySelector('#stage-publish').parentElement.textContent.includes('published')`, 10*time.Second)
+			bookHref := eval[string](admin, `document.getElementById('run-book').getAttribute('href')`)
+			admin.do(chromedp.Navigate(srv.URL + "/" + bookHref))
+			admin.waitJS("the book page says it is published", `!!document.getElementById('book-published') && document.getElementById('book-published').textContent.includes('from run #')`, 10*time.Second)
+			admin.waitJS("file counts in words and units", `/^\d+ files?, [\d.]+ (B|KiB|MiB), of|^\d+ files?, [\d.]+ (B|KiB|MiB) of 1 GiB/.test(document.getElementById('file-usage').textContent)`, 10*time.Second)
 			admin.do(chromedp.Navigate(srv.URL + "/catalog"))
 			admin.waitJS("the book in the catalog", `document.querySelector('.book h2') && document.querySelector('.book h2').textContent.includes('Skerry Light')`, 10*time.Second)
 			admin.screenshot("03b-catalog")

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/bindery/bindery/internal/auth"
@@ -27,6 +28,15 @@ type bookView struct {
 	Metadata      *manuscript.Metadata `json:"metadata,omitempty"`
 	MetadataError string               `json:"metadata_error,omitempty"`
 	Members       []memberView         `json:"members,omitempty"`
+	// Published is the book's current edition, when it has one.
+	Published *publishedView `json:"published,omitempty"`
+}
+
+// publishedView is what a book's page says of its edition.
+type publishedView struct {
+	RunID       int64     `json:"run_id"`
+	PublishedAt time.Time `json:"published_at"`
+	Files       []string  `json:"files"`
 }
 
 // memberView is a member as a book shows them. The address is shown only
@@ -192,12 +202,19 @@ func (s *Server) handleGetBook(w http.ResponseWriter, r *http.Request) {
 	for _, u := range members {
 		v.Members = append(v.Members, viewMember(principal(r).User, u))
 	}
+	switch pub, err := s.store.Publication(r.Context(), b.ID); {
+	case err == nil:
+		v.Published = &publishedView{RunID: pub.RunID, PublishedAt: pub.PublishedAt, Files: pub.Files}
+	case bindery.ErrorCode(err) != bindery.ENOTFOUND:
+		s.writeError(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, v)
 }
 
 // handleUpdateBook: PATCH /api/v1/books/{id} with metadata fields. Fields
 // absent from the body keep their value (a JSON merge into the current
-// metadata.yaml, which is then rewritten).
+// metadata.yaml, whose changed entries are then edited in place).
 func (s *Server) handleUpdateBook(w http.ResponseWriter, r *http.Request) {
 	b := bookOf(r)
 	md, problem, err := s.readMetadata(b.ID)

@@ -26,6 +26,8 @@ type Runs interface {
 type runView struct {
 	*bindery.Run
 	Artifacts []string `json:"artifacts"`
+	// Published: this run's artifacts are the book's current edition.
+	Published bool `json:"published"`
 }
 
 type startRunRequest struct {
@@ -69,7 +71,12 @@ func (s *Server) handleListRuns(w http.ResponseWriter, r *http.Request) {
 // handleGetRun: GET /api/v1/runs/{id}.
 func (s *Server) handleGetRun(w http.ResponseWriter, r *http.Request) {
 	run := runOf(r)
-	writeJSON(w, http.StatusOK, runView{Run: run, Artifacts: s.runs.Artifacts(run.ID)})
+	pub, err := s.store.Publication(r.Context(), run.BookID)
+	if err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, runView{Run: run, Artifacts: s.runs.Artifacts(run.ID), Published: pub != nil && pub.RunID == run.ID})
 }
 
 // handleRunControl: POST /api/v1/runs/{id}/pause|resume|stop. Audited.

@@ -3,7 +3,7 @@
 // chapter preview and members.
 
 import {api, get, post, upload, enc, filePath} from './api.js';
-import {h, fill, field, uid, when, bytes, notice, busy, badge} from './dom.js';
+import {h, fill, field, uid, when, bytes, plural, notice, busy, badge} from './dom.js';
 import * as live from './live.js';
 
 const FORMATS = ['epub', 'html', 'pdf'];
@@ -96,6 +96,8 @@ export async function bookScreen(ctx, id) {
   fill(main,
     h('p', {class: 'crumbs'}, h('a', {href: '#/'}, 'Books'), ' / '),
     heading, sub,
+    book.published ? h('p', {class: 'notice', id: 'book-published'}, `Published ${when(book.published.published_at)} from `,
+      h('a', {href: `#/runs/${book.published.run_id}`}, `run #${book.published.run_id}`), ' · ', h('a', {href: '/catalog'}, 'in the catalogue')) : null,
     book.metadata_error ? h('p', {class: 'notice error', role: 'alert'}, 'metadata.yaml has a problem: ', book.metadata_error) : null,
     h('div', {class: 'grid'},
       runsPanel(ctx, id),
@@ -166,7 +168,7 @@ function filesPanel({can}, bookID, preview, uploaded) {
 
   const load = async () => {
     const {files, usage: u} = await get(`/books/${bookID}/files`);
-    usage.textContent = `${u.files} files, ${bytes(u.bytes)} of ${bytes(u.max_bytes)}; at most ${bytes(u.max_file_bytes)} per file.`;
+    usage.textContent = `${plural(u.files, 'file')}, ${bytes(u.bytes)} of ${bytes(u.max_bytes)}; at most ${bytes(u.max_file_bytes)} per file.`;
     fill(body, files.map((f) => {
       const url = `/api/v1/books/${bookID}/files/${filePath(f.path)}`;
       const chapter = /^chapters\/[^/]+\.(md|txt)$/.test(f.path);

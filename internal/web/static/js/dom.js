@@ -45,10 +45,19 @@ export function when(t) {
   return isNaN(d) ? String(t) : d.toLocaleString();
 }
 
+// bytes formats a size in binary units with at most one decimal, and
+// none when it is whole: 1 KiB, 1.5 MiB, 1 GiB (not "1024.0 MB").
 export function bytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) { n /= 1024; u++; }
+  const v = u === 0 || Number.isInteger(n) ? String(n) : n.toFixed(1).replace(/\.0$/, '');
+  return `${v} ${units[u]}`;
+}
+
+// plural is "1 file", "2 files": count with the noun in the right number.
+export function plural(n, one, many = one + 's') {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 // notice shows a message in a region that screen readers announce.

@@ -52,28 +52,46 @@ export async function runScreen({main, scope, can}, id) {
     for (const s of run.stages || []) {
       const b = bars.get(s.name);
       if (!b) continue;
-      const done = s.state === 'succeeded' || s.state === 'skipped' || s.state === 'warning';
+      // A run published afterwards (the Publish button) shows it in its
+      // publish stage, which the run itself skipped.
+      const shown = s.name === 'publish' && run.published ? {state: 'published', message: 'this run is the book\'s edition in the catalogue'} : s;
+      const done = ['succeeded', 'skipped', 'warning', 'published'].includes(shown.state);
       const p = done ? 100 : s.progress || 0;
       b.bar.value = p;
       b.pct.textContent = `${p} %`;
-      b.msg.textContent = s.message || '';
-      b.st.textContent = s.state;
-      b.row.className = `stage st-${s.state}`;
+      b.msg.textContent = shown.message || '';
+      b.st.textContent = shown.state;
+      b.row.className = `stage st-${shown.state === 'published' ? 'succeeded' : shown.state}`;
     }
     if (can('write')) {
       fill(controls,
         ['queued', 'running'].includes(run.state) ? button('pause', 'Pause') : null,
         run.state === 'paused' ? button('resume', 'Resume') : null,
-        FINAL.includes(run.state) ? null : button('stop', 'Stop', 'danger'));
+        FINAL.includes(run.state) ? null : button('stop', 'Stop', 'danger'),
+        ['failed', 'stopped'].includes(run.state) ? againButton() : null);
     }
-    fill(publish, run.state === 'succeeded' && can('publish') ? publishButton() : null);
+    fill(publish,
+      run.published ? h('p', {id: 'run-published'}, 'Published: ', h('a', {href: '/catalog'}, 'in the catalogue')) : null,
+      run.state === 'succeeded' && !run.published && can('publish') ? publishButton() : null);
   }
 
   function publishButton() {
     const b = h('button', {type: 'button', id: 'run-publish'}, 'Publish this run');
     b.addEventListener('click', () => busy(b, out, async () => {
       await post(`/books/${run.book_id}/publish`, {run_id: runID});
+      run.published = true;
       notice(out, 'Published: the book is in the catalogue.');
+      render();
+    }));
+    return b;
+  }
+
+  // againButton starts a new run of the book with this run's formats.
+  function againButton() {
+    const b = h('button', {type: 'button', id: 'run-again'}, 'Run again');
+    b.addEventListener('click', () => busy(b, out, async () => {
+      const next = await post(`/books/${run.book_id}/runs`, {formats: run.formats, publish: run.publish && can('publish')});
+      location.hash = `#/runs/${next.id}`;
     }));
     return b;
   }
