@@ -63,6 +63,13 @@ type StageState struct {
 type RunStore interface {
 	// CreateRun inserts r with its stages (all pending) and sets r.ID.
 	CreateRun(ctx context.Context, r *Run) error
+	// QueueRun is CreateRun for a queued run r within the run quotas, in
+	// one step: when r's book already has a queued run, that run is
+	// returned and nothing is created (a book has at most one queued run
+	// beside its running one); when r's creator already has maxActive or
+	// more runs queued, running or paused (maxActive > 0), ETOOMANY.
+	// Otherwise r is created and returned.
+	QueueRun(ctx context.Context, r *Run, maxActive int) (*Run, error)
 	RunByID(ctx context.Context, id int64) (*Run, error)
 	// ListRuns returns a book's runs, newest first, at most limit.
 	ListRuns(ctx context.Context, bookID int64, limit int) ([]*Run, error)

@@ -130,7 +130,7 @@ Examples:
 	}
 	engine, err := pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: books, ArtifactsDir: artifacts, JobsDB: jobs, Logger: log, Catalog: cat,
-		Workers: cfg.Workers, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
+		Workers: cfg.Workers, MaxActiveRuns: cfg.UserMaxActive, KeepRuns: cfg.KeepRuns, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
 		Publisher: pipeline.PublisherFunc(func(ev *bindery.Event) {
 			if err := hub.Publish(ev); err != nil {
 				log.Error("publishing an event", "type", ev.Type, "err", err)

@@ -28,6 +28,7 @@ func (c *Client) Follow(ctx context.Context, runID int64, see func(*bindery.Even
 	defer conn.CloseNow()
 	conn.SetReadLimit(1 << 20)
 	synced := false
+	var last int64 // the newest event shown: none twice
 	for {
 		_, data, err := conn.Read(ctx)
 		if err != nil {
@@ -46,6 +47,18 @@ func (c *Client) Follow(ctx context.Context, runID int64, see func(*bindery.Even
 		case f.Type == "state_sync":
 			if !synced {
 				synced = true
+				// What happened before the socket opened is in the
+				// history (the last 50 events): show this run's part.
+				var sync struct {
+					History []bindery.Event `json:"history"`
+				}
+				_ = json.Unmarshal(f.Data, &sync)
+				for i := range sync.History {
+					if ev := &sync.History[i]; ev.RunID == runID && ev.ID > last {
+						last = ev.ID
+						see(ev)
+					}
+				}
 				// The run may have ended before the socket opened.
 				r, err := c.GetRun(ctx, runID)
 				if err != nil {
@@ -55,7 +68,8 @@ func (c *Client) Follow(ctx context.Context, runID int64, see func(*bindery.Even
 					return r, nil
 				}
 			}
-		case f.RunID == runID:
+		case f.RunID == runID && f.ID > last:
+			last = f.ID
 			see(&f.Event)
 			switch f.Type {
 			case bindery.EventRunSucceeded, bindery.EventRunFailed, bindery.EventRunStopped:

@@ -68,6 +68,8 @@ type Config struct {
 	// "admins" or "all".
 	RequireTwoFactor string
 	Workers          int           // BINDERY_WORKERS: runs executed at once
+	UserMaxActive    int           // BINDERY_USER_MAX_ACTIVE_RUNS: runs one user may have queued, running or paused; 0: no limit
+	KeepRuns         int           // BINDERY_KEEP_RUNS: finished runs per book whose files are kept
 	EventRetention   time.Duration // BINDERY_EVENT_RETENTION: how long run events are kept
 	AuditRetention   time.Duration // BINDERY_AUDIT_RETENTION: how long audit entries are kept; 0 keeps them forever
 
@@ -154,6 +156,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		PublicCatalog:    l.oneOf("BINDERY_PUBLIC_CATALOG", "false", "false", "true") == "true",
 		RequireTwoFactor: strings.TrimPrefix(l.oneOf("BINDERY_REQUIRE_TWO_FACTOR", "none", "none", "admins", "all"), "none"),
 		Workers:          int(l.int64("BINDERY_WORKERS", 2, 1)),
+		UserMaxActive:    int(l.int64("BINDERY_USER_MAX_ACTIVE_RUNS", 4, 0)),
+		KeepRuns:         int(l.int64("BINDERY_KEEP_RUNS", 5, 1)),
 		EventRetention:   l.duration("BINDERY_EVENT_RETENTION", 30*24*time.Hour),
 		AuditRetention:   l.retention("BINDERY_AUDIT_RETENTION", 365*24*time.Hour),
 		LogFile:          l.str("BINDERY_LOG_FILE", ""),

@@ -91,6 +91,13 @@ type Config struct {
 	// PollInterval is how often a running job checks for pause and stop;
 	// default 200 ms.
 	PollInterval time.Duration
+	// MaxActiveRuns is how many runs one user may have queued, running or
+	// paused at once (BINDERY_USER_MAX_ACTIVE_RUNS); 0 means no limit.
+	MaxActiveRuns int
+	// KeepRuns is how many finished runs of a book keep their files
+	// (BINDERY_KEEP_RUNS); older ones are pruned when a run starts, never
+	// the published one. 0 keeps everything.
+	KeepRuns int
 	// FetchPollInterval is how often the idle worker looks for jobs it was
 	// not told about; default 10 s. Jobs this process inserts wake it at
 	// once (localDriver), so this is only a backstop, and a long one keeps
@@ -338,32 +345,46 @@ var knownFormats = map[string]bool{"epub": true, "html": true, "pdf": true}
 
 // StartRun queues a run of book b for user u.
 func (e *Engine) StartRun(ctx context.Context, b *bindery.Book, u *bindery.User, formats []string, publish bool) (*bindery.Run, error) {
+	r, _, err := e.QueueRun(ctx, b, u, formats, publish)
+	return r, err
+}
+
+// QueueRun queues a run of b, within the run quotas: when b already has a
+// queued run, that run is returned (created false) and nothing new is
+// made — a book has at most one queued run beside its running one, so a
+// writer cannot fill the queue; a user with MaxActiveRuns runs queued,
+// running or paused gets ETOOMANY.
+func (e *Engine) QueueRun(ctx context.Context, b *bindery.Book, u *bindery.User, formats []string, publish bool) (*bindery.Run, bool, error) {
 	if len(formats) == 0 {
 		formats = []string{"epub", "html", "pdf"}
 	}
 	seen := map[string]bool{}
 	for _, f := range formats {
 		if !knownFormats[f] || seen[f] {
-			return nil, bindery.Errorf(bindery.EINVALID, "Formats are epub, html and pdf, each at most once.")
+			return nil, false, bindery.Errorf(bindery.EINVALID, "Formats are epub, html and pdf, each at most once.")
 		}
 		seen[f] = true
 	}
 	r := &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: formats, Publish: publish, CreatedBy: u.ID, CreatedAt: e.cfg.Now()}
-	if err := e.cfg.Store.CreateRun(ctx, r); err != nil {
-		return nil, err
+	got, err := e.cfg.Store.QueueRun(ctx, r, e.cfg.MaxActiveRuns)
+	if err != nil {
+		return nil, false, err
+	}
+	if got.ID != r.ID {
+		return got, false, nil
 	}
 	// run_queued is stored before the job exists, so that it precedes
 	// whatever the job emits.
 	if _, _, err := e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunQueued},
 		Event: &bindery.Event{Type: bindery.EventRunQueued, RunID: r.ID, BookID: b.ID}}); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
 		_, _, _ = e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunQueued}, To: bindery.RunFailed, Error: "could not be queued",
 			Event: &bindery.Event{Type: bindery.EventRunFailed, RunID: r.ID, BookID: b.ID, Error: "could not be queued"}})
-		return nil, err
+		return nil, false, err
 	}
-	return r, nil
+	return r, true, nil
 }
 
 // control is one run control: the states it applies to, the state it
@@ -449,5 +470,41 @@ func (e *Engine) Artifact(runID int64, name string) (*os.File, os.FileInfo, erro
 
 // Artifacts lists a run's artifact names.
 func (e *Engine) Artifacts(runID int64) []string { return bookfs.ListPlain(e.artifactDir(runID)) }
+
+// prune removes the files of book bookID's finished runs beyond the
+// KeepRuns newest, except the published run's and current's: what a
+// book's runs hold on disk stays bounded however often it is built (about
+// 26 MB a run for an 8 MiB book). Runs keep their rows and logs; their
+// artifacts list empties. Failures are logged: pruning never fails a run.
+func (e *Engine) prune(ctx context.Context, bookID, current int64) {
+	if e.cfg.KeepRuns <= 0 {
+		return
+	}
+	runs, err := e.cfg.Store.ListRuns(ctx, bookID, 10_000)
+	if err != nil {
+		e.log.Warn("pruning old runs' files", "book_id", bookID, "err", err)
+		return
+	}
+	var published int64
+	if p, err := e.cfg.Store.Publication(ctx, bookID); err == nil {
+		published = p.RunID
+	}
+	kept := 0
+	for _, r := range runs { // newest first
+		if r.ID == current || (r.State != bindery.RunSucceeded && r.State != bindery.RunFailed && r.State != bindery.RunStopped) {
+			continue
+		}
+		if kept < e.cfg.KeepRuns {
+			kept++
+			continue
+		}
+		if r.ID == published {
+			continue
+		}
+		if err := os.RemoveAll(e.artifactDir(r.ID)); err != nil {
+			e.log.Warn("pruning a run's files", "run_id", r.ID, "err", err)
+		}
+	}
+}
 
 var errStopped = errors.New("run paused or stopped")

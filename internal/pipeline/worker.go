@@ -59,6 +59,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 		return nil // paused, stopped, or taken by another job of the same run
 	}
 	go w.watch(stageCtx, cancel, r.ID, lease)
+	e.prune(ctx, r.BookID, r.ID)
 
 	rc := &runContext{e: e, run: r, book: b, lease: lease, cancel: cancel, dir: e.cfg.Books.Dir(b.ID), out: e.artifactDir(r.ID)}
 	for i, st := range r.Stages {

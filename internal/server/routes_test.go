@@ -203,7 +203,10 @@ var scenarios = []scenario{
 	// Runs of the shared book.
 	{method: "POST", path: "/api/v1/books/{id}/runs",
 		prepare: func(h *harness) (string, string) {
-			return fmt.Sprintf("/api/v1/books/%d/runs", h.shared.ID), `{"formats":["epub"]}`
+			// A fresh book each time: a book with a run queued answers
+			// a second request with that run (200).
+			b := h.newBook(bindery.RoleAuthor, bindery.RoleEditor, bindery.RoleViewer)
+			return fmt.Sprintf("/api/v1/books/%d/runs", b.ID), `{"formats":["epub"]}`
 		},
 		want: statuses(401, 403, 201, 201, 201)},
 	{method: "GET", path: "/api/v1/books/{id}/runs",

@@ -14,6 +14,9 @@ import (
 // Runs is what the server needs from the pipeline (pipeline.Engine).
 type Runs interface {
 	StartRun(ctx context.Context, b *bindery.Book, u *bindery.User, formats []string, publish bool) (*bindery.Run, error)
+	// QueueRun is StartRun that says whether it created the run or
+	// returned the book's run already queued.
+	QueueRun(ctx context.Context, b *bindery.Book, u *bindery.User, formats []string, publish bool) (*bindery.Run, bool, error)
 	PauseRun(ctx context.Context, id int64) (*bindery.Run, error)
 	ResumeRun(ctx context.Context, id int64) (*bindery.Run, error)
 	StopRun(ctx context.Context, id int64) (*bindery.Run, error)
@@ -36,7 +39,10 @@ type startRunRequest struct {
 }
 
 // handleStartRun: POST /api/v1/books/{id}/runs {formats, publish}.
-// Publishing is offered only to roles holding "publish".
+// Publishing is offered only to roles holding "publish". 201 with a new
+// run; 200 with the book's run already queued, which a new request joins
+// (a book queues at most one run beside its running one); 429 past the
+// caller's limit of active runs.
 func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 	var req startRunRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -49,9 +55,13 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := bookOf(r)
-	run, err := s.runs.StartRun(r.Context(), b, p.User, req.Formats, req.Publish)
+	run, created, err := s.runs.QueueRun(r.Context(), b, p.User, req.Formats, req.Publish)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if !created {
+		writeJSON(w, http.StatusOK, runView{Run: run, Artifacts: []string{}})
 		return
 	}
 	s.auth.Audit(r.Context(), bookEvent(bindery.AuditRunControl, p, c, b, "start run "+strconv.FormatInt(run.ID, 10)))

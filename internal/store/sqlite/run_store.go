@@ -13,15 +13,23 @@ import (
 
 // CreateRun inserts r and its pending stages in one transaction.
 func (d *DB) CreateRun(ctx context.Context, r *bindery.Run) error {
-	formats, err := json.Marshal(r.Formats)
-	if err != nil {
-		return err
-	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if err := insertRun(ctx, tx, r); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertRun inserts r and its pending stages in tx and sets r.ID.
+func insertRun(ctx context.Context, tx *sql.Tx, r *bindery.Run) error {
+	formats, err := json.Marshal(r.Formats)
+	if err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO runs (book_id, state, formats, publish, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		r.BookID, r.State, string(formats), r.Publish, r.CreatedBy, ts(r.CreatedAt))
 	if isForeignKey(err) {
@@ -39,7 +47,43 @@ func (d *DB) CreateRun(ctx context.Context, r *bindery.Run) error {
 		}
 		r.Stages = append(r.Stages, bindery.StageState{Name: name, State: "pending"})
 	}
-	return tx.Commit()
+	return nil
+}
+
+// QueueRun implements bindery.RunStore. The transaction is IMMEDIATE (the
+// pool's _txlock), so two requests cannot both find no queued run.
+func (d *DB) QueueRun(ctx context.Context, r *bindery.Run, maxActive int) (*bindery.Run, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	existing, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE book_id = ? AND state = 'queued' ORDER BY id LIMIT 1`, r.BookID))
+	switch {
+	case err == nil:
+		if err := tx.Commit(); err != nil {
+			return nil, err
+		}
+		return d.RunByID(ctx, existing.ID)
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
+	}
+	if maxActive > 0 {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE created_by = ? AND state IN ('queued', 'running', 'paused')`, r.CreatedBy).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n >= maxActive {
+			return nil, bindery.Errorf(bindery.ETOOMANY, "You have %d runs queued, running or paused, the limit; wait for one to finish or stop one.", n)
+		}
+	}
+	if err := insertRun(ctx, tx, r); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 const runColumns = `id, book_id, state, formats, publish, created_by, created_at, started_at, finished_at, error, lease, committed`

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -181,5 +182,72 @@ func testPublications(t *testing.T, s bindery.Store) {
 	s.DeleteBook(ctx, b.ID)
 	if list, _ := s.ListPublications(ctx); len(list) != 0 {
 		t.Fatal("a publication outlived its book")
+	}
+}
+
+// testQueueRun: a book has at most one queued run (a second request gets
+// it back), and a creator at most maxActive runs queued, running or
+// paused; concurrent requests create one run between them.
+func testQueueRun(t *testing.T, s bindery.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, "q@example.com", bindery.RoleAuthor)
+	book := func() *bindery.Book {
+		b := &bindery.Book{OwnerID: u.ID, Title: "B", CreatedAt: t0, UpdatedAt: t0}
+		if err := s.CreateBook(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	queued := func(b *bindery.Book) *bindery.Run {
+		return &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: []string{"epub"}, CreatedBy: u.ID, CreatedAt: t0}
+	}
+	b1 := book()
+	first, err := s.QueueRun(ctx, queued(b1), 3)
+	if err != nil || first.ID == 0 {
+		t.Fatalf("QueueRun: %v %+v", err, first)
+	}
+	again, err := s.QueueRun(ctx, queued(b1), 3)
+	if err != nil || again.ID != first.ID || len(again.Stages) != len(bindery.Stages) {
+		t.Fatalf("a second QueueRun of a book with a queued run = %+v, %v; want run %d back", again, err, first.ID)
+	}
+	// Once it runs, one more may queue.
+	if _, ok, err := s.ChangeRun(ctx, bindery.RunChange{RunID: first.ID, From: []string{bindery.RunQueued}, To: bindery.RunRunning, Claim: true, At: t0}); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	second, err := s.QueueRun(ctx, queued(b1), 3)
+	if err != nil || second.ID == first.ID {
+		t.Fatalf("QueueRun beside a running run = %+v, %v", second, err)
+	}
+	// The creator now has 2 active runs; a third book makes 3; then no more.
+	if _, err := s.QueueRun(ctx, queued(book()), 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.QueueRun(ctx, queued(book()), 3); bindery.ErrorCode(err) != bindery.ETOOMANY {
+		t.Fatalf("past the per-user limit: %v, want too_many_requests", err)
+	}
+	// Racing requests for a fresh book create one queued run.
+	b4 := book()
+	ids := make(chan int64, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := s.QueueRun(ctx, queued(b4), 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- r.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[int64]bool{}
+	for id := range ids {
+		seen[id] = true
+	}
+	if len(seen) != 1 {
+		t.Fatalf("8 racing QueueRuns created %d runs", len(seen))
 	}
 }
