@@ -552,3 +552,27 @@ func TestBundledExampleIsAccepted(t *testing.T) {
 		t.Fatalf("only %d files found in %s", n, src)
 	}
 }
+
+// TestQuotaCountsOutputsAndUploadsUnderWay: a book's byte limit counts the
+// files its runs produced (CountOutputs) and other uploads' temporary
+// files, not only its own files.
+func TestQuotaCountsOutputsAndUploadsUnderWay(t *testing.T) {
+	s, dir := newStore(t, bookfs.Limits{MaxFileBytes: 1000, MaxFiles: 10, MaxBookBytes: 1000})
+	s.CountOutputs(func(id int64) (int64, error) { return 600, nil })
+	if err := put(s, "chapters/a.md", bytes.Repeat([]byte("a"), 500)); code(err) != bindery.ETOOLARGE {
+		t.Fatalf("500 bytes beside 600 of run files in a 1000-byte book: %v", err)
+	}
+	if err := put(s, "chapters/a.md", bytes.Repeat([]byte("a"), 300)); err != nil {
+		t.Fatalf("300 bytes: %v", err)
+	}
+	s.CountOutputs(nil)
+	if err := os.WriteFile(filepath.Join(dir, "chapters", ".upload-00ff00ff00ff00ff"), bytes.Repeat([]byte("x"), 500), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(s, "chapters/b.md", bytes.Repeat([]byte("b"), 300)); code(err) != bindery.ETOOLARGE {
+		t.Fatalf("300 + 300 + 500 under way in a 1000-byte book: %v", err)
+	}
+	if err := put(s, "chapters/b.md", bytes.Repeat([]byte("b"), 150)); err != nil {
+		t.Fatalf("a file that fits beside the upload under way: %v", err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +35,16 @@ type Store struct {
 
 	mu    sync.Mutex
 	locks map[int64]*sync.Mutex // per book: serialises quota check + rename
+
+	// outputs, when set, is the bytes a book's runs hold outside its
+	// folder (their artifacts), counted in the book's byte limit.
+	outputs func(id int64) (int64, error)
 }
+
+// CountOutputs makes the byte limit of every book include what f reports
+// for it: the files its runs produced, which live outside the book's
+// folder but are its writers' doing. Set it before serving.
+func (s *Store) CountOutputs(f func(id int64) (int64, error)) { s.outputs = f }
 
 // New returns a Store rooted at dir (created 0700 if missing).
 func New(dir string, lim Limits) (*Store, error) {
@@ -245,7 +255,7 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (_ 
 
 	unlock := s.lock(id)
 	defer unlock()
-	if err := s.checkQuota(root, id, name, info.Size()); err != nil {
+	if err := s.checkQuota(root, id, name, info.Size(), finalName); err != nil {
 		return File{}, err
 	}
 	if fi, err := root.Lstat(name); err == nil && !fi.Mode().IsRegular() {
@@ -264,10 +274,21 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (_ 
 
 // checkQuota refuses a file that would take the book past its limits,
 // counting the file it replaces as gone.
-func (s *Store) checkQuota(root *os.Root, id int64, name string, size int64) error {
+func (s *Store) checkQuota(root *os.Root, id int64, name string, size int64, ownTemp string) error {
 	files, bytes, err := s.Usage(id)
 	if err != nil {
 		return err
+	}
+	// Other uploads under way in the book hold their bytes too.
+	if temps, err := tempBytes(root, ownTemp); err == nil {
+		bytes += temps
+	}
+	if s.outputs != nil {
+		out, err := s.outputs(id)
+		if err != nil {
+			return err
+		}
+		bytes += out
 	}
 	if fi, err := root.Stat(name); err == nil && fi.Mode().IsRegular() {
 		files--
@@ -277,9 +298,25 @@ func (s *Store) checkQuota(root *os.Root, id int64, name string, size int64) err
 		return bindery.Errorf(bindery.ETOOLARGE, "The book already holds %d files, its limit.", s.lim.MaxFiles)
 	}
 	if s.lim.MaxBookBytes > 0 && bytes+size > s.lim.MaxBookBytes {
-		return bindery.Errorf(bindery.ETOOLARGE, "The book would exceed its limit of %d bytes (it holds %d).", s.lim.MaxBookBytes, bytes)
+		return bindery.Errorf(bindery.ETOOLARGE, "The book would exceed its limit of %d bytes (it holds %d, its runs' files and uploads under way included).", s.lim.MaxBookBytes, bytes)
 	}
 	return nil
+}
+
+// tempBytes is the size of the temporary files of uploads under way in a
+// book's folder, but own (the caller's, counted as the file it becomes).
+func tempBytes(root *os.Root, own string) (int64, error) {
+	var n int64
+	err := fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasPrefix(d.Name(), tempPrefix) || p == own {
+			return err
+		}
+		if info, err := d.Info(); err == nil {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n, err
 }
 
 // Get opens a stored file for reading. ENOTFOUND when absent, or when the

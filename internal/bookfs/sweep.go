@@ -114,3 +114,19 @@ func (s *Store) RemoveTemporary(id int64) (int, error) {
 
 // layout are the folders every book has (Create).
 var layout = map[string]bool{"chapters": true, "assets": true, "assets/images": true}
+
+// FolderBytes is the size of the regular files directly in dir (a run's
+// artifacts); 0 when it is missing.
+func FolderBytes(dir string) int64 {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+	}
+	return n
+}

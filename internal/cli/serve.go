@@ -109,6 +109,19 @@ Examples:
 	}
 	defer jobs.Close()
 	artifacts := filepath.Join(cfg.DataDir, "artifacts")
+	// A book's quota counts its runs' files too (BINDERY_KEEP_RUNS bounds
+	// them): what a writer can make the server hold for one book.
+	books.CountOutputs(func(id int64) (int64, error) {
+		runs, err := store.ListRuns(context.WithoutCancel(ctx), id, 10_000)
+		if err != nil {
+			return 0, err
+		}
+		var n int64
+		for _, r := range runs {
+			n += bookfs.FolderBytes(filepath.Join(artifacts, strconv.FormatInt(r.ID, 10)))
+		}
+		return n, nil
+	})
 	cat, err := catalog.New(catalog.Config{
 		Store: store, Dir: filepath.Join(cfg.DataDir, "published"), BookDir: books.Dir,
 		ArtifactsDir: func(id int64) string { return filepath.Join(artifacts, strconv.FormatInt(id, 10)) },
