@@ -1,9 +1,12 @@
 package bookfs
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
+	"path"
+	"strings"
 	"syscall"
 
 	"github.com/bindery/bindery/internal/bindery"
@@ -32,4 +35,32 @@ func checkMetadata(f *os.File) error {
 
 func isNotDir(err error) bool {
 	return errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ELOOP)
+}
+
+// isChapter reports whether name is where the build looks for chapters
+// (chapters/*.md, *.markdown).
+func isChapter(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return path.Dir(name) == "chapters" && (ext == ".md" || ext == ".markdown")
+}
+
+// checkChapter refuses a chapter that the build would refuse on its own —
+// too large, nested too deeply, shaped to make parsing super-linear — with
+// the build's message (manuscript.CheckChapter), so that an upload never
+// stores what would then break every build and preview of the book.
+func checkChapter(ctx context.Context, f *os.File, name string) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, manuscript.DefaultLimits.MaxChapterBytes+1))
+	if err != nil {
+		return err
+	}
+	if err := manuscript.CheckChapter(ctx, name, data); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return bindery.Errorf(bindery.EUNPROCESSABLE, "%s", err)
+	}
+	return nil
 }

@@ -245,6 +245,11 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (_ 
 			return File{}, err
 		}
 	}
+	if isChapter(name) {
+		if err := checkChapter(ctx, final, name); err != nil {
+			return File{}, err
+		}
+	}
 	if err := final.Sync(); err != nil {
 		return File{}, err
 	}

@@ -56,6 +56,21 @@ func (c *Chapter) Line(off int) int {
 	return c.BodyLine + n - 1
 }
 
+// CheckChapter applies to data, the content of the chapter file file
+// (chapters/NN-name.md), the checks Load applies to a chapter — size,
+// UTF-8, front matter, the shape and nesting limits — and returns the
+// same *Error Load would, so that an upload is refused with the words a
+// build would use. Links, images and footnotes, which depend on the rest
+// of the book, are Check's.
+func CheckChapter(ctx context.Context, file string, data []byte) error {
+	lim := DefaultLimits
+	if int64(len(data)) > lim.MaxChapterBytes {
+		return errorf(file, 0, "file too large: %d bytes (limit %d)", len(data), lim.MaxChapterBytes)
+	}
+	_, err := parseChapter(ctx, file, data, lim)
+	return err
+}
+
 // parseChapter turns the bytes of one chapter file into a Chapter (without
 // Index and ID, which depend on its neighbours).
 func parseChapter(ctx context.Context, file string, data []byte, lim Limits) (*Chapter, error) {
