@@ -149,7 +149,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	p.done(fmt.Sprintf("loaded %d chapters", len(m.Chapters)))
+	if len(m.Chapters) == 1 {
+		p.done("loaded 1 chapter")
+	} else {
+		p.done(fmt.Sprintf("loaded %d chapters", len(m.Chapters)))
+	}
 
 	p.step("checking")
 	res.Problems = manuscript.Check(m)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"archive/zip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,6 +18,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/bindery/bindery/internal/testkit"
 )
 
 const (
@@ -95,6 +98,46 @@ func lighthouse(t *testing.T) []string {
 		}
 	}
 	return files
+}
+
+// frankensteinZip zips the shared Frankenstein corpus as an author would
+// ("zip -r frankenstein.zip frankenstein"), with a script beside the
+// book's folders, which is no book file: the import skips and lists it.
+func frankensteinZip(t *testing.T) string {
+	t.Helper()
+	src := testkit.Corpus(t)
+	out := filepath.Join(t.TempDir(), "frankenstein.zip")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	err = filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		w, err := zw.Create("frankenstein/" + filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := zw.Create("frankenstein/make-cover.go")
+	w.Write([]byte("package notes\n"))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return out
 }
 
 // TestDashboard walks the dashboard as its users do, in one server and
@@ -235,6 +278,36 @@ func TestDashboard(t *testing.T) {
 				!strings.HasPrefix(fmt.Sprint(got["type"]), "application/atom+xml;profile=opds-catalog") {
 				t.Errorf("OPDS feed: %v", got)
 			}
+			admin.clean()
+		}},
+		{"import Frankenstein as a zip, build, publish and download it", func(t *testing.T) {
+			admin.t = t
+			archive := frankensteinZip(t)
+			admin.do(chromedp.Navigate(srv.URL + "/#/"))
+			admin.waitJS("the import card", `!!document.getElementById('import-input')`, 10*time.Second)
+			admin.do(chromedp.SetUploadFiles(chromedp.ID("import-input"), []string{archive}))
+			admin.waitJS("the imported book's page", `/^#\/books\/\d+$/.test(location.hash) && ((document.getElementById('book-title') || {}).textContent || '').startsWith('Frankenstein')`, 60*time.Second)
+			if note := eval[string](admin, `(document.getElementById('import-note') || {}).textContent || ''`); !strings.Contains(note, "make-cover.go") {
+				t.Errorf("the import does not say what it skipped: %q", note)
+			}
+			id := eval[int](admin, `Number(location.hash.split('/')[2])`)
+			admin.waitJS("the chapters listed", `document.querySelectorAll('#file-list tbody tr').length >= 20`, 10*time.Second)
+			run := eval[int](admin, fmt.Sprintf(`(async () => (await (await fetch('/api/v1/books/%d/runs', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"formats":["epub"]}'})).json()).id)()`, id))
+			admin.do(chromedp.Navigate(fmt.Sprintf("%s/#/runs/%d", srv.URL, run)))
+			admin.waitJS("the run to succeed", `(document.getElementById('run-state') || {}).textContent === 'succeeded'`, 120*time.Second)
+			admin.waitJS("the publish button", `!!document.getElementById('run-publish')`, 10*time.Second)
+			admin.do(chromedp.Click(chromedp.ID("run-publish")))
+			admin.waitJS("the run shown as published", `!!document.getElementById('run-published')`, 30*time.Second)
+			got := eval[map[string]any](admin, `(async () => {
+				const a = document.querySelector('a.artifact[download$=".epub"]');
+				const r = await fetch(a.href, {credentials: 'same-origin'});
+				const b = new Uint8Array(await r.arrayBuffer());
+				return {status: r.status, size: b.length, magic: String.fromCharCode(b[0], b[1])};
+			})()`)
+			if got["status"] != float64(200) || got["magic"] != "PK" || got["size"].(float64) < 100_000 {
+				t.Errorf("the Frankenstein EPUB download: %v", got)
+			}
+			admin.screenshot("03c-imported-frankenstein")
 			admin.clean()
 		}},
 		{"pause and resume a run", func(t *testing.T) {

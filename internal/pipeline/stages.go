@@ -220,7 +220,7 @@ func contentStage(ctx context.Context, rc *runContext, progress func(int, string
 	for _, c := range rc.m.Chapters {
 		words += len(strings.Fields(string(c.Body)))
 	}
-	return false, fmt.Sprintf("%d chapters, %d words", len(rc.m.Chapters), words), nil
+	return false, fmt.Sprintf("%s, %s", plural(len(rc.m.Chapters), "chapter"), plural(words, "word")), nil
 }
 
 // imagesStage makes missing art. Without an illustrator the run goes on.
@@ -334,7 +334,10 @@ func qualityStage(ctx context.Context, rc *runContext, progress func(int, string
 			return false, "", bindery.Errorf(bindery.EUNPROCESSABLE, "%s: %s", name, rc.relative(err.Error()))
 		}
 	}
-	return false, fmt.Sprintf("%d artifacts pass", len(names)), nil
+	if len(names) == 1 {
+		return false, "1 file passes", nil
+	}
+	return false, fmt.Sprintf("%d files pass", len(names)), nil
 }
 
 // checkArtifact verifies an output's structure by its type.
@@ -411,4 +414,12 @@ func publishStage(ctx context.Context, rc *runContext, progress func(int, string
 	}
 	rc.emit(ctx, &bindery.Event{Type: bindery.EventBookPublished, RunID: rc.run.ID, BookID: rc.book.ID})
 	return false, "published " + strings.Join(pub.Files, ", "), nil
+}
+
+// plural is "1 chapter", "2 chapters".
+func plural(n int, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %ss", n, one)
 }

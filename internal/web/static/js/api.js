@@ -77,6 +77,27 @@ export function upload(path, file, onProgress) {
   });
 }
 
+// sendRaw posts a file as the raw request body (an archive to import),
+// with XHR for its progress: onProgress(fraction 0…1).
+export function sendRaw(path, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/v1' + path);
+    xhr.withCredentials = true;
+    xhr.responseType = 'json';
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(xhr.response);
+      const e = xhr.response && xhr.response.error;
+      reject(check(new APIError(xhr.status, (e && e.code) || 'error', (e && e.message) || `The server answered ${xhr.status}.`)));
+    };
+    xhr.onerror = () => reject(new APIError(0, 'offline', 'The upload was interrupted: the server cannot be reached.'));
+    xhr.send(file);
+  });
+}
+
 export const enc = encodeURIComponent;
 
 // filePath escapes each element of a book path for a URL.

@@ -2,7 +2,7 @@
 // and one book's page: metadata, runs, files with drag-and-drop upload,
 // chapter preview and members.
 
-import {api, get, post, upload, enc, filePath} from './api.js';
+import {api, get, post, upload, sendRaw, enc, filePath} from './api.js';
 import {h, fill, field, uid, when, bytes, plural, notice, busy, badge} from './dom.js';
 import * as live from './live.js';
 
@@ -32,7 +32,44 @@ export async function booksScreen({main, scope, can}) {
       await invitationsCard(),
       h('section', {class: 'card wide', 'aria-labelledby': 'books-h'}, h('h2', {id: 'books-h'}, 'Your books'), list),
       h('section', {class: 'card', 'aria-labelledby': 'active-h'}, h('h2', {id: 'active-h'}, 'Runs in progress'), activeList),
-      can('write') ? newBookForm() : null));
+      can('write') ? newBookForm() : null,
+      can('write') ? importCard() : null));
+}
+
+// importCard makes a book from a .zip or .tar.gz of a book folder, chosen
+// or dropped: the server checks every entry as it would a single upload
+// and creates the book only when all pass (POST /books/import).
+function importCard() {
+  const input = h('input', {type: 'file', id: 'import-input', 'aria-label': 'Book archive to import', accept: '.zip,.tar.gz,.tgz,application/zip,application/gzip'});
+  const bar = h('progress', {max: 1, value: 0, hidden: true, id: 'import-progress', 'aria-label': 'Import progress'});
+  const out = h('p', {class: 'notice', role: 'status', hidden: true, id: 'import-out'});
+  const zone = h('div', {class: 'drop', id: 'import-drop', tabindex: 0},
+    h('p', null, 'Drop a .zip or .tar.gz of a book folder here, or choose one: ', input),
+    h('small', {class: 'muted'}, 'metadata.yaml, chapters/, assets/ (images, a stylesheet, fonts); other files are skipped and listed.'), bar, out);
+  const send = async (file) => {
+    if (!file) return;
+    bar.hidden = false;
+    bar.value = 0;
+    out.hidden = true;
+    try {
+      const r = await sendRaw('/books/import', file, (f) => { bar.value = f; });
+      if (r.skipped && r.skipped.length) sessionStorage.setItem('bindery.imported', `Imported; skipped ${plural(r.skipped.length, 'file')}: ${r.skipped.join(', ')}`);
+      location.hash = `#/books/${r.book.id}`;
+    } catch (err) {
+      notice(out, err.message, 'error');
+    } finally {
+      bar.hidden = true;
+    }
+  };
+  input.addEventListener('change', () => send(input.files[0]));
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    send(e.dataTransfer.files[0]);
+  });
+  return h('section', {class: 'card', 'aria-labelledby': 'import-h'}, h('h2', {id: 'import-h'}, 'Import a book'), zone);
 }
 
 // invitationsCard lists the invitations to the signed-in user's address,
@@ -74,6 +111,14 @@ function newBookForm() {
   return h('section', {class: 'card', 'aria-labelledby': 'new-h'}, h('h2', {id: 'new-h'}, 'New book'), form);
 }
 
+// takeImportNote shows, once, what an import just skipped.
+function takeImportNote() {
+  const text = sessionStorage.getItem('bindery.imported');
+  if (!text) return null;
+  sessionStorage.removeItem('bindery.imported');
+  return h('p', {class: 'notice', id: 'import-note', role: 'status'}, text);
+}
+
 const splitList = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 export async function bookScreen(ctx, id) {
@@ -96,6 +141,7 @@ export async function bookScreen(ctx, id) {
   fill(main,
     h('p', {class: 'crumbs'}, h('a', {href: '#/'}, 'Books'), ' / '),
     heading, sub,
+    takeImportNote(),
     book.published ? h('p', {class: 'notice', id: 'book-published'}, `Published ${when(book.published.published_at)} from `,
       h('a', {href: `#/runs/${book.published.run_id}`}, `run #${book.published.run_id}`), ' · ', h('a', {href: '/catalog'}, 'in the catalogue')) : null,
     book.metadata_error ? h('p', {class: 'notice error', role: 'alert'}, 'metadata.yaml has a problem: ', book.metadata_error) : null,
