@@ -351,6 +351,38 @@ func (s *Store) Get(id int64, name string) (*os.File, File, error) {
 	return f, File{Path: name, Size: info.Size(), ContentType: k.ContentType, Modified: info.ModTime().UTC()}, nil
 }
 
+// Move renames the file from to to in book id, in one step: ENOTFOUND
+// when from is not a regular file, ECONFLICT when to exists. Both names
+// are clean paths of the same kind, so the quota is unchanged.
+func (s *Store) Move(id int64, from, to string) error {
+	kf, err := KindOf(from)
+	if err != nil {
+		return err
+	}
+	if kt, err := KindOf(to); err != nil || kt != kf {
+		return bindery.Errorf(bindery.EINVALID, "A file keeps its type when it moves.")
+	}
+	root, err := s.Open(id)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	unlock := s.lock(id)
+	defer unlock()
+	if fi, err := root.Lstat(from); err != nil || !fi.Mode().IsRegular() {
+		return bindery.Errorf(bindery.ENOTFOUND, "File not found.")
+	}
+	if _, err := root.Lstat(to); err == nil {
+		return bindery.Errorf(bindery.ECONFLICT, "%s exists.", to)
+	}
+	if d := path.Dir(to); d != "." {
+		if err := root.MkdirAll(d, 0o700); err != nil {
+			return pathError(err)
+		}
+	}
+	return pathError(root.Rename(from, to))
+}
+
 // Delete removes a stored file; ENOTFOUND if there is none.
 func (s *Store) Delete(id int64, name string) error {
 	root, err := s.Open(id)

@@ -189,6 +189,35 @@ func TestMultipartUploadPlacesFiles(t *testing.T) {
 	}
 }
 
+// TestPlacementKeepsMetadataPaths: automatic placement never breaks a
+// path metadata.yaml names — whichever of the two arrives first, a cover
+// named "cover.jpg" ends up as cover.jpg, not assets/images/cover.jpg
+// (the Frankenstein folder dropped on the dashboard).
+func TestPlacementKeepsMetadataPaths(t *testing.T) {
+	var img bytes.Buffer
+	png.Encode(&img, image.NewGray(image.Rect(0, 0, 2, 2)))
+	for _, order := range [][]string{{"metadata.yaml", "cover.png"}, {"cover.png", "metadata.yaml"}} {
+		h := newHarness(t, nil)
+		tok := h.session(bindery.RoleAuthor)
+		for _, name := range order {
+			content := "title: Shared\ncover: cover.png\n"
+			if name == "cover.png" {
+				content = img.String()
+			}
+			r, got := h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/files?place=auto", h.shared.ID), body: multipartBody(name, content), contentType: multipartType, cookie: tok})
+			if r.StatusCode != 201 {
+				t.Fatalf("%v: upload %s: %d %s", order, name, r.StatusCode, got)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(h.books.Dir(h.shared.ID), "cover.png")); err != nil {
+			t.Errorf("%v: the cover is not where metadata.yaml names it: %v", order, err)
+		}
+		if _, err := os.Stat(filepath.Join(h.books.Dir(h.shared.ID), "assets", "images", "cover.png")); err == nil {
+			t.Errorf("%v: a placed copy stayed in assets/images", order)
+		}
+	}
+}
+
 func TestDownloadHeaders(t *testing.T) {
 	h := newHarness(t, nil)
 	r, body := h.do(req{method: "GET", path: fmt.Sprintf("/api/v1/books/%d/files/chapters/01-one.md", h.shared.ID), cookie: h.session(bindery.RoleViewer)})

@@ -7,10 +7,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"path"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/manuscript"
 )
 
 // Upload limits beyond the per-file size: how long one upload may take
@@ -116,10 +119,14 @@ func (s *Server) putFile(r *http.Request, name string, body io.Reader) (bookfs.F
 	if name == bookfs.MetadataFile {
 		// The listing keeps its old title when the new one carries a
 		// character that reorders or hides text (bindery.TitleRune).
-		if md, _, err := s.readMetadata(b.ID); err == nil && md != nil && md.Title != "" && md.Title != b.Title {
+		md, _, err := s.readMetadata(b.ID)
+		if err == nil && md != nil && md.Title != "" && md.Title != b.Title {
 			if _, bad := bindery.TitleRune(md.Title); !bad {
 				_ = s.store.UpdateBookTitle(r.Context(), b.ID, md.Title, s.now())
 			}
+		}
+		if err == nil && md != nil {
+			s.unplace(b.ID, md)
 		}
 	}
 	p, c := s.callerClient(r)
@@ -171,7 +178,7 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, bindery.Errorf(bindery.ETOOLARGE, "At most %d files per request.", maxFilesPerRequest))
 			return
 		}
-		name, err := uploadName(raw, auto)
+		name, err := uploadName(raw, auto && !s.namedInMetadata(bookOf(r).ID, raw))
 		if err == nil {
 			var f bookfs.File
 			f, err = s.putFile(r, name, part)
@@ -207,6 +214,49 @@ func partFileName(p *multipart.Part) string {
 
 // uploadName cleans a multipart file name and, with auto, places a bare
 // one by type.
+// metadataPaths are the files metadata.yaml names (cover, stylesheet).
+func metadataPaths(md *manuscript.Metadata) []string {
+	var out []string
+	for _, p := range []string{md.Cover, md.EPUB.CoverImage, md.EPUB.Stylesheet} {
+		if p != "" {
+			out = append(out, strings.TrimPrefix(p, "./"))
+		}
+	}
+	return out
+}
+
+// namedInMetadata reports whether the book's metadata.yaml names the bare
+// file name raw as it is ("cover: cover.jpg"): automatic placement then
+// keeps it where it is named, instead of moving it into assets/images/
+// and breaking the reference.
+func (s *Server) namedInMetadata(id int64, raw string) bool {
+	md, _, err := s.readMetadata(id)
+	return err == nil && md != nil && slices.Contains(metadataPaths(md), raw)
+}
+
+// unplace undoes an automatic placement that a metadata.yaml stored after
+// it contradicts: a bare file it names ("cover.jpg") that is missing but
+// was placed by type ("assets/images/cover.jpg") moves back to the name,
+// so that the order in which a folder's files arrive does not matter.
+func (s *Server) unplace(id int64, md *manuscript.Metadata) {
+	for _, p := range metadataPaths(md) {
+		if strings.Contains(p, "/") {
+			continue
+		}
+		k, err := bookfs.KindOf(p)
+		if err != nil {
+			continue
+		}
+		placed := bookfs.Placement(p, k)
+		if placed == p {
+			continue
+		}
+		if err := s.books.Move(id, placed, p); err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND && bindery.ErrorCode(err) != bindery.ECONFLICT {
+			s.log.Warn("moving a placed file back to the name metadata.yaml gives it", "book_id", id, "file", p, "err", err)
+		}
+	}
+}
+
 func uploadName(raw string, auto bool) (string, error) {
 	name, err := bookfs.CleanPath(raw)
 	if err != nil {
