@@ -56,7 +56,7 @@ var scenarios = []scenario{
 	{method: "GET", path: "/ws", want: all(426)}, // not a WebSocket handshake
 	{method: "GET", path: "/readyz", want: all(200)},
 	{method: "GET", path: "/metrics", want: all(200)}, // the test client is on loopback
-	{method: "GET", path: "/static/style.css", want: all(200)},
+	{method: "GET", path: "/static/app.css", want: all(200)},
 	{method: "GET", path: "/static/", want: all(404)},
 	{method: "GET", path: "/", want: statuses(303, 200, 200, 200, 200)},
 	{method: "GET", path: "/login", want: statuses(200, 303, 303, 303, 303)},
@@ -379,7 +379,7 @@ func routePatterns(h *harness) []string {
 		case "DELETE /api/v1/security/blocks/{addr...}":
 			p = "DELETE /api/v1/security/blocks/192.0.2.1"
 		case "GET /static/":
-			p = "GET /static/style.css"
+			p = "GET /static/app.css"
 		}
 		out = append(out, p)
 	}

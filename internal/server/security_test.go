@@ -21,7 +21,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		{method: "GET", path: "/healthz"},
 		{method: "GET", path: "/login"},
 		{method: "GET", path: "/"},
-		{method: "GET", path: "/static/style.css"},
+		{method: "GET", path: "/static/app.css"},
 		{method: "GET", path: "/api/v1/me"},
 		{method: "GET", path: "/api/v1/nope"},
 		{method: "GET", path: "/healthz", header: map[string]string{"Host": "evil.example"}},

@@ -32,7 +32,7 @@ func Templates() (*template.Template, error) {
 }
 
 // Static is the static file tree (style sheets, scripts), rooted so that
-// "style.css" is static/style.css.
+// "app.css" is static/app.css.
 func Static() fs.FS {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
