@@ -298,6 +298,7 @@ func TestDashboard(t *testing.T) {
 			admin.waitJS("the publish button", `!!document.getElementById('run-publish')`, 10*time.Second)
 			admin.do(chromedp.Click(chromedp.ID("run-publish")))
 			admin.waitJS("the run shown as published", `!!document.getElementById('run-published')`, 30*time.Second)
+			admin.waitJS("the EPUB's download link", `!!document.querySelector('a.artifact[download$=".epub"]')`, 10*time.Second)
 			got := eval[map[string]any](admin, `(async () => {
 				const a = document.querySelector('a.artifact[download$=".epub"]');
 				const r = await fetch(a.href, {credentials: 'same-origin'});
