@@ -294,7 +294,9 @@ func TestDashboard(t *testing.T) {
 			admin.waitJS("the chapters listed", `document.querySelectorAll('#file-list tbody tr').length >= 20`, 10*time.Second)
 			run := eval[int](admin, fmt.Sprintf(`(async () => (await (await fetch('/api/v1/books/%d/runs', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"formats":["epub"]}'})).json()).id)()`, id))
 			admin.do(chromedp.Navigate(fmt.Sprintf("%s/#/runs/%d", srv.URL, run)))
-			admin.waitJS("the run to succeed", `(document.getElementById('run-state') || {}).textContent === 'succeeded'`, 120*time.Second)
+			// The previous run's page may still be on screen: wait for this run's.
+			admin.waitJS("the run to succeed", fmt.Sprintf(`(document.querySelector('h1') || {}).textContent.startsWith('Run #%d ') &&
+				(document.getElementById('run-state') || {}).textContent === 'succeeded'`, run), 120*time.Second)
 			admin.waitJS("the publish button", `!!document.getElementById('run-publish')`, 10*time.Second)
 			admin.do(chromedp.Click(chromedp.ID("run-publish")))
 			admin.waitJS("the run shown as published", `!!document.getElementById('run-published')`, 30*time.Second)
