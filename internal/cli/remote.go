@@ -336,7 +336,7 @@ Examples:
 			same++
 			continue
 		}
-		r, err := os.Open(filepath.Join(abs, filepath.FromSlash(f.path))) // #nosec G304 -- a file of the folder the user named, listed through os.Root
+		r, err := openInFolder(abs, f.path)
 		if err != nil {
 			return err
 		}
@@ -369,6 +369,34 @@ Examples:
 	return rememberBook(e, creds, c, abs, id)
 }
 
+// openInFolder opens the file p (slash path) of the folder dir through an
+// os.Root, as bookFiles listed it: a link swapped in since cannot make push
+// send a file from outside the folder.
+func openInFolder(dir, p string) (*rootFile, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := root.Open(p)
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	return &rootFile{File: f, root: root}, nil
+}
+
+// rootFile is a file that closes its os.Root with it.
+type rootFile struct {
+	*os.File
+	root *os.Root
+}
+
+func (f *rootFile) Close() error {
+	err := f.File.Close()
+	f.root.Close()
+	return err
+}
+
 // importFolder creates a book from files with one archive upload, the zip
 // written while it is sent.
 func importFolder(ctx context.Context, c *client.Client, abs string, files []localFile) (int64, string, error) {
@@ -381,7 +409,7 @@ func importFolder(ctx context.Context, c *client.Client, abs string, files []loc
 				if err != nil {
 					return err
 				}
-				r, err := os.Open(filepath.Join(abs, filepath.FromSlash(f.path))) // #nosec G304 -- as in runPush
+				r, err := openInFolder(abs, f.path)
 				if err != nil {
 					return err
 				}
@@ -481,6 +509,20 @@ func unzipBook(r io.ReaderAt, size int64, dir string) (int, error) {
 		return 0, err
 	}
 	defer root.Close()
+	// The server is trusted with the book, not with the disk: the entries
+	// and their inflated size are bounded. archive/zip refuses an entry
+	// that inflates past its declared size, so the declared sum holds.
+	const maxEntries, maxTotal = 100_000, int64(4) << 30
+	if len(zr.File) > maxEntries {
+		return 0, fmt.Errorf("the server's archive has more than %d entries", maxEntries)
+	}
+	var total int64
+	for _, zf := range zr.File {
+		total += int64(zf.UncompressedSize64 & (1<<62 - 1)) // #nosec G115 -- masked below 2^62
+	}
+	if total > maxTotal {
+		return 0, fmt.Errorf("the server's archive would unpack to more than %d GiB", maxTotal>>30)
+	}
 	n := 0
 	for _, zf := range zr.File {
 		if !zf.Mode().IsRegular() {
