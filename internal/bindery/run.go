@@ -29,11 +29,14 @@ const (
 
 // Run is one pass of a book through the stages.
 type Run struct {
-	ID         int64        `json:"id"`
-	BookID     int64        `json:"book_id"`
-	State      string       `json:"state"`
-	Formats    []string     `json:"formats"`
-	Publish    bool         `json:"publish"`
+	ID      int64    `json:"id"`
+	BookID  int64    `json:"book_id"`
+	State   string   `json:"state"`
+	Formats []string `json:"formats"`
+	Publish bool     `json:"publish"`
+	// Draft: missing images and broken links are warnings (placeholders
+	// and plain text); a draft run is never published.
+	Draft      bool         `json:"draft"`
 	CreatedBy  int64        `json:"created_by"`
 	CreatedAt  time.Time    `json:"created_at"`
 	StartedAt  *time.Time   `json:"started_at,omitempty"`
@@ -45,6 +48,15 @@ type Run struct {
 	Lease int64 `json:"-"`
 	// Committed is set once the run passed its commit point (publish).
 	Committed bool `json:"-"`
+}
+
+// RunOptions are what a run is asked to do.
+type RunOptions struct {
+	Formats []string // nil: epub, html and pdf
+	Publish bool     // publish when the quality stage passes
+	// Draft builds despite missing images and broken links (placeholders,
+	// plain text, warnings); a draft run is never published.
+	Draft bool
 }
 
 // StageState is the persisted state of one stage of a run.

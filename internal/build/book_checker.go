@@ -17,6 +17,11 @@ import (
 // finding the same way. The error is for folders that cannot be read at
 // all (missing, not a folder) and for ctx.
 func Check(ctx context.Context, dir string) ([]manuscript.Problem, error) {
+	return CheckWith(ctx, dir, manuscript.CheckOptions{})
+}
+
+// CheckWith is Check with options (a draft run's checks).
+func CheckWith(ctx context.Context, dir string, o manuscript.CheckOptions) ([]manuscript.Problem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -33,7 +38,7 @@ func Check(ctx context.Context, dir string) ([]manuscript.Problem, error) {
 	if err != nil {
 		return nil, err
 	}
-	return manuscript.Check(m), nil
+	return manuscript.CheckWith(m, o), nil
 }
 
 // WriteProblems prints problems one per line ("file:line: message") and a

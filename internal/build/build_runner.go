@@ -84,6 +84,10 @@ type Options struct {
 	// Modified is passed to the EPUB writer (dcterms:modified); zero keeps
 	// its reproducible default.
 	Modified time.Time
+	// Draft builds a book whose images are missing or whose links are
+	// broken: those are warnings, the images placeholders and the links
+	// plain text (manuscript.CheckOptions.Draft).
+	Draft bool
 }
 
 // Artifact is one file written by Run.
@@ -156,7 +160,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 
 	p.step("checking")
-	res.Problems = manuscript.Check(m)
+	res.Problems = manuscript.CheckWith(m, manuscript.CheckOptions{Draft: opts.Draft})
 	for _, pr := range res.Problems {
 		if pr.Severity == manuscript.SeverityWarning { // errors come back in the ProblemsError
 			p.line(pr.String())

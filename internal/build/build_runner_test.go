@@ -243,3 +243,33 @@ func TestRunNativePDF(t *testing.T) {
 		t.Errorf("PDF: %d bytes, %v", len(data), err)
 	}
 }
+
+// TestDraftBuild: a missing image and a broken link stop a build, and a
+// draft build goes on with warnings, a visible placeholder and the link's
+// text.
+func TestDraftBuild(t *testing.T) {
+	dir := mt.WriteBook(t, map[string]string{
+		"metadata.yaml":  "title: D\nauthor: A\nlanguage: en\n",
+		"chapters/01.md": "# One\n\n![The map](../assets/images/map.png)\n\nSee [two](02-two.md).\n",
+	})
+	if _, err := build.Run(context.Background(), build.Options{Dir: dir, OutDir: t.TempDir(), Formats: []build.Format{"html"}}); err == nil {
+		t.Fatal("a book with a missing image built")
+	}
+	out := t.TempDir()
+	res, err := build.Run(context.Background(), build.Options{Dir: dir, OutDir: out, Formats: []build.Format{"html"}, Draft: true})
+	if err != nil {
+		t.Fatalf("draft build: %v", err)
+	}
+	if len(res.Problems) != 2 || manuscript.HasErrors(res.Problems) {
+		t.Errorf("draft problems = %v, want two warnings", res.Problems)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "d.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<em>[missing image: The map]</em>", "See two."} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the draft page lacks %q", want)
+		}
+	}
+}

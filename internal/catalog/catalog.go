@@ -69,7 +69,8 @@ func QualityPassed(r *bindery.Run) bool {
 }
 
 // Publish makes run runID's artifacts the published edition of its book,
-// by user by. ECONFLICT when the run's quality stage has not passed.
+// by user by. ECONFLICT when the run's quality stage has not passed or the
+// run is a draft.
 // Audited. The caller emits the book_published event.
 func (c *Catalog) Publish(ctx context.Context, runID, by int64) (*bindery.Publication, error) {
 	return c.PublishRun(ctx, runID, by, nil)
@@ -85,6 +86,9 @@ func (c *Catalog) PublishRun(ctx context.Context, runID, by int64, commit func(c
 	run, err := c.store.RunByID(ctx, runID)
 	if err != nil {
 		return nil, err
+	}
+	if run.Draft {
+		return nil, bindery.Errorf(bindery.ECONFLICT, "Run %d is a draft (missing images and broken links allowed) and cannot be published: run again without draft.", runID)
 	}
 	if !QualityPassed(run) {
 		return nil, bindery.Errorf(bindery.ECONFLICT, "Run %d cannot be published: its quality stage has not passed.", runID)

@@ -52,7 +52,8 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "build")
 	out := fs.String("out", "", "output folder (default DIR/build)")
 	formats := fs.String("formats", "epub,html,pdf", "comma-separated: epub, html, pdf")
-	setUsage(e, fs, `Usage: bindery build DIR [--out DIR] [--formats epub,html,pdf]
+	draft := fs.Bool("draft", false, "build despite missing images and broken links")
+	setUsage(e, fs, `Usage: bindery build DIR [--out DIR] [--formats epub,html,pdf] [--draft]
 
 Builds the book folder DIR (metadata.yaml, chapters/, assets/) into
 <slug>.epub, .html and .pdf in --out (default DIR/build), after the
@@ -61,6 +62,9 @@ error makes the exit code 1 and writes nothing.
 
   --out DIR        where to write the outputs (default DIR/build)
   --formats LIST   which outputs, comma-separated (default epub,html,pdf)
+  --draft          build a work in progress: a missing image becomes a
+                   visible placeholder and a broken link plain text, each
+                   reported as a warning
 
 Examples:
   bindery build examples/lighthouse --out out
@@ -77,7 +81,7 @@ Examples:
 		return usagef("%v", err)
 	}
 	res, err := build.Run(ctx, build.Options{
-		Dir: dir, OutDir: *out, Formats: fmts,
+		Dir: dir, OutDir: *out, Formats: fmts, Draft: *draft,
 		Progress: e.stderr, Terminal: isTerminal(e.stderr),
 	})
 	for _, a := range res.Artifacts {

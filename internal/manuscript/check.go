@@ -22,8 +22,20 @@ import (
 //     missing heading is a warning), links with a forbidden scheme such as
 //     javascript: (error: the renderers drop them), empty chapters and
 //     heading level jumps such as h1 → h3 (warning).
-func Check(m *Manuscript) []Problem {
+func Check(m *Manuscript) []Problem { return CheckWith(m, CheckOptions{}) }
+
+// CheckOptions adjust Check.
+type CheckOptions struct {
+	// Draft reports missing or unusable images and broken links as
+	// warnings, for a draft build: the renderers show a placeholder for
+	// such an image and the text of such a link, and the build goes on.
+	Draft bool
+}
+
+// CheckWith is Check with options.
+func CheckWith(m *Manuscript, o CheckOptions) []Problem {
 	var ps problems
+	ps.draft = o.Draft
 	m.checkMetadata(&ps)
 	ids := make(map[*Chapter]map[string]bool, len(m.Chapters))
 	for _, c := range m.Chapters {
@@ -180,14 +192,15 @@ func (m *Manuscript) checkImage(ps *problems, c *Chapter, n *ast.Image) {
 		ps.add(SeverityWarning, c.Path, line, "image %q has no alt text", dest)
 	}
 	ref, err := m.Resolve(c.Path, dest)
+	const placeholder = "a placeholder is shown"
 	switch {
 	case err != nil:
-		ps.add(SeverityError, c.Path, line, "image %q: %v", dest, err)
+		ps.draftable(placeholder, c.Path, line, "image %q: %v", dest, err)
 	case ref.Kind != RefFile:
-		ps.add(SeverityError, c.Path, line, "image %q: images must be files of the book, not links", dest)
+		ps.draftable(placeholder, c.Path, line, "image %q: images must be files of the book, not links", dest)
 	default:
 		if _, err := m.ImageType(ref.Path); err != nil {
-			ps.add(SeverityError, c.Path, line, "image %q: %v", dest, err)
+			ps.draftable(placeholder, c.Path, line, "image %q: %v", dest, err)
 		}
 	}
 }
@@ -198,7 +211,7 @@ func (m *Manuscript) checkLink(ps *problems, c *Chapter, line int, dest string, 
 	case errors.Is(err, ErrScheme):
 		ps.add(SeverityError, c.Path, line, "link %q: %v; it is removed", dest, err)
 	case err != nil:
-		ps.add(SeverityError, c.Path, line, "broken link %q: %v", dest, err)
+		ps.draftable("shown as plain text", c.Path, line, "broken link %q: %v", dest, err)
 	case ref.Kind == RefFile:
 		ps.add(SeverityWarning, c.Path, line, "link %q is not a chapter; it is removed from the outputs", dest)
 	case ref.Kind == RefChapter && ref.Fragment != "" && !ids[ref.Chapter][ref.Fragment]:

@@ -52,19 +52,35 @@ func HasErrors(ps []Problem) bool {
 	return false
 }
 
-type problems []Problem
+// problems collects Check's findings; draft makes the draftable ones
+// warnings.
+type problems struct {
+	list  []Problem
+	draft bool
+}
 
 func (ps *problems) add(sev Severity, file string, line int, format string, args ...any) {
-	*ps = append(*ps, Problem{File: file, Line: line, Severity: sev, Message: fmt.Sprintf(format, args...)})
+	ps.list = append(ps.list, Problem{File: file, Line: line, Severity: sev, Message: fmt.Sprintf(format, args...)})
+}
+
+// draftable adds an error that a draft build reports as a warning, saying
+// what the draft shows instead.
+func (ps *problems) draftable(instead, file string, line int, format string, args ...any) {
+	if !ps.draft {
+		ps.add(SeverityError, file, line, format, args...)
+		return
+	}
+	ps.add(SeverityWarning, file, line, format+" (draft: %s)", append(args, instead)...)
 }
 
 func (ps problems) sorted(order map[string]int) []Problem {
-	sort.SliceStable(ps, func(i, j int) bool {
-		a, b := ps[i], ps[j]
+	l := ps.list
+	sort.SliceStable(l, func(i, j int) bool {
+		a, b := l[i], l[j]
 		if a.File != b.File {
 			return order[a.File] < order[b.File]
 		}
 		return a.Line < b.Line
 	})
-	return ps
+	return l
 }

@@ -345,7 +345,7 @@ var knownFormats = map[string]bool{"epub": true, "html": true, "pdf": true}
 
 // StartRun queues a run of book b for user u.
 func (e *Engine) StartRun(ctx context.Context, b *bindery.Book, u *bindery.User, formats []string, publish bool) (*bindery.Run, error) {
-	r, _, err := e.QueueRun(ctx, b, u, formats, publish)
+	r, _, err := e.QueueRun(ctx, b, u, bindery.RunOptions{Formats: formats, Publish: publish})
 	return r, err
 }
 
@@ -354,7 +354,11 @@ func (e *Engine) StartRun(ctx context.Context, b *bindery.Book, u *bindery.User,
 // made — a book has at most one queued run beside its running one, so a
 // writer cannot fill the queue; a user with MaxActiveRuns runs queued,
 // running or paused gets ETOOMANY.
-func (e *Engine) QueueRun(ctx context.Context, b *bindery.Book, u *bindery.User, formats []string, publish bool) (*bindery.Run, bool, error) {
+func (e *Engine) QueueRun(ctx context.Context, b *bindery.Book, u *bindery.User, o bindery.RunOptions) (*bindery.Run, bool, error) {
+	formats, publish := o.Formats, o.Publish
+	if publish && o.Draft {
+		return nil, false, bindery.Errorf(bindery.EINVALID, "A draft run cannot be published: build without draft to publish.")
+	}
 	if len(formats) == 0 {
 		formats = []string{"epub", "html", "pdf"}
 	}
@@ -365,7 +369,7 @@ func (e *Engine) QueueRun(ctx context.Context, b *bindery.Book, u *bindery.User,
 		}
 		seen[f] = true
 	}
-	r := &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: formats, Publish: publish, CreatedBy: u.ID, CreatedAt: e.cfg.Now()}
+	r := &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: formats, Publish: publish, Draft: o.Draft, CreatedBy: u.ID, CreatedAt: e.cfg.Now()}
 	got, err := e.cfg.Store.QueueRun(ctx, r, e.cfg.MaxActiveRuns)
 	if err != nil {
 		return nil, false, err

@@ -20,16 +20,16 @@ func TestRunQuotas(t *testing.T) {
 		cfg.MaxActiveRuns = 2
 	})
 	ctx := context.Background()
-	first, created, err := env.engine.QueueRun(ctx, env.book, env.user, []string{"epub"}, false)
+	first, created, err := env.engine.QueueRun(ctx, env.book, env.user, bindery.RunOptions{Formats: []string{"epub"}})
 	if err != nil || !created {
 		t.Fatalf("first run: %v %v", created, err)
 	}
 	<-ill.entered // running, held in the images stage
-	second, created, err := env.engine.QueueRun(ctx, env.book, env.user, []string{"epub"}, false)
+	second, created, err := env.engine.QueueRun(ctx, env.book, env.user, bindery.RunOptions{Formats: []string{"epub"}})
 	if err != nil || !created || second.ID == first.ID {
 		t.Fatalf("second run: %+v %v %v", second, created, err)
 	}
-	third, created, err := env.engine.QueueRun(ctx, env.book, env.user, []string{"pdf"}, false)
+	third, created, err := env.engine.QueueRun(ctx, env.book, env.user, bindery.RunOptions{Formats: []string{"pdf"}})
 	if err != nil || created || third.ID != second.ID {
 		t.Fatalf("third request = run %d (created %v, %v), want the queued run %d back", third.ID, created, err, second.ID)
 	}
@@ -37,7 +37,7 @@ func TestRunQuotas(t *testing.T) {
 	if err := env.store.CreateBook(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := env.engine.QueueRun(ctx, other, env.user, nil, false); bindery.ErrorCode(err) != bindery.ETOOMANY {
+	if _, _, err := env.engine.QueueRun(ctx, other, env.user, bindery.RunOptions{}); bindery.ErrorCode(err) != bindery.ETOOMANY {
 		t.Fatalf("a third active run of the user: %v, want too_many_requests", err)
 	}
 	if _, err := env.engine.StopRun(ctx, first.ID); err != nil {

@@ -202,7 +202,7 @@ func contentStage(ctx context.Context, rc *runContext, progress func(int, string
 		return false, "", err
 	}
 	progress(50, "checking")
-	problems, err := build.Check(ctx, rc.dir)
+	problems, err := build.CheckWith(ctx, rc.dir, manuscript.CheckOptions{Draft: rc.run.Draft})
 	if err != nil {
 		return false, "", err
 	}
@@ -292,7 +292,7 @@ func formatStage(ctx context.Context, rc *runContext, progress func(int, string)
 	}
 	progress(5, "building "+strings.Join(rc.run.Formats, ", "))
 	pw := &progressWriter{progress: progress, total: len(formats), out: rc.out}
-	res, err := build.Run(ctx, build.Options{Dir: rc.dir, OutDir: rc.out, Formats: formats, Progress: pw})
+	res, err := build.Run(ctx, build.Options{Dir: rc.dir, OutDir: rc.out, Formats: formats, Progress: pw, Draft: rc.run.Draft})
 	if err != nil {
 		return false, "", err
 	}

@@ -177,3 +177,40 @@ func TestPublicCatalogPrivateWhenSignedIn(t *testing.T) {
 		}
 	}
 }
+
+// TestDraftRunsAreNotPublished: a draft run cannot ask to publish (400),
+// and once built it cannot be published afterwards (409).
+func TestDraftRunsAreNotPublished(t *testing.T) {
+	h := newHarness(t, nil)
+	author := h.session(bindery.RoleAuthor)
+	runs := fmt.Sprintf("/api/v1/books/%d/runs", h.shared.ID)
+	if r, body := h.do(req{method: "POST", path: runs, cookie: author, body: `{"formats":["epub"],"draft":true,"publish":true}`}); r.StatusCode != 400 || !strings.Contains(body, "draft") {
+		t.Errorf("a draft run that publishes: %d %s", r.StatusCode, body)
+	}
+	r, body := h.do(req{method: "POST", path: runs, cookie: author, body: `{"formats":["epub"],"draft":true}`})
+	if r.StatusCode != 201 {
+		t.Fatalf("draft run: %d %s", r.StatusCode, body)
+	}
+	var run struct {
+		ID    int64
+		State string
+		Draft bool
+	}
+	json.Unmarshal([]byte(body), &run)
+	if !run.Draft {
+		t.Errorf("the run does not say it is a draft: %s", body)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for run.State != bindery.RunSucceeded {
+		if run.State == bindery.RunFailed || time.Now().After(deadline) {
+			t.Fatalf("run: %+v", run)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the API with a deadline
+		_, body = h.do(req{method: "GET", path: fmt.Sprintf("/api/v1/runs/%d", run.ID), cookie: author})
+		json.Unmarshal([]byte(body), &run)
+	}
+	r, body = h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/publish", h.shared.ID), cookie: author, body: fmt.Sprintf(`{"run_id":%d}`, run.ID)})
+	if r.StatusCode != 409 || !strings.Contains(body, "draft") {
+		t.Errorf("publishing a draft run: %d %s, want 409 naming the draft", r.StatusCode, body)
+	}
+}

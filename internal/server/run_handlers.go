@@ -16,7 +16,7 @@ type Runs interface {
 	StartRun(ctx context.Context, b *bindery.Book, u *bindery.User, formats []string, publish bool) (*bindery.Run, error)
 	// QueueRun is StartRun that says whether it created the run or
 	// returned the book's run already queued.
-	QueueRun(ctx context.Context, b *bindery.Book, u *bindery.User, formats []string, publish bool) (*bindery.Run, bool, error)
+	QueueRun(ctx context.Context, b *bindery.Book, u *bindery.User, o bindery.RunOptions) (*bindery.Run, bool, error)
 	PauseRun(ctx context.Context, id int64) (*bindery.Run, error)
 	ResumeRun(ctx context.Context, id int64) (*bindery.Run, error)
 	StopRun(ctx context.Context, id int64) (*bindery.Run, error)
@@ -36,6 +36,7 @@ type runView struct {
 type startRunRequest struct {
 	Formats []string `json:"formats"`
 	Publish bool     `json:"publish"`
+	Draft   bool     `json:"draft"`
 }
 
 // handleStartRun: POST /api/v1/books/{id}/runs {formats, publish}.
@@ -55,7 +56,7 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := bookOf(r)
-	run, created, err := s.runs.QueueRun(r.Context(), b, p.User, req.Formats, req.Publish)
+	run, created, err := s.runs.QueueRun(r.Context(), b, p.User, bindery.RunOptions{Formats: req.Formats, Publish: req.Publish, Draft: req.Draft})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -202,6 +202,17 @@ func (rw *rewriter) walk(n *html.Node) {
 	if n.DataAtom == atom.Img {
 		rw.image(n)
 	}
+	if n.DataAtom == atom.A && len(n.Attr) == 0 && n.Parent != nil {
+		// A link whose destination was dropped (broken, or a refused
+		// scheme) is its text, not an empty <a>.
+		for c := n.FirstChild; c != nil; {
+			next := c.NextSibling
+			n.RemoveChild(c)
+			n.Parent.InsertBefore(c, n)
+			c = next
+		}
+		n.Parent.RemoveChild(n)
+	}
 }
 
 func (rw *rewriter) href(v string) (string, bool) {
@@ -241,7 +252,16 @@ func (rw *rewriter) image(n *html.Node) {
 			}
 		}
 	}
-	n.Parent.InsertBefore(&html.Node{Type: html.TextNode, Data: alt}, n)
+	// The image cannot be shown (a draft build, or a preview, of a book
+	// whose image is missing): a visible placeholder in its place, with
+	// its alt text, rather than nothing.
+	label := alt
+	if label == "" {
+		label = src
+	}
+	ph := &html.Node{Type: html.ElementNode, Data: "em", DataAtom: atom.Em}
+	ph.AppendChild(&html.Node{Type: html.TextNode, Data: "[missing image: " + label + "]"})
+	n.Parent.InsertBefore(ph, n)
 	n.Parent.RemoveChild(n)
 }
 

@@ -497,10 +497,11 @@ func (l *layouter) figure(b block, c ctx) {
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if data == nil || err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
-		// No image: set the alt text as a caption-like paragraph.
+		// No image (a draft build of a book whose image is missing): a
+		// visible placeholder, the alt text as a caption-like paragraph.
 		ic := c
 		ic.base = italic
-		l.text(b.spans, ic, 0, center)
+		l.text(append([]span{{text: "[missing image] "}}, b.spans...), ic, 0, center)
 		return
 	}
 	maxH := l.g.height * 0.7

@@ -30,8 +30,8 @@ func insertRun(ctx context.Context, tx *sql.Tx, r *bindery.Run) error {
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO runs (book_id, state, formats, publish, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.BookID, r.State, string(formats), r.Publish, r.CreatedBy, ts(r.CreatedAt))
+	res, err := tx.ExecContext(ctx, `INSERT INTO runs (book_id, state, formats, publish, draft, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.BookID, r.State, string(formats), r.Publish, r.Draft, r.CreatedBy, ts(r.CreatedAt))
 	if isForeignKey(err) {
 		return bindery.Errorf(bindery.ENOTFOUND, "Book not found.")
 	} else if err != nil {
@@ -86,14 +86,14 @@ func (d *DB) QueueRun(ctx context.Context, r *bindery.Run, maxActive int) (*bind
 	return r, nil
 }
 
-const runColumns = `id, book_id, state, formats, publish, created_by, created_at, started_at, finished_at, error, lease, committed`
+const runColumns = `id, book_id, state, formats, publish, draft, created_by, created_at, started_at, finished_at, error, lease, committed`
 
 func scanRun(s scanner) (*bindery.Run, error) {
 	var r bindery.Run
 	var formats string
 	var created int64
 	var started, finished sql.NullInt64
-	if err := s.Scan(&r.ID, &r.BookID, &r.State, &formats, &r.Publish, &r.CreatedBy, &created, &started, &finished, &r.Error, &r.Lease, &r.Committed); err != nil {
+	if err := s.Scan(&r.ID, &r.BookID, &r.State, &formats, &r.Publish, &r.Draft, &r.CreatedBy, &created, &started, &finished, &r.Error, &r.Lease, &r.Committed); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(formats), &r.Formats); err != nil {

@@ -183,19 +183,22 @@ function runsPanel({scope, can}, bookID) {
   if (can('write')) {
     const boxes = FORMATS.map((f) => h('input', {type: 'checkbox', id: `fmt-${f}`, name: 'formats', value: f, checked: true}));
     const pub = can('publish') ? h('input', {type: 'checkbox', id: 'run-publish-opt', name: 'publish'}) : null;
+    const draft = h('input', {type: 'checkbox', id: 'run-draft-opt', name: 'draft'});
     const out = h('p', {class: 'notice', role: 'status', hidden: true});
     const btn = h('button', {type: 'submit', id: 'start-run'}, 'Start run');
     form = h('form', {id: 'start-run-form'},
       h('fieldset', null, h('legend', null, 'Formats'),
         boxes.map((b) => h('label', {class: 'check', for: b.id}, b, ' ', b.value.toUpperCase()))),
       pub ? h('label', {class: 'check', for: pub.id}, pub, ' Publish when the run succeeds') : null,
+      h('label', {class: 'check', for: draft.id}, draft, ' Draft: placeholders for missing images, broken links as text (never published)'),
       btn, out);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       busy(btn, out, async () => {
         const formats = boxes.filter((b) => b.checked).map((b) => b.value);
         if (!formats.length) throw new Error('Choose at least one format.');
-        const run = await post(`/books/${bookID}/runs`, {formats, publish: pub ? pub.checked : false});
+        if (draft.checked && pub && pub.checked) throw new Error('A draft run cannot be published: untick one of the two.');
+        const run = await post(`/books/${bookID}/runs`, {formats, publish: pub ? pub.checked : false, draft: draft.checked});
         location.hash = `#/runs/${run.id}`;
       });
     });

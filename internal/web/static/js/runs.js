@@ -45,7 +45,7 @@ export async function runScreen({main, scope, can}, id) {
 
   function render() {
     fill(state, badge(run.state));
-    facts.textContent = `Formats: ${(run.formats || []).join(', ')} · queued ${when(run.created_at)}` +
+    facts.textContent = `${run.draft ? 'Draft · ' : ''}Formats: ${(run.formats || []).join(', ')} · queued ${when(run.created_at)}` +
       (run.started_at ? ` · started ${when(run.started_at)}` : '') + (run.finished_at ? ` · finished ${when(run.finished_at)}` : '');
     err.hidden = !run.error;
     err.textContent = run.error || '';
@@ -72,7 +72,7 @@ export async function runScreen({main, scope, can}, id) {
     }
     fill(publish,
       run.published ? h('p', {id: 'run-published'}, 'Published: ', h('a', {href: '/catalog'}, 'in the catalogue')) : null,
-      run.state === 'succeeded' && !run.published && can('publish') ? publishButton() : null);
+      run.state === 'succeeded' && !run.published && !run.draft && can('publish') ? publishButton() : null);
   }
 
   function publishButton() {
@@ -90,7 +90,7 @@ export async function runScreen({main, scope, can}, id) {
   function againButton() {
     const b = h('button', {type: 'button', id: 'run-again'}, 'Run again');
     b.addEventListener('click', () => busy(b, out, async () => {
-      const next = await post(`/books/${run.book_id}/runs`, {formats: run.formats, publish: run.publish && can('publish')});
+      const next = await post(`/books/${run.book_id}/runs`, {formats: run.formats, publish: run.publish && can('publish'), draft: run.draft});
       location.hash = `#/runs/${next.id}`;
     }));
     return b;
