@@ -135,6 +135,14 @@ type node struct {
 // emergency pass accepting any underfull line, then, only if some run of
 // boxes cannot fit, overfull lines (marked Overfull). The hyphen limit is
 // dropped only when keeping it would force an overfull line.
+//
+// Memory and time stay bounded whatever the paragraph's length: one longer
+// than WindowItems items (an 8 MB paragraph is a million words) is broken
+// window by window — each window is set as a paragraph of its own, all
+// its lines but the last are kept, and the next window starts after them,
+// so no window's end shows (its last line, set as a paragraph's, is set
+// again within the next). Line numbers restart in each window, so
+// lineWidth should not depend on them for such paragraphs.
 func Breaks(items []Item, lineWidth func(line int) float64, p Params) []Break {
 	if len(items) == 0 {
 		return nil
@@ -142,6 +150,61 @@ func Breaks(items []Item, lineWidth func(line int) float64, p Params) []Break {
 	if last := items[len(items)-1]; last.Kind != Penalty || last.Penalty > -Infinity {
 		items = append(items[:len(items):len(items)], Item{Kind: Penalty, Penalty: -Infinity})
 	}
+	if len(items) > WindowItems {
+		return windowed(items, lineWidth, p, WindowItems)
+	}
+	return whole(items, lineWidth, p)
+}
+
+// WindowItems is the longest paragraph Breaks sets in one piece (see
+// Breaks): some 3,000 words, far beyond any real paragraph.
+const WindowItems = 20_000
+
+// windowed sets a long paragraph window by window, of at most size items
+// (see Breaks).
+func windowed(items []Item, lineWidth func(line int) float64, p Params, size int) []Break {
+	var out []Break
+	start := 0
+	for {
+		if len(items)-start <= size {
+			for _, b := range whole(items[start:], lineWidth, p) {
+				b.Position += start
+				out = append(out, b)
+			}
+			return out
+		}
+		// End the window at a legal glue break, finished like a paragraph.
+		end := start + size
+		for end > start+1 && !(items[end].Kind == Glue && items[end-1].Kind == Box) {
+			end--
+		}
+		window := make([]Item, 0, end-start+2)
+		window = append(window, items[start:end]...)
+		window = append(window, Item{Kind: Glue, Stretch: 1e6}, Item{Kind: Penalty, Penalty: -Infinity})
+		bs := whole(window, lineWidth, p)
+		if len(bs) < 2 {
+			// One line in a whole window: nothing to keep apart from it.
+			for _, b := range whole(items[start:], lineWidth, p) {
+				b.Position += start
+				out = append(out, b)
+			}
+			return out
+		}
+		for _, b := range bs[:len(bs)-1] {
+			b.Position += start
+			out = append(out, b)
+		}
+		// The next line starts at the next box: glue and penalties at a
+		// break vanish.
+		start = out[len(out)-1].Position + 1
+		for start < len(items)-1 && items[start].Kind != Box {
+			start++
+		}
+	}
+}
+
+// whole sets items, which end with a forced break, as one paragraph.
+func whole(items []Item, lineWidth func(line int) float64, p Params) []Break {
 	if b := run(items, lineWidth, p, p.Tolerance, false); b != nil {
 		return b
 	}

@@ -218,3 +218,34 @@ func TestFinalFlaggedDemerits(t *testing.T) {
 		t.Fatal("no measure hyphenates the penultimate line by default: the test proves nothing")
 	}
 }
+
+// TestWindowedBreaks: a paragraph broken window by window (as Breaks does
+// past WindowItems) is justified on every line but its last, reaches the
+// end, overflows nowhere, and has about as many lines as the one-piece
+// optimum (windows only cost optimality near their seams).
+func TestWindowedBreaks(t *testing.T) {
+	long := strings.Repeat(frog+" ", 40)
+	items := text(long)
+	const measure = 39
+	one := Breaks(items, fixed(measure), DefaultParams)
+	for _, size := range []int{300, 1000, 5000} {
+		got := windowed(items, fixed(measure), DefaultParams, size)
+		if got[len(got)-1].Position != len(items)-1 {
+			t.Fatalf("window %d: last break at %d, want %d", size, got[len(got)-1].Position, len(items)-1)
+		}
+		for i, w := range lineWidths(items, got) {
+			if got[i].Overfull || w > measure+1e-9 {
+				t.Fatalf("window %d: line %d is %v wide (overfull %v)", size, i, w, got[i].Overfull)
+			}
+			if i < len(got)-1 && math.Abs(w-measure) > 1e-9 {
+				t.Fatalf("window %d: line %d is not justified (%v)", size, i, w)
+			}
+			if i > 0 && got[i].Position <= got[i-1].Position {
+				t.Fatalf("window %d: breaks out of order at line %d", size, i)
+			}
+		}
+		if d := len(got) - len(one); d < 0 || d > len(one)/50+2 {
+			t.Errorf("window %d: %d lines against %d in one piece", size, len(got), len(one))
+		}
+	}
+}
