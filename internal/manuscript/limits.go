@@ -17,6 +17,11 @@ type Limits struct {
 	MaxNesting      int
 	MaxTableColumns int // columns of one table; default 64
 	MaxFootnotes    int // footnote definitions in one chapter; default 1000
+	// MaxParagraphBytes bounds one paragraph (the lines up to a blank
+	// line); default 512 KiB, some 85,000 words. The PDF typesetter holds
+	// a whole paragraph's glyphs and break items at once: a build of an
+	// 8 MB paragraph peaked at 1.25 GB.
+	MaxParagraphBytes int
 }
 
 // DefaultLimits are the limits Load uses.
@@ -31,6 +36,7 @@ var DefaultLimits = Limits{
 	MaxNesting:          32,
 	MaxTableColumns:     64,
 	MaxFootnotes:        1000,
+	MaxParagraphBytes:   512 << 10,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -61,6 +67,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxTableColumns > 0 {
 		d.MaxTableColumns = l.MaxTableColumns
+	}
+	if l.MaxParagraphBytes > 0 {
+		d.MaxParagraphBytes = l.MaxParagraphBytes
 	}
 	if l.MaxFootnotes > 0 {
 		d.MaxFootnotes = l.MaxFootnotes

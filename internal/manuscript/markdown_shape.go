@@ -157,6 +157,9 @@ func (s *shapeScanner) line(l []byte, n int) *Error {
 			s.paraLine = n
 		}
 		s.paraBytes += len(l) + 1
+		if max := s.lim.MaxParagraphBytes; max > 0 && s.paraBytes > max {
+			return errorf(s.file, s.paraLine, "this paragraph is longer than %d KiB; split it with a blank line (a book's typesetter holds a whole paragraph at once)", max>>10)
+		}
 		return s.inline(rest, n)
 	}
 }

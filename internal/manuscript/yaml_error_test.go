@@ -40,3 +40,19 @@ func TestMissingMetadataIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestParagraphLimit: a paragraph past MaxParagraphBytes is refused at its
+// first line (the PDF typesetter holds a paragraph at once); the same text
+// in paragraphs is accepted.
+func TestParagraphLimit(t *testing.T) {
+	word := "word "
+	long := strings.Repeat(word, (512<<10)/len(word)+1)
+	if _, err := manuscript.ParseBody(t.Context(), "chapters/01.md", []byte("# One\n\n"+long+"\n"), 1); err == nil ||
+		!strings.HasPrefix(err.Error(), "chapters/01.md:3: this paragraph is longer than 512 KiB") {
+		t.Errorf("a 512 KiB paragraph: %v", err)
+	}
+	split := strings.Repeat(strings.Repeat(word, 2000)+"\n\n", 60)
+	if _, err := manuscript.ParseBody(t.Context(), "chapters/01.md", []byte(split), 1); err != nil {
+		t.Errorf("the same text in paragraphs: %v", err)
+	}
+}
