@@ -32,7 +32,8 @@ func slowUpload(c *client, path string, size int) int { return slowUploadAbort(c
 func slowUploadAbort(c *client, path string, size, abortAfter int) int {
 	pr, pw := io.Pipe()
 	go func() {
-		chunk := []byte(strings.Repeat("All work and no play. ", 2979)[:64<<10])
+		// 64 KiB paragraphs: a chapter's paragraph has at most 512 KiB.
+		chunk := []byte(strings.Repeat("All work and no play. ", 2979)[:64<<10-2] + "\n\n")
 		for sent := 0; sent < size; sent += len(chunk) {
 			if abortAfter > 0 && sent >= abortAfter {
 				pw.CloseWithError(errors.New("the client gave up"))
