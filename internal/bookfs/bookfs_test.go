@@ -576,3 +576,26 @@ func TestQuotaCountsOutputsAndUploadsUnderWay(t *testing.T) {
 		t.Fatalf("a file that fits beside the upload under way: %v", err)
 	}
 }
+
+// pngHeader is the start of a PNG of w × h pixels: enough for the header
+// checks, which never decode the image.
+func pngHeader(w, h uint32) []byte {
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	chunk := append([]byte("IHDR"), ihdr...)
+	out := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0d")
+	out = append(out, chunk...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(chunk))
+}
+
+// TestImagePixelLimits: a PNG over 16 megapixels (decoded in full for the
+// PDF) is refused at upload with the build's words; a JPEG may be larger.
+func TestImagePixelLimits(t *testing.T) {
+	s, _ := newStore(t, lim)
+	err := put(s, "assets/images/huge.png", pngHeader(5000, 5000))
+	if code(err) != bindery.EUNPROCESSABLE || !strings.Contains(bindery.ErrorMessage(err), "at most 16 million pixels are accepted for PNG images") {
+		t.Errorf("a 25-megapixel PNG: %v", err)
+	}
+}

@@ -20,15 +20,15 @@ import (
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/fontcheck"
+	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/stylesheet"
 )
 
 // Content limits. Images are measured from their headers only, never
-// decoded in full here, and refused above MaxPixels: a 100 KB PNG can
-// claim 50,000 × 50,000 pixels and cost 10 GB to decode (a decompression
-// bomb) in whatever renders it later.
+// decoded in full here, and refused above manuscript's pixel limits: a
+// 100 KB PNG can claim 50,000 × 50,000 pixels and cost 10 GB to decode (a
+// decompression bomb) in whatever renders it later.
 const (
-	MaxPixels          = 50_000_000
 	MaxEPUBEntries     = 10_000
 	MaxEPUBUnpacked    = 1 << 30 // bytes, summed over entries
 	epubMimetype       = "application/epub+zip"
@@ -99,8 +99,8 @@ func checkImage(f *os.File, k Kind, format string) error {
 	if err != nil || got != format {
 		return mismatch(k, "its header is not a "+strings.ToUpper(format)+" header")
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return bindery.Errorf(bindery.EUNPROCESSABLE, "The image is %d × %d pixels; at most %d million pixels are accepted.", cfg.Width, cfg.Height, MaxPixels/1_000_000)
+	if why := manuscript.PixelProblem(format, cfg.Width, cfg.Height); why != "" {
+		return bindery.Errorf(bindery.EUNPROCESSABLE, "The image is refused: %s.", why)
 	}
 	_, err = f.Seek(0, io.SeekStart)
 	return err

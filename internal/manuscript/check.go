@@ -1,7 +1,12 @@
 package manuscript
 
 import (
+	"bufio"
 	"errors"
+	"image"
+	_ "image/gif"  // DecodeConfig of GIF images
+	_ "image/jpeg" // DecodeConfig of JPEG images
+	_ "image/png"  // DecodeConfig of PNG images
 	"regexp"
 
 	"github.com/bindery/bindery/internal/stylesheet"
@@ -82,8 +87,10 @@ func (m *Manuscript) checkMetadata(ps *problems) {
 	if md.Cover != "" {
 		if ref, err := m.Resolve(f, md.Cover); err != nil || ref.Kind != RefFile {
 			ps.add(SeverityError, f, 0, "cover %q: %v", md.Cover, refErr(err))
-		} else if _, err := m.ImageType(ref.Path); err != nil {
+		} else if typ, err := m.ImageType(ref.Path); err != nil {
 			ps.add(SeverityError, f, 0, "cover %q: %v", md.Cover, err)
+		} else if why := m.pixelProblem(ref.Path, typ); why != "" {
+			ps.add(SeverityError, f, 0, "cover %q: %s", md.Cover, why)
 		}
 	}
 	if s := md.EPUB.Stylesheet; s != "" {
@@ -102,6 +109,21 @@ func (m *Manuscript) checkMetadata(ps *problems) {
 			ps.add(SeverityError, ref.Path, line, "the stylesheet is refused: %v", err)
 		}
 	}
+}
+
+// pixelProblem applies PixelProblem to the image at p of MIME type typ,
+// reading only its header.
+func (m *Manuscript) pixelProblem(p, typ string) string {
+	f, err := m.root.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	cfg, format, err := image.DecodeConfig(bufio.NewReader(f))
+	if err != nil || "image/"+format != typ {
+		return ""
+	}
+	return PixelProblem(format, cfg.Width, cfg.Height)
 }
 
 func refErr(err error) error {
@@ -199,8 +221,10 @@ func (m *Manuscript) checkImage(ps *problems, c *Chapter, n *ast.Image) {
 	case ref.Kind != RefFile:
 		ps.draftable(placeholder, c.Path, line, "image %q: images must be files of the book, not links", dest)
 	default:
-		if _, err := m.ImageType(ref.Path); err != nil {
+		if typ, err := m.ImageType(ref.Path); err != nil {
 			ps.draftable(placeholder, c.Path, line, "image %q: %v", dest, err)
+		} else if why := m.pixelProblem(ref.Path, typ); why != "" {
+			ps.add(SeverityError, c.Path, line, "image %q: %s", dest, why)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package manuscript_test
 
 import (
+	"encoding/binary"
+	"hash/crc32"
 	"slices"
 	"testing"
 
@@ -106,5 +108,27 @@ func TestCheckUndefinedFootnotes(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Check:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestCheckPixelLimits: a PNG over 16 megapixels is an error at its line,
+// in the words of uploads (manuscript.PixelProblem).
+func TestCheckPixelLimits(t *testing.T) {
+	ihdr := []byte{0, 0, 0x13, 0x88, 0, 0, 0x13, 0x88, 8, 2, 0, 0, 0} // 5000 × 5000, 8-bit RGB
+	chunk := append([]byte("IHDR"), ihdr...)
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0d"), chunk...)
+	png = binary.BigEndian.AppendUint32(png, crc32.ChecksumIEEE(chunk))
+	m := mt.MustLoad(t, map[string]string{
+		"metadata.yaml":         "title: T\nauthor: A\nlanguage: en\n",
+		"assets/images/big.png": string(png),
+		"chapters/01.md":        "# One\n\n![A big one](../assets/images/big.png)\n",
+	})
+	var got []string
+	for _, p := range manuscript.Check(m) {
+		got = append(got, p.String())
+	}
+	want := `chapters/01.md:3: image "../assets/images/big.png": the image is 5000 × 5000 pixels; at most 16 million pixels are accepted for PNG images`
+	if !slices.Contains(got, want) {
+		t.Errorf("Check = %q, want %q", got, want)
 	}
 }

@@ -1,5 +1,10 @@
 package manuscript
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Limits bound what Load reads, so that a hostile or broken book folder
 // cannot exhaust memory or time. A zero field means "use the default".
 type Limits struct {
@@ -22,6 +27,29 @@ type Limits struct {
 	// a whole paragraph's glyphs and break items at once: a build of an
 	// 8 MB paragraph peaked at 1.25 GB.
 	MaxParagraphBytes int
+}
+
+// Pixel limits of images, shared by uploads (bookfs) and builds (Check),
+// which refuse the same images with the same words (PixelProblem). A
+// PNG or GIF is decoded in full for the PDF — 4 bytes a pixel and more:
+// a 49-megapixel PNG of 200 KB made a build peak at 609 MB, a 16-megapixel
+// one at 218 MB — so it has the lower limit; a JPEG is embedded as it is.
+const (
+	MaxDecodedPixels = 16_000_000 // PNG, GIF
+	MaxJPEGPixels    = 50_000_000
+)
+
+// PixelProblem says why an image of format ("png", "gif", "jpeg") and
+// size w × h is refused, or "" when it is accepted.
+func PixelProblem(format string, w, h int) string {
+	max := int64(MaxDecodedPixels)
+	if format == "jpeg" {
+		max = MaxJPEGPixels
+	}
+	if w <= 0 || h <= 0 || int64(w)*int64(h) > max {
+		return fmt.Sprintf("the image is %d × %d pixels; at most %d million pixels are accepted for %s images", w, h, max/1_000_000, strings.ToUpper(format))
+	}
+	return ""
 }
 
 // DefaultLimits are the limits Load uses.
