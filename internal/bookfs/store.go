@@ -280,13 +280,9 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (_ 
 // checkQuota refuses a file that would take the book past its limits,
 // counting the file it replaces as gone.
 func (s *Store) checkQuota(root *os.Root, id int64, name string, size int64, ownTemp string) error {
-	files, bytes, err := s.Usage(id)
+	files, bytes, err := quotaUsage(root, ownTemp)
 	if err != nil {
 		return err
-	}
-	// Other uploads under way in the book hold their bytes too.
-	if temps, err := tempBytes(root, ownTemp); err == nil {
-		bytes += temps
 	}
 	if s.outputs != nil {
 		out, err := s.outputs(id)
@@ -308,20 +304,39 @@ func (s *Store) checkQuota(root *os.Root, id int64, name string, size int64, own
 	return nil
 }
 
-// tempBytes is the size of the temporary files of uploads under way in a
-// book's folder, but own (the caller's, counted as the file it becomes).
-func tempBytes(root *os.Root, own string) (int64, error) {
-	var n int64
-	err := fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasPrefix(d.Name(), tempPrefix) || p == own {
+// quotaUsage walks a book's folder once: its files as List counts them,
+// and their bytes together with those of other uploads under way (their
+// temporary files, but own, the caller's, counted as the file it becomes).
+func quotaUsage(root *os.Root, own string) (files int, bytes int64, err error) {
+	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
 			return err
 		}
-		if info, err := d.Info(); err == nil {
-			n += info.Size()
+		name := d.Name()
+		if d.IsDir() {
+			if p != "." && name[0] == '.' {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		temp := strings.HasPrefix(name, tempPrefix) && p != own
+		if !d.Type().IsRegular() || (name[0] == '.' && !temp) {
+			return nil
+		}
+		if _, err := KindOf(p); err != nil && !temp {
+			return nil // not ours, as in List
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		bytes += info.Size()
+		if !temp {
+			files++
 		}
 		return nil
 	})
-	return n, err
+	return files, bytes, err
 }
 
 // Get opens a stored file for reading. ENOTFOUND when absent, or when the

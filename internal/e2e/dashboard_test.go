@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"archive/zip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -105,38 +104,11 @@ func lighthouse(t *testing.T) []string {
 // book's folders, which is no book file: the import skips and lists it.
 func frankensteinZip(t *testing.T) string {
 	t.Helper()
-	src := testkit.Corpus(t)
 	out := filepath.Join(t.TempDir(), "frankenstein.zip")
-	f, err := os.Create(out)
-	if err != nil {
+	data := testkit.ZipDir(t, testkit.Corpus(t), "frankenstein/", map[string]string{"frankenstein/make-cover.go": "package notes\n"})
+	if err := os.WriteFile(out, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	zw := zip.NewWriter(f)
-	err = filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		w, err := zw.Create("frankenstein/" + filepath.ToSlash(rel))
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, _ := zw.Create("frankenstein/make-cover.go")
-	w.Write([]byte("package notes\n"))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	return out
 }
 

@@ -85,29 +85,37 @@ func (s *Server) handleCreateBook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p, c := s.callerClient(r)
-	now := s.now()
-	b := &bindery.Book{OwnerID: p.User.ID, Title: md.Title, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateBook(r.Context(), b); err != nil {
+	b, err := s.newBook(r, md.Title, "", func(b *bindery.Book) error {
+		if err := s.books.Create(b.ID); err != nil {
+			return err
+		}
+		return s.writeMetadata(r, b, md)
+	})
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.createBookFolder(r, b, md); err != nil {
-		// Undo, so no book exists without its folder.
-		_ = s.store.DeleteBook(r.Context(), b.ID)
-		_ = s.books.Remove(b.ID)
-		s.writeError(w, r, err)
-		return
-	}
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookCreated, p, c, b, ""))
 	writeJSON(w, http.StatusCreated, bookView{Book: b, Metadata: &md})
 }
 
-func (s *Server) createBookFolder(r *http.Request, b *bindery.Book, md manuscript.Metadata) error {
-	if err := s.books.Create(b.ID); err != nil {
-		return err
+// newBook creates a book of the caller titled title, gives it its folder
+// with folder, and audits it (detail: how it was made). No book exists
+// without its folder: when folder fails, the row and whatever folder was
+// made are removed again.
+func (s *Server) newBook(r *http.Request, title, detail string, folder func(*bindery.Book) error) (*bindery.Book, error) {
+	p, c := s.callerClient(r)
+	now := s.now()
+	b := &bindery.Book{OwnerID: p.User.ID, Title: title, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateBook(r.Context(), b); err != nil {
+		return nil, err
 	}
-	return s.writeMetadata(r, b, md)
+	if err := folder(b); err != nil {
+		_ = s.store.DeleteBook(r.Context(), b.ID)
+		_ = s.books.Remove(b.ID)
+		return nil, err
+	}
+	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookCreated, p, c, b, detail))
+	return b, nil
 }
 
 // writeMetadata stores md as the book's metadata.yaml (atomically, with

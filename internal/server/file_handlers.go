@@ -155,6 +155,10 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	auto := r.URL.Query().Get("place") == "auto"
+	var named []string // what metadata.yaml names, read once (and after it is replaced)
+	if auto {
+		named = s.metadataNames(bookOf(r).ID)
+	}
 	stored := []bookfs.File{}
 	for {
 		part, err := mr.NextPart()
@@ -178,11 +182,14 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, bindery.Errorf(bindery.ETOOLARGE, "At most %d files per request.", maxFilesPerRequest))
 			return
 		}
-		name, err := uploadName(raw, auto && !s.namedInMetadata(bookOf(r).ID, raw))
+		name, err := uploadName(raw, auto && !slices.Contains(named, raw))
 		if err == nil {
 			var f bookfs.File
 			f, err = s.putFile(r, name, part)
 			stored = append(stored, f)
+			if err == nil && auto && name == bookfs.MetadataFile {
+				named = s.metadataNames(bookOf(r).ID)
+			}
 		}
 		part.Close()
 		if err != nil {
@@ -225,13 +232,14 @@ func metadataPaths(md *manuscript.Metadata) []string {
 	return out
 }
 
-// namedInMetadata reports whether the book's metadata.yaml names the bare
-// file name raw as it is ("cover: cover.jpg"): automatic placement then
-// keeps it where it is named, instead of moving it into assets/images/
-// and breaking the reference.
-func (s *Server) namedInMetadata(id int64, raw string) bool {
-	md, _, err := s.readMetadata(id)
-	return err == nil && md != nil && slices.Contains(metadataPaths(md), raw)
+// metadataNames are the paths the book's metadata.yaml names: automatic
+// placement keeps a bare file name it names as it is ("cover: cover.jpg")
+// instead of moving it into assets/images/ and breaking the reference.
+func (s *Server) metadataNames(id int64) []string {
+	if md, _, err := s.readMetadata(id); err == nil && md != nil {
+		return metadataPaths(md)
+	}
+	return nil
 }
 
 // unplace undoes an automatic placement that a metadata.yaml stored after

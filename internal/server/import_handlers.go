@@ -46,20 +46,11 @@ func (s *Server) handleImportBook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "metadata.yaml: %s", bindery.ErrorMessage(err)))
 		return
 	}
-	p, c := s.callerClient(r)
-	now := s.now()
-	b := &bindery.Book{OwnerID: p.User.ID, Title: md.Title, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateBook(r.Context(), b); err != nil {
+	b, err := s.newBook(r, md.Title, "imported, "+strconv.Itoa(len(st.Files))+" files", func(b *bindery.Book) error { return st.Commit(b.ID) })
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := st.Commit(b.ID); err != nil {
-		// No book without its folder.
-		_ = s.store.DeleteBook(r.Context(), b.ID)
-		s.writeError(w, r, err)
-		return
-	}
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookCreated, p, c, b, "imported, "+strconv.Itoa(len(st.Files))+" files"))
 	writeJSON(w, http.StatusCreated, map[string]any{"book": bookView{Book: b, Metadata: &md}, "files": st.Files, "skipped": nonNil(st.Skipped)})
 }
 

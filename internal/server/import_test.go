@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"net/http"
@@ -12,37 +11,14 @@ import (
 	"testing"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/testkit"
 )
 
 // lighthouseZip zips the bundled example's folder as a user would:
 // "zip -r lighthouse.zip lighthouse", with the generator script and the
 // README next to the book.
 func lighthouseZip(t *testing.T) []byte {
-	t.Helper()
-	src := filepath.Join("..", "..", "examples", "lighthouse")
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		w, err := zw.Create("lighthouse/" + filepath.ToSlash(rel))
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw.Close()
-	return buf.Bytes()
+	return testkit.ZipDir(t, filepath.Join("..", "..", "examples", "lighthouse"), "lighthouse/", nil)
 }
 
 type importAnswer struct {
