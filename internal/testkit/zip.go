@@ -3,8 +3,8 @@ package testkit
 import (
 	"archive/zip"
 	"bytes"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -15,16 +15,20 @@ func ZipDir(tb testing.TB, src, prefix string, extra map[string]string) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+	root, err := os.OpenRoot(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer root.Close()
+	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel(src, p)
-		data, err := os.ReadFile(p) // #nosec G304 -- a test's own folder
+		data, err := root.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		w, err := zw.Create(prefix + filepath.ToSlash(rel))
+		w, err := zw.Create(prefix + p)
 		if err != nil {
 			return err
 		}
