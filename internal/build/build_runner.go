@@ -76,11 +76,12 @@ type Options struct {
 	// PDF renders the pdf format; nil means PDFRenderer(), the native
 	// typesetter of render/pdf.
 	PDF Renderer
-	// Progress receives progress and warnings; nil discards them. With
-	// Terminal, it gets a redrawn progress bar; without, one plain line per
-	// step, which suits logs and pipes.
-	Progress io.Writer
-	Terminal bool
+	// Progress receives the build's progress and warnings as values
+	// (Event); nil discards them. Display shows them on a terminal.
+	Progress func(Event)
+	// Manuscript is the book already loaded from Dir (a server run loads
+	// it once for all its stages); nil means Run loads Dir itself.
+	Manuscript *manuscript.Manuscript
 	// Modified is passed to the EPUB writer (dcterms:modified); zero keeps
 	// its reproducible default.
 	Modified time.Time
@@ -140,36 +141,42 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if out == "" {
 		out = filepath.Join(opts.Dir, "build")
 	}
-	p := newProgress(opts.Progress, opts.Terminal, 2+len(formats))
-	defer p.finish()
+	report := opts.Progress
+	if report == nil {
+		report = func(Event) {}
+	}
+	steps, step := 2+len(formats), 0
+	start := func(msg string) {
+		step++
+		report(Event{Kind: StepStarted, Step: step, Steps: steps, Message: msg})
+	}
+	done := func(msg string) { report(Event{Kind: StepDone, Step: step, Steps: steps, Message: msg}) }
 
-	p.step("loading " + opts.Dir)
-	root, err := os.OpenRoot(opts.Dir)
-	if err != nil {
-		return res, err
+	start("loading " + opts.Dir)
+	m := opts.Manuscript
+	if m == nil {
+		root, err := os.OpenRoot(opts.Dir)
+		if err != nil {
+			return res, err
+		}
+		defer root.Close()
+		if m, err = manuscript.LoadContext(ctx, root); err != nil {
+			return res, err
+		}
 	}
-	defer root.Close()
-	m, err := manuscript.LoadContext(ctx, root)
-	if err != nil {
-		return res, err
-	}
-	if len(m.Chapters) == 1 {
-		p.done("loaded 1 chapter")
-	} else {
-		p.done(fmt.Sprintf("loaded %d chapters", len(m.Chapters)))
-	}
+	done("loaded " + plural(len(m.Chapters), "chapter"))
 
-	p.step("checking")
+	start("checking")
 	res.Problems = manuscript.CheckWith(m, manuscript.CheckOptions{Draft: opts.Draft})
 	for _, pr := range res.Problems {
 		if pr.Severity == manuscript.SeverityWarning { // errors come back in the ProblemsError
-			p.line(pr.String())
+			report(Event{Kind: Warning, Step: step, Steps: steps, Problem: pr})
 		}
 	}
 	if manuscript.HasErrors(res.Problems) {
 		return res, &ProblemsError{Problems: res.Problems}
 	}
-	p.done("checked")
+	done("checked")
 
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return res, err
@@ -180,16 +187,17 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		p.step("writing " + string(f))
-		start := time.Now()
+		start("writing " + string(f))
+		began := time.Now()
 		a, err := writeFormat(ctx, out, base, f, m, r, opts)
 		res.Artifacts = append(res.Artifacts, a...)
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", f, err)
 		}
 		for _, x := range a {
-			p.done(fmt.Sprintf("wrote %s (%s) in %s", x.Path, humanSize(x.Size), time.Since(start).Round(time.Millisecond)))
+			report(Event{Kind: Wrote, Step: step, Steps: steps, Artifact: x, Elapsed: time.Since(began)})
 		}
+		done("") // the Wrote events said it
 	}
 	return res, nil
 }
@@ -249,7 +257,8 @@ func baseName(m *manuscript.Manuscript) string {
 	return strings.Trim(s, ".-")
 }
 
-func humanSize(n int64) string {
+// HumanSize is n bytes in binary units ("1.5 MiB"), as builds report sizes.
+func HumanSize(n int64) string {
 	switch {
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))

@@ -41,7 +41,9 @@ func listDir(t *testing.T, dir string) []string {
 func TestRunWritesArtifacts(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	var progress bytes.Buffer
-	res, err := build.Run(context.Background(), build.Options{Dir: exampleDir, OutDir: out, Progress: &progress})
+	show, finish := build.Display(&progress, false)
+	res, err := build.Run(context.Background(), build.Options{Dir: exampleDir, OutDir: out, Progress: show})
+	finish()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,12 +154,75 @@ func TestRunWritesAtomically(t *testing.T) {
 
 func TestRunOnTerminalDrawsABar(t *testing.T) {
 	var progress bytes.Buffer
-	_, err := build.Run(context.Background(), build.Options{Dir: exampleDir, OutDir: t.TempDir(), Progress: &progress, Terminal: true})
+	show, finish := build.Display(&progress, true)
+	_, err := build.Run(context.Background(), build.Options{Dir: exampleDir, OutDir: t.TempDir(), Progress: show})
+	finish()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := progress.String(); !strings.Contains(s, "\r") || !strings.Contains(s, "wrote ") {
 		t.Errorf("terminal progress %q has no redrawn bar or no result lines", s)
+	}
+}
+
+// Progress arrives as values: numbered steps, one Wrote per artifact with
+// its path and size — what the server turns into stage progress without
+// parsing text.
+func TestRunReportsProgressAsValues(t *testing.T) {
+	var events []build.Event
+	res, err := build.Run(context.Background(), build.Options{Dir: exampleDir, OutDir: t.TempDir(), Formats: []build.Format{build.EPUB, build.HTML},
+		Progress: func(e build.Event) { events = append(events, e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started []string
+	var wrote []build.Artifact
+	for _, e := range events {
+		if e.Steps != 4 || e.Step < 1 || e.Step > 4 {
+			t.Errorf("event %+v: step %d of %d, want of 4", e, e.Step, e.Steps)
+		}
+		switch e.Kind {
+		case build.StepStarted:
+			started = append(started, e.Message)
+		case build.Wrote:
+			wrote = append(wrote, e.Artifact)
+		}
+	}
+	if want := []string{"loading " + exampleDir, "checking", "writing epub", "writing html"}; !slices.Equal(started, want) {
+		t.Errorf("steps started %q, want %q", started, want)
+	}
+	if !slices.Equal(wrote, res.Artifacts) {
+		t.Errorf("Wrote events %+v, want the artifacts %+v", wrote, res.Artifacts)
+	}
+}
+
+// A manuscript loaded by the caller is built as it is: the folder is not
+// read again (a server run parses its book once for every stage).
+func TestRunBuildsTheLoadedManuscript(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(exampleDir)); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	m, err := manuscript.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Metadata.Title = "Loaded Once"
+	// A chapter broken after loading would fail a second parse.
+	if err := os.WriteFile(filepath.Join(dir, "metadata.yaml"), []byte("title: [unclosed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := build.Run(context.Background(), build.Options{Dir: dir, OutDir: t.TempDir(), Formats: []build.Format{build.HTML}, Manuscript: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Artifacts) != 1 || filepath.Base(res.Artifacts[0].Path) != "loaded-once.html" {
+		t.Errorf("artifacts %+v, want loaded-once.html from the loaded manuscript", res.Artifacts)
 	}
 }
 

@@ -38,9 +38,12 @@ func (p *progress) step(desc string) {
 	}
 }
 
-// done reports the end of a step with a message kept on screen.
+// done reports the end of a step with a message kept on screen (none
+// when msg is empty).
 func (p *progress) done(msg string) {
-	p.line(msg)
+	if msg != "" {
+		p.line(msg)
+	}
 	if p.bar != nil {
 		_ = p.bar.Add(1)
 	}

@@ -80,10 +80,9 @@ Examples:
 	if err != nil {
 		return usagef("%v", err)
 	}
-	res, err := build.Run(ctx, build.Options{
-		Dir: dir, OutDir: *out, Formats: fmts, Draft: *draft,
-		Progress: e.stderr, Terminal: isTerminal(e.stderr),
-	})
+	show, finish := build.Display(e.stderr, isTerminal(e.stderr))
+	res, err := build.Run(ctx, build.Options{Dir: dir, OutDir: *out, Formats: fmts, Draft: *draft, Progress: show})
+	finish()
 	for _, a := range res.Artifacts {
 		fmt.Fprintf(e.stdout, "%s\t%d bytes\n", a.Path, a.Size)
 	}

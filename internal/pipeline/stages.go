@@ -26,7 +26,19 @@ type runContext struct {
 	cancel context.CancelCauseFunc // cancels the stages (errStopped)
 	dir    string                  // the book folder
 	out    string                  // the run's artifact folder
-	m      *manuscript.Manuscript
+	// m is the book, parsed once per execution (load) and shared by every
+	// stage: content checks it, images adds the cover to it, format builds
+	// it. root is the folder it reads images from, open until close.
+	m    *manuscript.Manuscript
+	root *os.Root
+}
+
+// close releases what load opened.
+func (rc *runContext) close() {
+	if rc.root != nil {
+		rc.root.Close()
+		rc.root, rc.m = nil, nil
+	}
 }
 
 // relative rewrites server paths in a message shown to the book's readers
@@ -176,8 +188,9 @@ func (rc *runContext) logf(ctx context.Context, level, source, format string, ar
 	rc.emit(ctx, &bindery.Event{Type: bindery.EventLog, RunID: rc.run.ID, BookID: rc.book.ID, Level: level, Source: source, Message: fmt.Sprintf(format, args...)})
 }
 
-// load reads the manuscript (once per run attempt); parsing stops when
-// ctx ends (the run is paused or stopped).
+// load parses the manuscript, once per execution of the run: every stage
+// after it uses the same parse. Parsing stops when ctx ends (the run is
+// paused or stopped).
 func (rc *runContext) load(ctx context.Context) error {
 	if rc.m != nil {
 		return nil
@@ -186,12 +199,12 @@ func (rc *runContext) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer root.Close()
 	m, err := manuscript.LoadContext(ctx, root)
 	if err != nil {
+		root.Close()
 		return err
 	}
-	rc.m = m
+	rc.m, rc.root = m, root
 	return nil
 }
 
@@ -202,10 +215,7 @@ func contentStage(ctx context.Context, rc *runContext, progress func(int, string
 		return false, "", err
 	}
 	progress(50, "checking")
-	problems, err := build.CheckWith(ctx, rc.dir, manuscript.CheckOptions{Draft: rc.run.Draft})
-	if err != nil {
-		return false, "", err
-	}
+	problems := manuscript.CheckWith(rc.m, manuscript.CheckOptions{Draft: rc.run.Draft})
 	for _, p := range problems {
 		level := "warn"
 		if p.Severity == manuscript.SeverityError {
@@ -269,7 +279,7 @@ func imagesStage(ctx context.Context, rc *runContext, progress func(int, string)
 	if _, err := rc.e.cfg.Books.Put(ctx, rc.book.ID, manuscript.MetadataFile, bytes.NewReader(data)); err != nil {
 		return false, "", err
 	}
-	rc.m = nil // reload with the cover for the next stages
+	rc.m.Metadata = md // the next stages build with the cover, from the same parse
 	rc.logf(ctx, "info", bindery.StageImages, "Cover (%s) saved as %s and set in metadata.yaml. Alt text: %s", c.Source, name, c.AltText)
 	switch {
 	case c.Source == "local" && c.Fallback != "":
@@ -290,9 +300,18 @@ func formatStage(ctx context.Context, rc *runContext, progress func(int, string)
 	for _, f := range rc.run.Formats {
 		formats = append(formats, build.Format(f))
 	}
+	if err := rc.load(ctx); err != nil {
+		return false, "", err
+	}
 	progress(5, "building "+strings.Join(rc.run.Formats, ", "))
-	pw := &progressWriter{progress: progress, total: len(formats), out: rc.out}
-	res, err := build.Run(ctx, build.Options{Dir: rc.dir, OutDir: rc.out, Formats: formats, Progress: pw, Draft: rc.run.Draft})
+	// The build's steps are loading, checking, then one per format.
+	report := func(ev build.Event) {
+		if ev.Kind == build.Wrote {
+			done := ev.Step - (ev.Steps - len(formats))
+			progress(5+90*done/len(formats), fmt.Sprintf("wrote %s (%s)", filepath.Base(ev.Artifact.Path), build.HumanSize(ev.Artifact.Size)))
+		}
+	}
+	res, err := build.Run(ctx, build.Options{Dir: rc.dir, OutDir: rc.out, Formats: formats, Manuscript: rc.m, Progress: report, Draft: rc.run.Draft})
 	if err != nil {
 		return false, "", err
 	}
@@ -301,25 +320,6 @@ func formatStage(ctx context.Context, rc *runContext, progress func(int, string)
 		names = append(names, filepath.Base(a.Path))
 	}
 	return false, "built " + strings.Join(names, ", "), nil
-}
-
-// progressWriter turns build's plain progress lines ("wrote …") into
-// stage progress.
-type progressWriter struct {
-	progress func(int, string)
-	total    int
-	done     int
-	out      string // the run's folder: written paths are named relative to it
-}
-
-func (p *progressWriter) Write(b []byte) (int, error) {
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if strings.HasPrefix(line, "wrote ") {
-			p.done++
-			p.progress(5+90*p.done/max(p.total, 1), "wrote "+strings.TrimPrefix(strings.TrimPrefix(line, "wrote "), p.out+string(filepath.Separator)))
-		}
-	}
-	return len(b), nil
 }
 
 // qualityStage re-checks the book and the structure of every artifact.

@@ -62,6 +62,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	e.prune(ctx, r.BookID, r.ID)
 
 	rc := &runContext{e: e, run: r, book: b, lease: lease, cancel: cancel, dir: e.cfg.Books.Dir(b.ID), out: e.artifactDir(r.ID)}
+	defer rc.close()
 	for i, st := range r.Stages {
 		if st.State == "succeeded" || st.State == "skipped" || st.State == "warning" {
 			continue
