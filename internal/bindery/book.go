@@ -20,6 +20,11 @@ type Book struct {
 // unknown books; never (nil, nil).
 type BookStore interface {
 	CreateBook(ctx context.Context, b *Book) error
+	// CreateBookWith inserts b, sets its ID and calls then in the same
+	// transaction: the row exists only if then returns nil (and the
+	// commit succeeds). then makes what must exist with the row — the
+	// book's folder — so that no caller undoes a half-made book by hand.
+	CreateBookWith(ctx context.Context, b *Book, then func(*Book) error) error
 	BookByID(ctx context.Context, id int64) (*Book, error)
 	// ListBooks returns every book when all is set (admins), else the
 	// books userID owns or is a member of; ordered by id.

@@ -39,6 +39,7 @@ const (
 // sweeps.
 type Staged struct {
 	s       *Store
+	staging *Store // the hidden folder as a store whose book 0 is the staged folder
 	parent  string // the hidden folder
 	Files   []File
 	Skipped []string // entries left out: not a book file type, or system clutter
@@ -57,10 +58,19 @@ func (st *Staged) ReadFile(name string) ([]byte, error) {
 	return root.ReadFile(name)
 }
 
-// Commit makes the staged folder the folder of book id, which must have
-// none yet (a new book).
+// Commit makes the staged folder the folder of book id, a new book whose
+// row is being inserted. A folder already there has no row (the id is
+// being inserted right now): it is what a creation whose transaction did
+// not commit left behind, and it is replaced.
 func (st *Staged) Commit(id int64) error {
 	unlock := st.s.lock(id)
+	if _, err := os.Lstat(st.s.bookDir(id)); err == nil {
+		unlock()
+		if err := st.s.Remove(id); err != nil {
+			return err
+		}
+		unlock = st.s.lock(id)
+	}
 	defer unlock()
 	if err := os.Rename(st.bookDir(), st.s.bookDir(id)); err != nil {
 		return err
@@ -70,6 +80,32 @@ func (st *Staged) Commit(id int64) error {
 
 // Discard removes what is left of the staged folder.
 func (st *Staged) Discard() { _ = os.RemoveAll(st.parent) }
+
+// NewStage returns an empty staged book folder with the standard layout
+// (chapters/, assets/images/), to fill with Put and Commit as a new
+// book's folder: a new book's folder appears whole or not at all.
+func (s *Store) NewStage() (*Staged, error) {
+	parent, err := os.MkdirTemp(s.dir, importFolderPrefix)
+	if err != nil {
+		return nil, err
+	}
+	st := &Staged{s: s, parent: parent, staging: &Store{dir: parent, lim: s.lim, locks: map[int64]*sync.Mutex{}}}
+	if err := st.staging.Create(0); err != nil {
+		st.Discard()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Put writes a file into the staged folder with the checks and limits of
+// Store.Put.
+func (st *Staged) Put(ctx context.Context, name string, r io.Reader) (File, error) {
+	f, err := st.staging.Put(ctx, 0, name, r)
+	if err == nil {
+		st.Files = append(st.Files, f)
+	}
+	return f, err
+}
 
 // Stage unpacks a .zip or .tar.gz archive of a book folder (the format is
 // recognised by its first bytes) into a hidden staging folder, applying
@@ -89,14 +125,14 @@ func (s *Store) Stage(ctx context.Context, r io.Reader) (st *Staged, err error) 
 	if err != nil {
 		return nil, err
 	}
-	staged := &Staged{s: s, parent: parent}
+	staging := &Store{dir: parent, lim: s.lim, locks: map[int64]*sync.Mutex{}}
+	staged := &Staged{s: s, parent: parent, staging: staging}
 	st = staged
 	defer func() {
 		if err != nil {
 			staged.Discard()
 		}
 	}()
-	staging := &Store{dir: parent, lim: s.lim, locks: map[int64]*sync.Mutex{}}
 	if err := os.Mkdir(st.bookDir(), 0o700); err != nil {
 		return nil, err
 	}

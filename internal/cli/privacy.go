@@ -12,6 +12,8 @@ import (
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/books"
+	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/privacy"
 	"github.com/bindery/bindery/internal/secretbox"
@@ -33,16 +35,42 @@ func editionDir(cfg *config.Config) func(int64) string {
 
 // newPrivacy builds the privacy service for a shell command.
 func newPrivacy(d *deps) (*privacy.Service, error) {
-	books, err := bookfs.New(d.cfg.BooksDir(), bookLimits(d.cfg))
+	files, err := bookfs.New(d.cfg.BooksDir(), bookLimits(d.cfg))
 	if err != nil {
 		return nil, err
 	}
-	return newPrivacyService(d.cfg, d.store, d.auth, books, d.secrets, d.log), nil
+	cat, err := newCatalog(d.cfg, d.store, files)
+	if err != nil {
+		return nil, err
+	}
+	library := newLibrary(d.cfg, d.store, d.auth, files, cat, d.log, bookEvents{})
+	return newPrivacyService(d.cfg, d.store, d.auth, files, library, d.secrets, d.log), nil
+}
+
+// newCatalog is the one way the server and the shell build the catalog of
+// published editions.
+func newCatalog(cfg *config.Config, store bindery.Store, files *bookfs.Store) (*catalog.Catalog, error) {
+	return catalog.New(catalog.Config{Store: store, Dir: filepath.Join(cfg.DataDir, "published"), BookDir: files.Dir, ArtifactsDir: artifactsDir(cfg)})
+}
+
+// bookEvents are where the book service sends what it changes beyond the
+// data folder: events to the live dashboards, and the users whose
+// connections must reconnect. A shell command has neither (zero value).
+type bookEvents struct {
+	emit       func(context.Context, *bindery.Event)
+	disconnect func(userID int64)
+}
+
+// newLibrary is the one way the server and the shell build the book
+// service.
+func newLibrary(cfg *config.Config, store bindery.Store, svc *auth.Service, files *bookfs.Store, cat *catalog.Catalog, log *slog.Logger, ev bookEvents) *books.Service {
+	return books.New(books.Deps{Store: store, Files: files, Catalog: cat, Audit: svc, ArtifactsDir: artifactsDir(cfg),
+		Emit: ev.emit, Disconnect: ev.disconnect, Logger: log})
 }
 
 // newPrivacyService is the one way the server and the shell build it.
-func newPrivacyService(cfg *config.Config, store bindery.Store, svc *auth.Service, books *bookfs.Store, secrets *secretbox.Keyring, log *slog.Logger) *privacy.Service {
-	return privacy.New(privacy.Deps{Store: store, Auth: svc, Books: books, Logger: log,
+func newPrivacyService(cfg *config.Config, store bindery.Store, svc *auth.Service, files *bookfs.Store, library *books.Service, secrets *secretbox.Keyring, log *slog.Logger) *privacy.Service {
+	return privacy.New(privacy.Deps{Store: store, Auth: svc, Books: files, Library: library, Logger: log,
 		ArtifactsDir: artifactsDir(cfg), PublishedDir: editionDir(cfg),
 		Pseudonyms: func(email string) []string { return sqlite.Pseudonyms(secrets, email) }})
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
-	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/ideogram"
 	"github.com/bindery/bindery/internal/logging"
@@ -94,7 +93,7 @@ Examples:
 	if err := hub.Preload(recent); err != nil {
 		return err
 	}
-	books, err := bookfs.New(cfg.BooksDir(), bookLimits(cfg))
+	files, err := bookfs.New(cfg.BooksDir(), bookLimits(cfg))
 	if err != nil {
 		return err
 	}
@@ -111,7 +110,7 @@ Examples:
 	artifacts := filepath.Join(cfg.DataDir, "artifacts")
 	// A book's quota counts its runs' files too (BINDERY_KEEP_RUNS bounds
 	// them): what a writer can make the server hold for one book.
-	books.CountOutputs(func(id int64) (int64, error) {
+	files.CountOutputs(func(id int64) (int64, error) {
 		runs, err := store.ListRuns(context.WithoutCancel(ctx), id, 10_000)
 		if err != nil {
 			return 0, err
@@ -122,10 +121,7 @@ Examples:
 		}
 		return n, nil
 	})
-	cat, err := catalog.New(catalog.Config{
-		Store: store, Dir: filepath.Join(cfg.DataDir, "published"), BookDir: books.Dir,
-		ArtifactsDir: func(id int64) string { return filepath.Join(artifacts, strconv.FormatInt(id, 10)) },
-	})
+	cat, err := newCatalog(cfg, store, files)
 	if err != nil {
 		return err
 	}
@@ -134,15 +130,23 @@ Examples:
 	if err := cat.Recover(); err != nil {
 		return fmt.Errorf("recovering the catalog: %w", err)
 	}
-	priv := newPrivacyService(cfg, store, svc, books, d.secrets, log)
+	// The book service is the one owner of books; it emits through the
+	// engine, which needs it in turn: engine is set before any request
+	// can reach the service.
+	var engine *pipeline.Engine
+	library := newLibrary(cfg, store, svc, files, cat, log, bookEvents{
+		emit:       func(ctx context.Context, ev *bindery.Event) { engine.Emit(ctx, ev) },
+		disconnect: func(id int64) { server.Disconnect(hub, auth.Revocation{UserID: id}) },
+	})
+	priv := newPrivacyService(cfg, store, svc, files, library, d.secrets, log)
 	if rep, err := priv.Reconcile(ctx); err != nil {
 		return fmt.Errorf("reconciling the data folder: %w", err)
 	} else if rep != (privacy.Reconciled{}) {
 		log.Warn("the data folder held leftovers of an interrupted process; settled", "deletions_finished", rep.DeletionsFinished,
 			"orphans_removed", rep.OrphansRemoved, "folders_created", rep.FoldersCreated, "temporary_files_removed", rep.TempsRemoved)
 	}
-	engine, err := pipeline.New(ctx, pipeline.Config{
-		Store: store, Books: books, ArtifactsDir: artifacts, JobsDB: jobs, Logger: log, Catalog: cat,
+	engine, err = pipeline.New(ctx, pipeline.Config{
+		Store: store, Books: library, ArtifactsDir: artifacts, JobsDB: jobs, Logger: log,
 		Workers: cfg.Workers, MaxActiveRuns: cfg.UserMaxActive, KeepRuns: cfg.KeepRuns, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
 		Publisher: pipeline.PublisherFunc(func(ev *bindery.Event) {
 			if err := hub.Publish(ev); err != nil {
@@ -171,7 +175,7 @@ Examples:
 		v, _, err := store.Credential(kctx, "ideogram")
 		return v, err == nil && v != ""
 	})
-	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Privacy: priv, Logger: log,
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: library, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Privacy: priv, Logger: log,
 		Integrations: func() []server.Integration {
 			st := keys.Status()
 			return []server.Integration{{Name: "Ideogram", Configured: st.Configured, Version: st.Version, Versions: st.Versions, FromFile: st.FromFile, Error: st.Error}}

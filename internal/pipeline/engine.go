@@ -63,21 +63,22 @@ func (i ideogramIllustrator) Cover(ctx context.Context, md manuscript.Metadata) 
 	return Cover{Data: im.Data, Ext: im.Ext(), AltText: im.AltText, Source: im.Source, Fallback: im.Fallback}, nil
 }
 
-// Catalog publishes a run whose quality stage passed (catalog.Catalog).
-// PublishRun calls commit after preparing the edition and before making it
-// the book's; an error from commit abandons the publication, and after
-// commit returned nil the switch is carried out even if ctx ends.
-type Catalog interface {
-	PublishRun(ctx context.Context, runID, by int64, commit func(context.Context) error) (*bindery.Publication, error)
+// Books is the book service as runs use it (books.Service): where a
+// book's folder is, giving a book the cover a run made, and publishing a
+// run whose quality stage passed. PublishRun calls commit after preparing
+// the edition and before making it the book's; an error from commit
+// abandons the publication, and after commit returned nil the switch is
+// carried out even if ctx ends.
+type Books interface {
+	Dir(bookID int64) string
+	SetCover(ctx context.Context, b *bindery.Book, md manuscript.Metadata, name string, data []byte) (manuscript.Metadata, error)
+	PublishRun(ctx context.Context, run *bindery.Run, by int64, commit func(context.Context) error) (*bindery.Publication, error)
 }
 
 // Config configures New.
 type Config struct {
-	// Catalog receives runs started with publish; nil means the publish
-	// stage is skipped with a log line.
-	Catalog      Catalog
 	Store        bindery.Store
-	Books        *bookfs.Store
+	Books        Books
 	ArtifactsDir string  // runs' outputs: ArtifactsDir/<run id>/
 	JobsDB       *sql.DB // River's connection pool (SQLite: one connection)
 	Workers      int     // concurrent runs; default 2

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	bookService "github.com/bindery/bindery/internal/books"
+	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/ideogram"
 	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/pipeline"
@@ -132,7 +135,13 @@ func newEnvWith(t *testing.T, files map[string][]byte, ill pipeline.Illustrator,
 		}
 	}
 	rec := newRecorder()
-	cfg := pipeline.Config{Store: store, Books: books, ArtifactsDir: filepath.Join(dir, "artifacts"), JobsDB: jobs,
+	artifacts := func(id int64) string { return filepath.Join(dir, "artifacts", strconv.FormatInt(id, 10)) }
+	cat, err := catalog.New(catalog.Config{Store: store, Dir: filepath.Join(dir, "published"), ArtifactsDir: artifacts, BookDir: books.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := bookService.New(bookService.Deps{Store: store, Files: books, Catalog: cat, Audit: noAudit{}, ArtifactsDir: artifacts})
+	cfg := pipeline.Config{Store: store, Books: lib, ArtifactsDir: filepath.Join(dir, "artifacts"), JobsDB: jobs,
 		Publisher: rec, Illustrator: ill, PollInterval: 20 * time.Millisecond}
 	var before []func(*pipeline.Engine)
 	if setup != nil {
@@ -151,6 +160,11 @@ func newEnvWith(t *testing.T, files map[string][]byte, ill pipeline.Illustrator,
 	t.Cleanup(func() { e.Shutdown(context.Background()) })
 	return &env{store: store, books: books, engine: e, rec: rec, book: b, user: u, jobs: jobs, dir: dir}
 }
+
+// noAudit discards audit entries: these tests are about runs.
+type noAudit struct{}
+
+func (noAudit) Audit(context.Context, bindery.AuditEvent) {}
 
 // exampleFiles reads the bundled example book.
 func exampleFiles(t *testing.T) map[string][]byte {

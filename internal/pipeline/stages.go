@@ -255,31 +255,14 @@ func imagesStage(ctx context.Context, rc *runContext, progress func(int, string)
 		return true, "cover generation failed; continuing without", nil
 	}
 	name := "assets/images/cover" + c.Ext
-	if _, err := rc.e.cfg.Books.Put(ctx, rc.book.ID, name, bytes.NewReader(c.Data)); err != nil {
-		return false, "", err
-	}
-	// Point metadata.yaml at it, so that every format uses it: one entry
-	// changed, the author's file otherwise as written.
-	md := rc.m.Metadata
-	md.Cover = name
-	var src []byte
-	if f, _, err := rc.e.cfg.Books.Get(rc.book.ID, manuscript.MetadataFile); err == nil {
-		src, err = io.ReadAll(io.LimitReader(f, 1<<20))
-		f.Close()
-		if err != nil {
-			return false, "", err
-		}
-	} else if bindery.ErrorCode(err) != bindery.ENOTFOUND {
-		return false, "", err
-	}
-	data, err := manuscript.EditMetadata(src, md)
+	// metadata.yaml points at it, so that every format uses it: one entry
+	// changed, the author's file otherwise as written. The next stages
+	// build with the cover, from the same parse.
+	md, err := rc.e.cfg.Books.SetCover(ctx, rc.book, rc.m.Metadata, name, c.Data)
 	if err != nil {
 		return false, "", err
 	}
-	if _, err := rc.e.cfg.Books.Put(ctx, rc.book.ID, manuscript.MetadataFile, bytes.NewReader(data)); err != nil {
-		return false, "", err
-	}
-	rc.m.Metadata = md // the next stages build with the cover, from the same parse
+	rc.m.Metadata = md
 	rc.logf(ctx, "info", bindery.StageImages, "Cover (%s) saved as %s and set in metadata.yaml. Alt text: %s", c.Source, name, c.AltText)
 	switch {
 	case c.Source == "local" && c.Fallback != "":
@@ -385,10 +368,6 @@ func publishStage(ctx context.Context, rc *runContext, progress func(int, string
 	if !rc.run.Publish {
 		return true, "not requested", nil
 	}
-	if rc.e.cfg.Catalog == nil {
-		rc.logf(ctx, "warn", bindery.StagePublish, "No catalog is configured; the artifacts are ready for download.")
-		return true, "no catalog configured", nil
-	}
 	progress(10, "publishing")
 	// The commit point: the catalog calls it after preparing the new
 	// edition and before switching to it. Once it applied, pause and stop
@@ -408,7 +387,7 @@ func publishStage(ctx context.Context, rc *runContext, progress func(int, string
 		}
 		return nil
 	}
-	pub, err := rc.e.cfg.Catalog.PublishRun(ctx, rc.run.ID, rc.run.CreatedBy, commit)
+	pub, err := rc.e.cfg.Books.PublishRun(ctx, rc.run, rc.run.CreatedBy, commit)
 	if err != nil {
 		return false, "", err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
-	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/pipeline/runcheck"
 )
@@ -141,13 +139,6 @@ func TestRunStateMachineUnderStress(t *testing.T) {
 		}
 	}
 	env := newEnvWith(t, noCoverBook(), nil, func(dir string, cfg *pipeline.Config, late func(func(*pipeline.Engine))) {
-		cat, err := catalog.New(catalog.Config{Store: cfg.Store, Dir: filepath.Join(dir, "published"),
-			ArtifactsDir: func(id int64) string { return filepath.Join(dir, "artifacts", strconv.FormatInt(id, 10)) },
-			BookDir:      cfg.Books.Dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Catalog = cat
 		cfg.Workers = 3
 		late(func(e *pipeline.Engine) { pipeline.SetHook(e, hook) })
 	})

@@ -11,16 +11,14 @@ package privacy
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/books"
 )
 
 // Deps are what the Service needs.
@@ -28,6 +26,8 @@ type Deps struct {
 	Store bindery.Store
 	Auth  *auth.Service
 	Books *bookfs.Store
+	// Library deletes books (books.Service: files, edition, rows).
+	Library *books.Service
 	// ArtifactsDir and PublishedDir name the folders of a run's artifacts
 	// and of a book's published copy.
 	ArtifactsDir func(runID int64) string
@@ -52,40 +52,6 @@ func New(d Deps) *Service {
 		d.Now = time.Now
 	}
 	return &Service{d: d}
-}
-
-// RemoveBook deletes book b everywhere: its runs' artifacts, its published
-// copy, its rows (runs, events, members and publication cascade) and its
-// folder. Files go first: if the process dies half-way, the book is still
-// listed and can be deleted again, rather than files left behind that
-// nothing points to.
-func (s *Service) RemoveBook(ctx context.Context, b *bindery.Book) error {
-	runs, err := s.d.Store.RunIDsOfBook(ctx, b.ID)
-	if err != nil {
-		return err
-	}
-	for _, id := range runs {
-		if err := removeAll(s.d.ArtifactsDir(id)); err != nil {
-			return fmt.Errorf("artifacts of run %d: %w", id, err)
-		}
-	}
-	if err := removeAll(s.d.PublishedDir(b.ID)); err != nil {
-		return fmt.Errorf("published copy of book %d: %w", b.ID, err)
-	}
-	if err := s.d.Books.Remove(b.ID); err != nil {
-		return fmt.Errorf("folder of book %d: %w", b.ID, err)
-	}
-	return s.d.Store.DeleteBook(ctx, b.ID)
-}
-
-func removeAll(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	if err := os.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
 }
 
 // BooksPlan says what happens to the books a deleted account owns: given
@@ -150,18 +116,14 @@ func (s *Service) DeleteAccount(ctx context.Context, actor, u *bindery.User, pla
 	}
 	for _, b := range owned {
 		if heir != nil {
-			if err := s.d.Store.TransferBook(ctx, b.ID, heir.ID, s.d.Now()); err != nil {
+			if err := s.d.Library.Transfer(ctx, books.Actor{User: actor, Client: c}, b, u, heir); err != nil {
 				return err
 			}
-			s.d.Auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditBookUpdated, ActorID: idOf(actor), ClientAddr: addrOf(c),
-				Target: fmt.Sprintf("book %d", b.ID), Detail: fmt.Sprintf("transferred from user:%d to user:%d", u.ID, heir.ID)})
 			continue
 		}
-		if err := s.RemoveBook(ctx, b); err != nil {
+		if err := s.d.Library.Delete(ctx, books.Actor{User: actor, Client: c}, b, fmt.Sprintf("with the account user:%d", u.ID)); err != nil {
 			return err
 		}
-		s.d.Auth.Audit(ctx, bindery.AuditEvent{Action: bindery.AuditBookDeleted, ActorID: idOf(actor), ClientAddr: addrOf(c),
-			Target: fmt.Sprintf("book %d", b.ID), Detail: fmt.Sprintf("with the account user:%d", u.ID)})
 	}
 	if err := s.d.Auth.DeleteAccount(ctx, actor, u, c); err != nil {
 		return err
@@ -172,19 +134,4 @@ func (s *Service) DeleteAccount(ctx context.Context, actor, u *bindery.User, pla
 		}
 	}
 	return nil
-}
-
-func idOf(u *bindery.User) *int64 {
-	if u == nil {
-		return nil
-	}
-	id := u.ID
-	return &id
-}
-
-func addrOf(c auth.Client) string {
-	if !c.Addr.IsValid() {
-		return ""
-	}
-	return c.Addr.String()
 }

@@ -41,7 +41,7 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 		} else if err != nil {
 			return rep, err
 		}
-		if err := s.RemoveBook(ctx, b); err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND {
+		if err := s.d.Library.Remove(ctx, b); err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND {
 			return rep, fmt.Errorf("finishing the deletion of book %d: %w", id, err)
 		}
 		rep.DeletionsFinished++

@@ -11,6 +11,8 @@ import (
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	bookService "github.com/bindery/bindery/internal/books"
+	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/privacy"
 	"github.com/bindery/bindery/internal/store/sqlite"
 	"github.com/bindery/bindery/internal/testkit"
@@ -69,7 +71,12 @@ func TestReconcileSettlesLeftovers(t *testing.T) {
 	tmp := filepath.Join(books.Dir(kept.ID), "chapters", ".upload-0011223344556677")
 	os.WriteFile(tmp, []byte("half an upload"), 0o600)
 
-	svc := privacy.New(privacy.Deps{Store: store, Books: books, ArtifactsDir: artifacts, PublishedDir: published})
+	cat, err := catalog.New(catalog.Config{Store: store, Dir: filepath.Dir(published(0)), ArtifactsDir: artifacts, BookDir: books.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	library := bookService.New(bookService.Deps{Store: store, Files: books, Catalog: cat, ArtifactsDir: artifacts})
+	svc := privacy.New(privacy.Deps{Store: store, Books: books, Library: library, ArtifactsDir: artifacts, PublishedDir: published})
 	rep, err := svc.Reconcile(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -1,25 +1,14 @@
 package server
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
-	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/books"
 	"github.com/bindery/bindery/internal/manuscript"
-)
-
-// Metadata limits for edits through the API.
-const (
-	maxTitleLength = 500
-	maxFieldLength = 10000
-	maxListLength  = 100
 )
 
 // bookView is a book as the API shows it.
@@ -81,16 +70,7 @@ func (s *Server) handleCreateBook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := checkMetadataInput(&md); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	b, err := s.newBook(r, md.Title, "", func(b *bindery.Book) error {
-		if err := s.books.Create(b.ID); err != nil {
-			return err
-		}
-		return s.writeMetadata(r, b, md)
-	})
+	b, err := s.books.Create(r.Context(), s.actor(r), md)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -98,110 +78,21 @@ func (s *Server) handleCreateBook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, bookView{Book: b, Metadata: &md})
 }
 
-// newBook creates a book of the caller titled title, gives it its folder
-// with folder, and audits it (detail: how it was made). No book exists
-// without its folder: when folder fails, the row and whatever folder was
-// made are removed again.
-func (s *Server) newBook(r *http.Request, title, detail string, folder func(*bindery.Book) error) (*bindery.Book, error) {
+// actor is the caller as the book service audits them.
+func (s *Server) actor(r *http.Request) books.Actor {
 	p, c := s.callerClient(r)
-	now := s.now()
-	b := &bindery.Book{OwnerID: p.User.ID, Title: title, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateBook(r.Context(), b); err != nil {
-		return nil, err
-	}
-	if err := folder(b); err != nil {
-		_ = s.store.DeleteBook(r.Context(), b.ID)
-		_ = s.books.Remove(b.ID)
-		return nil, err
-	}
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookCreated, p, c, b, detail))
-	return b, nil
-}
-
-// writeMetadata stores md as the book's metadata.yaml (atomically, with
-// the same checks as an upload) and mirrors the title in the database.
-// An existing file is edited, not replaced: only the entries that change
-// are rewritten, and the author's comments, order and layout stay
-// (manuscript.EditMetadata).
-func (s *Server) writeMetadata(r *http.Request, b *bindery.Book, md manuscript.Metadata) error {
-	var src []byte
-	f, _, err := s.books.Get(b.ID, bookfs.MetadataFile)
-	switch {
-	case err == nil:
-		src, err = io.ReadAll(io.LimitReader(f, 1<<20))
-		f.Close()
-		if err != nil {
-			return err
-		}
-	case bindery.ErrorCode(err) != bindery.ENOTFOUND:
-		return err
-	}
-	data, err := manuscript.EditMetadata(src, md)
-	if err != nil {
-		return err
-	}
-	if _, err := s.books.Put(r.Context(), b.ID, bookfs.MetadataFile, bytes.NewReader(data)); err != nil {
-		return err
-	}
-	if b.Title != md.Title {
-		b.Title, b.UpdatedAt = md.Title, s.now()
-		return s.store.UpdateBookTitle(r.Context(), b.ID, b.Title, b.UpdatedAt)
-	}
-	return nil
-}
-
-// checkMetadataInput trims and bounds metadata sent through the API.
-func checkMetadataInput(md *manuscript.Metadata) error {
-	md.Title = strings.TrimSpace(md.Title)
-	if md.Title == "" || utf8.RuneCountInString(md.Title) > maxTitleLength {
-		return bindery.Errorf(bindery.EINVALID, "A book needs a title of 1 to %d characters.", maxTitleLength)
-	}
-	// The title is shown in listings, the catalog and the OPDS feed: no
-	// character that reorders or hides the text around it.
-	if bad, found := bindery.TitleRune(md.Title); found {
-		return bindery.Errorf(bindery.EINVALID, "A book's title may not contain %s: it would display as something else.", bindery.DescribeRune(bad))
-	}
-	if len(md.Authors) > maxListLength || len(md.Subjects) > maxListLength {
-		return bindery.Errorf(bindery.EINVALID, "At most %d authors and %d subjects.", maxListLength, maxListLength)
-	}
-	for _, f := range []string{md.Subtitle, md.Language, md.Identifier, md.ISBN, md.Publisher, md.Date, md.Rights,
-		md.Description, md.Cover, md.PDF.PageSize, md.PDF.FontFamily, md.PDF.FontSize, md.EPUB.CoverImage, md.EPUB.Stylesheet} {
-		if len(f) > maxFieldLength || !utf8.ValidString(f) {
-			return bindery.Errorf(bindery.EINVALID, "A metadata field is too long or not valid text.")
-		}
-	}
-	return nil
-}
-
-// readMetadata returns the book's parsed metadata.yaml, or the problem.
-func (s *Server) readMetadata(id int64) (*manuscript.Metadata, string, error) {
-	f, _, err := s.books.Get(id, bookfs.MetadataFile)
-	if bindery.ErrorCode(err) == bindery.ENOTFOUND {
-		return nil, "metadata.yaml is missing", nil
-	} else if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return nil, "", err
-	}
-	md, err := manuscript.ParseMetadata(data)
-	if err != nil {
-		return nil, err.Error(), nil
-	}
-	return &md, "", nil
+	return books.Actor{User: p.User, Client: c}
 }
 
 // handleGetBook: GET /api/v1/books/{id}.
 func (s *Server) handleGetBook(w http.ResponseWriter, r *http.Request) {
 	b := bookOf(r)
-	md, problem, err := s.readMetadata(b.ID)
+	md, problem, err := s.books.Metadata(b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	members, err := s.store.ListMembers(r.Context(), b.ID)
+	members, err := s.books.Members(r.Context(), b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -210,7 +101,7 @@ func (s *Server) handleGetBook(w http.ResponseWriter, r *http.Request) {
 	for _, u := range members {
 		v.Members = append(v.Members, viewMember(principal(r).User, u))
 	}
-	switch pub, err := s.store.Publication(r.Context(), b.ID); {
+	switch pub, err := s.books.Published(r.Context(), b.ID); {
 	case err == nil:
 		v.Published = &publishedView{RunID: pub.RunID, PublishedAt: pub.PublishedAt, Files: pub.Files}
 	case bindery.ErrorCode(err) != bindery.ENOTFOUND:
@@ -225,13 +116,13 @@ func (s *Server) handleGetBook(w http.ResponseWriter, r *http.Request) {
 // metadata.yaml, whose changed entries are then edited in place).
 func (s *Server) handleUpdateBook(w http.ResponseWriter, r *http.Request) {
 	b := bookOf(r)
-	md, problem, err := s.readMetadata(b.ID)
+	md, problem, err := s.books.Metadata(b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if md == nil {
-		if problem != "metadata.yaml is missing" {
+		if problem != books.MissingMetadata {
 			s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "The current metadata.yaml cannot be read (%s); upload a corrected file instead.", problem))
 			return
 		}
@@ -241,28 +132,20 @@ func (s *Server) handleUpdateBook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := checkMetadataInput(md); err != nil {
+	if err := s.books.SetMetadata(r.Context(), s.actor(r), b, md); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.writeMetadata(r, b, *md); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookUpdated, p, c, b, "metadata"))
 	writeJSON(w, http.StatusOK, bookView{Book: b, Metadata: md})
 }
 
 // handleDeleteBook: DELETE /api/v1/books/{id} (delete permission: admins).
 func (s *Server) handleDeleteBook(w http.ResponseWriter, r *http.Request) {
 	b := bookOf(r)
-	if err := s.privacy.RemoveBook(r.Context(), b); err != nil {
+	if err := s.books.Delete(r.Context(), s.actor(r), b, b.Title); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditBookDeleted, p, c, b, b.Title))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -306,13 +189,10 @@ func (s *Server) handleAddMember(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.store.AddMember(r.Context(), b.ID, u.ID, s.now()); err != nil {
+	if err := s.books.AddMember(r.Context(), s.actor(r), b, u.ID, "added by an admin"); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	Disconnect(s.hub, auth.Revocation{UserID: u.ID}) // their sockets reconnect with the book
-	_, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), memberEvent(bindery.AuditMemberAdded, p, c, b, u.ID, "added by an admin"))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -330,13 +210,10 @@ func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.store.RemoveMember(r.Context(), b.ID, id); err != nil {
+	if err := s.books.RemoveMember(r.Context(), s.actor(r), b, id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	Disconnect(s.hub, auth.Revocation{UserID: id}) // their sockets still see the book's events
-	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), memberEvent(bindery.AuditMemberRemoved, p, c, b, id, ""))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -346,19 +223,5 @@ func bookEvent(action string, p *auth.Principal, c auth.Client, b *bindery.Book,
 	if c.Addr.IsValid() {
 		e.ClientAddr = c.Addr.String()
 	}
-	return e
-}
-
-// memberEvent is an audit entry by p about member u of book b. The
-// member is the target (by id, never by address), so that the entries
-// about a person (bindery.AuditPerson) include being added to or removed
-// from a book; the book is in the detail.
-func memberEvent(action string, p *auth.Principal, c auth.Client, b *bindery.Book, userID int64, detail string) bindery.AuditEvent {
-	d := "book " + strconv.FormatInt(b.ID, 10)
-	if detail != "" {
-		d += ", " + detail
-	}
-	e := bookEvent(action, p, c, b, d)
-	e.Target = bindery.UserTarget(userID)
 	return e
 }

@@ -36,18 +36,11 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	b := bookOf(r)
-	run, err := s.store.RunByID(r.Context(), req.RunID)
-	if err != nil || run.BookID != b.ID {
-		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "Run not found."))
-		return
-	}
-	pub, err := s.catalog.Publish(r.Context(), run.ID, principal(r).User.ID)
+	pub, err := s.books.Publish(r.Context(), s.actor(r), bookOf(r), req.RunID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.runs.Emit(r.Context(), &bindery.Event{Type: bindery.EventBookPublished, RunID: run.ID, BookID: b.ID})
 	writeJSON(w, http.StatusOK, pub)
 }
 

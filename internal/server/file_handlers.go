@@ -7,13 +7,11 @@ import (
 	"mime/multipart"
 	"net/http"
 	"path"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
-	"github.com/bindery/bindery/internal/manuscript"
+	"github.com/bindery/bindery/internal/books"
 )
 
 // Upload limits beyond the per-file size: how long one upload may take
@@ -37,7 +35,7 @@ const userContentCSP = "default-src 'none'; img-src 'self'; style-src 'self'; sa
 // stored bytes ("sha256"); without it, "sha256" is null.
 func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request) {
 	b := bookOf(r)
-	files, err := s.books.List(b.ID)
+	files, err := s.books.Files(b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -68,12 +66,8 @@ func extendUpload(w http.ResponseWriter) {
 // as body. The body is limited while it streams (http.MaxBytesReader):
 // a 60 MB upload costs the server a 32 KB buffer, not 60 MB.
 func (s *Server) handlePutFile(w http.ResponseWriter, r *http.Request) {
-	name, err := bookfs.CleanPath(r.PathValue("path"))
+	name, err := books.FileName(r.PathValue("path"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if _, err := bookfs.KindOf(name); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -100,38 +94,15 @@ func (s *Server) storeFile(w http.ResponseWriter, r *http.Request, name string, 
 	writeJSON(w, http.StatusCreated, f)
 }
 
+// putFile stores one file of the request's book, giving a body cut off
+// by its size limit the limit's message.
 func (s *Server) putFile(r *http.Request, name string, body io.Reader) (bookfs.File, error) {
-	b := bookOf(r)
-	f, err := s.books.Put(r.Context(), b.ID, name, body)
+	f, err := s.books.PutFile(r.Context(), s.actor(r), bookOf(r), name, body)
 	var tooBig *http.MaxBytesError
-	var aborted *bookfs.AbortError
 	if errors.As(err, &tooBig) {
 		err = tooLarge(s.books.Limits().MaxFileBytes)
-	} else if errors.As(err, &aborted) {
-		// The client went away mid-body (or cancelled): an abort, logged
-		// as such, not an internal error; nothing was stored.
-		s.log.Info("upload aborted by the client", "book_id", b.ID, "file", name)
-		err = bindery.Errorf(bindery.EINVALID, "The upload ended before the file was complete; nothing was stored.")
 	}
-	if err != nil {
-		return f, err
-	}
-	if name == bookfs.MetadataFile {
-		// The listing keeps its old title when the new one carries a
-		// character that reorders or hides text (bindery.TitleRune).
-		md, _, err := s.readMetadata(b.ID)
-		if err == nil && md != nil && md.Title != "" && md.Title != b.Title {
-			if _, bad := bindery.TitleRune(md.Title); !bad {
-				_ = s.store.UpdateBookTitle(r.Context(), b.ID, md.Title, s.now())
-			}
-		}
-		if err == nil && md != nil {
-			s.unplace(b.ID, md)
-		}
-	}
-	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditFileWritten, p, c, b, name))
-	return f, nil
+	return f, err
 }
 
 // handleUploadFiles: POST /api/v1/books/{id}/files, multipart/form-data
@@ -154,10 +125,9 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, bindery.Errorf(bindery.EUNSUPPORTED, "Send files as multipart/form-data."))
 		return
 	}
-	auto := r.URL.Query().Get("place") == "auto"
-	var named []string // what metadata.yaml names, read once (and after it is replaced)
-	if auto {
-		named = s.metadataNames(bookOf(r).ID)
+	var place *books.Placement // loose files dropped on the book, placed by type
+	if r.URL.Query().Get("place") == "auto" {
+		place = s.books.Placement(bookOf(r).ID)
 	}
 	stored := []bookfs.File{}
 	for {
@@ -182,13 +152,18 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, bindery.Errorf(bindery.ETOOLARGE, "At most %d files per request.", maxFilesPerRequest))
 			return
 		}
-		name, err := uploadName(raw, auto && !slices.Contains(named, raw))
+		var name string
+		if place != nil {
+			name, err = place.Name(raw)
+		} else {
+			name, err = books.FileName(raw)
+		}
 		if err == nil {
 			var f bookfs.File
 			f, err = s.putFile(r, name, part)
 			stored = append(stored, f)
-			if err == nil && auto && name == bookfs.MetadataFile {
-				named = s.metadataNames(bookOf(r).ID)
+			if err == nil && place != nil {
+				place.Stored(name)
 			}
 		}
 		part.Close()
@@ -219,67 +194,6 @@ func partFileName(p *multipart.Part) string {
 	return params["filename"]
 }
 
-// uploadName cleans a multipart file name and, with auto, places a bare
-// one by type.
-// metadataPaths are the files metadata.yaml names (cover, stylesheet).
-func metadataPaths(md *manuscript.Metadata) []string {
-	var out []string
-	for _, p := range []string{md.Cover, md.EPUB.CoverImage, md.EPUB.Stylesheet} {
-		if p != "" {
-			out = append(out, strings.TrimPrefix(p, "./"))
-		}
-	}
-	return out
-}
-
-// metadataNames are the paths the book's metadata.yaml names: automatic
-// placement keeps a bare file name it names as it is ("cover: cover.jpg")
-// instead of moving it into assets/images/ and breaking the reference.
-func (s *Server) metadataNames(id int64) []string {
-	if md, _, err := s.readMetadata(id); err == nil && md != nil {
-		return metadataPaths(md)
-	}
-	return nil
-}
-
-// unplace undoes an automatic placement that a metadata.yaml stored after
-// it contradicts: a bare file it names ("cover.jpg") that is missing but
-// was placed by type ("assets/images/cover.jpg") moves back to the name,
-// so that the order in which a folder's files arrive does not matter.
-func (s *Server) unplace(id int64, md *manuscript.Metadata) {
-	for _, p := range metadataPaths(md) {
-		if strings.Contains(p, "/") {
-			continue
-		}
-		k, err := bookfs.KindOf(p)
-		if err != nil {
-			continue
-		}
-		placed := bookfs.Placement(p, k)
-		if placed == p {
-			continue
-		}
-		if err := s.books.Move(id, placed, p); err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND && bindery.ErrorCode(err) != bindery.ECONFLICT {
-			s.log.Warn("moving a placed file back to the name metadata.yaml gives it", "book_id", id, "file", p, "err", err)
-		}
-	}
-}
-
-func uploadName(raw string, auto bool) (string, error) {
-	name, err := bookfs.CleanPath(raw)
-	if err != nil {
-		return "", err
-	}
-	k, err := bookfs.KindOf(name)
-	if err != nil {
-		return "", err
-	}
-	if auto {
-		name = bookfs.Placement(name, k)
-	}
-	return name, nil
-}
-
 // handleGetFile: GET /api/v1/books/{id}/files/{path...}. Always an
 // attachment with its exact type, nosniff and a sandboxing CSP: a stored
 // file is never rendered as a page of our origin.
@@ -289,7 +203,7 @@ func (s *Server) handleGetFile(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "File not found."))
 		return
 	}
-	f, info, err := s.books.Get(bookOf(r).ID, name)
+	f, info, err := s.books.Open(bookOf(r).ID, name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -309,12 +223,9 @@ func (s *Server) handleDeleteFile(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "File not found."))
 		return
 	}
-	b := bookOf(r)
-	if err := s.books.Delete(b.ID, name); err != nil {
+	if err := s.books.DeleteFile(r.Context(), s.actor(r), bookOf(r), name); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditFileDeleted, p, c, b, name))
 	w.WriteHeader(http.StatusNoContent)
 }

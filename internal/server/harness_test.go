@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/bindery/bindery/internal/testkit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bindery/bindery/internal/testkit"
+
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
+	bookService "github.com/bindery/bindery/internal/books"
 	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/clock"
 	"github.com/bindery/bindery/internal/config"
@@ -105,7 +107,12 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := pipeline.New(ctx, pipeline.Config{Store: store, Books: books, ArtifactsDir: artifacts, Catalog: cat,
+	var engine *pipeline.Engine
+	library := bookService.New(bookService.Deps{Store: store, Files: books, Catalog: cat, Audit: svc, Now: clk.Now,
+		ArtifactsDir: func(id int64) string { return filepath.Join(artifacts, strconv.FormatInt(id, 10)) },
+		Emit:         func(ctx context.Context, ev *bindery.Event) { engine.Emit(ctx, ev) },
+		Disconnect:   func(id int64) { server.Disconnect(hub, auth.Revocation{UserID: id}) }})
+	engine, err = pipeline.New(ctx, pipeline.Config{Store: store, Books: library, ArtifactsDir: artifacts,
 		JobsDB: jobs, PollInterval: 20 * time.Millisecond, Publisher: pipeline.PublisherFunc(func(e *bindery.Event) { hub.Publish(e) })})
 	if err != nil {
 		t.Fatal(err)
@@ -114,9 +121,9 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { engine.Shutdown(context.Background()) })
-	priv := privacy.New(privacy.Deps{Store: store, Auth: svc, Books: books, Now: clk.Now,
+	priv := privacy.New(privacy.Deps{Store: store, Auth: svc, Books: books, Library: library, Now: clk.Now,
 		ArtifactsDir: func(id int64) string { return filepath.Join(artifacts, strconv.FormatInt(id, 10)) }, PublishedDir: cat.EditionDir})
-	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: books, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Privacy: priv, Now: clk.Now})
+	h, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: library, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Privacy: priv, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,6 @@ import (
 	"strconv"
 
 	"github.com/bindery/bindery/internal/bindery"
-	"github.com/bindery/bindery/internal/bookfs"
-	"github.com/bindery/bindery/internal/manuscript"
 )
 
 // handleImportBook: POST /api/v1/books/import — a new book from a .zip or
@@ -22,7 +20,7 @@ import (
 func (s *Server) handleImportBook(w http.ResponseWriter, r *http.Request) {
 	lim := s.books.Limits().MaxBookBytes
 	body := &cappedBody{r: http.MaxBytesReader(w, r.Body, lim)}
-	st, err := s.books.Stage(r.Context(), body)
+	imp, err := s.books.Import(r.Context(), s.actor(r), body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if body.capped || errors.As(err, &tooBig) {
@@ -31,27 +29,7 @@ func (s *Server) handleImportBook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	defer st.Discard()
-	data, err := st.ReadFile(bookfs.MetadataFile)
-	if err != nil {
-		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "The archive holds no metadata.yaml at the top of the book folder."))
-		return
-	}
-	md, err := manuscript.ParseMetadata(data)
-	if err != nil {
-		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "metadata.yaml: %s", err))
-		return
-	}
-	if err := checkMetadataInput(&md); err != nil {
-		s.writeError(w, r, bindery.Errorf(bindery.EUNPROCESSABLE, "metadata.yaml: %s", bindery.ErrorMessage(err)))
-		return
-	}
-	b, err := s.newBook(r, md.Title, "imported, "+strconv.Itoa(len(st.Files))+" files", func(b *bindery.Book) error { return st.Commit(b.ID) })
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"book": bookView{Book: b, Metadata: &md}, "files": st.Files, "skipped": nonNil(st.Skipped)})
+	writeJSON(w, http.StatusCreated, map[string]any{"book": bookView{Book: imp.Book, Metadata: &imp.Metadata}, "files": imp.Files, "skipped": nonNil(imp.Skipped)})
 }
 
 // handleExportSource: GET /api/v1/books/{id}/source.zip — the book folder
@@ -62,7 +40,7 @@ func (s *Server) handleExportSource(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/zip")
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "book-" + strconv.FormatInt(b.ID, 10) + "-source.zip"}))
 	h.Set("Cache-Control", "private, no-store")
-	if err := s.books.WriteZip(r.Context(), b.ID, w); err != nil {
+	if err := s.books.ExportSource(r.Context(), b.ID, w); err != nil {
 		// The status is sent: all that is left is to cut the download
 		// short (a truncated zip does not open) and say why in the log.
 		s.log.Warn("book source export cut short", "book_id", b.ID, "err", err)

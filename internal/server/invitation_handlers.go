@@ -5,16 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
-)
-
-// Invitation limits: an invitation lasts two weeks, and a book has at
-// most maxPendingInvitations at a time (the table stays bounded whatever
-// an owner sends).
-const (
-	invitationTTL         = 14 * 24 * time.Hour
-	maxPendingInvitations = 100
 )
 
 // invitationID parses the {inv} or {id} path value naming an invitation.
@@ -44,28 +35,11 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	email, err := bindery.NormalizeEmail(req.Email)
+	inv, err := s.books.Invite(r.Context(), s.actor(r), b, req.Email)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	now := s.now()
-	pending, err := s.store.BookInvitations(r.Context(), b.ID, now)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if len(pending) >= maxPendingInvitations {
-		s.writeError(w, r, bindery.Errorf(bindery.ECONFLICT, "This book has %d pending invitations; withdraw some first.", maxPendingInvitations))
-		return
-	}
-	p, c := s.callerClient(r)
-	inv := &bindery.Invitation{BookID: b.ID, InvitedBy: p.User.ID, Email: email, CreatedAt: now, ExpiresAt: now.Add(invitationTTL)}
-	if err := s.store.CreateInvitation(r.Context(), inv); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditMemberInvited, p, c, b, "invitation "+strconv.FormatInt(inv.ID, 10)))
 	writeJSON(w, http.StatusCreated, inv)
 }
 
@@ -77,7 +51,7 @@ func (s *Server) handleListBookInvitations(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	list, err := s.store.BookInvitations(r.Context(), b.ID, s.now())
+	list, err := s.books.Invitations(r.Context(), b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -97,12 +71,10 @@ func (s *Server) handleWithdrawInvitation(w http.ResponseWriter, r *http.Request
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.store.DeleteBookInvitation(r.Context(), b.ID, id); err != nil {
+	if err := s.books.Withdraw(r.Context(), s.actor(r), b, id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p, c := s.callerClient(r)
-	s.auth.Audit(r.Context(), bookEvent(bindery.AuditInvitationRevoked, p, c, b, "invitation "+strconv.FormatInt(id, 10)))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -149,19 +121,11 @@ func (s *Server) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	p, c := s.callerClient(r)
-	inv, err := s.store.AcceptInvitation(r.Context(), id, p.User.Email, p.User.ID, s.now())
+	b, err := s.books.Accept(r.Context(), s.actor(r), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	b, err := s.store.BookByID(r.Context(), inv.BookID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	Disconnect(s.hub, auth.Revocation{UserID: p.User.ID})
-	s.auth.Audit(r.Context(), memberEvent(bindery.AuditMemberAdded, p, c, b, p.User.ID, "accepted invitation "+strconv.FormatInt(id, 10)))
 	writeJSON(w, http.StatusOK, b)
 }
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
-	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/books"
 	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/clientaddr"
 	"github.com/bindery/bindery/internal/config"
@@ -27,7 +27,7 @@ type Deps struct {
 	Config  *config.Config
 	Store   bindery.Store
 	Auth    *auth.Service
-	Books   *bookfs.Store
+	Books   *books.Service
 	Runs    Runs
 	Hub     *realtime.Hub // live events for /ws
 	Catalog *catalog.Catalog
@@ -44,7 +44,7 @@ type Server struct {
 	cfg          *config.Config
 	store        bindery.Store
 	auth         *auth.Service
-	books        *bookfs.Store
+	books        *books.Service
 	runs         Runs
 	hub          *realtime.Hub
 	catalog      *catalog.Catalog

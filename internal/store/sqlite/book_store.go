@@ -34,6 +34,28 @@ func (d *DB) CreateBook(ctx context.Context, b *bindery.Book) error {
 	return err
 }
 
+// CreateBookWith inserts b, sets its ID and calls then inside the same
+// transaction: the row is committed only when then returns nil.
+func (d *DB) CreateBookWith(ctx context.Context, b *bindery.Book, then func(*bindery.Book) error) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO books (owner_id, title, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+			b.OwnerID, b.Title, ts(b.CreatedAt), ts(b.UpdatedAt))
+		if isForeignKey(err) {
+			return bindery.Errorf(bindery.ENOTFOUND, "User not found.")
+		} else if err != nil {
+			return err
+		}
+		if b.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := then(b); err != nil {
+			b.ID = 0
+			return err
+		}
+		return nil
+	})
+}
+
 // BookByID returns book id, or ENOTFOUND.
 func (d *DB) BookByID(ctx context.Context, id int64) (*bindery.Book, error) {
 	b, err := scanBook(d.db.QueryRowContext(ctx, `SELECT `+bookColumns+` FROM books b WHERE b.id = ?`, id))

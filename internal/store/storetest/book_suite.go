@@ -24,6 +24,32 @@ func testBooks(t *testing.T, s bindery.Store) {
 	}
 	wantCode(t, s.CreateBook(ctx, &bindery.Book{OwnerID: 9999, Title: "x", CreatedAt: t0, UpdatedAt: t0}), bindery.ENOTFOUND)
 
+	// CreateBookWith: the row exists only when then succeeds, and then
+	// sees the new id.
+	failed := &bindery.Book{OwnerID: owner.ID, Title: "Half made", CreatedAt: t0, UpdatedAt: t0}
+	var seen int64
+	boom := bindery.Errorf(bindery.EUNPROCESSABLE, "no folder")
+	if err := s.CreateBookWith(ctx, failed, func(b *bindery.Book) error { seen = b.ID; return boom }); err != boom {
+		t.Fatalf("CreateBookWith = %v, want then's error", err)
+	}
+	if seen == 0 {
+		t.Fatal("then did not see the new book's id")
+	}
+	if _, err := s.BookByID(ctx, seen); bindery.ErrorCode(err) != bindery.ENOTFOUND {
+		t.Fatalf("a book whose then failed exists: %v", err)
+	}
+	made := &bindery.Book{OwnerID: owner.ID, Title: "Whole", CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateBookWith(ctx, made, func(b *bindery.Book) error { seen = b.ID; return nil }); err != nil || made.ID == 0 || made.ID != seen {
+		t.Fatalf("CreateBookWith = %v, id %d (then saw %d)", err, made.ID, seen)
+	}
+	if got, err := s.BookByID(ctx, made.ID); err != nil || got.Title != "Whole" {
+		t.Fatalf("BookByID after CreateBookWith = %+v, %v", got, err)
+	}
+	wantCode(t, s.CreateBookWith(ctx, &bindery.Book{OwnerID: 9999, Title: "x", CreatedAt: t0, UpdatedAt: t0}, func(*bindery.Book) error { return nil }), bindery.ENOTFOUND)
+	if err := s.DeleteBook(ctx, made.ID); err != nil {
+		t.Fatal(err)
+	}
+
 	got, err := s.BookByID(ctx, b.ID)
 	if err != nil || got.Title != "First" || got.OwnerID != owner.ID || !got.CreatedAt.Equal(t0) {
 		t.Fatalf("BookByID = %+v, %v", got, err)
