@@ -1,0 +1,175 @@
+// Package cluster carries what the nodes of one Bindery deployment must
+// tell each other, over PostgreSQL's LISTEN/NOTIFY — no home-made
+// protocol, no extra service: every node already holds a connection to
+// the database.
+//
+// Two things travel:
+//
+//   - "an event was stored": the events table is the source of truth;
+//     a notification only says "look". Each node's Feed then reads the
+//     events after the last one it published, in id order, and fans them
+//     out to its own sockets. A lost or merged notification costs nothing
+//     (the next read catches up), a duplicate costs one empty query, and
+//     ids that commit in order (the store serialises event inserts) make
+//     "after the last id" gap-free.
+//   - "close these sockets": sign-out, password and role changes revoke
+//     sessions in the database (checked on every request by every node);
+//     the notification makes the other nodes close the live sockets of the
+//     revoked sessions at once, rather than at their next check.
+//
+// Notifications are not authenticated beyond the database's own access
+// control: anyone who can NOTIFY on the deployment's database can already
+// rewrite its tables. A payload is only ever an instruction to re-read the
+// database or to disconnect; it carries no data a node would trust.
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/bindery/bindery/internal/auth"
+)
+
+// Channel names are prefixed with the deployment's name (Listener.Prefix),
+// so that deployments or tests sharing one PostgreSQL server do not hear
+// each other.
+const (
+	EventsChannel      = "events"
+	RevocationsChannel = "revocations"
+)
+
+// Listener holds one dedicated connection that LISTENs on the channels
+// it has handlers for, and calls the handler of each notification, one at
+// a time, in the order PostgreSQL delivers them. It reconnects by itself
+// (with jittered backoff) and calls OnConnect after every (re)connection:
+// notifications sent while it was away are lost, so OnConnect catches up
+// (the Feed re-reads the events table).
+type Listener struct {
+	// Connect opens the dedicated connection (pgx.Connect with the
+	// deployment's database URL).
+	Connect func(ctx context.Context) (*pgx.Conn, error)
+	// Prefix names the deployment ("bindery"); channels are
+	// "<prefix>_<name>".
+	Prefix    string
+	Handlers  map[string]func(payload string)
+	OnConnect func()
+	Logger    *slog.Logger
+}
+
+// Channel is the full name of channel name under prefix.
+func Channel(prefix, name string) string { return prefix + "_" + name }
+
+// Run listens until ctx ends.
+func (l *Listener) Run(ctx context.Context) error {
+	log := l.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := l.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		log.Warn("cluster listener connection lost; reconnecting", "err", err, "in", backoff)
+		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+	return nil
+}
+
+// session is one connection's life: LISTEN, catch up, then wait.
+func (l *Listener) session(ctx context.Context) error {
+	conn, err := l.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	byChannel := map[string]func(string){}
+	for name, h := range l.Handlers {
+		ch := Channel(l.Prefix, name)
+		byChannel[ch] = h
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	if l.OnConnect != nil {
+		l.OnConnect()
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if h := byChannel[n.Channel]; h != nil {
+			h(n.Payload)
+		}
+	}
+}
+
+// Execer is what Notify sends with: a pool, a connection or a
+// transaction (in which case the notification is delivered at commit).
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// maxPayload is PostgreSQL's limit on a notification's payload, less a
+// margin.
+const maxPayload = 7900
+
+// Notify sends payload on channel name under prefix.
+func Notify(ctx context.Context, db Execer, prefix, name, payload string) error {
+	if len(payload) > maxPayload {
+		return errors.New("cluster: notification payload too large")
+	}
+	_, err := db.Exec(ctx, "SELECT pg_notify($1, $2)", Channel(prefix, name), payload)
+	return err
+}
+
+// NotifyRevocation tells every node to close the sockets r names.
+func NotifyRevocation(ctx context.Context, db Execer, prefix string, r auth.Revocation) error {
+	data, err := json.Marshal(revocation{UserID: r.UserID, SessionID: r.SessionID, TokenID: r.TokenID, All: r.All})
+	if err != nil {
+		return err
+	}
+	return Notify(ctx, db, prefix, RevocationsChannel, string(data))
+}
+
+// revocation is auth.Revocation on the wire. Session and token ids are
+// the database's identifiers of the rows (never the secrets), which any
+// node can already read.
+type revocation struct {
+	UserID    int64  `json:"user_id"`
+	SessionID string `json:"session_id,omitempty"`
+	TokenID   string `json:"token_id,omitempty"`
+	All       bool   `json:"all,omitempty"`
+}
+
+// Revocations returns the handler of RevocationsChannel: it decodes each
+// revocation and calls disconnect. A payload that does not decode is
+// ignored (logged).
+func Revocations(disconnect func(auth.Revocation), log *slog.Logger) func(string) {
+	return func(payload string) {
+		var r revocation
+		if err := json.Unmarshal([]byte(payload), &r); err != nil || r.UserID <= 0 {
+			if log != nil {
+				log.Warn("ignored a malformed revocation notification")
+			}
+			return
+		}
+		disconnect(auth.Revocation{UserID: r.UserID, SessionID: r.SessionID, TokenID: r.TokenID, All: r.All})
+	}
+}

@@ -1,0 +1,228 @@
+package cluster_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bindery/bindery/internal/auth"
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/cluster"
+	"github.com/bindery/bindery/internal/testkit"
+)
+
+// prefix is a deployment name of its own for one test: notifications are
+// database-wide, and tests run in parallel on one server.
+func prefix(t *testing.T) string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "t" + hex.EncodeToString(b)
+}
+
+// listen starts a Listener on url for the test's life.
+func listen(t *testing.T, url string, l *cluster.Listener) {
+	t.Helper()
+	l.Connect = func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, url) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func receive(t *testing.T, ch <-chan string, what string) string {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no %s within 20 s", what)
+		return ""
+	}
+}
+
+// Notifications reach the handler of their channel, in order; another
+// deployment's (another prefix) never do. A connection killed under the
+// listener is replaced, OnConnect runs again (to catch up), and
+// notifications flow again.
+func TestListener(t *testing.T) {
+	url := testkit.PostgresURL(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	p, other := prefix(t), prefix(t)
+	got := make(chan string, 100)
+	connected := make(chan string, 10)
+	listen(t, url, &cluster.Listener{Prefix: p,
+		Handlers:  map[string]func(string){cluster.EventsChannel: func(s string) { got <- s }},
+		OnConnect: func() { connected <- "connected" },
+	})
+	receive(t, connected, "connection")
+	for _, msg := range []string{"1", "2", "3"} {
+		if err := cluster.Notify(ctx, pool, other, cluster.EventsChannel, "other deployment"); err != nil {
+			t.Fatal(err)
+		}
+		if err := cluster.Notify(ctx, pool, p, cluster.EventsChannel, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	for range 3 {
+		seen = append(seen, receive(t, got, "notification"))
+	}
+	if !slices.Equal(seen, []string{"1", "2", "3"}) {
+		t.Fatalf("received %q, want 1 2 3 and nothing of the other deployment", seen)
+	}
+
+	// Kill the listener's backend: it reconnects and catches up.
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE pid <> pg_backend_pid() AND query LIKE 'LISTEN%' AND query LIKE '%`+p+`%'`); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, connected, "reconnection")
+	if err := cluster.Notify(ctx, pool, p, cluster.EventsChannel, "after"); err != nil {
+		t.Fatal(err)
+	}
+	if v := receive(t, got, "notification after the reconnection"); v != "after" {
+		t.Fatalf("after reconnecting received %q", v)
+	}
+}
+
+// A revocation sent by one node reaches the others' disconnect, whole.
+func TestRevocationsCrossNodes(t *testing.T) {
+	url := testkit.PostgresURL(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	p := prefix(t)
+	got := make(chan auth.Revocation, 10)
+	connected := make(chan string, 10)
+	listen(t, url, &cluster.Listener{Prefix: p,
+		Handlers:  map[string]func(string){cluster.RevocationsChannel: cluster.Revocations(func(r auth.Revocation) { got <- r }, nil)},
+		OnConnect: func() { connected <- "connected" },
+	})
+	receive(t, connected, "connection")
+	want := auth.Revocation{UserID: 7, SessionID: "s-42"}
+	if err := cluster.NotifyRevocation(ctx, pool, p, want); err != nil {
+		t.Fatal(err)
+	}
+	// Garbage on the channel is ignored, not a crash or a disconnect-all.
+	if err := cluster.Notify(ctx, pool, p, cluster.RevocationsChannel, `{"user_id":0,"all":true}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.NotifyRevocation(ctx, pool, p, auth.Revocation{UserID: 8, All: true}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-got:
+		if r != want {
+			t.Fatalf("received %+v, want %+v", r, want)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no revocation")
+	}
+	select {
+	case r := <-got:
+		if r.UserID != 8 || !r.All {
+			t.Fatalf("second revocation %+v: the malformed one was not skipped", r)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no second revocation")
+	}
+}
+
+// memEvents is an events table in memory, appended to while the feed
+// reads it.
+type memEvents struct {
+	mu     sync.Mutex
+	events []*bindery.Event
+	reads  int
+}
+
+func (m *memEvents) append(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for range n {
+		m.events = append(m.events, &bindery.Event{ID: int64(len(m.events) + 1), Type: bindery.EventLog})
+	}
+}
+
+func (m *memEvents) EventsAfter(_ context.Context, after int64, limit int) ([]*bindery.Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reads++
+	var out []*bindery.Event
+	for _, e := range m.events {
+		if e.ID > after && len(out) < limit {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// The feed publishes every event once, in id order, from where the hub's
+// preload ended, however wakes and appends interleave, and more than a
+// batch at a time.
+func TestFeedPublishesEachEventOnceInOrder(t *testing.T) {
+	store := &memEvents{}
+	store.append(10) // preloaded: the feed starts after 10
+	var mu sync.Mutex
+	var published []int64
+	f := cluster.NewFeed(store, 10, func(e *bindery.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		published = append(published, e.ID)
+		return nil
+	}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				store.append(1 + w*7) // one batch of 22 at most; 1,200 + ... in all
+				f.Wake()
+			}
+		}()
+	}
+	wg.Wait()
+	store.append(1200) // more than a batch at once
+	f.Wake()
+	store.mu.Lock()
+	total := int64(len(store.events))
+	store.mu.Unlock()
+	deadline := time.Now().Add(20 * time.Second)
+	for f.Last() != total && time.Now().Before(deadline) {
+		f.Wake()
+		time.Sleep(time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if int64(len(published)) != total-10 {
+		t.Fatalf("published %d events, want %d", len(published), total-10)
+	}
+	for i, id := range published {
+		if id != int64(i)+11 {
+			t.Fatalf("published[%d] = %d, want %d: out of order, twice or a gap", i, id, i+11)
+		}
+	}
+}
