@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -118,6 +119,18 @@ func TestRemoteCommands(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(pulled, "README.md")); err == nil {
 		t.Error("the deleted README came back")
 	}
+	// push → pull is byte-identical: every book file pushed comes back
+	// with the same bytes, and nothing else comes back.
+	pushed, got := treeBytes(t, book), treeBytes(t, pulled)
+	delete(pushed, "genimages.go") // not a book file: skipped by push, as it said
+	if len(pushed) != len(got) {
+		t.Errorf("pushed %d files, pulled %d", len(pushed), len(got))
+	}
+	for name, data := range pushed {
+		if !bytes.Equal(got[name], data) {
+			t.Errorf("%s differs after push and pull (%d bytes pushed, %d pulled)", name, len(data), len(got[name]))
+		}
+	}
 	if code, out, errs = remote("", "push", pulled, "--book", m[1]); code != 0 || !strings.Contains(out, " 0 sent,") {
 		t.Errorf("pushing the pulled copy back: %d %s %s", code, out, errs)
 	}
@@ -135,4 +148,27 @@ func TestRemoteCommands(t *testing.T) {
 		}
 	}
 	t.Logf("run --follow:\n%s%s", out, errs)
+}
+
+// treeBytes maps every file under dir (slash paths) to its bytes.
+func treeBytes(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := root.ReadFile(p)
+		out[p] = data
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
