@@ -165,26 +165,30 @@ func newGuard(c *clock.Fake, capacity int) *auth.Guard {
 }
 
 func TestGuardWindowSlides(t *testing.T) {
-	c := clock.NewFake(time.Unix(0, 0))
-	g := newGuard(c, 0)
-	a := netip.MustParseAddr("192.0.2.1")
-	for i := 0; i < 3; i++ {
-		g.Failure(a, "x@example.com")
-		c.Advance(4 * time.Minute)
-	}
-	// The first failure is now 12 minutes old: outside the window.
-	if _, blocked := g.Failure(a, "x@example.com"); blocked {
-		t.Fatal("failures outside the window counted")
-	}
-	if _, blocked := g.Failure(a, "x@example.com"); !blocked {
-		t.Fatal("4 failures inside the window did not block")
-	}
-	if left, ok := g.Blocked(a); !ok || left != 5*time.Minute {
-		t.Fatalf("Blocked = %v, %v", left, ok)
-	}
-	c.Advance(5 * time.Minute)
-	if _, ok := g.Blocked(a); ok {
-		t.Fatal("block did not expire")
+	for kind, newGuard := range guardKinds(t) {
+		t.Run(kind, func(t *testing.T) {
+			c := clock.NewFake(time.Unix(0, 0))
+			g := newGuard(c)
+			a := netip.MustParseAddr("192.0.2.1")
+			for i := 0; i < 3; i++ {
+				g.Failure(a, "x@example.com")
+				c.Advance(4 * time.Minute)
+			}
+			// The first failure is now 12 minutes old: outside the window.
+			if _, blocked := g.Failure(a, "x@example.com"); blocked {
+				t.Fatal("failures outside the window counted")
+			}
+			if _, blocked := g.Failure(a, "x@example.com"); !blocked {
+				t.Fatal("4 failures inside the window did not block")
+			}
+			if left, ok := g.Blocked(a); !ok || left != 5*time.Minute {
+				t.Fatalf("Blocked = %v, %v", left, ok)
+			}
+			c.Advance(5 * time.Minute)
+			if _, ok := g.Blocked(a); ok {
+				t.Fatal("block did not expire")
+			}
+		})
 	}
 }
 
@@ -212,30 +216,34 @@ func TestGuardMemoryIsBounded(t *testing.T) {
 // TestAccountSlowDownNotLockOut: failures on one account, from many
 // addresses, slow that account down to at most 2 s — never more.
 func TestAccountSlowDownNotLockOut(t *testing.T) {
-	c := clock.NewFake(time.Unix(0, 0))
-	g := newGuard(c, 0)
-	acct := "victim@example.com"
-	if d := g.AccountDelay(acct); d != 0 {
-		t.Fatalf("fresh account delay %v", d)
-	}
-	var prev time.Duration
-	for i := 0; i < 50; i++ {
-		g.Failure(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), acct)
-		d := g.AccountDelay(acct)
-		if d < prev || d > 2*time.Second {
-			t.Fatalf("after %d failures delay %v (previous %v)", i+1, d, prev)
-		}
-		prev = d
-	}
-	if prev != 2*time.Second {
-		t.Fatalf("delay after 50 failures %v, want the 2 s cap", prev)
-	}
-	if g.AccountDelay("other@example.com") != 0 {
-		t.Fatal("another account is slowed down")
-	}
-	c.Advance(11 * time.Minute)
-	if d := g.AccountDelay(acct); d != 0 {
-		t.Fatalf("delay after the window: %v", d)
+	for kind, newGuard := range guardKinds(t) {
+		t.Run(kind, func(t *testing.T) {
+			c := clock.NewFake(time.Unix(0, 0))
+			g := newGuard(c)
+			acct := "victim@example.com"
+			if d := g.AccountDelay(acct); d != 0 {
+				t.Fatalf("fresh account delay %v", d)
+			}
+			var prev time.Duration
+			for i := 0; i < 50; i++ {
+				g.Failure(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), acct)
+				d := g.AccountDelay(acct)
+				if d < prev || d > 2*time.Second {
+					t.Fatalf("after %d failures delay %v (previous %v)", i+1, d, prev)
+				}
+				prev = d
+			}
+			if prev != 2*time.Second {
+				t.Fatalf("delay after 50 failures %v, want the 2 s cap", prev)
+			}
+			if g.AccountDelay("other@example.com") != 0 {
+				t.Fatal("another account is slowed down")
+			}
+			c.Advance(11 * time.Minute)
+			if d := g.AccountDelay(acct); d != 0 {
+				t.Fatalf("delay after the window: %v", d)
+			}
+		})
 	}
 }
 

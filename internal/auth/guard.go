@@ -1,11 +1,14 @@
 package auth
 
 import (
+	"context"
+	"log/slog"
 	"net/netip"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/clientaddr"
 )
 
@@ -16,7 +19,18 @@ type GuardConfig struct {
 	BlockDuration time.Duration // how long a block lasts
 	Capacity      int           // entries per table (addresses, accounts, blocks); default 65536
 	Now           func() time.Time
+	// Shared, when set, keeps the failures and blocks in the database
+	// instead of this process's memory, so that every node of a cluster
+	// counts the same failures and honours the same blocks and lifts. The
+	// database then holds accounts as AccountKey(account) (a pseudonym,
+	// never the address someone tried) and addresses as Blocks names them.
+	Shared     bindery.GuardStore
+	AccountKey func(account string) string
+	Logger     *slog.Logger
 }
+
+// sharedTimeout bounds each database call of a shared Guard.
+const sharedTimeout = 2 * time.Second
 
 // Block is an address that may not attempt to sign in until Until.
 type Block struct {
@@ -36,7 +50,9 @@ type Block struct {
 // in, at worst a couple of seconds later, so an attacker cannot deny
 // someone their account by failing on purpose.
 //
-// Memory is bounded: each table is an LRU of Capacity entries.
+// Memory is bounded: each table is an LRU of Capacity entries. With
+// GuardConfig.Shared the tables are in the database instead, pruned to the
+// window as failures arrive.
 type Guard struct {
 	cfg GuardConfig
 
@@ -67,6 +83,12 @@ func NewGuard(cfg GuardConfig) *Guard {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AccountKey == nil {
+		cfg.AccountKey = func(a string) string { return a }
+	}
 	return &Guard{
 		cfg:      cfg,
 		addrs:    newLRU[netip.Prefix, []time.Time](cfg.Capacity),
@@ -77,6 +99,9 @@ func NewGuard(cfg GuardConfig) *Guard {
 
 // Blocked reports whether addr is blocked and for how much longer.
 func (g *Guard) Blocked(addr netip.Addr) (time.Duration, bool) {
+	if g.cfg.Shared != nil {
+		return g.sharedBlocked(clientaddr.Key(addr))
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.blockedLocked(clientaddr.Key(addr))
@@ -101,6 +126,9 @@ func (g *Guard) blockedLocked(k netip.Prefix) (time.Duration, bool) {
 func (g *Guard) Failure(addr netip.Addr, account string) (blockedFor time.Duration, blockedNow bool) {
 	now := g.cfg.Now()
 	k := clientaddr.Key(addr)
+	if g.cfg.Shared != nil {
+		return g.sharedFailure(k, account, now)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 
@@ -136,6 +164,10 @@ func (g *Guard) Failure(addr netip.Addr, account string) (blockedFor time.Durati
 
 // Success clears the failure history of addr and account.
 func (g *Guard) Success(addr netip.Addr, account string) {
+	if g.cfg.Shared != nil {
+		g.sharedSuccess(clientaddr.Key(addr), account)
+		return
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.addrs.remove(clientaddr.Key(addr))
@@ -148,14 +180,25 @@ func (g *Guard) Success(addr netip.Addr, account string) {
 // account: zero until accountFreeFailures recent failures, then doubling,
 // capped at accountMaxDelay.
 func (g *Guard) AccountDelay(account string) time.Duration {
+	if g.cfg.Shared != nil {
+		return g.sharedAccountDelay(account)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st, ok := g.accounts.get(account)
-	if !ok || g.cfg.Now().Sub(st.last) > g.cfg.Window || st.failures < accountFreeFailures {
+	if !ok || g.cfg.Now().Sub(st.last) > g.cfg.Window {
+		return 0
+	}
+	return accountDelay(st.failures)
+}
+
+// accountDelay is the slow-down after failures recent failures.
+func accountDelay(failures int) time.Duration {
+	if failures < accountFreeFailures {
 		return 0
 	}
 	d := accountBaseDelay
-	for i := accountFreeFailures; i < st.failures && d < accountMaxDelay; i++ {
+	for i := accountFreeFailures; i < failures && d < accountMaxDelay; i++ {
 		d *= 2
 	}
 	return min(d, accountMaxDelay)
@@ -163,6 +206,9 @@ func (g *Guard) AccountDelay(account string) time.Duration {
 
 // Blocks lists the active blocks, soonest to expire first.
 func (g *Guard) Blocks() []Block {
+	if g.cfg.Shared != nil {
+		return g.sharedBlocks()
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.cfg.Now()
@@ -182,6 +228,9 @@ func (g *Guard) Lift(addr string) bool {
 	k, ok := parseBlockName(addr)
 	if !ok {
 		return false
+	}
+	if g.cfg.Shared != nil {
+		return g.sharedLift(k)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -206,4 +255,111 @@ func parseBlockName(s string) (netip.Prefix, bool) {
 		return clientaddr.Key(a.Unmap()), true
 	}
 	return netip.Prefix{}, false
+}
+
+// ---- the shared (database) tables -----------------------------------------
+//
+// A database error never lets an attempt through that memory would have
+// refused: Blocked fails closed (reported as a one-minute block), and
+// AccountDelay as the longest slow-down. The error is logged; sign-ins
+// need the database anyway, so these cases coincide with an outage.
+
+func (g *Guard) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), sharedTimeout)
+}
+
+func accountKey(g *Guard, account string) string { return "account:" + g.cfg.AccountKey(account) }
+
+func (g *Guard) sharedBlocked(k netip.Prefix) (time.Duration, bool) {
+	ctx, cancel := g.ctx()
+	defer cancel()
+	now := g.cfg.Now()
+	until, ok, err := g.cfg.Shared.GuardBlocked(ctx, blockName(k), now)
+	if err != nil {
+		g.cfg.Logger.Error("reading the shared sign-in guard; refusing the attempt", "err", err)
+		return time.Minute, true
+	}
+	if !ok {
+		return 0, false
+	}
+	return until.Sub(now), true
+}
+
+func (g *Guard) sharedFailure(k netip.Prefix, account string, now time.Time) (time.Duration, bool) {
+	ctx, cancel := g.ctx()
+	defer cancel()
+	since := now.Add(-g.cfg.Window)
+	if account != "" {
+		if _, err := g.cfg.Shared.GuardFailure(ctx, accountKey(g, account), now, since); err != nil {
+			g.cfg.Logger.Error("recording a failed sign-in in the shared guard", "err", err)
+		}
+	}
+	name := blockName(k)
+	if _, blocked, err := g.cfg.Shared.GuardBlocked(ctx, name, now); err != nil || blocked {
+		return 0, false
+	}
+	n, err := g.cfg.Shared.GuardFailure(ctx, name, now, since)
+	if err != nil {
+		g.cfg.Logger.Error("recording a failed sign-in in the shared guard", "err", err)
+		return 0, false
+	}
+	if n > g.cfg.MaxFailures {
+		if err := g.cfg.Shared.GuardBlock(ctx, name, now.Add(g.cfg.BlockDuration)); err != nil {
+			g.cfg.Logger.Error("blocking an address in the shared guard", "err", err)
+			return 0, false
+		}
+		return g.cfg.BlockDuration, true
+	}
+	return 0, false
+}
+
+func (g *Guard) sharedSuccess(k netip.Prefix, account string) {
+	ctx, cancel := g.ctx()
+	defer cancel()
+	err := g.cfg.Shared.GuardClear(ctx, blockName(k))
+	if err == nil && account != "" {
+		err = g.cfg.Shared.GuardClear(ctx, accountKey(g, account))
+	}
+	if err != nil {
+		g.cfg.Logger.Warn("clearing the shared guard after a sign-in", "err", err)
+	}
+}
+
+func (g *Guard) sharedAccountDelay(account string) time.Duration {
+	ctx, cancel := g.ctx()
+	defer cancel()
+	n, _, err := g.cfg.Shared.GuardFailures(ctx, accountKey(g, account), g.cfg.Now().Add(-g.cfg.Window))
+	if err != nil {
+		g.cfg.Logger.Error("reading the shared sign-in guard", "err", err)
+		return accountMaxDelay
+	}
+	return accountDelay(n)
+}
+
+func (g *Guard) sharedBlocks() []Block {
+	ctx, cancel := g.ctx()
+	defer cancel()
+	rows, err := g.cfg.Shared.GuardBlocks(ctx, g.cfg.Now())
+	if err != nil {
+		g.cfg.Logger.Error("listing the shared guard's blocks", "err", err)
+		return nil
+	}
+	out := make([]Block, 0, len(rows))
+	for _, r := range rows {
+		if _, ok := parseBlockName(r.Key); ok { // accounts are never blocked, only slowed
+			out = append(out, Block{Addr: r.Key, Until: r.Until})
+		}
+	}
+	return out
+}
+
+func (g *Guard) sharedLift(k netip.Prefix) bool {
+	ctx, cancel := g.ctx()
+	defer cancel()
+	ok, err := g.cfg.Shared.GuardLift(ctx, blockName(k), g.cfg.Now())
+	if err != nil {
+		g.cfg.Logger.Error("lifting a block in the shared guard", "err", err)
+		return false
+	}
+	return ok
 }

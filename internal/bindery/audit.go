@@ -201,6 +201,7 @@ type Store interface {
 	RunStore
 	EventStore
 	PublicationStore
+	GuardStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// CheckWritable commits a trivial write: an error means the database
