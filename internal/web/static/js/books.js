@@ -240,7 +240,7 @@ function filesPanel({can}, bookID, preview, uploaded) {
     const queue = h('ul', {class: 'plain uploads', id: 'uploads', 'aria-live': 'polite'});
     drop = h('div', {class: 'drop', id: 'dropzone'},
       h('label', {for: input.id}, h('strong', null, 'Drop files or a book folder here'), h('span', null, ' or choose files'), input),
-      h('small', {class: 'muted'}, 'Chapters (.md, .txt), images (.jpg, .png, .gif), stylesheets (.css), fonts (.ttf, .otf), metadata.yaml, sources (.pdf, .epub).'), queue);
+      h('small', {class: 'muted'}, 'Chapters (.md, .txt), images (.jpg, .png, .gif, .webp), stylesheets (.css), fonts (.ttf, .otf), metadata.yaml, sources (.pdf, .epub).'), queue);
     const send = async (items) => {
       for (const {file, name} of items) {
         const bar = h('progress', {max: 100, value: 0, 'aria-label': `Upload of ${name}`});
