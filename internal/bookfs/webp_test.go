@@ -160,3 +160,25 @@ func TestWebPRefused(t *testing.T) {
 		t.Errorf("refused files were stored: %+v", list)
 	}
 }
+
+// TestWebPInArchive: an imported book's WebP images get the checks and
+// the stripping of single uploads; a refusal names the entry.
+func TestWebPInArchive(t *testing.T) {
+	s, _ := newStore(t, lim)
+	book := append(smallBook, member{name: "assets/images/meta.webp", body: string(webpFile(t, "meta.webp"))})
+	st, err := s.Stage(t.Context(), bytes.NewReader(tarGzOf(t, book...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Discard()
+	got, err := st.ReadFile("assets/images/meta.webp")
+	if err != nil || !bytes.Equal(got, webpFile(t, "alpha.webp")) {
+		t.Errorf("the imported WebP is not the stripped image (%d bytes, %v)", len(got), err)
+	}
+	anim := append(smallBook, member{name: "assets/images/anim.webp", body: string(webpFile(t, "anim.webp"))})
+	_, err = s.Stage(t.Context(), bytes.NewReader(zipOf(t, anim...)))
+	if code(err) != bindery.EUNPROCESSABLE || !strings.Contains(bindery.ErrorMessage(err), "animated WebP images are not accepted") ||
+		!strings.Contains(bindery.ErrorMessage(err), "(archive entry assets/images/anim.webp)") {
+		t.Errorf("Stage of an animated WebP = %v", err)
+	}
+}

@@ -154,16 +154,25 @@ func dropFolder(t *testing.T, tb *tab, id, dir string) {
 	})
 }
 
-// importedBook waits for the page of the book an import made, checks that
-// it holds every file of the example book, that the import note names what
-// was skipped, and returns the book's id.
-func importedBook(t *testing.T, tb *tab, title string, skipped ...string) int {
+// waitImported waits for the page of the book titled title that an
+// import made, or fails at once with the import card's refusal, and
+// returns the book's id.
+func waitImported(t *testing.T, tb *tab, title string) int {
 	t.Helper()
 	tb.waitJS("the imported book's page or a refusal", fmt.Sprintf(`/^#\/books\/\d+$/.test(location.hash) && ((document.getElementById('book-title') || {}).textContent || '') === %s ||
 		!(document.getElementById('import-out') || {hidden: true}).hidden`, js(title)), 60*time.Second)
 	if msg := eval[string](tb, `(document.getElementById('import-out') || {}).textContent || ''`); msg != "" {
 		t.Fatalf("the import was refused: %q", msg)
 	}
+	return eval[int](tb, `Number(location.hash.split('/')[2])`)
+}
+
+// importedBook waits for the page of the book an import made, checks that
+// it holds every file of the example book, that the import note names what
+// was skipped, and returns the book's id.
+func importedBook(t *testing.T, tb *tab, title string, skipped ...string) int {
+	t.Helper()
+	id := waitImported(t, tb, title)
 	note := eval[string](tb, `(document.getElementById('import-note') || {}).textContent || ''`)
 	_, list, _ := strings.Cut(note, ": ")
 	for _, s := range skipped {
@@ -171,7 +180,6 @@ func importedBook(t *testing.T, tb *tab, title string, skipped ...string) int {
 			t.Errorf("the import note does not name %s: %q", s, note)
 		}
 	}
-	id := eval[int](tb, `Number(location.hash.split('/')[2])`)
 	files := eval[[]string](tb, fmt.Sprintf(`(async () => (await (await fetch('/api/v1/books/%d/files')).json()).files.map((f) => f.path).sort())()`, id))
 	want := []string{"README.md", "assets/css/book.css", "assets/images/chart.png", "assets/images/cover.jpg", "assets/images/lamp.png",
 		"chapters/01-the-lamp.md", "chapters/02-the-storm.md", "chapters/03-the-ledger.md", "chapters/04-morning.md", "metadata.yaml"}
@@ -418,7 +426,7 @@ func TestDashboard(t *testing.T) {
 			importedBook(t, admin, "The Keeper of Skerry Light", ".DS_Store", ".git/HEAD", "genimages.go")
 			admin.clean()
 		}},
-		{"a dropped folder of 250 files arrives whole", func(t *testing.T) {
+		{"a dropped folder of 250 chapters and a long path arrives whole", func(t *testing.T) {
 			admin.t = t
 			// Chromium's directory reader returns 100 entries a call: the
 			// walk must read until an empty batch.
@@ -430,13 +438,17 @@ func TestDashboard(t *testing.T) {
 			for i := range 250 {
 				os.WriteFile(filepath.Join(dir, "chapters", fmt.Sprintf("%03d.md", i)), []byte(fmt.Sprintf("# Chapter %d\n\nText.\n", i)), 0o644)
 			}
+			// A path over ustar's 100 bytes travels split into the prefix field.
+			long := "notes/" + strings.Repeat("a", 70) + "/" + strings.Repeat("b", 70) + ".txt"
+			os.MkdirAll(filepath.Join(dir, filepath.Dir(long)), 0o755)
+			os.WriteFile(filepath.Join(dir, long), []byte("a note\n"), 0o644)
 			admin.do(chromedp.Navigate(srv.URL + "/#/"))
 			admin.waitJS("the import card", `!!document.getElementById('import-drop')`, 10*time.Second)
 			dropFolder(t, admin, "import-drop", dir)
-			admin.waitJS("the imported book's page", `/^#\/books\/\d+$/.test(location.hash) && ((document.getElementById('book-title') || {}).textContent || '') === 'Many Chapters'`, 60*time.Second)
-			id := eval[int](admin, `Number(location.hash.split('/')[2])`)
-			if n := eval[int](admin, fmt.Sprintf(`(async () => (await (await fetch('/api/v1/books/%d/files')).json()).files.length)()`, id)); n != 251 {
-				t.Errorf("the imported book holds %d files, want 251", n)
+			id := waitImported(t, admin, "Many Chapters")
+			files := eval[[]string](admin, fmt.Sprintf(`(async () => (await (await fetch('/api/v1/books/%d/files')).json()).files.map((f) => f.path))()`, id))
+			if len(files) != 252 || !slices.Contains(files, long) || !slices.Contains(files, "chapters/249.md") {
+				t.Errorf("the imported book holds %d files (want 252), with %s: %v", len(files), long, slices.Contains(files, long))
 			}
 			admin.clean()
 		}},
