@@ -166,7 +166,7 @@ func TestPutChecksTypeAndContent(t *testing.T) {
 func TestUnsupportedTypeNamesAllowedTypes(t *testing.T) {
 	s, _ := newStore(t, lim)
 	err := put(s, "x.exe", []byte("MZ"))
-	if !strings.Contains(bindery.ErrorMessage(err), ".md, .txt, .jpg, .jpeg, .png, .gif, .css, .ttf, .otf, .pdf, .epub and metadata.yaml") {
+	if !strings.Contains(bindery.ErrorMessage(err), ".md, .txt, .jpg, .jpeg, .png, .gif, .webp, .css, .ttf, .otf, .pdf, .epub and metadata.yaml") {
 		t.Fatalf("message %q does not name the allowed types", bindery.ErrorMessage(err))
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/image/webp"
+
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/fontcheck"
 	"github.com/bindery/bindery/internal/manuscript"
@@ -46,8 +48,9 @@ func mismatch(k Kind, why string) error {
 }
 
 // checkContent verifies that the file f (size bytes, at offset 0) really
-// is of kind k. For JPEG and PNG it writes a copy without metadata to out
-// and reports rewritten = true; otherwise out is untouched.
+// is of kind k. For JPEG, PNG, GIF and WebP images it writes a copy
+// without metadata to out and reports rewritten = true; otherwise out is
+// untouched.
 func checkContent(f *os.File, size int64, k Kind, out io.Writer) (rewritten bool, err error) {
 	switch k.Ext {
 	case ".jpg", ".jpeg":
@@ -71,6 +74,8 @@ func checkContent(f *os.File, size int64, k Kind, out io.Writer) (rewritten bool
 			return false, err
 		}
 		return true, stripGIF(f, out, k)
+	case ".webp":
+		return true, checkWebP(f, size, k, out)
 	case ".css":
 		if err := checkText(f, k); err != nil {
 			return false, err
@@ -97,7 +102,11 @@ func checkImage(f *os.File, k Kind, format string) error {
 	}
 	cfg, got, err := image.DecodeConfig(bufio.NewReader(f))
 	if err != nil || got != format {
-		return mismatch(k, "its header is not a "+strings.ToUpper(format)+" header")
+		name := strings.ToUpper(format)
+		if format == "webp" {
+			name = "WebP"
+		}
+		return mismatch(k, "its header is not a "+name+" header")
 	}
 	if why := manuscript.PixelProblem(format, cfg.Width, cfg.Height); why != "" {
 		return bindery.Errorf(bindery.EUNPROCESSABLE, "The image is refused: %s.", why)
@@ -223,6 +232,25 @@ func stripPNG(r io.Reader, size int64, w io.Writer, k Kind) error {
 			return bw.Flush()
 		}
 	}
+}
+
+// checkWebP checks a WebP image — its header's pixel size, its container
+// (stripWebP: a still image; animations are refused) and a full decode —
+// then writes it to out without its metadata.
+func checkWebP(f *os.File, size int64, k Kind, out io.Writer) error {
+	if err := checkImage(f, k, "webp"); err != nil {
+		return err
+	}
+	plan, err := parseWebP(f, size)
+	if errors.Is(err, errWebPAnimated) {
+		return bindery.Errorf(bindery.EUNPROCESSABLE, "The image is refused: animated WebP images are not accepted, as books show still images; save it as a still WebP, PNG or JPEG.")
+	} else if err != nil {
+		return mismatch(k, err.Error())
+	}
+	if _, err := webp.Decode(bufio.NewReader(io.NewSectionReader(f, 0, size))); err != nil {
+		return mismatch(k, "its image cannot be decoded")
+	}
+	return plan.write(f, out)
 }
 
 // checkStylesheet applies the stylesheet rules that builds apply too

@@ -9,11 +9,11 @@ import (
 )
 
 // StoredHash returns the hex SHA-256 of what Put would store for the file
-// f under name: the bytes themselves, or for JPEG, PNG and GIF images the
-// copy without metadata. It applies Put's type and content checks, so a
-// client (bindery push) learns of a refusal before sending anything, in
-// the server's words, and can compare its files with the server's
-// (Hashes) without sending them.
+// f under name: the bytes themselves, or for JPEG, PNG, GIF and WebP
+// images the copy without metadata. It applies Put's type and content
+// checks, so a client (bindery push) learns of a refusal before sending
+// anything, in the server's words, and can compare its files with the
+// server's (Hashes) without sending them.
 func StoredHash(f *os.File, name string) (string, error) {
 	k, err := KindOf(name)
 	if err != nil {

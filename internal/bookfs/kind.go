@@ -19,12 +19,10 @@ const MetadataFile = "metadata.yaml"
 // kinds are the original system's ALLOWED_EXTENSIONS (.md .txt .jpg .png
 // .pdf .epub), plus .jpeg (the same format), metadata.yaml, and what the
 // book folder format uses besides: stylesheets (.css), fonts for
-// pdf.font_family and @font-face (.ttf, .otf) and GIF images. Each is
-// checked for what it claims to be (content.go). SVG is refused: it is a
-// document that can carry script and remote references, and Bindery has
-// no sanitiser for it that it would trust; WebP is refused until the
-// outputs can carry it (EPUB 3.2 readers and epubcheck do not take it as a
-// core media type).
+// pdf.font_family and @font-face (.ttf, .otf) and GIF and WebP images.
+// Each is checked for what it claims to be (content.go). SVG is refused:
+// it is a document that can carry script and remote references, and
+// Bindery has no sanitiser for it that it would trust.
 var kinds = map[string]Kind{
 	".md":   {".md", "text/markdown; charset=utf-8"},
 	".txt":  {".txt", "text/plain; charset=utf-8"},
@@ -32,6 +30,7 @@ var kinds = map[string]Kind{
 	".jpeg": {".jpeg", "image/jpeg"},
 	".png":  {".png", "image/png"},
 	".gif":  {".gif", "image/gif"},
+	".webp": {".webp", "image/webp"},
 	".pdf":  {".pdf", "application/pdf"},
 	".epub": {".epub", "application/epub+zip"},
 	".css":  {".css", "text/css; charset=utf-8"},
@@ -42,7 +41,7 @@ var kinds = map[string]Kind{
 var metadataKind = Kind{"", "application/yaml; charset=utf-8"}
 
 // AllowedTypes names the accepted types for error messages.
-const AllowedTypes = ".md, .txt, .jpg, .jpeg, .png, .gif, .css, .ttf, .otf, .pdf, .epub and metadata.yaml"
+const AllowedTypes = ".md, .txt, .jpg, .jpeg, .png, .gif, .webp, .css, .ttf, .otf, .pdf, .epub and metadata.yaml"
 
 // KindOf returns the kind of a cleaned path, or EUNSUPPORTED naming the
 // allowed types.
@@ -68,7 +67,7 @@ func Placement(p string, k Kind) string {
 	switch k.Ext {
 	case ".md", ".txt":
 		return "chapters/" + p
-	case ".jpg", ".jpeg", ".png", ".gif":
+	case ".jpg", ".jpeg", ".png", ".gif", ".webp":
 		return "assets/images/" + p
 	case ".css":
 		return "assets/css/" + p

@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -110,6 +112,116 @@ func frankensteinZip(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// lighthouseFolder copies the example book to a folder named lighthouse,
+// with what a real folder holds besides: a .DS_Store and a .git folder
+// (hidden: the dashboard leaves them out and says so) and the example's
+// own image script (no book file: the server skips it and says so).
+func lighthouseFolder(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "lighthouse")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "examples", "lighthouse"))); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{".DS_Store": "\x00\x00\x00\x01Bud1", ".git/HEAD": "ref: refs/heads/main\n"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// dropFolder drops the folder dir on the element with the given id as a
+// person dragging it from a file manager would: DevTools'
+// Input.dispatchDragEvent with the folder's path, which Chromium turns
+// into a drop whose item is a directory entry (webkitGetAsEntry).
+func dropFolder(t *testing.T, tb *tab, id, dir string) {
+	t.Helper()
+	at := eval[map[string]float64](tb, fmt.Sprintf(`(() => { const r = document.getElementById(%s).getBoundingClientRect(); return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })()`, js(id)))
+	data := &input.DragData{Items: []*input.DragDataItem{}, Files: []string{dir}, DragOperationsMask: 1}
+	tb.do(func(ctx context.Context, target *chromedp.Target) (chromedp.Void, error) {
+		for _, typ := range []input.DispatchDragEventType{input.DispatchDragEventTypeDragEnter, input.DispatchDragEventTypeDragOver, input.DispatchDragEventTypeDrop} {
+			if _, err := cdp.Call(ctx, target, input.DispatchDragEvent, input.DispatchDragEventParams{Type: typ, X: at["x"], Y: at["y"], Data: data}); err != nil {
+				return chromedp.Void{}, err
+			}
+		}
+		return chromedp.Void{}, nil
+	})
+}
+
+// waitImported waits for the page of the book titled title that an
+// import made, or fails at once with the import card's refusal, and
+// returns the book's id.
+func waitImported(t *testing.T, tb *tab, title string) int {
+	t.Helper()
+	tb.waitJS("the imported book's page or a refusal", fmt.Sprintf(`/^#\/books\/\d+$/.test(location.hash) && ((document.getElementById('book-title') || {}).textContent || '') === %s ||
+		!(document.getElementById('import-out') || {hidden: true}).hidden`, js(title)), 60*time.Second)
+	if msg := eval[string](tb, `(document.getElementById('import-out') || {}).textContent || ''`); msg != "" {
+		t.Fatalf("the import was refused: %q", msg)
+	}
+	return eval[int](tb, `Number(location.hash.split('/')[2])`)
+}
+
+// importedBook waits for the page of the book an import made, checks that
+// it holds every file of the example book, that the import note names what
+// was skipped, and returns the book's id.
+func importedBook(t *testing.T, tb *tab, title string, skipped ...string) int {
+	t.Helper()
+	id := waitImported(t, tb, title)
+	note := eval[string](tb, `(document.getElementById('import-note') || {}).textContent || ''`)
+	_, list, _ := strings.Cut(note, ": ")
+	for _, s := range skipped {
+		if !slices.Contains(strings.Split(list, ", "), s) {
+			t.Errorf("the import note does not name %s: %q", s, note)
+		}
+	}
+	files := eval[[]string](tb, fmt.Sprintf(`(async () => (await (await fetch('/api/v1/books/%d/files')).json()).files.map((f) => f.path).sort())()`, id))
+	want := []string{"README.md", "assets/css/book.css", "assets/images/chart.png", "assets/images/cover.jpg", "assets/images/lamp.png",
+		"chapters/01-the-lamp.md", "chapters/02-the-storm.md", "chapters/03-the-ledger.md", "chapters/04-morning.md", "metadata.yaml"}
+	if !slices.Equal(files, want) {
+		t.Errorf("the imported book holds %q, want %q", files, want)
+	}
+	return id
+}
+
+// buildPublishDownload runs book id in the given formats from the
+// dashboard's run page, publishes the run and downloads each artifact.
+func buildPublishDownload(t *testing.T, tb *tab, base string, id, minKiB int, formats []string) {
+	t.Helper()
+	run := eval[int](tb, fmt.Sprintf(`(async () => (await (await fetch('/api/v1/books/%d/runs', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({formats: %s})})).json()).id)()`, id, jsList(formats)))
+	tb.do(chromedp.Navigate(fmt.Sprintf("%s/#/runs/%d", base, run)))
+	tb.waitJS("the run to succeed", fmt.Sprintf(`(document.querySelector('h1') || {}).textContent.startsWith('Run #%d ') &&
+		(document.getElementById('run-state') || {}).textContent === 'succeeded'`, run), 120*time.Second)
+	tb.waitJS("the publish button", `!!document.getElementById('run-publish')`, 10*time.Second)
+	tb.do(chromedp.Click(chromedp.ID("run-publish")))
+	tb.waitJS("the run shown as published", `!!document.getElementById('run-published')`, 30*time.Second)
+	magic := map[string]string{"epub": "PK", "pdf": "%PDF", "html": "<!doctype html>"}
+	for _, f := range formats {
+		tb.waitJS("the "+f+" download link", fmt.Sprintf(`!!document.querySelector('a.artifact[download$=".%s"]')`, f), 10*time.Second)
+		got := eval[map[string]any](tb, fmt.Sprintf(`(async () => {
+			const a = document.querySelector('a.artifact[download$=".%s"]');
+			const r = await fetch(a.href, {credentials: 'same-origin'});
+			const b = new Uint8Array(await r.arrayBuffer());
+			return {status: r.status, size: b.length, head: new TextDecoder().decode(b.slice(0, 15)).toLowerCase()};
+		})()`, f))
+		if got["status"] != float64(200) || !strings.HasPrefix(fmt.Sprint(got["head"]), strings.ToLower(magic[f])) || got["size"].(float64) < float64(minKiB<<10) {
+			t.Errorf("the %s download: %v", f, got)
+		}
+	}
+}
+
+// jsList writes strings as a JavaScript array literal.
+func jsList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = js(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // TestDashboard walks the dashboard as its users do, in one server and
@@ -283,6 +395,94 @@ func TestDashboard(t *testing.T) {
 				t.Errorf("the Frankenstein EPUB download: %v", got)
 			}
 			admin.screenshot("03c-imported-frankenstein")
+			admin.clean()
+		}},
+		{"drop the example folder on the import card, build, publish and download it", func(t *testing.T) {
+			admin.t = t
+			dir := lighthouseFolder(t)
+			admin.do(chromedp.Navigate(srv.URL + "/#/"))
+			admin.waitJS("the import card", `!!document.getElementById('import-drop')`, 10*time.Second)
+			dropFolder(t, admin, "import-drop", dir)
+			// ".git/": the walk of the dropped folder left the folder out
+			// without reading it.
+			id := importedBook(t, admin, "The Keeper of Skerry Light", ".DS_Store", ".git/", "genimages.go")
+			buildPublishDownload(t, admin, srv.URL, id, 13, []string{"epub", "html", "pdf"})
+			admin.screenshot("03d-dropped-folder")
+			admin.clean()
+		}},
+		{"choose the example as a folder", func(t *testing.T) {
+			admin.t = t
+			dir := lighthouseFolder(t)
+			admin.do(chromedp.Navigate(srv.URL + "/#/"))
+			admin.waitJS("the import card", `!!document.getElementById('import-folder-input')`, 10*time.Second)
+			if !eval[bool](admin, `document.getElementById('import-folder-input').webkitdirectory`) {
+				t.Fatal("the folder input does not choose folders")
+			}
+			// DevTools' DOM.setFileInputFiles with the folder's path: Chromium
+			// lists the folder's files, each with its webkitRelativePath
+			// ("lighthouse/chapters/01-the-lamp.md"), as choosing the folder
+			// in the file dialog does; hidden files come listed one by one.
+			admin.do(chromedp.SetUploadFiles(chromedp.ID("import-folder-input"), []string{dir}))
+			importedBook(t, admin, "The Keeper of Skerry Light", ".DS_Store", ".git/HEAD", "genimages.go")
+			admin.clean()
+		}},
+		{"a dropped folder of 250 chapters and a long path arrives whole", func(t *testing.T) {
+			admin.t = t
+			// Chromium's directory reader returns 100 entries a call: the
+			// walk must read until an empty batch.
+			dir := filepath.Join(t.TempDir(), "many")
+			if err := os.MkdirAll(filepath.Join(dir, "chapters"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "metadata.yaml"), []byte("title: Many Chapters\nauthor: A\nlanguage: en\n"), 0o644)
+			for i := range 250 {
+				os.WriteFile(filepath.Join(dir, "chapters", fmt.Sprintf("%03d.md", i)), []byte(fmt.Sprintf("# Chapter %d\n\nText.\n", i)), 0o644)
+			}
+			// A path over ustar's 100 bytes travels split into the prefix field.
+			long := "notes/" + strings.Repeat("a", 70) + "/" + strings.Repeat("b", 70) + ".txt"
+			os.MkdirAll(filepath.Join(dir, filepath.Dir(long)), 0o755)
+			os.WriteFile(filepath.Join(dir, long), []byte("a note\n"), 0o644)
+			admin.do(chromedp.Navigate(srv.URL + "/#/"))
+			admin.waitJS("the import card", `!!document.getElementById('import-drop')`, 10*time.Second)
+			dropFolder(t, admin, "import-drop", dir)
+			id := waitImported(t, admin, "Many Chapters")
+			files := eval[[]string](admin, fmt.Sprintf(`(async () => (await (await fetch('/api/v1/books/%d/files')).json()).files.map((f) => f.path))()`, id))
+			if len(files) != 252 || !slices.Contains(files, long) || !slices.Contains(files, "chapters/249.md") {
+				t.Errorf("the imported book holds %d files (want 252), with %s: %v", len(files), long, slices.Contains(files, long))
+			}
+			admin.clean()
+		}},
+		{"a folder that cannot be imported says why", func(t *testing.T) {
+			admin.t = t
+			for _, tc := range []struct{ file, want string }{
+				// Refused by the server, in its words.
+				{"assets/images/map.png", "The content is not a valid png file: its header is not a PNG header (archive entry broken/assets/images/map.png)"},
+				// Refused before sending: ustar holds at most 255 bytes.
+				{"chapters/" + strings.Repeat("a", 120) + "/" + strings.Repeat("b", 120) + ".md", "is too long to send"},
+			} {
+				dir := filepath.Join(t.TempDir(), "broken")
+				for name, body := range map[string]string{"metadata.yaml": "title: Broken\nauthor: A\nlanguage: en\n", tc.file: "<script>alert(1)</script>\n"} {
+					p := filepath.Join(dir, filepath.FromSlash(name))
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				admin.do(chromedp.Navigate(srv.URL + "/#/"))
+				admin.waitJS("the import card", `!!document.getElementById('import-drop')`, 10*time.Second)
+				dropFolder(t, admin, "import-drop", dir)
+				admin.waitJS("the refusal", `!document.getElementById('import-out').hidden`, 30*time.Second)
+				msg := eval[string](admin, `document.getElementById('import-out').textContent`)
+				if !strings.Contains(msg, tc.want) || eval[int](admin, `document.querySelectorAll('#import-out *').length`) != 0 {
+					t.Errorf("the refusal of %s shows %q; want the text %q", tc.file, msg, tc.want)
+				}
+				if eval[string](admin, `location.hash`) != "#/" || !eval[bool](admin, `document.getElementById('import-progress').hidden && !document.getElementById('import-input').disabled`) {
+					t.Error("after a refusal the import card is not ready for another try")
+				}
+			}
+			admin.screenshot("03e-refused-folder")
 			admin.clean()
 		}},
 		{"pause and resume a run", func(t *testing.T) {

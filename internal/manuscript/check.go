@@ -11,6 +11,7 @@ import (
 
 	"github.com/bindery/bindery/internal/stylesheet"
 	"github.com/yuin/goldmark/ast"
+	_ "golang.org/x/image/webp" // DecodeConfig of WebP images
 	"golang.org/x/text/language"
 )
 
@@ -21,7 +22,7 @@ import (
 //     invalid language tag (error), a date that is not W3C date format
 //     (warning: it is left out of the EPUB), a cover or stylesheet that is
 //     missing or not what it claims to be (error);
-//   - chapters: images that do not resolve to a JPEG, PNG or GIF in the book
+//   - chapters: images that do not resolve to a JPEG, PNG, GIF or WebP in the book
 //     (error), images without alt text (warning), internal links to files
 //     or headings that do not exist, or that leave the book (error; a
 //     missing heading is a warning), links with a forbidden scheme such as

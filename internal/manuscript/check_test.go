@@ -30,7 +30,7 @@ func TestCheck(t *testing.T) {
 		`metadata.yaml: warning: date "May 1831" is not in W3C date format (YYYY, YYYY-MM or YYYY-MM-DD) and is left out`,
 		`metadata.yaml: cover "missing.jpg": no such file in the book folder`,
 		`chapters/01-start.md:3: warning: image "../assets/images/a.png" has no alt text`,
-		`chapters/01-start.md:5: image "../assets/images/b.png": not a JPEG, PNG or GIF image (by extension and content)`,
+		`chapters/01-start.md:5: image "../assets/images/b.png": not a JPEG, PNG, GIF or WebP image (by extension and content)`,
 		`chapters/01-start.md:7: image "nowhere.png": no such file in the book folder`,
 		"chapters/01-start.md:9: warning: heading level jumps from h1 to h4",
 		`chapters/02-links.md:3: warning: link "01-start.md#nope": no heading with id "nope" in chapters/01-start.md`,
@@ -128,6 +128,26 @@ func TestCheckPixelLimits(t *testing.T) {
 		got = append(got, p.String())
 	}
 	want := `chapters/01.md:3: image "../assets/images/big.png": the image is 5000 × 5000 pixels; at most 16 million pixels are accepted for PNG images`
+	if !slices.Contains(got, want) {
+		t.Errorf("Check = %q, want %q", got, want)
+	}
+}
+
+// TestCheckWebPPixelLimit: a WebP is decoded in full for the PDF, so it
+// has the PNG limit, read from its header (here a VP8X canvas).
+func TestCheckWebPPixelLimit(t *testing.T) {
+	vp8x := "VP8X\x0a\x00\x00\x00\x00\x00\x00\x00\x87\x13\x00\x87\x13\x00" // 5000 × 5000 canvas
+	webp := "RIFF\x1e\x00\x00\x00WEBP" + vp8x + "VP8 \x00\x00\x00\x00"
+	m := mt.MustLoad(t, map[string]string{
+		"metadata.yaml":          "title: T\nauthor: A\nlanguage: en\n",
+		"assets/images/big.webp": webp,
+		"chapters/01.md":         "# One\n\n![A big one](../assets/images/big.webp)\n",
+	})
+	var got []string
+	for _, p := range manuscript.Check(m) {
+		got = append(got, p.String())
+	}
+	want := `chapters/01.md:3: image "../assets/images/big.webp": the image is 5000 × 5000 pixels; at most 16 million pixels are accepted for WebP images`
 	if !slices.Contains(got, want) {
 		t.Errorf("Check = %q, want %q", got, want)
 	}

@@ -31,23 +31,24 @@ type Limits struct {
 
 // Pixel limits of images, shared by uploads (bookfs) and builds (Check),
 // which refuse the same images with the same words (PixelProblem). A
-// PNG or GIF is decoded in full for the PDF — 4 bytes a pixel and more:
+// PNG, GIF or WebP is decoded in full for the PDF — 4 bytes a pixel and more:
 // a 49-megapixel PNG of 200 KB made a build peak at 609 MB, a 16-megapixel
 // one at 218 MB — so it has the lower limit; a JPEG is embedded as it is.
 const (
-	MaxDecodedPixels = 16_000_000 // PNG, GIF
+	MaxDecodedPixels = 16_000_000 // PNG, GIF, WebP
 	MaxJPEGPixels    = 50_000_000
 )
 
-// PixelProblem says why an image of format ("png", "gif", "jpeg") and
-// size w × h is refused, or "" when it is accepted.
+// PixelProblem says why an image of format (as image.DecodeConfig names
+// it: "png", "gif", "webp", "jpeg") and size w × h is refused, or "" when
+// it is accepted.
 func PixelProblem(format string, w, h int) string {
 	max := int64(MaxDecodedPixels)
 	if format == "jpeg" {
 		max = MaxJPEGPixels
 	}
 	if w <= 0 || h <= 0 || int64(w)*int64(h) > max {
-		return fmt.Sprintf("the image is %d × %d pixels; at most %d million pixels are accepted for %s images", w, h, max/1_000_000, strings.ToUpper(format))
+		return fmt.Sprintf("the image is %d × %d pixels; at most %d million pixels are accepted for %s images", w, h, max/1_000_000, formatName(format))
 	}
 	return ""
 }
@@ -103,4 +104,12 @@ func (l Limits) withDefaults() Limits {
 		d.MaxFootnotes = l.MaxFootnotes
 	}
 	return d
+}
+
+// formatName is an image format as people write it.
+func formatName(format string) string {
+	if format == "webp" {
+		return "WebP"
+	}
+	return strings.ToUpper(format)
 }

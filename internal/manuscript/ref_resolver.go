@@ -122,18 +122,20 @@ func (m *Manuscript) stat(p string) fileKind {
 	return k
 }
 
-// Image media types a book may use: the EPUB 3 core image types that every
-// reader shows, less SVG, which can carry scripts.
+// Image media types a book may use: the EPUB 3.3 core image types, less
+// SVG, which can carry scripts. (WebP became a core type in EPUB 3.3;
+// package epub converts it to PNG for older readers.)
 var imageTypes = map[string]string{
 	".jpg":  "image/jpeg",
 	".jpeg": "image/jpeg",
 	".png":  "image/png",
 	".gif":  "image/gif",
+	".webp": "image/webp",
 }
 
-// ErrNotImage is returned by ImageType for files that are not a JPEG, PNG or
-// GIF image whose content agrees with its extension.
-var ErrNotImage = errors.New("not a JPEG, PNG or GIF image (by extension and content)")
+// ErrNotImage is returned by ImageType for files that are not a JPEG, PNG,
+// GIF or WebP image whose content agrees with its extension.
+var ErrNotImage = errors.New("not a JPEG, PNG, GIF or WebP image (by extension and content)")
 
 // ImageType returns the media type of the image at the slash path p of the
 // book folder. The extension and the first bytes of the content must agree:

@@ -153,7 +153,7 @@ func TestUploadRefusals(t *testing.T) {
 		want       int
 		contains   string
 	}{
-		{"chapters/evil.html", "<script>", 415, ".md, .txt, .jpg, .jpeg, .png, .gif, .css, .ttf, .otf, .pdf, .epub and metadata.yaml"},
+		{"chapters/evil.html", "<script>", 415, ".md, .txt, .jpg, .jpeg, .png, .gif, .webp, .css, .ttf, .otf, .pdf, .epub and metadata.yaml"},
 		{"assets/images/x.png", "<svg onload=alert(1)>", 415, "not a valid png"},
 		{"chapters/bin.md", "a\x00b", 415, "NUL"},
 		{"metadata.yaml", "title: [broken\n", 422, "metadata.yaml:"},

@@ -102,6 +102,7 @@ type section struct{ Href, Title string }
 type image struct {
 	ID, Href, MediaType, path string
 	IsCover                   bool
+	toPNG                     bool // a WebP image, converted (webpToPNG)
 }
 
 func newBook(m *manuscript.Manuscript, opts Options) (*book, error) {
@@ -215,6 +216,10 @@ func (b *book) imageAt(p, typ string) *image {
 	sum := sha256.Sum256([]byte(p))
 	h := hex.EncodeToString(sum[:4])
 	img := &image{ID: "img-" + h, Href: "images/" + h + "-" + manuscript.SafeFileName(path.Base(p)), MediaType: typ, path: p}
+	if typ == "image/webp" {
+		base := strings.TrimSuffix(path.Base(p), path.Ext(p)) + ".png"
+		img.Href, img.MediaType, img.toPNG = "images/"+h+"-"+manuscript.SafeFileName(base), "image/png", true
+	}
 	b.images[p] = img
 	return img
 }
@@ -358,6 +363,11 @@ func (b *book) entries(ctx context.Context) ([]entry, error) {
 		data, err := b.m.ReadFile(img.path)
 		if err != nil {
 			return nil, err
+		}
+		if img.toPNG {
+			if data, err = webpToPNG(data); err != nil {
+				return nil, fmt.Errorf("image %s: %w", img.path, err)
+			}
 		}
 		add("EPUB/"+img.Href, data, true)
 	}

@@ -23,7 +23,7 @@ type entry struct {
 const dosEpochDate = 1<<5 | 1
 
 // newEntry prepares data for the container. Images are stored as they are
-// (JPEG, PNG and GIF are compressed already); everything else is deflated.
+// (JPEG, PNG, GIF and WebP are compressed already); everything else is deflated.
 func newEntry(name string, data []byte, store bool) (entry, error) {
 	e := entry{name: name, method: zip.Store, crc: crc32.ChecksumIEEE(data), size: uint64(len(data)), data: data}
 	if store {

@@ -95,7 +95,7 @@ func Write(ctx context.Context, w io.Writer, m *manuscript.Manuscript, opts Opti
 			return nil, &manuscript.Error{File: manuscript.MetadataFile, Msg: fmt.Sprintf("cover %q: %v", md.Cover, err)}
 		}
 		// A data: URI of an image this package read and typed itself
-		// (JPEG, PNG or GIF, by extension and content), or a plain
+		// (JPEG, PNG, GIF or WebP, by extension and content), or a plain
 		// "images/…" name: trusted, so html/template must not filter it.
 		data.CoverSrc = template.URL(src)
 	}

@@ -64,8 +64,8 @@ type Linker interface {
 //   - resolves every link with m.Resolve: chapter links become l's URL for
 //     that chapter (and heading), external http/https/mailto links stay,
 //     and every other href is removed (the text stays);
-//   - resolves every image to a JPEG, PNG or GIF of the book and asks l for
-//     its URL; other images are replaced by their alt text;
+//   - resolves every image to a JPEG, PNG, GIF or WebP of the book and
+//     asks l for its URL; other images are replaced by their alt text;
 //   - prefixes every id with the chapter ID (ElementID), so that IDs are
 //     unique across the book and never equal a name a script might use
 //     (DOM clobbering);

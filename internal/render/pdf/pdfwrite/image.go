@@ -11,10 +11,11 @@ import (
 	_ "image/png" // PNG images are decoded and re-encoded with flate
 )
 
-// Image writes a JPEG, PNG or GIF image as an image XObject and returns its
-// reference and pixel size. JPEG data is embedded as is (DCTDecode); PNG
-// (and any other decodable format) is decoded and stored as 8-bit RGB or
-// gray with flate, with its alpha channel as a soft mask.
+// Image writes a JPEG, PNG, GIF or WebP image as an image XObject and
+// returns its reference and pixel size. JPEG data is embedded as is
+// (DCTDecode); PNG (and any other decodable format) is decoded and stored
+// as 8-bit RGB or gray with flate, with its alpha channel as a soft mask;
+// WebP likewise, in its own function (webpImage).
 func (w *Writer) Image(data []byte) (ref Ref, width, height int, err error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -22,6 +23,9 @@ func (w *Writer) Image(data []byte) (ref Ref, width, height int, err error) {
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > 50_000_000 {
 		return 0, 0, 0, errors.New("pdfwrite: image: unreasonable size")
+	}
+	if format == "webp" {
+		return w.webpImage(data)
 	}
 	if format == "jpeg" {
 		cs, decode := "/DeviceRGB", ""

@@ -5,6 +5,7 @@
 import {api, get, post, upload, sendRaw, enc, filePath} from './api.js';
 import {h, fill, field, uid, when, bytes, plural, notice, busy, badge} from './dom.js';
 import * as live from './live.js';
+import {entriesOfDrop, walkEntries, filesOfInput, tarGz, PackError} from './folder.js';
 
 const FORMATS = ['epub', 'html', 'pdf'];
 const runEvent = (f) => f.type.startsWith('run_');
@@ -36,41 +37,89 @@ export async function booksScreen({main, scope, can}) {
       can('write') ? importCard() : null));
 }
 
-// importCard makes a book from a .zip or .tar.gz of a book folder, chosen
-// or dropped: the server checks every entry as it would a single upload
-// and creates the book only when all pass (POST /books/import).
+// importCard makes a book from a book folder, or a .zip or .tar.gz of
+// one, chosen or dropped. A folder is packed here as a .tar.gz
+// (folder.js), so that both take the one server path: the server checks
+// every entry as it would a single upload and creates the book only when
+// all pass (POST /books/import).
 function importCard() {
   const input = h('input', {type: 'file', id: 'import-input', 'aria-label': 'Book archive to import', accept: '.zip,.tar.gz,.tgz,application/zip,application/gzip'});
+  const folderInput = h('input', {type: 'file', id: 'import-folder-input', 'aria-label': 'Book folder to import', webkitdirectory: true, multiple: true});
   const bar = h('progress', {max: 1, value: 0, hidden: true, id: 'import-progress', 'aria-label': 'Import progress'});
+  const status = h('p', {class: 'muted', id: 'import-status', role: 'status', hidden: true});
   const out = h('p', {class: 'notice', role: 'status', hidden: true, id: 'import-out'});
   const zone = h('div', {class: 'drop', id: 'import-drop', tabindex: 0},
-    h('p', null, 'Drop a .zip or .tar.gz of a book folder here, or choose one: ', input),
-    h('small', {class: 'muted'}, 'metadata.yaml, chapters/, assets/ (images, a stylesheet, fonts); other files are skipped and listed.'), bar, out);
-  const send = async (file) => {
-    if (!file) return;
-    bar.hidden = false;
-    bar.value = 0;
+    h('p', null, 'Drop a book folder, or a .zip or .tar.gz of one, here.'),
+    h('p', null, h('label', {for: 'import-folder-input'}, 'Choose a folder: '), folderInput),
+    h('p', null, h('label', {for: 'import-input'}, 'Or an archive: '), input),
+    h('small', {class: 'muted'}, 'metadata.yaml, chapters/, assets/ (images, a stylesheet, fonts); other files are skipped and listed.'), status, bar, out);
+  const say = (text) => { status.textContent = text; status.hidden = !text; };
+  let busyNow = false;
+  // run does one import: pack() returns the body to send and the paths
+  // already left out here (hidden files of a folder).
+  const run = async (pack) => {
+    if (busyNow) return;
+    busyNow = true;
+    input.disabled = folderInput.disabled = true;
     out.hidden = true;
+    bar.value = 0;
     try {
-      const r = await sendRaw('/books/import', file, (f) => { bar.value = f; });
-      if (r.skipped && r.skipped.length) sessionStorage.setItem('bindery.imported', `Imported; skipped ${plural(r.skipped.length, 'file')}: ${r.skipped.join(', ')}`);
+      const {body, skipped} = await pack();
+      bar.hidden = false;
+      say(`Sending ${bytes(body.size)}…`);
+      const r = await sendRaw('/books/import', body, (f) => { bar.value = f; });
+      const all = [...skipped, ...(r.skipped || [])].sort();
+      const noun = all.some((p) => p.endsWith('/')) ? 'item' : 'file';
+      if (all.length) sessionStorage.setItem('bindery.imported', `Imported; skipped ${plural(all.length, noun)}: ${all.join(', ')}`);
       location.hash = `#/books/${r.book.id}`;
     } catch (err) {
       notice(out, err.message, 'error');
     } finally {
+      busyNow = false;
+      input.disabled = folderInput.disabled = false;
       bar.hidden = true;
+      say('');
     }
   };
-  input.addEventListener('change', () => send(input.files[0]));
+  const archive = (file) => run(async () => ({body: file, skipped: []}));
+  // folder packs files ({path, file}) as a .tar.gz, saying how far it got.
+  const folder = (listed) => run(async () => {
+    const {files, skipped} = await listed();
+    if (!files.length) throw new PackError('The folder holds no files to import.');
+    // Name what was left out as the server names its skipped entries:
+    // from inside the book's folder (a lone top folder is the book's).
+    const top = files[0].path.split('/')[0] + '/';
+    const inside = [...files.map((f) => f.path), ...skipped].every((p) => p.startsWith(top));
+    const left = inside ? skipped.map((p) => p.slice(top.length)) : skipped;
+    const total = files.reduce((n, f) => n + f.file.size, 0);
+    say(`Packing ${plural(files.length, 'file')} (${bytes(total)})…`);
+    const body = await tarGz(files, (n) => { bar.hidden = false; bar.value = total ? n / total : 1; });
+    return {body, skipped: left};
+  });
+  input.addEventListener('change', () => { if (input.files[0]) archive(input.files[0]); input.value = ''; });
+  folderInput.addEventListener('change', () => {
+    const list = [...folderInput.files];
+    folderInput.value = '';
+    if (list.length) folder(async () => filesOfInput(list));
+  });
   zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
   zone.addEventListener('drop', (e) => {
     e.preventDefault();
     zone.classList.remove('over');
-    send(e.dataTransfer.files[0]);
+    // The entries must be taken now: the drop's items are gone once this
+    // handler returns. A lone archive is sent as it is; anything else (a
+    // folder, or a book's files and folders) is packed.
+    const entries = entriesOfDrop(e.dataTransfer);
+    const files = [...e.dataTransfer.files];
+    if (entries.length === 1 && entries[0].isFile && isArchive(entries[0].name)) return archive(files[0]);
+    if (!entries.length) return files[0] && isArchive(files[0].name) ? archive(files[0]) : notice(out, 'Drop a book folder or a .zip or .tar.gz of one.', 'error');
+    folder(() => walkEntries(entries, (n) => say(`Reading the folder: ${plural(n, 'file')}…`)));
   });
   return h('section', {class: 'card', 'aria-labelledby': 'import-h'}, h('h2', {id: 'import-h'}, 'Import a book'), zone);
 }
+
+const isArchive = (name) => /\.(zip|tar\.gz|tgz)$/i.test(name);
 
 // invitationsCard lists the invitations to the signed-in user's address,
 // to accept or decline; nothing when there are none.
@@ -240,7 +289,7 @@ function filesPanel({can}, bookID, preview, uploaded) {
     const queue = h('ul', {class: 'plain uploads', id: 'uploads', 'aria-live': 'polite'});
     drop = h('div', {class: 'drop', id: 'dropzone'},
       h('label', {for: input.id}, h('strong', null, 'Drop files or a book folder here'), h('span', null, ' or choose files'), input),
-      h('small', {class: 'muted'}, 'Chapters (.md, .txt), images (.jpg, .png, .gif), stylesheets (.css), fonts (.ttf, .otf), metadata.yaml, sources (.pdf, .epub).'), queue);
+      h('small', {class: 'muted'}, 'Chapters (.md, .txt), images (.jpg, .png, .gif, .webp), stylesheets (.css), fonts (.ttf, .otf), metadata.yaml, sources (.pdf, .epub).'), queue);
     const send = async (items) => {
       for (const {file, name} of items) {
         const bar = h('progress', {max: 100, value: 0, 'aria-label': `Upload of ${name}`});
