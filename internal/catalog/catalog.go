@@ -164,7 +164,9 @@ func (c *Catalog) metadata(bookID int64) (manuscript.Metadata, error) {
 
 func (c *Catalog) copyCover(bookID int64, cover, dst string) (string, error) {
 	ext := strings.ToLower(path.Ext(cover))
-	if ext != ".jpg" && ext != ".jpeg" && ext != ".png" {
+	switch ext {
+	case ".jpg", ".jpeg", ".png", ".gif", ".webp": // the book folder's image types (bookfs)
+	default:
 		return "", errors.New("not an image")
 	}
 	root, err := os.OpenRoot(c.books(bookID))

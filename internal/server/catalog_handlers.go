@@ -116,8 +116,7 @@ func (s *Server) handleCatalogFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	ct := map[string]string{".epub": "application/epub+zip", ".pdf": "application/pdf", ".html": "text/html; charset=utf-8",
-		".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}[path.Ext(name)]
+	ct := editionTypes[path.Ext(name)]
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
@@ -129,6 +128,11 @@ func (s *Server) handleCatalogFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", userContentCSP)
 	http.ServeContent(w, r, "", fi.ModTime(), f)
 }
+
+// editionTypes are the media types of an edition's files (the artifacts
+// and the cover the catalog copied).
+var editionTypes = map[string]string{".epub": "application/epub+zip", ".pdf": "application/pdf", ".html": "text/html; charset=utf-8",
+	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
 
 // OPDS 1.2 acquisition feed (Atom), for reading apps.
 type opdsFeed struct {
@@ -202,11 +206,8 @@ func (s *Server) handleOPDS(w http.ResponseWriter, r *http.Request) {
 				e.Links = append(e.Links, opdsLink{Rel: "http://opds-spec.org/acquisition", Href: href, Type: "application/epub+zip"})
 			case ".pdf":
 				e.Links = append(e.Links, opdsLink{Rel: "http://opds-spec.org/acquisition", Href: href, Type: "application/pdf"})
-			case ".png", ".jpg", ".jpeg":
-				t := "image/png"
-				if path.Ext(f) != ".png" {
-					t = "image/jpeg"
-				}
+			case ".png", ".jpg", ".jpeg", ".gif", ".webp":
+				t := editionTypes[path.Ext(f)]
 				e.Links = append(e.Links, opdsLink{Rel: "http://opds-spec.org/image", Href: href, Type: t},
 					opdsLink{Rel: "http://opds-spec.org/image/thumbnail", Href: href, Type: t})
 			}

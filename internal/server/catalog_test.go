@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +215,36 @@ func TestDraftRunsAreNotPublished(t *testing.T) {
 	r, body = h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/publish", h.shared.ID), cookie: author, body: fmt.Sprintf(`{"run_id":%d}`, run.ID)})
 	if r.StatusCode != 409 || !strings.Contains(body, "draft") {
 		t.Errorf("publishing a draft run: %d %s, want 409 naming the draft", r.StatusCode, body)
+	}
+}
+
+// TestWebPCoverInTheCatalog: a cover in any image type a book folder
+// takes (here WebP) is copied into the edition, linked from the OPDS
+// feed with its type, and served inline with that type.
+func TestWebPCoverInTheCatalog(t *testing.T) {
+	h := newHarness(t, map[string]string{"BINDERY_PUBLIC_CATALOG": "true"})
+	img, err := os.ReadFile(filepath.Join("..", "bookfs", "testdata", "webp", "lossy.webp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.books.Put(context.Background(), h.shared.ID, "assets/images/cover.webp", bytes.NewReader(img)); err != nil {
+		t.Fatal(err)
+	}
+	author := h.session(bindery.RoleAuthor)
+	if r, body := h.do(req{method: "PATCH", path: fmt.Sprintf("/api/v1/books/%d", h.shared.ID), cookie: author,
+		body: `{"cover":"assets/images/cover.webp"}`}); r.StatusCode != 200 {
+		t.Fatalf("setting the cover: %d %s", r.StatusCode, body)
+	}
+	run := h.passedRun()
+	if r, body := h.do(req{method: "POST", path: fmt.Sprintf("/api/v1/books/%d/publish", h.shared.ID), cookie: author,
+		body: fmt.Sprintf(`{"run_id":%d}`, run.ID)}); r.StatusCode != 200 || !strings.Contains(body, "cover.webp") {
+		t.Fatalf("publish: %d %s", r.StatusCode, body)
+	}
+	if _, feed := h.do(req{method: "GET", path: "/opds"}); !strings.Contains(feed, `type="image/webp"`) {
+		t.Errorf("the OPDS feed does not link the WebP cover:\n%s", feed)
+	}
+	r, data := h.do(req{method: "GET", path: fmt.Sprintf("/catalog/%d/cover.webp", h.shared.ID)})
+	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "image/webp" || data != string(img) || r.Header.Get("Content-Disposition") != "" {
+		t.Errorf("cover: %d %q %q (%d bytes)", r.StatusCode, r.Header.Get("Content-Type"), r.Header.Get("Content-Disposition"), len(data))
 	}
 }
