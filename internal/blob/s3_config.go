@@ -12,9 +12,9 @@ import (
 	"unicode"
 )
 
-// Secret holds a credential. Its String, GoString and LogValue say
-// "[redacted]", so a config printed with %v or %+v, or logged with slog,
-// never shows it; only an explicit string(s) does, at the one place that
+// Secret holds a credential. Its String, GoString, LogValue and
+// MarshalText say "[redacted]", so a config printed with %v or %#v,
+// logged with slog or encoded as JSON never shows it; only an explicit string(s) does, at the one place that
 // hands it to the S3 client.
 type Secret string
 
@@ -26,6 +26,10 @@ func (Secret) GoString() string { return `"[redacted]"` }
 
 // LogValue implements slog.LogValuer.
 func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// MarshalText implements encoding.TextMarshaler, which encoding/json
+// (and so slog's JSON handler, given a whole S3Config) uses.
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 
 // DefaultPartSize is the multipart part size of S3 uploads of unknown
 // length: the one buffer an upload holds in memory (plus up to
