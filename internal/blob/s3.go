@@ -272,9 +272,10 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.client.RemoveObject(ctx, s.bucket, s.prefix+key, minio.RemoveObjectOptions{})
-	if err != nil && bindery.ErrorCode(s.fail(ctx, "delete", key, err)) != bindery.ENOTFOUND {
-		return s.fail(ctx, "delete", key, err)
+	if err := s.client.RemoveObject(ctx, s.bucket, s.prefix+key, minio.RemoveObjectOptions{}); err != nil {
+		if err = s.fail(ctx, "delete", key, err); bindery.ErrorCode(err) != bindery.ENOTFOUND {
+			return err
+		}
 	}
 	return nil
 }
