@@ -284,8 +284,9 @@ func testRange(t *testing.T, s blob.Store) {
 }
 
 // testServeContent serves an object as the download handlers do and
-// checks the headers they promise today: Range, Last-Modified and
-// If-Modified-Since.
+// checks the headers they promise today (Range, Last-Modified,
+// If-Modified-Since), and the ETag a handler can add from Info.ETag
+// (If-None-Match, If-Range).
 func testServeContent(t *testing.T, s blob.Store) {
 	data := pattern(100 << 10)
 	if _, err := s.Put(context.Background(), "book.epub", bytes.NewReader(data)); err != nil {
@@ -299,6 +300,7 @@ func testServeContent(t *testing.T, s blob.Store) {
 		}
 		defer f.Close()
 		w.Header().Set("Content-Type", "application/epub+zip")
+		w.Header().Set("ETag", `"`+info.ETag+`"`)
 		http.ServeContent(w, r, "", info.Modified, f)
 	}))
 	defer srv.Close()
@@ -326,9 +328,23 @@ func testServeContent(t *testing.T, s blob.Store) {
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data[1000:2000]) || resp.Header.Get("Content-Range") != fmt.Sprintf("bytes 1000-1999/%d", len(data)) {
 		t.Fatalf("Range GET = %d, %d bytes, %q", resp.StatusCode, len(body), resp.Header.Get("Content-Range"))
 	}
+	etag := resp.Header.Get("ETag")
 	resp, _ = get(map[string]string{"If-Modified-Since": resp.Header.Get("Last-Modified")})
 	if resp.StatusCode != http.StatusNotModified {
-		t.Fatalf("conditional GET = %d, want 304", resp.StatusCode)
+		t.Fatalf("If-Modified-Since GET = %d, want 304", resp.StatusCode)
+	}
+	resp, _ = get(map[string]string{"If-None-Match": etag})
+	if resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("If-None-Match GET = %d, want 304", resp.StatusCode)
+	}
+	// A resumed download: the range only while the ETag still matches.
+	resp, body = get(map[string]string{"Range": "bytes=10-19", "If-Range": etag})
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data[10:20]) {
+		t.Fatalf("If-Range GET = %d, %d bytes", resp.StatusCode, len(body))
+	}
+	resp, body = get(map[string]string{"Range": "bytes=10-19", "If-Range": `"stale"`})
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
+		t.Fatalf("If-Range (stale) GET = %d, %d bytes; want the whole object", resp.StatusCode, len(body))
 	}
 }
 
