@@ -33,6 +33,21 @@
 // refreshes Modified, so bytes uploaded again a moment after they became
 // unreferenced are not collected under the new row's feet.
 //
+// # Key layout
+//
+// Keys are chosen by the callers; the layout this package is designed
+// for keeps each owner's objects under one prefix (so that deleting a
+// book or a run is a List and Deletes) and every object a reader can see
+// under a content key:
+//
+//	books/<book id>/files/<sha256>    versions of a book's source files
+//	runs/<run id>/<sha256>            a run's artifacts
+//	editions/<book id>/<sha256>       published editions
+//	cache/images/<sha256 of request>  the image cache (derivable: Put)
+//
+// with the names, sizes and types in the database rows that point at
+// them. No key there is the folder of another, as Store requires.
+//
 // Temporary objects (".tmp/…" in both backends) of uploads cut short by a
 // crash are not visible through any key; Local.SweepTemp removes them, and
 // for S3 a bucket lifecycle rule (expire the ".tmp/" prefix after a day,
@@ -81,7 +96,7 @@ type Object = io.ReadSeekCloser
 // Keys form a tree: a key is never also the folder of other keys ("a" and
 // "a/b" do not coexist). Local refuses such a Put with ECONFLICT; S3
 // cannot check it cheaply and allows it, so callers choose key layouts
-// where it cannot happen (every layout in this package's doc does).
+// where it cannot happen (the layout in the package doc does).
 type Store interface {
 	// Put stores everything r yields under key, replacing any object
 	// there, atomically (see the package doc). If r fails or ctx ends

@@ -16,7 +16,7 @@ import (
 	"github.com/bindery/bindery/internal/blob/blobtest"
 )
 
-func openLocal(t *testing.T, dir string) *blob.Local {
+func openLocal(t testing.TB, dir string) *blob.Local {
 	t.Helper()
 	l, err := blob.OpenLocal(dir)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // prefix, so that every test (and every run) has its own empty store in
 // the shared bucket. Without a server the test is skipped, except under
 // CI=true, where it fails: CI must never pass by skipping.
-func s3Env(t *testing.T) blob.S3Config {
+func s3Env(t testing.TB) blob.S3Config {
 	t.Helper()
 	cfg := blob.S3Config{
 		Endpoint:  os.Getenv("BINDERY_TEST_S3_ENDPOINT"),
@@ -44,7 +44,7 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func openS3(t *testing.T, cfg blob.S3Config) *blob.S3 {
+func openS3(t testing.TB, cfg blob.S3Config) *blob.S3 {
 	t.Helper()
 	s, err := blob.NewS3(context.Background(), cfg)
 	if err != nil {
