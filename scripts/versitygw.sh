@@ -55,7 +55,11 @@ install() {
     tmp=$(mktemp -d)
     # Outside the module: from an empty folder, with GOFLAGS cleared (a
     # -mod= or -buildvcs= meant for bindery must not apply).
-    (cd "$tmp" && GOBIN="$bin" GOFLAGS='' go install "$pkg")
+    if ! (cd "$tmp" && GOBIN="$bin" GOFLAGS='' go install "$pkg"); then
+      rmdir "$tmp"
+      echo "versitygw.sh: go install $pkg failed" >&2
+      return 1
+    fi
     rmdir "$tmp"
     have=$(built_as)
     if [[ $have != "$pkg" ]]; then
