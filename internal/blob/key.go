@@ -1,0 +1,99 @@
+package blob
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bindery/bindery/internal/bindery"
+)
+
+// Key limits. MaxKeyBytes leaves room under S3's 1,024-byte object name
+// for a deployment prefix (S3Config.Prefix) and under Linux's PATH_MAX;
+// MaxComponentBytes is NAME_MAX, so every component is a legal file name
+// for the local backend.
+const (
+	MaxKeyBytes       = 768
+	MaxComponentBytes = 255
+	MaxKeyDepth       = 16
+)
+
+// CheckKey reports whether key is a valid blob key, and is the one
+// function every backend calls before touching storage. A key is a
+// relative slash path of 1 to MaxKeyBytes bytes of valid UTF-8, at most
+// MaxKeyDepth components of 1 to MaxComponentBytes bytes each, with:
+//
+//   - no leading or trailing "/", and no empty component ("a//b"): one
+//     object has one name, on a file system and in a bucket alike;
+//   - no "." or ".." component, and no component starting with "." at
+//     all: ".." would climb out of the local root (os.Root refuses it too,
+//     but the key should never get that far), and dot names are reserved
+//     for the backends' own temporary files (".tmp/…"), which therefore
+//     can never be named, listed, opened or overwritten through a key;
+//   - no backslash, which Windows tools and some S3 gateways read as a
+//     separator;
+//   - no control or format character (bindery.NameRune: NUL, newlines,
+//     bidirectional overrides, zero-width characters): they end C strings,
+//     split log lines and make one name display as another.
+//
+// It returns nil or an EINVALID *bindery.Error whose message names the
+// problem but never echoes the key (a hostile key must not reach a log
+// line or a client through our error text).
+func CheckKey(key string) error {
+	return checkPath(key, false)
+}
+
+// CheckPrefix reports whether prefix may be given to List or PutContent:
+// "" (everything) or a valid key followed by "/" (one folder of keys).
+// A bare "a/b" (no trailing slash) is refused so that "books/1" never
+// also lists "books/10/…".
+func CheckPrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	if !strings.HasSuffix(prefix, "/") {
+		return invalid("a prefix must be empty or end with /")
+	}
+	return checkPath(strings.TrimSuffix(prefix, "/"), true)
+}
+
+func invalid(why string) error {
+	return bindery.Errorf(bindery.EINVALID, "Invalid storage key: %s.", why)
+}
+
+func checkPath(key string, isPrefix bool) error {
+	switch {
+	case key == "":
+		if isPrefix {
+			return invalid("a prefix may not be just /")
+		}
+		return invalid("it is empty")
+	case len(key) > MaxKeyBytes:
+		return invalid("it is too long")
+	case !utf8.ValidString(key):
+		return invalid("it is not valid UTF-8")
+	case strings.ContainsRune(key, '\\'):
+		return invalid(`it contains \`)
+	case key[0] == '/':
+		return invalid("it starts with /")
+	}
+	if r, bad := bindery.NameRune(key); bad {
+		return invalid("it contains " + bindery.DescribeRune(r))
+	}
+	depth := 0
+	for part := range strings.SplitSeq(key, "/") {
+		depth++
+		switch {
+		case depth > MaxKeyDepth:
+			return invalid("it is nested too deeply")
+		case part == "":
+			return invalid("it has an empty component")
+		case part == "." || part == "..":
+			return invalid(`"." and ".." are not allowed`)
+		case part[0] == '.':
+			return invalid("a component may not start with a dot")
+		case len(part) > MaxComponentBytes:
+			return invalid("a component is too long")
+		}
+	}
+	return nil
+}
