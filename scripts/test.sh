@@ -108,5 +108,23 @@ if $audit; then exit 0; fi
 begin "CGO_ENABLED=0 go build ./cmd/bindery"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/bindery
 
+# The services some tests need, started here and stopped however this
+# script exits (one EXIT trap runs every stop registered in stops).
+stops=()
+stop_services() {
+  local s
+  for s in "${stops[@]}"; do eval "$s" || true; done
+}
+trap stop_services EXIT
+
+# A real S3-compatible server for internal/blob's S3 backend: versitygw
+# (installed with go install outside the module on first use) over a
+# temporary folder on 127.0.0.1, with random credentials. Without it those
+# tests would skip, and under CI=true fail.
+begin "start versitygw (S3)"
+s3env=$(./scripts/versitygw.sh start) # an assignment, so that a failed start stops the script
+eval "$s3env"
+stops+=("./scripts/versitygw.sh stop")
+
 begin "go test -race"
 CGO_ENABLED=1 go test -race -count=1 -timeout 30m ./...
