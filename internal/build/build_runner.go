@@ -81,8 +81,9 @@ type Options struct {
 	// step, which suits logs and pipes.
 	Progress io.Writer
 	Terminal bool
-	// Modified is passed to the EPUB writer (dcterms:modified); zero keeps
-	// its reproducible default.
+	// Modified is the EPUB's dcterms:modified; zero means the build time
+	// (the time Run starts). A reproducible build sets it, from
+	// SOURCE_DATE_EPOCH (see SourceDateEpoch): the command line does.
 	Modified time.Time
 	// Draft builds a book whose images are missing or whose links are
 	// broken: those are warnings, the images placeholders and the links
@@ -136,6 +137,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if opts.PDF == nil {
 		opts.PDF = PDFRenderer()
 	}
+	opts.Modified = modifiedTime(opts.Modified, time.Now)
 	out := opts.OutDir
 	if out == "" {
 		out = filepath.Join(opts.Dir, "build")
