@@ -26,7 +26,8 @@ import (
 var templateFS embed.FS
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"inc": func(i int) int { return i + 1 },
+	"inc":  func(i int) int { return i + 1 },
+	"join": strings.Join,
 }).ParseFS(templateFS, "templates/*.opf", "templates/*.xhtml", "templates/*.ncx"))
 
 // Options tune Write. The zero value is ready to use.
@@ -281,6 +282,7 @@ func (b *book) renderChapter(ctx context.Context, c *chapter) error {
 		b.missingAlt = true
 		b.mu.Unlock()
 	}
+	frag.PopUpNotes()
 	var body bytes.Buffer
 	if err := frag.WriteXHTML(&body); err != nil {
 		return err
@@ -338,6 +340,12 @@ func (b *book) entries(ctx context.Context) ([]entry, error) {
 		}
 		add("EPUB/cover.xhtml", buf.Bytes(), false)
 	}
+	var tp bytes.Buffer
+	tp.WriteString(xmlProlog)
+	if err := templates.ExecuteTemplate(&tp, "titlepage.xhtml", b); err != nil {
+		return nil, err
+	}
+	add("EPUB/titlepage.xhtml", tp.Bytes(), false)
 	css, err := templateFS.ReadFile("templates/style.css")
 	if err != nil {
 		return nil, err
