@@ -20,9 +20,9 @@ func TestFootnotesPopUp(t *testing.T) {
 	for _, want := range []string{
 		`<a class="footnote-ref" href="#ch01-a-fn-1" role="doc-noteref" epub:type="noteref">1</a>`,
 		`<aside id="ch01-a-fn-1" class="footnote" epub:type="footnote" role="doc-footnote">` + "\n" +
-			`<p><span class="footnote-number">1.</span> First note.\u00a0<a class="footnote-backref" href="#ch01-a-fnref-1" role="doc-backlink">`,
+			`<p><span class="footnote-number">1.</span> First note. <a class="footnote-backref" href="#ch01-a-fnref-1" role="doc-backlink">`,
 		`<aside id="ch01-a-fn-2" class="footnote" epub:type="footnote" role="doc-footnote">`,
-		`<p>Its second paragraph.\u00a0<a class="footnote-backref" href="#ch01-a-fnref-2" role="doc-backlink">`,
+		`<p>Its second paragraph. <a class="footnote-backref" href="#ch01-a-fnref-2" role="doc-backlink">`,
 		`xmlns:epub="http://www.idpf.org/2007/ops"`,
 	} {
 		if !strings.Contains(doc, want) {
