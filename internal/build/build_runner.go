@@ -163,6 +163,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 
 	p.step("checking")
 	res.Problems = manuscript.CheckWith(m, manuscript.CheckOptions{Draft: opts.Draft})
+	res.Problems = append(res.Problems, epubWarnings(m, formats)...)
 	for _, pr := range res.Problems {
 		if pr.Severity == manuscript.SeverityWarning { // errors come back in the ProblemsError
 			p.line(pr.String())

@@ -89,6 +89,9 @@ type book struct {
 	AccessModesSufficient []string
 	AccessibilityFeatures []string
 	AccessibilitySummary  string
+	// ConformsTo is manuscript.AccessibilityConformance when the book
+	// meets it, else ""; CertifiedBy names the evaluator of the claim.
+	ConformsTo, CertifiedBy string
 }
 
 type chapter struct {
@@ -424,5 +427,17 @@ func (b *book) accessibility() {
 		b.AccessibilityFeatures = append(b.AccessibilityFeatures, "alternativeText")
 		summary += " Every image has alternative text."
 	}
-	b.AccessibilitySummary = summary + " It has no known hazards."
+	summary += " It has no known hazards."
+	if len(manuscript.AccessibilityGaps(b.m)) == 0 && !b.missingAlt {
+		b.ConformsTo = manuscript.AccessibilityConformance
+		// The evaluation is the publisher's own, made with Bindery's
+		// checks (manuscript.AccessibilityGaps): it names the publisher,
+		// else the authors, who publish themselves.
+		b.CertifiedBy = b.Publisher
+		if b.CertifiedBy == "" {
+			b.CertifiedBy = strings.Join(b.Authors, ", ")
+		}
+		summary += " It meets " + b.ConformsTo + "."
+	}
+	b.AccessibilitySummary = summary
 }

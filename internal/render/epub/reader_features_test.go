@@ -81,3 +81,27 @@ func TestTitlePage(t *testing.T) {
 		t.Errorf("landmarks lack the title page\n%s", nav)
 	}
 }
+
+// dcterms:conformsTo is claimed only for a book that meets it, with the
+// evaluator; a gap (here an image without alt text) withdraws the claim.
+func TestConformsTo(t *testing.T) {
+	const claim = `<meta property="dcterms:conformsTo">EPUB Accessibility 1.1 - WCAG 2.2 Level AA</meta>`
+	opf := readEntry(t, openZip(t, writeEPUB(t, exampleBook(t), epub.Options{})), "EPUB/package.opf")
+	if !strings.Contains(opf, claim) || !strings.Contains(opf, `<meta property="a11y:certifiedBy">Bindery Examples</meta>`) {
+		t.Errorf("example book: no conformance claim\n%s", opf)
+	}
+	for name, files := range map[string]map[string]string{
+		"markdown image": {"chapters/01-a.md": "# A\n\n![](../i.png)\n"},
+		"raw HTML image": {"chapters/01-a.md": "# A\n\n<p><img src=\"../i.png\"></p>\n"},
+		"no language":    {"metadata.yaml": "title: T\nauthor: A\n"},
+	} {
+		book := map[string]string{"metadata.yaml": "title: T\nauthor: A\nlanguage: en\n", "i.png": mt.PNG, "chapters/01-a.md": "# A\n\nText.\n"}
+		for k, v := range files {
+			book[k] = v
+		}
+		opf := readEntry(t, openZip(t, writeEPUB(t, mt.MustLoad(t, book), epub.Options{})), "EPUB/package.opf")
+		if strings.Contains(opf, "conformsTo") || strings.Contains(opf, "certifiedBy") {
+			t.Errorf("%s: claims conformance\n%s", name, opf)
+		}
+	}
+}
