@@ -203,7 +203,11 @@ func writeFormat(ctx context.Context, out, base string, f Format, m *manuscript.
 	switch f {
 	case EPUB:
 		write = func(w io.Writer) error {
-			return epub.Write(ctx, w, m, epub.Options{Modified: opts.Modified, Renderer: r})
+			pages, err := printPages(ctx, m, opts.PDF)
+			if err != nil {
+				return err
+			}
+			return epub.Write(ctx, w, m, epub.Options{Modified: opts.Modified, Renderer: r, PrintPages: pages})
 		}
 	case HTML:
 		write = func(w io.Writer) error {

@@ -1,9 +1,11 @@
 package build
 
 import (
+	"context"
 	"slices"
 
 	"github.com/bindery/bindery/internal/manuscript"
+	"github.com/bindery/bindery/internal/render/epub"
 )
 
 // epubWarnings are the warnings of an EPUB build beyond Check's (see
@@ -15,4 +17,28 @@ func epubWarnings(m *manuscript.Manuscript, formats []Format) []manuscript.Probl
 		return nil
 	}
 	return manuscript.EPUBWarnings(m)
+}
+
+// printPages returns the pages of the print edition for the EPUB's
+// page-list: where each page of the PDF that pdfR typesets starts. Only
+// the native typesetter (PDFRenderer) can say; with another Renderer, or
+// when the book cannot be typeset (a pdf.font_family that is no usable
+// font: the PDF build reports it), the EPUB has no page-list rather
+// than a wrong one, and no error. When the build writes the PDF too, the
+// book is laid out once for both.
+func printPages(ctx context.Context, m *manuscript.Manuscript, pdfR Renderer) ([]epub.PrintPage, error) {
+	r, ok := pdfR.(*nativePDF)
+	if !ok {
+		return nil, nil
+	}
+	t, err := r.typeset(ctx, m)
+	if err != nil {
+		return nil, ctx.Err()
+	}
+	starts := t.PageStarts()
+	pages := make([]epub.PrintPage, len(starts))
+	for i, s := range starts {
+		pages[i] = epub.PrintPage{Number: s.Page, Chapter: s.Chapter, Word: s.Word}
+	}
+	return pages, nil
 }

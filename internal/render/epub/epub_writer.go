@@ -13,6 +13,7 @@ import (
 	"path"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,20 @@ type Options struct {
 	Modified time.Time
 	// Renderer renders chapters; nil means markdown.New().
 	Renderer *markdown.Renderer
+	// PrintPages are the pages of the print edition (the PDF Bindery
+	// typesets: see render/pdf's PageStart), in page order. When set, the
+	// chapters carry a page-break marker where each page starts, the
+	// navigation document a page-list, and the package the
+	// printPageNumbers and pageNavigation features and, when the book has
+	// an ISBN or identifier, a dc:source naming the print edition.
+	PrintPages []PrintPage
+}
+
+// PrintPage is where page Number of the print edition starts: before
+// word Word of chapter Chapter (an index in the manuscript's chapters),
+// words counted as render/pdf's PageStart counts them.
+type PrintPage struct {
+	Number, Chapter, Word int
 }
 
 // DefaultModified is dcterms:modified when neither Options nor the metadata
@@ -79,6 +94,9 @@ type book struct {
 	UserStyle                         bool
 	Cover                             *image
 	Chapters                          []*chapter
+	// Source is the print edition's identifier (dc:source) when there
+	// is a page-list and the metadata names one.
+	Source string
 
 	mu          sync.Mutex
 	images      map[string]*image // by book path
@@ -99,6 +117,8 @@ type chapter struct {
 	Href     string
 	Sections []section
 	xhtml    []byte
+	breaks   []markdown.PageBreak // the print pages that start here
+	Pages    []section            // their markers, in page order
 }
 
 type section struct{ Href, Title string }
@@ -150,6 +170,19 @@ func newBook(m *manuscript.Manuscript, opts Options) (*book, error) {
 	}
 	for _, c := range m.Chapters {
 		b.Chapters = append(b.Chapters, &chapter{Chapter: c, Href: c.ID + ".xhtml"})
+	}
+	for _, p := range opts.PrintPages {
+		if p.Chapter < 0 || p.Chapter >= len(b.Chapters) {
+			return nil, fmt.Errorf("epub: print page %d is in chapter %d of %d", p.Number, p.Chapter, len(b.Chapters))
+		}
+		c := b.Chapters[p.Chapter]
+		c.breaks = append(c.breaks, markdown.PageBreak{Word: p.Word, Number: p.Number})
+	}
+	if len(opts.PrintPages) > 0 {
+		b.Source = md.Identifier
+		if md.ISBN != "" {
+			b.Source = "urn:isbn:" + strings.NewReplacer("-", "", " ", "").Replace(md.ISBN)
+		}
 	}
 	return b, nil
 }
@@ -286,6 +319,10 @@ func (b *book) renderChapter(ctx context.Context, c *chapter) error {
 		b.mu.Unlock()
 	}
 	frag.PopUpNotes()
+	sort.SliceStable(c.breaks, func(i, j int) bool { return c.breaks[i].Word < c.breaks[j].Word })
+	for i, id := range frag.PageBreaks(c.breaks) {
+		c.Pages = append(c.Pages, section{Href: c.Href + "#" + id, Title: strconv.Itoa(c.breaks[i].Number)})
+	}
 	var body bytes.Buffer
 	if err := frag.WriteXHTML(&body); err != nil {
 		return err
@@ -402,6 +439,16 @@ func (b *book) entries(ctx context.Context) ([]entry, error) {
 	return entries, ctx.Err()
 }
 
+// HasPages reports whether the book carries the print edition's pages.
+func (b *book) HasPages() bool {
+	for _, c := range b.Chapters {
+		if len(c.Pages) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // accessibility fills the EPUB Accessibility 1.1 discovery metadata from
 // what the book actually contains: it claims alternative text only when
 // every image has some, and textual sufficiency only then.
@@ -413,6 +460,9 @@ func (b *book) accessibility() {
 	hasImages := len(b.Images) > 0
 	b.AccessModes = []string{"textual"}
 	b.AccessibilityFeatures = []string{"structuralNavigation", "tableOfContents", "readingOrder"}
+	if b.HasPages() {
+		b.AccessibilityFeatures = append(b.AccessibilityFeatures, "printPageNumbers", "pageNavigation")
+	}
 	summary := "This publication has structured headings, a table of contents and a logical reading order."
 	switch {
 	case !hasImages:

@@ -14,7 +14,8 @@ import (
 // elements or attributes that did not pass the sanitiser, but for the
 // fixed ones of this package's own rewrites (PopUpNotes, PageBreaks).
 type Fragment struct {
-	body *html.Node // the children of body are the fragment
+	body       *html.Node // the children of body are the fragment
+	addedTitle *html.Node // the h1 RenderChapter added, if any
 }
 
 // WriteHTML writes the fragment as HTML5, escaped by golang.org/x/net/html.

@@ -34,19 +34,7 @@ func (f *Fragment) PopUpNotes() {
 			asideNotes(n)
 		}
 	}
-	ids := map[string]bool{}
-	var collect func(*html.Node)
-	collect = func(n *html.Node) {
-		for _, a := range n.Attr {
-			if a.Key == "id" && a.Namespace == "" {
-				ids[a.Val] = true
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			collect(c)
-		}
-	}
-	collect(f.body)
+	ids := f.ids()
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		if n.DataAtom == atom.A {

@@ -1,0 +1,138 @@
+package build_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"html"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindery/bindery/internal/build"
+	"github.com/bindery/bindery/internal/testkit"
+)
+
+var (
+	pageListEntry = regexp.MustCompile(`<li><a href="([^"#]+)#([^"]+)">(\d+)</a></li>`)
+	tag           = regexp.MustCompile(`<[^>]*>`)
+)
+
+func zipEntry(t *testing.T, zr *zip.Reader, name string) string {
+	t.Helper()
+	f, err := zr.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// firstWords returns the first n words of text, XHTML tags and the word
+// joiner (U+2060, which the PDF does not keep in its text) taken out.
+func firstWords(s string, n int) string {
+	s = strings.ReplaceAll(html.UnescapeString(tag.ReplaceAllString(s, " ")), "\u2060", "")
+	w := strings.Fields(s)
+	return strings.Join(w[:min(n, len(w))], " ")
+}
+
+// TestPageListMatchesThePDF: the EPUB built with the PDF carries a
+// page-list, and the marker of page N sits just before the first words
+// that pdftotext extracts from page N of the PDF (after the running
+// head), for every page with text, of the example and of Frankenstein.
+// An EPUB built alone has the same page-list, from the same typesetting.
+func TestPageListMatchesThePDF(t *testing.T) {
+	tool(t, "pdftotext")
+	books := map[string]string{"lighthouse": exampleDir, "frankenstein": testkit.Corpus(t)}
+	for name, dir := range books {
+		t.Run(name, func(t *testing.T) {
+			stamp := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+			out := t.TempDir()
+			res, err := build.Run(context.Background(), build.Options{Dir: dir, OutDir: out, Formats: []build.Format{build.EPUB, build.PDF}, Modified: stamp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			epubPath, pdfPath := res.Artifacts[0].Path, res.Artifacts[1].Path
+			data, err := os.ReadFile(epubPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			nav := zipEntry(t, zr, "EPUB/nav.xhtml")
+			entries := pageListEntry.FindAllStringSubmatch(nav, -1)
+			if !strings.Contains(nav, `<nav epub:type="page-list"`) || len(entries) == 0 {
+				t.Fatalf("no page-list in the navigation document:\n%s", nav)
+			}
+			opf := zipEntry(t, zr, "EPUB/package.opf")
+			for _, want := range []string{"printPageNumbers", "pageNavigation", "<dc:source id=\"print-source\">"} {
+				if !strings.Contains(opf, want) {
+					t.Errorf("package document lacks %s", want)
+				}
+			}
+
+			pages := strings.Split(output(t, "pdftotext", pdfPath, "-"), "\f")
+			pages = pages[:len(pages)-1] // after the last form feed
+			last, _ := strconv.Atoi(entries[len(entries)-1][3])
+			front := len(pages) - last // the body's pages end the PDF
+			checked := 0
+			for i, e := range entries {
+				file, id, label := e[1], e[2], e[3]
+				n, _ := strconv.Atoi(label)
+				if n != i+1 || id != "page-"+label {
+					t.Fatalf("page-list entry %d is %q#%q, page %s", i, file, id, label)
+				}
+				doc := zipEntry(t, zr, "EPUB/"+file)
+				marker := `<span epub:type="pagebreak" role="doc-pagebreak" id="` + id + `" aria-label="` + label + `"></span>`
+				at := strings.Index(doc, marker)
+				if at < 0 {
+					t.Fatalf("%s lacks %s", file, marker)
+				}
+				// Words after the marker, up to the next one.
+				after := doc[at+len(marker):]
+				if k := strings.Index(after, `epub:type="pagebreak"`); k >= 0 {
+					after = after[:strings.LastIndex(after[:k], "<")]
+				}
+				want := firstWords(after, 3)
+				text := strings.Join(strings.Fields(strings.ReplaceAll(pages[front+n-1], "\u2060", "")), " ")
+				if text == "" {
+					continue // a blank page: its marker is where the next page starts
+				}
+				checked++
+				if k := strings.Index(text, want); want == "" || k < 0 || k > 60 {
+					t.Errorf("page %d: the EPUB's marker precedes %q; the PDF's page starts %.80q", n, want, text)
+				}
+			}
+			if checked < len(entries)*3/4 {
+				t.Errorf("only %d of %d pages have text", checked, len(entries))
+			}
+
+			// A few pages the way a person checks them: pdftotext -f N -l N.
+			for _, n := range []int{1, last / 2, last} {
+				p := strconv.Itoa(front + n)
+				if got := strings.Join(strings.Fields(output(t, "pdftotext", "-f", p, "-l", p, pdfPath, "-")), " "); got != strings.Join(strings.Fields(pages[front+n-1]), " ") {
+					t.Errorf("pdftotext -f %s -l %s differs from page %d of the whole text", p, p, n)
+				}
+			}
+
+			alone := t.TempDir()
+			if _, err := build.Run(context.Background(), build.Options{Dir: dir, OutDir: alone, Formats: []build.Format{build.EPUB}, Modified: stamp}); err != nil {
+				t.Fatal(err)
+			}
+			if data2, _ := os.ReadFile(filepath.Join(alone, filepath.Base(epubPath))); !bytes.Equal(data, data2) {
+				t.Error("the EPUB built alone differs from the one built with the PDF")
+			}
+		})
+	}
+}
