@@ -23,6 +23,7 @@ type page struct {
 	boxes []placed
 	head  string // running head, "" for none
 	folio string // printed page number, "" for none
+
 	start textPos // where a body page starts in the text (see PageStart)
 }
 
