@@ -203,10 +203,7 @@ func writeFormat(ctx context.Context, out, base string, f Format, m *manuscript.
 	switch f {
 	case EPUB:
 		write = func(w io.Writer) error {
-			pages, err := printPages(ctx, m, opts.PDF)
-			if err != nil {
-				return err
-			}
+			pages := printPages(ctx, m, opts.PDF)
 			return epub.Write(ctx, w, m, epub.Options{Modified: opts.Modified, Renderer: r, PrintPages: pages})
 		}
 	case HTML:

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/render/epub"
+	"github.com/bindery/bindery/internal/render/pdf"
 )
 
 // epubWarnings are the warnings of an EPUB build beyond Check's (see
@@ -19,26 +20,43 @@ func epubWarnings(m *manuscript.Manuscript, formats []Format) []manuscript.Probl
 	return manuscript.EPUBWarnings(m)
 }
 
-// printPages returns the pages of the print edition for the EPUB's
-// page-list: where each page of the PDF that pdfR typesets starts. Only
-// the native typesetter (PDFRenderer) can say; with another Renderer, or
-// when the book cannot be typeset (a pdf.font_family that is no usable
-// font: the PDF build reports it), the EPUB has no page-list rather
-// than a wrong one, and no error. When the build writes the PDF too, the
-// book is laid out once for both.
-func printPages(ctx context.Context, m *manuscript.Manuscript, pdfR Renderer) ([]epub.PrintPage, error) {
+// printPages starts laying the book out for the EPUB's page-list and
+// returns the function that waits for the pages of the print edition:
+// where each page of the PDF that pdfR typesets starts. The layout runs
+// while the EPUB renders its chapters (epub.Options.PrintPages is called
+// after them). Only the native typesetter (PDFRenderer) can say; with
+// another Renderer, or when the book cannot be typeset (a pdf.font_family
+// that is no usable font: the PDF build reports it), the EPUB has no
+// page-list rather than a wrong one, and no error. When the build writes
+// the PDF too, the book is laid out once for both.
+func printPages(ctx context.Context, m *manuscript.Manuscript, pdfR Renderer) func() ([]epub.PrintPage, error) {
 	r, ok := pdfR.(*nativePDF)
 	if !ok {
-		return nil, nil
+		return nil
 	}
-	t, err := r.typeset(ctx, m)
-	if err != nil {
-		return nil, ctx.Err()
+	done := make(chan *pdf.Typeset, 1)
+	go func() {
+		t, err := r.typeset(ctx, m)
+		if err != nil {
+			t = nil
+		}
+		done <- t
+	}()
+	return func() ([]epub.PrintPage, error) {
+		var t *pdf.Typeset
+		select {
+		case t = <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if t == nil {
+			return nil, ctx.Err()
+		}
+		starts := t.PageStarts()
+		pages := make([]epub.PrintPage, len(starts))
+		for i, s := range starts {
+			pages[i] = epub.PrintPage{Number: s.Page, Chapter: s.Chapter, Word: s.Word}
+		}
+		return pages, nil
 	}
-	starts := t.PageStarts()
-	pages := make([]epub.PrintPage, len(starts))
-	for i, s := range starts {
-		pages[i] = epub.PrintPage{Number: s.Page, Chapter: s.Chapter, Word: s.Word}
-	}
-	return pages, nil
 }

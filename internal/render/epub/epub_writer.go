@@ -40,13 +40,15 @@ type Options struct {
 	Modified time.Time
 	// Renderer renders chapters; nil means markdown.New().
 	Renderer *markdown.Renderer
-	// PrintPages are the pages of the print edition (the PDF Bindery
-	// typesets: see render/pdf's PageStart), in page order. When set, the
-	// chapters carry a page-break marker where each page starts, the
-	// navigation document a page-list, and the package the
+	// PrintPages, when not nil, returns the pages of the print edition
+	// (the PDF Bindery typesets: see render/pdf's PageStart), in page
+	// order. Write calls it once, after rendering the chapters, so that a
+	// caller can typeset the book meanwhile; its error fails Write. With
+	// pages, the chapters carry a page-break marker where each page
+	// starts, the navigation document a page-list, and the package the
 	// printPageNumbers and pageNavigation features and, when the book has
 	// an ISBN or identifier, a dc:source naming the print edition.
-	PrintPages []PrintPage
+	PrintPages func() ([]PrintPage, error)
 }
 
 // PrintPage is where page Number of the print edition starts: before
@@ -70,7 +72,13 @@ func Write(ctx context.Context, w io.Writer, m *manuscript.Manuscript, opts Opti
 	if err != nil {
 		return err
 	}
-	if err := b.renderChapters(ctx); err != nil {
+	if err := b.eachChapter(ctx, b.renderChapter); err != nil {
+		return err
+	}
+	if err := b.placePages(opts.PrintPages); err != nil {
+		return err
+	}
+	if err := b.eachChapter(ctx, b.writeChapter); err != nil {
 		return err
 	}
 	entries, err := b.entries(ctx)
@@ -117,6 +125,7 @@ type chapter struct {
 	Href     string
 	Sections []section
 	xhtml    []byte
+	frag     *markdown.Fragment   // rendered, until written as xhtml
 	breaks   []markdown.PageBreak // the print pages that start here
 	Pages    []section            // their markers, in page order
 }
@@ -170,19 +179,6 @@ func newBook(m *manuscript.Manuscript, opts Options) (*book, error) {
 	}
 	for _, c := range m.Chapters {
 		b.Chapters = append(b.Chapters, &chapter{Chapter: c, Href: c.ID + ".xhtml"})
-	}
-	for _, p := range opts.PrintPages {
-		if p.Chapter < 0 || p.Chapter >= len(b.Chapters) {
-			return nil, fmt.Errorf("epub: print page %d is in chapter %d of %d", p.Number, p.Chapter, len(b.Chapters))
-		}
-		c := b.Chapters[p.Chapter]
-		c.breaks = append(c.breaks, markdown.PageBreak{Word: p.Word, Number: p.Number})
-	}
-	if len(opts.PrintPages) > 0 {
-		b.Source = md.Identifier
-		if md.ISBN != "" {
-			b.Source = "urn:isbn:" + strings.NewReplacer("-", "", " ", "").Replace(md.ISBN)
-		}
 	}
 	return b, nil
 }
@@ -269,9 +265,10 @@ func (b *book) ImageSrc(p, mediaType string) (string, error) {
 	return b.imageAt(p, mediaType).Href, nil
 }
 
-// renderChapters renders the chapters on all cores. Each result depends on
-// its chapter only, so the order of work does not change the output.
-func (b *book) renderChapters(ctx context.Context) error {
+// eachChapter runs step for every chapter, on all cores. Each result
+// depends on its chapter only, so the order of work does not change the
+// output.
+func (b *book) eachChapter(ctx context.Context, step func(context.Context, *chapter) error) error {
 	jobs := make(chan *chapter)
 	errs := make([]error, len(b.Chapters))
 	var wg sync.WaitGroup
@@ -280,7 +277,7 @@ func (b *book) renderChapters(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
-				errs[c.Index] = b.renderChapter(ctx, c)
+				errs[c.Index] = step(ctx, c)
 			}
 		}()
 	}
@@ -318,6 +315,43 @@ func (b *book) renderChapter(ctx context.Context, c *chapter) error {
 		b.missingAlt = true
 		b.mu.Unlock()
 	}
+	c.frag = frag
+	return nil
+}
+
+// placePages asks for the print edition's pages, when there is one, and
+// hands each chapter those that start in it. It is called once the
+// chapters are rendered, so that the caller may typeset them meanwhile.
+func (b *book) placePages(pages func() ([]PrintPage, error)) error {
+	if pages == nil {
+		return nil
+	}
+	list, err := pages()
+	if err != nil {
+		return err
+	}
+	for _, p := range list {
+		if p.Chapter < 0 || p.Chapter >= len(b.Chapters) {
+			return fmt.Errorf("epub: print page %d is in chapter %d of %d", p.Number, p.Chapter, len(b.Chapters))
+		}
+		c := b.Chapters[p.Chapter]
+		c.breaks = append(c.breaks, markdown.PageBreak{Word: p.Word, Number: p.Number})
+	}
+	if len(list) > 0 {
+		md := b.m.Metadata
+		b.Source = md.Identifier
+		if md.ISBN != "" {
+			b.Source = "urn:isbn:" + strings.NewReplacer("-", "", " ", "").Replace(md.ISBN)
+		}
+	}
+	return nil
+}
+
+// writeChapter finishes a rendered chapter for EPUB reading systems
+// (pop-up notes, page-break markers) and serialises it.
+func (b *book) writeChapter(_ context.Context, c *chapter) error {
+	frag := c.frag
+	c.frag = nil
 	frag.PopUpNotes()
 	sort.SliceStable(c.breaks, func(i, j int) bool { return c.breaks[i].Word < c.breaks[j].Word })
 	for i, id := range frag.PageBreaks(c.breaks) {
@@ -330,7 +364,7 @@ func (b *book) renderChapter(ctx context.Context, c *chapter) error {
 	var doc bytes.Buffer
 	doc.Grow(body.Len() + 1024)
 	doc.WriteString(xmlProlog)
-	err = templates.ExecuteTemplate(&doc, "chapter.xhtml", struct {
+	err := templates.ExecuteTemplate(&doc, "chapter.xhtml", struct {
 		Lang, Title string
 		UserStyle   bool
 		Body        template.HTML
