@@ -167,14 +167,20 @@ func (pb *pageBreaker) image(img *html.Node) {
 		}
 	}
 	for _, a := range img.Attr {
-		if a.Key == "alt" {
-			for _, r := range a.Val {
-				if isSpace(r) {
-					pb.inWord = false
-				} else if !pb.inWord {
-					pb.inWord = true
-					pb.words++
+		if a.Key != "alt" {
+			continue
+		}
+		for _, r := range a.Val {
+			if isSpace(r) {
+				pb.inWord = false
+			} else if !pb.inWord {
+				pb.inWord = true
+				// A page that starts inside the alt text starts
+				// before the image.
+				for len(pb.breaks) > 0 && pb.breaks[0].Word <= pb.words {
+					pb.insert(img.Parent, img)
 				}
+				pb.words++
 			}
 		}
 	}
