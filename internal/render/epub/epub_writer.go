@@ -33,10 +33,12 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 
 // Options tune Write. The zero value is ready to use.
 type Options struct {
-	// Modified is the dcterms:modified time of the package. When zero it is
-	// the metadata date if that is a full date ("2024-05-01" or RFC 3339),
-	// else DefaultModified. It is never the current time: a rebuild of the
-	// same book must give the same bytes.
+	// Modified is the dcterms:modified time of the package: the time the
+	// EPUB was made, which package build sets to the build time or to
+	// SOURCE_DATE_EPOCH. When zero it is the metadata date if that is a
+	// full date ("2024-05-01" or RFC 3339), else DefaultModified; Write
+	// never reads the clock, so that the same book and Options give the
+	// same bytes.
 	Modified time.Time
 	// Renderer renders chapters; nil means markdown.New().
 	Renderer *markdown.Renderer
