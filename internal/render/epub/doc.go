@@ -12,9 +12,10 @@
 //     into its own document and each note an
 //     <aside epub:type="footnote" role="doc-footnote">, with its back-link
 //     (markdown.Fragment.PopUpNotes);
-//   - the accessibility claim: dcterms:conformsTo "EPUB Accessibility 1.1
-//     - WCAG 2.2 Level AA" with a11y:certifiedBy, only when the book meets
-//     it (manuscript.AccessibilityGaps, and alt text on every image,
+//   - the accessibility claim: dcterms:conformsTo
+//     manuscript.AccessibilityConformance with a11y:certifiedBy, only
+//     when the book meets it (manuscript.AccessibilityGaps, and alt text
+//     on every image,
 //     raw HTML ones included); schema:accessMode, accessModeSufficient
 //     and accessibilityFeature say what the book actually holds;
 //   - the print edition's pages (Options.PrintPages, from the PDF that
