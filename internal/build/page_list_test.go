@@ -5,16 +5,20 @@ import (
 	"bytes"
 	"context"
 	"html"
+	"image"
+	"image/jpeg"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bindery/bindery/internal/build"
+	mt "github.com/bindery/bindery/internal/manuscript/manuscripttest"
 	"github.com/bindery/bindery/internal/testkit"
 )
 
@@ -134,5 +138,47 @@ func TestPageListMatchesThePDF(t *testing.T) {
 				t.Error("the EPUB built alone differs from the one built with the PDF")
 			}
 		})
+	}
+}
+
+// An EPUB build warns of a cover too small for stores and of what keeps
+// the accessibility claim away, as file:line lines; a build without the
+// EPUB does not.
+func TestEPUBWarnings(t *testing.T) {
+	var cover bytes.Buffer
+	if err := jpeg.Encode(&cover, image.NewGray(image.Rect(0, 0, 600, 900)), nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := mt.WriteBook(t, map[string]string{
+		"metadata.yaml":  "title: T\nauthor: A\nlanguage: en\ncover: cover.jpg\n",
+		"cover.jpg":      cover.String(),
+		"chapters/01.md": "# One\n\n![](../cover.jpg)\n",
+	})
+	want := []string{
+		`metadata.yaml: warning: cover "cover.jpg" is 600×900 px: stores ask for at least 1,600 px on the long side`,
+		"metadata.yaml: warning: the EPUB claims no accessibility conformance (EPUB Accessibility 1.1 - WCAG 2.2 Level AA): chapters/01.md:3: an image has no alt text",
+	}
+	var progress bytes.Buffer
+	res, err := build.Run(context.Background(), build.Options{Dir: dir, OutDir: t.TempDir(), Formats: []build.Format{build.EPUB}, Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range res.Problems {
+		got = append(got, p.String())
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) || !strings.Contains(progress.String(), w) {
+			t.Errorf("EPUB build lacks warning %s\nproblems %q\nprogress:\n%s", w, got, progress.String())
+		}
+	}
+	res, err = build.Run(context.Background(), build.Options{Dir: dir, OutDir: t.TempDir(), Formats: []build.Format{build.HTML}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Problems {
+		if strings.Contains(p.Message, "px") || strings.Contains(p.Message, "conformance") {
+			t.Errorf("HTML build warns %s", p)
+		}
 	}
 }
