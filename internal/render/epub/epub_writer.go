@@ -513,6 +513,9 @@ func (b *book) accessibility() {
 		b.AccessibilityFeatures = append(b.AccessibilityFeatures, "alternativeText")
 		summary += " Every image has alternative text."
 	}
+	if b.HasPages() {
+		summary += " Page breaks and a page list follow the print edition."
+	}
 	summary += " It has no known hazards."
 	if len(manuscript.AccessibilityGaps(b.m)) == 0 && !b.missingAlt {
 		b.ConformsTo = manuscript.AccessibilityConformance

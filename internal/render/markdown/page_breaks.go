@@ -2,6 +2,7 @@ package markdown
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -26,9 +27,10 @@ type PageBreak struct {
 // chapter's text, at its end, before the notes. Words are counted as the
 // PDF typesetter counts them (see pdf.PageStart): runs of text between
 // white space, a block's end ending a word; not counted are the title
-// RenderChapter added, the notes, code blocks (pre), figures and the alt
-// text of an image alone in its paragraph, but the alt text of an image
-// inside text is, as the PDF prints it there.
+// RenderChapter added, the notes, code blocks (pre), figures, the "[ ]"
+// of a task list item and the alt text of an image alone in its
+// paragraph, but the alt text of an image inside text is, as the PDF
+// prints it there.
 //
 // The ID is "page-N", unless the chapter already has that ID (a heading
 // written {#page-3} in a chapter whose ID is "ch"+"page"…), then
@@ -62,8 +64,9 @@ type pageBreaker struct {
 	breaks []PageBreak
 	ids    map[string]bool
 	out    []string
-	words  int  // words begun so far
-	inWord bool // the text so far ends inside a word
+	words  int                 // words begun so far
+	inWord bool                // the text so far ends inside a word
+	skip   map[*html.Node]bool // task list markers, not counted
 }
 
 // insert inserts the marker of the next break before ref in parent.
@@ -99,6 +102,10 @@ func (pb *pageBreaker) walk(n *html.Node) {
 	for c := n.FirstChild; c != nil && len(pb.breaks) > 0; c = c.NextSibling {
 		switch c.Type {
 		case html.TextNode:
+			if pb.skip[c] {
+				pb.inWord = false
+				continue
+			}
 			c = pb.text(c)
 		case html.ElementNode:
 			if c == pb.f.addedTitle || c.DataAtom == atom.Pre || c.DataAtom == atom.Figure ||
@@ -113,6 +120,9 @@ func (pb *pageBreaker) walk(n *html.Node) {
 			block := blockElements[c.DataAtom]
 			if block {
 				pb.inWord = false
+			}
+			if c.DataAtom == atom.Li {
+				pb.skipTaskMarker(c)
 			}
 			pb.walk(c)
 			if block {
@@ -150,6 +160,34 @@ func (pb *pageBreaker) text(t *html.Node) *html.Node {
 		i += size
 	}
 	return t
+}
+
+// skipTaskMarker leaves the "[ ] " or "[x] " that opens a task list item
+// ("- [ ] to do") out of the count, as the PDF draws a box in its place:
+// the marker becomes a text node of its own, which walk passes over.
+func (pb *pageBreaker) skipTaskMarker(li *html.Node) {
+	t := li.FirstChild
+	for t != nil && t.Type == html.TextNode && allSpace(t.Data) {
+		t = t.NextSibling
+	}
+	if t != nil && t.DataAtom == atom.P {
+		t = t.FirstChild
+	}
+	if t == nil || t.Type != html.TextNode {
+		return
+	}
+	for _, m := range []string{"[ ] ", "[x] ", "[X] "} {
+		if rest, ok := strings.CutPrefix(t.Data, m); ok && !allSpace(rest) {
+			marker := &html.Node{Type: html.TextNode, Data: m}
+			t.Parent.InsertBefore(marker, t)
+			t.Data = rest
+			if pb.skip == nil {
+				pb.skip = map[*html.Node]bool{}
+			}
+			pb.skip[marker] = true
+			return
+		}
+	}
 }
 
 // image counts the alt text of an image that is not alone in its
