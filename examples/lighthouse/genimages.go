@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	must(save("assets/images/cover.jpg", cover(), true))
+	must(save("assets/images/cover.jpg", upscale(cover(), 1067, 1600), true))
 	must(save("assets/images/chart.png", chart(), false))
 	must(save("assets/images/lamp.png", lamp(), false))
 }
@@ -48,7 +48,33 @@ func fill(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
 	}
 }
 
-// cover: a night sky, a sea, a tower and a beam, 600×900.
+// upscale resizes img to w×h, bilinear: the cover is drawn at 600×900 and
+// saved at 1067×1600, the long side stores ask for.
+func upscale(img image.Image, w, h int) image.Image {
+	src := img.(*image.RGBA)
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		fy := (float64(y)+0.5)*float64(sh)/float64(h) - 0.5
+		y0 := max(0, min(sh-1, int(math.Floor(fy))))
+		y1, ty := min(sh-1, y0+1), fy-math.Floor(fy)
+		for x := 0; x < w; x++ {
+			fx := (float64(x)+0.5)*float64(sw)/float64(w) - 0.5
+			x0 := max(0, min(sw-1, int(math.Floor(fx))))
+			x1, tx := min(sw-1, x0+1), fx-math.Floor(fx)
+			a, b, c, d := src.RGBAAt(x0, y0), src.RGBAAt(x1, y0), src.RGBAAt(x0, y1), src.RGBAAt(x1, y1)
+			mix := func(p, q, r, s uint8) uint8 {
+				top := float64(p)*(1-tx) + float64(q)*tx
+				bot := float64(r)*(1-tx) + float64(s)*tx
+				return uint8(math.Round(top*(1-ty) + bot*ty))
+			}
+			out.SetRGBA(x, y, color.RGBA{mix(a.R, b.R, c.R, d.R), mix(a.G, b.G, c.G, d.G), mix(a.B, b.B, c.B, d.B), 255})
+		}
+	}
+	return out
+}
+
+// cover: a night sky, a sea, a tower and a beam, drawn at 600×900.
 func cover() image.Image {
 	const w, h = 600, 900
 	img := image.NewRGBA(image.Rect(0, 0, w, h))

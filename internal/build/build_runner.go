@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,8 +83,9 @@ type Options struct {
 	// Manuscript is the book already loaded from Dir (a server run loads
 	// it once for all its stages); nil means Run loads Dir itself.
 	Manuscript *manuscript.Manuscript
-	// Modified is passed to the EPUB writer (dcterms:modified); zero keeps
-	// its reproducible default.
+	// Modified is the EPUB's dcterms:modified; zero means the build time
+	// (the time Run starts). A reproducible build sets it, from
+	// SOURCE_DATE_EPOCH (see SourceDateEpoch): the command line does.
 	Modified time.Time
 	// Draft builds a book whose images are missing or whose links are
 	// broken: those are warnings, the images placeholders and the links
@@ -134,9 +136,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if len(formats) == 0 {
 		formats = DefaultFormats
 	}
+	opts.Formats = formats
 	if opts.PDF == nil {
 		opts.PDF = PDFRenderer()
 	}
+	opts.Modified = modifiedTime(opts.Modified, time.Now)
 	out := opts.OutDir
 	if out == "" {
 		out = filepath.Join(opts.Dir, "build")
@@ -168,6 +172,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 
 	start("checking")
 	res.Problems = manuscript.CheckWith(m, manuscript.CheckOptions{Draft: opts.Draft})
+	res.Problems = append(res.Problems, epubWarnings(m, formats)...)
 	for _, pr := range res.Problems {
 		if pr.Severity == manuscript.SeverityWarning { // errors come back in the ProblemsError
 			report(Event{Kind: Warning, Step: step, Steps: steps, Problem: pr})
@@ -208,7 +213,11 @@ func writeFormat(ctx context.Context, out, base string, f Format, m *manuscript.
 	switch f {
 	case EPUB:
 		write = func(w io.Writer) error {
-			return epub.Write(ctx, w, m, epub.Options{Modified: opts.Modified, Renderer: r})
+			var pages func() ([]epub.PrintPage, error)
+			if slices.Contains(opts.Formats, PDF) { // a print edition to map the pages to
+				pages = printPages(ctx, m, opts.PDF)
+			}
+			return epub.Write(ctx, w, m, epub.Options{Modified: opts.Modified, Renderer: r, PrintPages: pages})
 		}
 	case HTML:
 		write = func(w io.Writer) error {

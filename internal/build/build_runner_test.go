@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bindery/bindery/internal/build"
 	"github.com/bindery/bindery/internal/manuscript"
@@ -67,11 +68,13 @@ func TestRunWritesArtifacts(t *testing.T) {
 	}
 }
 
-// Two builds of the same book give byte-identical files.
+// Two builds of the same book give byte-identical files when they are
+// stamped with the same time, as SOURCE_DATE_EPOCH does.
 func TestRunIsReproducible(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
+	stamp := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	for _, out := range []string{a, b} {
-		if _, err := build.Run(context.Background(), build.Options{Dir: exampleDir, OutDir: out}); err != nil {
+		if _, err := build.Run(context.Background(), build.Options{Dir: exampleDir, OutDir: out, Modified: stamp}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/render/pdf"
@@ -19,9 +20,63 @@ import (
 // and must be JPEG or PNG files whose content matches their name. The
 // text is set in the family metadata.yaml names in pdf.font_family, read
 // from the book folder (see fontFamily), or in Noto Serif.
-func PDFRenderer() Renderer { return RendererFunc(renderPDF) }
+//
+// The Renderer keeps the last book it typeset, laid out, until it
+// typesets another: the EPUB of the same build takes its page-list from
+// it (see printPages), so a build of both lays the book out once. Use
+// one Renderer per build.
+func PDFRenderer() Renderer { return &nativePDF{} }
 
-func renderPDF(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error {
+// nativePDF is PDFRenderer's Renderer. mu guards m and t, the manuscript
+// last typeset and its layout.
+type nativePDF struct {
+	mu sync.Mutex
+	m  *manuscript.Manuscript
+	t  *pdf.Typeset
+}
+
+func (r *nativePDF) Render(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error {
+	t, err := r.typeset(ctx, m)
+	if err != nil {
+		return err
+	}
+	return pdfError(t.Write(w))
+}
+
+// typeset lays m out, or returns its layout when m was the last book.
+func (r *nativePDF) typeset(ctx context.Context, m *manuscript.Manuscript) (*pdf.Typeset, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == m && r.t != nil {
+		return r.t, nil
+	}
+	b, err := pdfBook(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t, err := pdf.Layout(b, pdf.Options{})
+	if err != nil {
+		return nil, pdfError(err)
+	}
+	r.m, r.t = m, t
+	return t, nil
+}
+
+// pdfError reports a font of the book that render/pdf cannot use as a
+// problem of metadata.yaml.
+func pdfError(err error) error {
+	var fe *pdf.FontError
+	if errors.As(err, &fe) {
+		return fontError("%s", fe)
+	}
+	return err
+}
+
+// pdfBook is m as render/pdf reads it.
+func pdfBook(m *manuscript.Manuscript) (*pdf.Book, error) {
 	md := m.Metadata
 	b := &pdf.Book{
 		Title: md.Title, Subtitle: md.Subtitle, Authors: md.Authors, Language: md.Language,
@@ -30,7 +85,7 @@ func renderPDF(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error
 	}
 	var err error
 	if b.FontSize, err = points(md.PDF.FontSize); err != nil {
-		return &manuscript.Error{File: manuscript.MetadataFile, Msg: "pdf.font_size: " + err.Error()}
+		return nil, &manuscript.Error{File: manuscript.MetadataFile, Msg: "pdf.font_size: " + err.Error()}
 	}
 	mg := md.PDF.Margins
 	for _, side := range []struct {
@@ -39,11 +94,11 @@ func renderPDF(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error
 		out  *float64
 	}{{"top", mg.Top, &b.Margins.Top}, {"bottom", mg.Bottom, &b.Margins.Bottom}, {"left", mg.Left, &b.Margins.Inner}, {"right", mg.Right, &b.Margins.Outer}} {
 		if *side.out, err = points(side.in); err != nil {
-			return &manuscript.Error{File: manuscript.MetadataFile, Msg: "pdf.margins." + side.name + ": " + err.Error()}
+			return nil, &manuscript.Error{File: manuscript.MetadataFile, Msg: "pdf.margins." + side.name + ": " + err.Error()}
 		}
 	}
 	if b.Fonts, err = fontFamily(m, md.PDF.FontFamily); err != nil {
-		return err
+		return nil, err
 	}
 	for _, c := range m.Chapters {
 		// The ID is the file name without extension: render/pdf matches
@@ -64,15 +119,7 @@ func renderPDF(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error
 		}
 		return m.ReadFile(ref.Path)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err = pdf.Render(w, b, pdf.Options{})
-	var fe *pdf.FontError
-	if errors.As(err, &fe) {
-		return fontError("%s", fe)
-	}
-	return err
+	return b, nil
 }
 
 // fontsDir is where pdf.font_family looks for a family given by name.

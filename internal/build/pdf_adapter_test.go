@@ -101,7 +101,7 @@ func TestFontFamily(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("styles = %q, want %q", got, tt.want)
 			}
-			if err := renderPDF(context.Background(), io.Discard, m); err != nil {
+			if err := PDFRenderer().Render(context.Background(), io.Discard, m); err != nil {
 				t.Errorf("renderPDF: %v", err)
 			}
 		})
@@ -154,7 +154,7 @@ func TestFontFamilyErrors(t *testing.T) {
 				link = tt.link[:]
 			}
 			m := fontBook(t, tt.family, tt.files, link...)
-			err := renderPDF(context.Background(), io.Discard, m)
+			err := PDFRenderer().Render(context.Background(), io.Discard, m)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Errorf("renderPDF = %v\nwant an error starting %q", err, tt.want)
 			}

@@ -80,8 +80,14 @@ Examples:
 	if err != nil {
 		return usagef("%v", err)
 	}
+	// The one environment variable a build reads: reproducible builds
+	// stamp the EPUB with SOURCE_DATE_EPOCH instead of the clock.
+	modified, err := build.SourceDateEpoch(e.getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		return err
+	}
 	show, finish := build.Display(e.stderr, isTerminal(e.stderr))
-	res, err := build.Run(ctx, build.Options{Dir: dir, OutDir: *out, Formats: fmts, Draft: *draft, Progress: show})
+	res, err := build.Run(ctx, build.Options{Dir: dir, OutDir: *out, Formats: fmts, Draft: *draft, Modified: modified, Progress: show})
 	finish()
 	for _, a := range res.Artifacts {
 		fmt.Fprintf(e.stdout, "%s\t%d bytes\n", a.Path, a.Size)

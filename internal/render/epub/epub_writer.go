@@ -13,6 +13,7 @@ import (
 	"path"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,18 +27,37 @@ import (
 var templateFS embed.FS
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"inc": func(i int) int { return i + 1 },
+	"inc":  func(i int) int { return i + 1 },
+	"join": strings.Join,
 }).ParseFS(templateFS, "templates/*.opf", "templates/*.xhtml", "templates/*.ncx"))
 
 // Options tune Write. The zero value is ready to use.
 type Options struct {
-	// Modified is the dcterms:modified time of the package. When zero it is
-	// the metadata date if that is a full date ("2024-05-01" or RFC 3339),
-	// else DefaultModified. It is never the current time: a rebuild of the
-	// same book must give the same bytes.
+	// Modified is the dcterms:modified time of the package: the time the
+	// EPUB was made, which package build sets to the build time or to
+	// SOURCE_DATE_EPOCH. When zero it is the metadata date if that is a
+	// full date ("2024-05-01" or RFC 3339), else DefaultModified; Write
+	// never reads the clock, so that the same book and Options give the
+	// same bytes.
 	Modified time.Time
 	// Renderer renders chapters; nil means markdown.New().
 	Renderer *markdown.Renderer
+	// PrintPages, when not nil, returns the pages of the print edition
+	// (the PDF Bindery typesets: see render/pdf's PageStart), in page
+	// order. Write calls it once, after rendering the chapters, so that a
+	// caller can typeset the book meanwhile; its error fails Write. With
+	// pages, the chapters carry a page-break marker where each page
+	// starts, the navigation document a page-list, and the package the
+	// printPageNumbers and pageNavigation features and, when the book has
+	// an ISBN or identifier, a dc:source naming the print edition.
+	PrintPages func() ([]PrintPage, error)
+}
+
+// PrintPage is where page Number of the print edition starts: before
+// word Word of chapter Chapter (an index in the manuscript's chapters),
+// words counted as render/pdf's PageStart counts them.
+type PrintPage struct {
+	Number, Chapter, Word int
 }
 
 // DefaultModified is dcterms:modified when neither Options nor the metadata
@@ -54,7 +74,13 @@ func Write(ctx context.Context, w io.Writer, m *manuscript.Manuscript, opts Opti
 	if err != nil {
 		return err
 	}
-	if err := b.renderChapters(ctx); err != nil {
+	if err := b.eachChapter(ctx, b.renderChapter); err != nil {
+		return err
+	}
+	if err := b.placePages(opts.PrintPages); err != nil {
+		return err
+	}
+	if err := b.eachChapter(ctx, b.writeChapter); err != nil {
 		return err
 	}
 	entries, err := b.entries(ctx)
@@ -78,6 +104,9 @@ type book struct {
 	UserStyle                         bool
 	Cover                             *image
 	Chapters                          []*chapter
+	// Source is the print edition's identifier (dc:source) when there
+	// is a page-list and the metadata names one.
+	Source string
 
 	mu          sync.Mutex
 	images      map[string]*image // by book path
@@ -88,6 +117,9 @@ type book struct {
 	AccessModesSufficient []string
 	AccessibilityFeatures []string
 	AccessibilitySummary  string
+	// ConformsTo is manuscript.AccessibilityConformance when the book
+	// meets it, else ""; CertifiedBy names the evaluator of the claim.
+	ConformsTo, CertifiedBy string
 }
 
 type chapter struct {
@@ -95,6 +127,9 @@ type chapter struct {
 	Href     string
 	Sections []section
 	xhtml    []byte
+	frag     *markdown.Fragment   // rendered, until written as xhtml
+	breaks   []markdown.PageBreak // the print pages that start here
+	Pages    []section            // their markers, in page order
 }
 
 type section struct{ Href, Title string }
@@ -237,9 +272,10 @@ func (b *book) ImageSrc(p, mediaType string) (string, error) {
 	return b.imageAt(p, mediaType).Href, nil
 }
 
-// renderChapters renders the chapters on all cores. Each result depends on
-// its chapter only, so the order of work does not change the output.
-func (b *book) renderChapters(ctx context.Context) error {
+// eachChapter runs step for every chapter, on all cores. Each result
+// depends on its chapter only, so the order of work does not change the
+// output.
+func (b *book) eachChapter(ctx context.Context, step func(context.Context, *chapter) error) error {
 	jobs := make(chan *chapter)
 	errs := make([]error, len(b.Chapters))
 	var wg sync.WaitGroup
@@ -248,7 +284,7 @@ func (b *book) renderChapters(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
-				errs[c.Index] = b.renderChapter(ctx, c)
+				errs[c.Index] = step(ctx, c)
 			}
 		}()
 	}
@@ -286,6 +322,48 @@ func (b *book) renderChapter(ctx context.Context, c *chapter) error {
 		b.missingAlt = true
 		b.mu.Unlock()
 	}
+	c.frag = frag
+	return nil
+}
+
+// placePages asks for the print edition's pages, when there is one, and
+// hands each chapter those that start in it. It is called once the
+// chapters are rendered, so that the caller may typeset them meanwhile.
+func (b *book) placePages(pages func() ([]PrintPage, error)) error {
+	if pages == nil {
+		return nil
+	}
+	list, err := pages()
+	if err != nil {
+		return err
+	}
+	for _, p := range list {
+		if p.Chapter < 0 || p.Chapter >= len(b.Chapters) {
+			return fmt.Errorf("epub: print page %d is in chapter %d of %d", p.Number, p.Chapter, len(b.Chapters))
+		}
+		c := b.Chapters[p.Chapter]
+		c.breaks = append(c.breaks, markdown.PageBreak{Word: p.Word, Number: p.Number})
+	}
+	if len(list) > 0 {
+		md := b.m.Metadata
+		b.Source = md.Identifier
+		if md.ISBN != "" {
+			b.Source = "urn:isbn:" + strings.NewReplacer("-", "", " ", "").Replace(md.ISBN)
+		}
+	}
+	return nil
+}
+
+// writeChapter finishes a rendered chapter for EPUB reading systems
+// (pop-up notes, page-break markers) and serialises it.
+func (b *book) writeChapter(_ context.Context, c *chapter) error {
+	frag := c.frag
+	c.frag = nil
+	frag.PopUpNotes()
+	sort.SliceStable(c.breaks, func(i, j int) bool { return c.breaks[i].Word < c.breaks[j].Word })
+	for i, id := range frag.PageBreaks(c.breaks) {
+		c.Pages = append(c.Pages, section{Href: c.Href + "#" + id, Title: strconv.Itoa(c.breaks[i].Number)})
+	}
 	var body bytes.Buffer
 	if err := frag.WriteXHTML(&body); err != nil {
 		return err
@@ -293,7 +371,7 @@ func (b *book) renderChapter(ctx context.Context, c *chapter) error {
 	var doc bytes.Buffer
 	doc.Grow(body.Len() + 1024)
 	doc.WriteString(xmlProlog)
-	err = templates.ExecuteTemplate(&doc, "chapter.xhtml", struct {
+	err := templates.ExecuteTemplate(&doc, "chapter.xhtml", struct {
 		Lang, Title string
 		UserStyle   bool
 		Body        template.HTML
@@ -343,6 +421,12 @@ func (b *book) entries(ctx context.Context) ([]entry, error) {
 		}
 		add("EPUB/cover.xhtml", buf.Bytes(), false)
 	}
+	var tp bytes.Buffer
+	tp.WriteString(xmlProlog)
+	if err := templates.ExecuteTemplate(&tp, "titlepage.xhtml", b); err != nil {
+		return nil, err
+	}
+	add("EPUB/titlepage.xhtml", tp.Bytes(), false)
 	css, err := templateFS.ReadFile("templates/style.css")
 	if err != nil {
 		return nil, err
@@ -401,6 +485,16 @@ func (b *book) entries(ctx context.Context) ([]entry, error) {
 	return entries, ctx.Err()
 }
 
+// HasPages reports whether the book carries the print edition's pages.
+func (b *book) HasPages() bool {
+	for _, c := range b.Chapters {
+		if len(c.Pages) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // accessibility fills the EPUB Accessibility 1.1 discovery metadata from
 // what the book actually contains: it claims alternative text only when
 // every image has some, and textual sufficiency only then.
@@ -412,6 +506,9 @@ func (b *book) accessibility() {
 	hasImages := len(b.Images) > 0
 	b.AccessModes = []string{"textual"}
 	b.AccessibilityFeatures = []string{"structuralNavigation", "tableOfContents", "readingOrder"}
+	if b.HasPages() {
+		b.AccessibilityFeatures = append(b.AccessibilityFeatures, "printPageNumbers", "pageNavigation")
+	}
 	summary := "This publication has structured headings, a table of contents and a logical reading order."
 	switch {
 	case !hasImages:
@@ -426,5 +523,20 @@ func (b *book) accessibility() {
 		b.AccessibilityFeatures = append(b.AccessibilityFeatures, "alternativeText")
 		summary += " Every image has alternative text."
 	}
-	b.AccessibilitySummary = summary + " It has no known hazards."
+	if b.HasPages() {
+		summary += " Page breaks and a page list follow the print edition."
+	}
+	summary += " It has no known hazards."
+	if len(manuscript.AccessibilityGaps(b.m)) == 0 && !b.missingAlt {
+		b.ConformsTo = manuscript.AccessibilityConformance
+		// The evaluation is the publisher's own, made with Bindery's
+		// checks (manuscript.AccessibilityGaps): it names the publisher,
+		// else the authors, who publish themselves.
+		b.CertifiedBy = b.Publisher
+		if b.CertifiedBy == "" {
+			b.CertifiedBy = strings.Join(b.Authors, ", ")
+		}
+		summary += " It meets " + b.ConformsTo + "."
+	}
+	b.AccessibilitySummary = summary
 }

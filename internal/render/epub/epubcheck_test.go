@@ -35,8 +35,9 @@ func epubcheckJar(t *testing.T) string {
 
 var epubcheckSummary = regexp.MustCompile(`Messages: (\d+) fatals? / (\d+) errors? / (\d+) warnings?`)
 
-// TestEPUBCheck builds the example book and Frankenstein and requires W3C
-// epubcheck to report 0 fatals, 0 errors and 0 warnings.
+// TestEPUBCheck builds the example book and Frankenstein, with pop-up
+// notes, a title page, the accessibility claim and a page-list, and
+// requires W3C epubcheck to report 0 fatals, 0 errors and 0 warnings.
 func TestEPUBCheck(t *testing.T) {
 	jar := epubcheckJar(t)
 	books := map[string]string{"lighthouse": exampleDir, "frankenstein": corpus(t)}
@@ -49,7 +50,16 @@ func TestEPUBCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := epub.Write(context.Background(), f, m, epub.Options{}); err != nil {
+			// Print pages in every chapter: at its start, inside its
+			// text and past its end (markers, a page-list, dc:source).
+			var pages []epub.PrintPage
+			for i := range m.Chapters {
+				for _, w := range []int{0, 7, 150, 1 << 20} {
+					pages = append(pages, epub.PrintPage{Number: len(pages) + 1, Chapter: i, Word: w})
+				}
+			}
+			opts := epub.Options{PrintPages: func() ([]epub.PrintPage, error) { return pages, nil }}
+			if err := epub.Write(context.Background(), f, m, opts); err != nil {
 				t.Fatal(err)
 			}
 			if err := f.Close(); err != nil {

@@ -39,6 +39,7 @@ func ExampleWrite() {
 	// EPUB/nav.xhtml
 	// EPUB/toc.ncx
 	// EPUB/cover.xhtml
+	// EPUB/titlepage.xhtml
 	// EPUB/css/style.css
 	// EPUB/css/book.css
 	// EPUB/images/88c83668-chart.png

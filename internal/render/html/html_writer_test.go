@@ -205,3 +205,24 @@ func TestWriteStopsOnCancel(t *testing.T) {
 		t.Errorf("Write = %v, want context.Canceled", err)
 	}
 }
+
+// The EPUB's rewrites for reading systems (pop-up notes, page breaks)
+// stay out of the HTML book: epub:type is no HTML5 attribute, and its
+// notes stay a list with their ARIA roles.
+func TestHTMLKeepsHTMLNotes(t *testing.T) {
+	m := mt.MustLoad(t, map[string]string{
+		"metadata.yaml":    "title: T\nlanguage: en\n",
+		"chapters/01-a.md": "# A\n\nOne.[^a]\n\n[^a]: A note.\n",
+	})
+	doc, _ := write(t, m, bhtml.Options{})
+	for _, gone := range []string{"epub:", "<aside", "pagebreak"} {
+		if strings.Contains(doc, gone) {
+			t.Errorf("HTML book has %q", gone)
+		}
+	}
+	for _, want := range []string{`role="doc-noteref"`, `role="doc-endnotes"`, `role="doc-backlink"`} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("HTML book lacks %s", want)
+		}
+	}
+}

@@ -11,9 +11,11 @@ import (
 
 // Fragment is a sanitised, rewritten chapter as an HTML tree (children of
 // a body element). Write it with WriteHTML or WriteXHTML; do not add
-// elements or attributes that did not pass the sanitiser.
+// elements or attributes that did not pass the sanitiser, but for the
+// fixed ones of this package's own rewrites (PopUpNotes, PageBreaks).
 type Fragment struct {
-	body *html.Node // the children of body are the fragment
+	body       *html.Node // the children of body are the fragment
+	addedTitle *html.Node // the h1 RenderChapter added, if any
 }
 
 // WriteHTML writes the fragment as HTML5, escaped by golang.org/x/net/html.
@@ -52,11 +54,15 @@ func writeXHTML(w *bufio.Writer, n *html.Node) {
 		w.WriteByte('<')
 		w.WriteString(n.Data)
 		for _, a := range n.Attr {
-			if a.Namespace != "" || !validAttrName(a.Key) {
+			name := a.Key
+			switch {
+			case a.Namespace == epubNS && a.Key == "type":
+				name = "epub:type" // set by PopUpNotes or PageBreaks only
+			case a.Namespace != "" || !validAttrName(a.Key):
 				continue
 			}
 			w.WriteByte(' ')
-			w.WriteString(a.Key)
+			w.WriteString(name)
 			w.WriteString(`="`)
 			escapeXML(w, a.Val, true)
 			w.WriteByte('"')

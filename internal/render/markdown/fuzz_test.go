@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/render/markdown"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // FuzzRender asserts, for any input, the promise of the package: the
@@ -62,7 +66,70 @@ func FuzzRender(f *testing.F) {
 		if err := checkWellFormedXML(x.Bytes()); err != nil {
 			t.Fatalf("XHTML: %v\ninput: %q\noutput: %s", err, src, x.Bytes())
 		}
+
+		// The EPUB's rewrites keep it so, and add only their own.
+		frag.PopUpNotes()
+		frag.PageBreaks([]markdown.PageBreak{{Word: 0, Number: 1}, {Word: 3, Number: 2}, {Word: 40, Number: 3}, {Word: 1 << 30, Number: 4}})
+		x.Reset()
+		if err := frag.WriteXHTML(&x); err != nil {
+			t.Fatal(err)
+		}
+		if err := checkEPUBRewrite(x.Bytes()); err != nil {
+			t.Fatalf("EPUB rewrite: %v\ninput: %q\noutput: %s", err, src, x.Bytes())
+		}
+		if err := checkWellFormedXML(x.Bytes()); err != nil {
+			t.Fatalf("EPUB rewrite XHTML: %v\ninput: %q\noutput: %s", err, src, x.Bytes())
+		}
 	})
+}
+
+// checkEPUBRewrite is checkSafe for the EPUB's chapters: the elements and
+// attributes of allowedEPUB, epub:type only "noteref", "footnote" or
+// "pagebreak", four page-break markers, whose IDs no other element has.
+func checkEPUBRewrite(out []byte) error {
+	nodes, err := html.ParseFragment(bytes.NewReader(out), &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
+	if err != nil {
+		return err
+	}
+	ids := map[string]bool{}
+	breaks := 0
+	var values func(*html.Node) error
+	values = func(n *html.Node) error {
+		for _, a := range n.Attr {
+			switch a.Key {
+			case "epub:type":
+				if a.Val != "noteref" && a.Val != "footnote" && a.Val != "pagebreak" {
+					return fmt.Errorf("<%s epub:type=%q>", n.Data, a.Val)
+				}
+				if a.Val == "pagebreak" {
+					breaks++
+				}
+			case "id":
+				if ids[a.Val] && (strings.HasPrefix(a.Val, "page-") || strings.HasPrefix(a.Val, "pagebreak-")) {
+					return fmt.Errorf("id %q twice", a.Val)
+				}
+				ids[a.Val] = true
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if err := values(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, n := range nodes {
+		if err := checkNode(n, allowedEPUB); err != nil {
+			return err
+		}
+		if err := values(n); err != nil {
+			return err
+		}
+	}
+	if breaks != 4 {
+		return fmt.Errorf("%d page-break markers, want 4", breaks)
+	}
+	return nil
 }
 
 // TestCheckSafeRejects proves that the checker used by the XSS and fuzz

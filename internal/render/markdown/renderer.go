@@ -115,14 +115,15 @@ func (r *Renderer) RenderChapter(ctx context.Context, m *manuscript.Manuscript, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	f := &Fragment{body: body}
 	if !c.StartsWithHeading {
 		h := &html.Node{Type: html.ElementNode, Data: "h1", DataAtom: atom.H1}
 		h.AppendChild(&html.Node{Type: html.TextNode, Data: c.Title})
 		nl := &html.Node{Type: html.TextNode, Data: "\n"}
 		body.InsertBefore(h, body.FirstChild)
 		body.InsertBefore(nl, h.NextSibling)
+		f.addedTitle = h
 	}
-	f := &Fragment{body: body}
 	return f, nil
 }
 

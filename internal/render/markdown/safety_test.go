@@ -26,6 +26,21 @@ var allowed = map[string][]string{
 	"div": {"class", "role"}, "figure": nil, "figcaption": nil,
 }
 
+// allowedEPUB adds to allowed what the EPUB's own rewrites write
+// (Fragment.PopUpNotes, Fragment.PageBreaks); their values are checked by
+// checkEPUBValues.
+var allowedEPUB = func() map[string][]string {
+	m := map[string][]string{
+		"aside": {"id", "class", "epub:type", "role"},
+		"span":  {"class", "epub:type", "role", "id", "aria-label"},
+	}
+	for k, v := range allowed {
+		m[k] = v
+	}
+	m["a"] = append([]string{"epub:type"}, allowed["a"]...)
+	return m
+}()
+
 var allowedSchemes = map[string]bool{"": true, "http": true, "https": true, "mailto": true}
 
 // checkSafe parses out as HTML, the way a browser would, and returns an
@@ -39,14 +54,14 @@ func checkSafe(out []byte) error {
 		return err
 	}
 	for _, n := range nodes {
-		if err := checkNode(n); err != nil {
+		if err := checkNode(n, allowed); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func checkNode(n *html.Node) error {
+func checkNode(n *html.Node, allowed map[string][]string) error {
 	switch n.Type {
 	case html.CommentNode:
 		return fmt.Errorf("comment %q", n.Data)
@@ -77,7 +92,7 @@ func checkNode(n *html.Node) error {
 		}
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if err := checkNode(c); err != nil {
+		if err := checkNode(c, allowed); err != nil {
 			return err
 		}
 	}

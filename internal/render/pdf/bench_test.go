@@ -30,3 +30,17 @@ func BenchmarkRender300k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLayoutFrankenstein lays the corpus out without writing it:
+// what an EPUB-only build pays for its page-list.
+func BenchmarkLayoutFrankenstein(b *testing.B) {
+	book := corpusBook(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		t, err := Layout(book, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = t.PageStarts()
+	}
+}

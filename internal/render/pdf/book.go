@@ -31,6 +31,11 @@
 // number at the foot. The PDF has an outline of the chapters, internal
 // links, page labels, document info and XMP metadata. Output is
 // deterministic: the same Book and Options give the same bytes.
+//
+// Layout typesets a book without writing it, and Typeset.PageStarts says
+// where each printed page begins in the text (chapter and word count, see
+// PageStart): the EPUB of the same book marks the print edition's pages
+// with it.
 package pdf
 
 import (

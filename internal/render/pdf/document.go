@@ -23,6 +23,8 @@ type page struct {
 	boxes []placed
 	head  string // running head, "" for none
 	folio string // printed page number, "" for none
+
+	start textPos // where a body page starts in the text (see PageStart)
 }
 
 // dest is a place in the document: a page index and a distance below
@@ -101,6 +103,7 @@ func layout(b *Book, opts Options) (*document, error) {
 		if title == "" {
 			title = doc.title
 		}
+		titleIsText := false // the title stands for the chapter's leading h1
 		if len(doc.blocks) > 0 && doc.blocks[0].kind == bHeading && doc.blocks[0].level == 1 {
 			h := plain(doc.blocks[0].spans)
 			if title == "" || strings.EqualFold(strings.TrimSpace(h), strings.TrimSpace(title)) {
@@ -108,6 +111,7 @@ func layout(b *Book, opts Options) (*document, error) {
 					title = h
 				}
 				doc.blocks = doc.blocks[1:]
+				titleIsText = true
 			}
 		}
 		if title == "" {
@@ -119,22 +123,29 @@ func layout(b *Book, opts Options) (*document, error) {
 		l.boxes = nil
 		l.keep = 0
 		l.openChapter(title)
+		titleEnd := len(l.boxes)
 		l.blocks(doc.blocks, ctx{width: g.width, size: g.size, lead: g.lead, noIndent: true})
+		text := l.boxes // the chapter's text, without the notes l.notes may add
+		if !titleIsText {
+			text = l.boxes[titleEnd:]
+		}
 		l.notes(doc.footnotes)
 		sep := l.noteSeparator()
 
 		if len(body)%2 == 1 {
-			body = append(body, &page{kind: pageBlank})
+			body = append(body, &page{kind: pageBlank, start: textPos{chapter: ci}})
 		}
 		d.chapters[ci].first = len(body)
 		bodyDests[chapterDest(ci)] = dest{page: len(body)}
 		item := outlineItem{title: title, dest: chapterDest(ci)}
-		for k, pg := range paginate(l.boxes, g.height, sep) {
+		pages := paginate(l.boxes, g.height, sep)
+		starts := pageWords(text, pages)
+		for k, pg := range pages {
 			kind := pageBody
 			if k == 0 {
 				kind = pageOpening
 			}
-			p := &page{kind: kind, boxes: pg, head: title}
+			p := &page{kind: kind, boxes: pg, head: title, start: textPos{chapter: ci, word: starts[k]}}
 			for _, pl := range pg {
 				for _, dn := range pl.b.dests {
 					if _, ok := bodyDests[dn]; !ok {

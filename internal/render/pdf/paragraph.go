@@ -79,6 +79,11 @@ type line struct {
 	tailRun  int
 	tail     string
 	headRuns int
+
+	// words counts the words that begin on the line (see PageStart): a
+	// line that starts inside a word broken on the line before does not
+	// count that word again.
+	words int
 }
 
 func (f *face) forStyle(s *shaper, st style) *face {
@@ -605,6 +610,9 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 			}
 			if len(pc.glyphs) == 0 {
 				return
+			}
+			if space || len(ln.runs) == 0 && !cont {
+				ln.words++
 			}
 			rise := 0.0
 			switch {
