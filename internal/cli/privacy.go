@@ -9,13 +9,13 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/privacy"
 	"github.com/bindery/bindery/internal/secretbox"
-	"github.com/bindery/bindery/internal/store/sqlite"
 )
 
 // artifactsDir and editionDir say where a run's outputs and a book's
@@ -44,7 +44,7 @@ func newPrivacy(d *deps) (*privacy.Service, error) {
 func newPrivacyService(cfg *config.Config, store bindery.Store, svc *auth.Service, books *bookfs.Store, secrets *secretbox.Keyring, log *slog.Logger) *privacy.Service {
 	return privacy.New(privacy.Deps{Store: store, Auth: svc, Books: books, Logger: log,
 		ArtifactsDir: artifactsDir(cfg), PublishedDir: editionDir(cfg),
-		Pseudonyms: func(email string) []string { return sqlite.Pseudonyms(secrets, email) }})
+		Pseudonyms: func(email string) []string { return auditchain.Pseudonyms(secrets, email) }})
 }
 
 // parseAccount parses flags given before or after one positional

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
@@ -286,7 +287,7 @@ func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, s
 		TwoFactor: auth.TwoFactorPolicy(cfg.RequireTwoFactor),
 		// Failed sign-ins are audited under a keyed pseudonym of the
 		// claimed address, the same one the store's migration used.
-		Pseudonymize: func(email string) string { return sqlite.Pseudonym(secrets, email) },
+		Pseudonymize: func(email string) string { return auditchain.Pseudonym(secrets, email) },
 		OnRevoke:     hooks.onRevoke,
 		Observe:      hooks.observe,
 		Guard: auth.NewGuard(auth.GuardConfig{
