@@ -46,4 +46,3 @@ func RawText(d *DB, ctx context.Context) (string, error) {
 func OpenAtVersion(ctx context.Context, url string, secrets *secretbox.Keyring, version int) (*DB, error) {
 	return open(ctx, url, secrets, version)
 }
-
