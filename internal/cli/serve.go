@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -104,7 +105,7 @@ Examples:
 		return err
 	}
 	defer images.Close()
-	jobs, err := sqlite.OpenPool(cfg.DatabasePath(), 1)
+	jobs, err := openJobs(cfg)
 	if err != nil {
 		return err
 	}
@@ -275,6 +276,32 @@ func httpsRedirect(publicURL string) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		http.Redirect(w, r, base+r.URL.RequestURI(), http.StatusPermanentRedirect)
 	})
+}
+
+// jobsDatabasePath is the SQLite file of the job queue (River): the
+// database file itself with SQLite; with PostgreSQL (BINDERY_DATABASE_URL),
+// until the queue runs on PostgreSQL too, jobs.db in the data folder. The
+// queue is then the node's own, so a PostgreSQL database still serves one
+// node at a time: the data folder's lock keeps a second server off the
+// same folder, not off the same database.
+func jobsDatabasePath(cfg *config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return filepath.Join(cfg.DataDir, "jobs.db")
+	}
+	return cfg.DatabasePath()
+}
+
+// openJobs opens the job queue's pool (one connection, as River's SQLite
+// driver asks), creating its file with mode 0600 first when it is not
+// the database's own.
+func openJobs(cfg *config.Config) (*sql.DB, error) {
+	path := jobsDatabasePath(cfg)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the job queue: %w", err)
+	}
+	f.Close()
+	return sqlite.OpenPool(path, 1)
 }
 
 // newAuthService builds the auth service and its brute-force guard from

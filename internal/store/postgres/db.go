@@ -92,7 +92,7 @@ func open(ctx context.Context, url string, secrets *secretbox.Keyring, upTo int)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgconn's parse errors may quote the connection string.
-		return nil, errors.New("BINDERY_DATABASE_URL: not a valid PostgreSQL connection URL")
+		return nil, errors.New("not a valid PostgreSQL connection URL")
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
