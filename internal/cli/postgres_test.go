@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/testkit"
@@ -67,6 +68,18 @@ func TestServeWithPostgres(t *testing.T) {
 	}
 	if strings.Contains(p.stderr.String(), url) {
 		t.Fatal("the database URL was logged")
+	}
+	// A second server on the same database (another data folder) is
+	// refused while the job queue is per data folder.
+	second := start(t, map[string]string{"WEBSOCKET_PORT": "0", "BINDERY_DATA_DIR": t.TempDir(), "BINDERY_DATABASE_URL": url, "ENCRYPTION_KEY": a})
+	select {
+	case err = <-second.done:
+		second.done <- err // for Cleanup
+	case <-time.After(30 * time.Second):
+		t.Fatalf("a second server on the same database is still running after 30 s:\n%s", second.stderr)
+	}
+	if err == nil || !strings.Contains(second.stderr.String(), "another `bindery serve` is using this database") {
+		t.Fatalf("a second server on one database: %v\n%s", err, second.stderr)
 	}
 
 	rotate := map[string]string{"BINDERY_DATA_DIR": data, "BINDERY_DATABASE_URL": url, "ENCRYPTION_KEY": b, "ENCRYPTION_KEY_PREVIOUS": a}

@@ -80,6 +80,15 @@ Examples:
 		return err
 	}
 	defer closeAll()
+	if l, ok := d.db.(interface {
+		LockServe(context.Context) (func(), error)
+	}); ok {
+		release, err := l.LockServe(ctx)
+		if err != nil {
+			return fmt.Errorf("BINDERY_DATABASE_URL: %w", err)
+		}
+		defer release()
+	}
 	cfg, log, store, svc := d.cfg, d.log, d.store, d.auth
 	m = metrics.New(metrics.Sources{
 		ActiveSessions: func(ctx context.Context) (int, error) {

@@ -74,6 +74,7 @@ const (
 	lockQueue   = 2
 	lockEvents  = 3
 	lockMigrate = 4
+	lockServe   = 5
 )
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -118,6 +119,36 @@ func open(ctx context.Context, url string, secrets *secretbox.Keyring, upTo int)
 
 // keyCheckVersion is the migration that creates the key_check table.
 const keyCheckVersion = 12
+
+// ErrServing is LockServe's refusal: another server holds the database.
+var ErrServing = errors.New("another `bindery serve` is using this database: until the job queue runs on PostgreSQL, one server per database (the job queue is in each server's data folder)")
+
+// LockServe claims the database for one server, for as long as the
+// returned release is not called (or the connection lives): a
+// session-level advisory lock on a connection taken out of the pool. A
+// second server gets ErrServing. Why: the job queue is still SQLite, in
+// each server's data folder, and a server's crash recovery takes every
+// run marked running for one of its own that died; a second server on the
+// same database would interrupt the first one's runs.
+func (d *DB) LockServe(ctx context.Context) (release func(), err error) {
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, int32(lockClass), int32(lockServe)).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, err
+	}
+	if !ok {
+		conn.Release()
+		return nil, ErrServing
+	}
+	return func() {
+		// Closing the connection ends the session, and the lock with it.
+		conn.Hijack().Close(context.Background()) //nolint:errcheck
+	}, nil
+}
 
 // Close closes the pool.
 func (d *DB) Close() error {
