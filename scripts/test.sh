@@ -108,5 +108,17 @@ if $audit; then exit 0; fi
 begin "CGO_ENABLED=0 go build ./cmd/bindery"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/bindery
 
+# A throwaway PostgreSQL for the PostgreSQL store's tests (each test makes
+# its own schema in it): initdb and pg_ctl as the postgres user in a
+# temporary folder, on a Unix socket there only; stopped and removed when
+# this script exits, however it exits. Without it those tests would skip,
+# and under CI=true fail.
+begin "start PostgreSQL"
+# shellcheck source=scripts/postgres.sh
+source scripts/postgres.sh
+trap postgres_stop EXIT
+postgres_start
+echo "PostgreSQL on $BINDERY_TEST_POSTGRES_DIR"
+
 begin "go test -race"
 CGO_ENABLED=1 go test -race -count=1 -timeout 30m ./...
