@@ -19,6 +19,8 @@
 //     never skips an event that commits late);
 //   - migrations take one (lockMigrate), so nodes starting together
 //     migrate once;
+//   - serve holds one for its lifetime (LockServe) while the job queue is
+//     still a SQLite file in each server's data folder;
 //   - the run state machine's steps are conditional UPDATEs: PostgreSQL
 //     re-checks the WHERE clause of an UPDATE that waited on a row lock
 //     against the row as the other transaction left it, so of two racing
@@ -65,11 +67,11 @@ type DB struct {
 
 var _ bindery.Store = (*DB)(nil)
 
-// Advisory lock keys: pg_advisory_xact_lock(lockClass, one of these). The
-// class is "bind" in ASCII, so that Bindery's locks do not collide with
-// another application's in a shared database.
+// Advisory lock keys: pg_advisory_xact_lock(h, one of these), where h is
+// lockScope's hash of "bindery:" and the schema the tables are in, so that
+// Bindery's locks collide neither with another application's nor with
+// another Bindery's in another schema of the same database.
 const (
-	lockClass   = 0x62696e64
 	lockAudit   = 1
 	lockQueue   = 2
 	lockEvents  = 3
@@ -136,7 +138,7 @@ func (d *DB) LockServe(ctx context.Context) (release func(), err error) {
 		return nil, err
 	}
 	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, int32(lockClass), int32(lockServe)).Scan(&ok); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+lockScope+`, $1)`, int32(lockServe)).Scan(&ok); err != nil {
 		conn.Release()
 		return nil, err
 	}
@@ -298,9 +300,12 @@ func apply(ctx context.Context, tx pgx.Tx, m migration, kr *secretbox.Keyring) e
 	return err
 }
 
+// lockScope is the first half of every advisory lock's key.
+const lockScope = `hashtext('bindery:' || current_schema())`
+
 // lock takes the advisory lock key for the rest of tx.
 func lock(ctx context.Context, tx pgx.Tx, key int32) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(lockClass), key)
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+lockScope+`, $1)`, key)
 	return err
 }
 
