@@ -150,6 +150,10 @@ func TestPersonalDataEncrypted(t *testing.T) {
 			t.Errorf("%q is in the database in clear", clear)
 		}
 	}
+	// What an account deletion runs afterwards (privacy.Service).
+	if err := db.Checkpoint(ctx); err != nil {
+		t.Fatalf("Checkpoint: %v", err)
+	}
 
 	k2 := secretbox.GenerateKey()
 	rotating, _ := secretbox.NewKeyring(k2, k1)

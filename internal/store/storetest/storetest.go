@@ -1,6 +1,7 @@
 // Package storetest is the behaviour suite every bindery.Store adapter
-// must pass: the SQLite adapter today, PostgreSQL later. Adapters call Run
-// from their own tests with a constructor of fresh, empty stores.
+// must pass: store/sqlite and store/postgres. Adapters call Run from
+// their own tests with a constructor of fresh, empty stores, and RunShared
+// with a constructor of two handles on one fresh database.
 package storetest
 
 import (
