@@ -46,3 +46,23 @@ func RawText(d *DB, ctx context.Context) (string, error) {
 func OpenAtVersion(ctx context.Context, url string, secrets *secretbox.Keyring, version int) (*DB, error) {
 	return open(ctx, url, secrets, version)
 }
+
+// Columns returns "table.column" for every column of every table in the
+// store's schema, sorted.
+func Columns(d *DB, ctx context.Context) ([]string, error) {
+	rows, err := d.pool.Query(ctx, `SELECT table_name || '.' || column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
