@@ -318,3 +318,7 @@ func TestAuditAppendsFromTwoNodes(t *testing.T) {
 		t.Fatalf("VerifyAudit = %+v (%+v), %v; want 160 entries", v, v.Broken, err)
 	}
 }
+
+func BenchmarkSessionLookup(b *testing.B) { storetest.BenchSessionLookup(b, MustOpen(b)) }
+
+func BenchmarkAppendAudit(b *testing.B) { storetest.BenchAppendAudit(b, MustOpen(b)) }

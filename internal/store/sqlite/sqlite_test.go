@@ -90,3 +90,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSessionLookup(b *testing.B) { storetest.BenchSessionLookup(b, MustOpen(b)) }
+
+func BenchmarkAppendAudit(b *testing.B) { storetest.BenchAppendAudit(b, MustOpen(b)) }

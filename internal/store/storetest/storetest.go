@@ -39,7 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func mustUser(t *testing.T, s bindery.Store, email string, role bindery.Role) *bindery.User {
+func mustUser(t testing.TB, s bindery.Store, email string, role bindery.Role) *bindery.User {
 	t.Helper()
 	u := &bindery.User{Email: email, Role: role, PasswordHash: "$argon2id$x", CreatedAt: t0, UpdatedAt: t0}
 	if err := s.CreateUser(context.Background(), u); err != nil {
