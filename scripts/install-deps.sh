@@ -18,6 +18,7 @@ declare -A need=(
   [/usr/lib/python3/dist-packages/cryptography]=python3-cryptography  # Fernet interoperability
   [zbarimg]=zbar-tools                        # reads back the TOTP QR code
   [shellcheck]=shellcheck                     # lints scripts/*.sh and .ci/run
+  [/usr/share/doc/postgresql/copyright]=postgresql  # the PostgreSQL store's tests (scripts/postgres.sh)
 )
 
 missing=()

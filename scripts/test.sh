@@ -126,5 +126,16 @@ s3env=$(./scripts/versitygw.sh start) # an assignment, so that a failed start st
 eval "$s3env"
 stops+=("./scripts/versitygw.sh stop")
 
+# A throwaway PostgreSQL for the PostgreSQL store's tests (each test makes
+# its own schema in it): initdb and pg_ctl as the postgres user in a
+# temporary folder, on a Unix socket there only. Without it those tests
+# would skip, and under CI=true fail.
+begin "start PostgreSQL"
+# shellcheck source=scripts/postgres.sh
+source scripts/postgres.sh
+postgres_start
+stops+=(postgres_stop)
+echo "PostgreSQL on $BINDERY_TEST_POSTGRES_DIR"
+
 begin "go test -race"
 CGO_ENABLED=1 go test -race -count=1 -timeout 30m ./...

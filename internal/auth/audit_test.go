@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/clock"
-	"github.com/bindery/bindery/internal/store/sqlite"
 	"github.com/bindery/bindery/internal/testkit"
 )
 
@@ -26,7 +26,7 @@ func TestAuditHoldsNoAddresses(t *testing.T) {
 		pseudo func(string) string
 		want   func(email string) string
 	}{
-		{"keyring pseudonym", func(e string) string { return sqlite.Pseudonym(kr, e) }, func(e string) string { return sqlite.Pseudonym(kr, e) }},
+		{"keyring pseudonym", func(e string) string { return auditchain.Pseudonym(kr, e) }, func(e string) string { return auditchain.Pseudonym(kr, e) }},
 		{"default", nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

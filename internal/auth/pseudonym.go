@@ -16,7 +16,7 @@ import (
 // must still never write an address into the audit log. Its pseudonyms
 // match only within one process (enough to see a burst of failures
 // against one account); the server passes the keyring's pseudonym
-// (sqlite.Pseudonym), stable across restarts and over migrated entries.
+// (auditchain.Pseudonym), stable across restarts and over migrated entries.
 func randomPseudonymizer() func(string) string {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {

@@ -186,26 +186,3 @@ const (
 	// The anchor and head record itself was changed or removed.
 	AuditBreakAnchor = "anchor altered"
 )
-
-// Store is everything the server needs from a database. Adapters
-// (store/sqlite, later store/postgres) implement it and pass storetest.
-type Store interface {
-	UserStore
-	TwoFactorStore
-	CredentialStore
-	SessionStore
-	AuditStore
-	AuditChain
-	BookStore
-	InvitationStore
-	RunStore
-	EventStore
-	PublicationStore
-	GuardStore
-	// Ping checks that the database answers.
-	Ping(ctx context.Context) error
-	// CheckWritable commits a trivial write: an error means the database
-	// cannot store anything now (disk full, read-only). For readiness.
-	CheckWritable(ctx context.Context) error
-	Close() error
-}

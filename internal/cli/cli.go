@@ -19,6 +19,7 @@ import (
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/logging"
 	"github.com/bindery/bindery/internal/secretbox"
+	"github.com/bindery/bindery/internal/store/postgres"
 	"github.com/bindery/bindery/internal/store/sqlite"
 )
 
@@ -239,12 +240,34 @@ func openKeyring(ctx context.Context, cfg *config.Config, log *slog.Logger) (*se
 	return kr, nil
 }
 
-// openStore opens the configured database.
-func openStore(ctx context.Context, cfg *config.Config, secrets *secretbox.Keyring) (*sqlite.DB, error) {
+// adapter is the database as the commands need it: the application's
+// store, and what only the adapter itself can do (key rotation).
+type adapter interface {
+	bindery.Store
+	RotateKeys(ctx context.Context, report func(column string, rotated int)) error
+}
+
+var (
+	_ adapter = (*sqlite.DB)(nil)
+	_ adapter = (*postgres.DB)(nil)
+)
+
+// openStore opens the configured database: PostgreSQL when
+// BINDERY_DATABASE_URL is set (config.Load has checked that it is a
+// postgres:// URL), else the SQLite file in the data folder.
+func openStore(ctx context.Context, cfg *config.Config, secrets *secretbox.Keyring) (adapter, error) {
 	if cfg.DatabaseURL != "" {
-		return nil, errors.New("BINDERY_DATABASE_URL: PostgreSQL is not supported yet; unset it to use the embedded SQLite database")
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, secrets)
+		if err != nil {
+			return nil, fmt.Errorf("BINDERY_DATABASE_URL: %w", err)
+		}
+		return db, nil
 	}
-	return sqlite.Open(ctx, cfg.DatabasePath(), secrets)
+	db, err := sqlite.Open(ctx, cfg.DatabasePath(), secrets)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // newFlags returns a FlagSet that reports errors instead of exiting.
@@ -259,7 +282,7 @@ type deps struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	secrets *secretbox.Keyring
-	db      *sqlite.DB    // the database, for what only the adapter does (key rotation)
+	db      adapter       // the database, for what only the adapter does (key rotation)
 	store   bindery.Store // the same database, as the application sees it
 	auth    *auth.Service
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
@@ -17,7 +18,6 @@ import (
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/privacy"
 	"github.com/bindery/bindery/internal/secretbox"
-	"github.com/bindery/bindery/internal/store/sqlite"
 )
 
 // artifactsDir and editionDir say where a run's outputs and a book's
@@ -72,7 +72,7 @@ func newLibrary(cfg *config.Config, store bindery.Store, svc *auth.Service, file
 func newPrivacyService(cfg *config.Config, store bindery.Store, svc *auth.Service, files *bookfs.Store, library *books.Service, secrets *secretbox.Keyring, log *slog.Logger) *privacy.Service {
 	return privacy.New(privacy.Deps{Store: store, Auth: svc, Books: files, Library: library, Logger: log,
 		ArtifactsDir: artifactsDir(cfg), PublishedDir: editionDir(cfg),
-		Pseudonyms: func(email string) []string { return sqlite.Pseudonyms(secrets, email) }})
+		Pseudonyms: func(email string) []string { return auditchain.Pseudonyms(secrets, email) }})
 }
 
 // parseAccount parses flags given before or after one positional

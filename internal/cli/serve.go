@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
@@ -77,6 +79,15 @@ Examples:
 		return err
 	}
 	defer closeAll()
+	if l, ok := d.db.(interface {
+		LockServe(context.Context) (func(), error)
+	}); ok {
+		release, err := l.LockServe(ctx)
+		if err != nil {
+			return fmt.Errorf("BINDERY_DATABASE_URL: %w", err)
+		}
+		defer release()
+	}
 	cfg, log, store, svc := d.cfg, d.log, d.store, d.auth
 	m = metrics.New(metrics.Sources{
 		ActiveSessions: func(ctx context.Context) (int, error) {
@@ -102,7 +113,7 @@ Examples:
 		return err
 	}
 	defer images.Close()
-	jobs, err := sqlite.OpenPool(cfg.DatabasePath(), 1)
+	jobs, err := openJobs(cfg)
 	if err != nil {
 		return err
 	}
@@ -280,6 +291,32 @@ func httpsRedirect(publicURL string) http.Handler {
 	})
 }
 
+// jobsDatabasePath is the SQLite file of the job queue (River): the
+// database file itself with SQLite; with PostgreSQL (BINDERY_DATABASE_URL),
+// until the queue runs on PostgreSQL too, jobs.db in the data folder. The
+// queue is then the node's own, so a PostgreSQL database still serves one
+// node at a time: the data folder's lock keeps a second server off the
+// same folder, not off the same database.
+func jobsDatabasePath(cfg *config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return filepath.Join(cfg.DataDir, "jobs.db")
+	}
+	return cfg.DatabasePath()
+}
+
+// openJobs opens the job queue's pool (one connection, as River's SQLite
+// driver asks), creating its file with mode 0600 first when it is not
+// the database's own.
+func openJobs(cfg *config.Config) (*sql.DB, error) {
+	path := jobsDatabasePath(cfg)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the job queue: %w", err)
+	}
+	f.Close()
+	return sqlite.OpenPool(path, 1)
+}
+
 // newAuthService builds the auth service and its brute-force guard from
 // the configuration.
 func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, secrets *secretbox.Keyring, log *slog.Logger, hooks authHooks) (*auth.Service, error) {
@@ -290,7 +327,7 @@ func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, s
 		TwoFactor: auth.TwoFactorPolicy(cfg.RequireTwoFactor),
 		// Failed sign-ins are audited under a keyed pseudonym of the
 		// claimed address, the same one the store's migration used.
-		Pseudonymize: func(email string) string { return sqlite.Pseudonym(secrets, email) },
+		Pseudonymize: func(email string) string { return auditchain.Pseudonym(secrets, email) },
 		OnRevoke:     hooks.onRevoke,
 		Observe:      hooks.observe,
 		Guard: auth.NewGuard(auth.GuardConfig{

@@ -111,7 +111,12 @@ func (c *Config) DatabasePath() string { return filepath.Join(c.DataDir, "binder
 // Secrets returns every configured secret value, for the log redactor:
 // whatever shape a secret has, its literal value never reaches a log.
 func (c *Config) Secrets() []string {
-	s := []string{c.DashboardToken, c.EncryptionKey}
+	s := []string{c.DashboardToken, c.EncryptionKey, c.DatabaseURL}
+	if u, err := url.Parse(c.DatabaseURL); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			s = append(s, pw) // alone too: a driver's message may quote it
+		}
+	}
 	s = append(s, c.EncryptionKeyPrevious...)
 	for _, k := range c.Ideogram.Keys {
 		s = append(s, k)
@@ -217,12 +222,34 @@ func (l *loader) check(c *Config) {
 		l.fail("BINDERY_SESSION_IDLE", "must not exceed BINDERY_SESSION_TTL")
 		return
 	}
+	if c.DatabaseURL != "" {
+		if reason := databaseURLProblem(c.DatabaseURL); reason != "" {
+			l.fail("BINDERY_DATABASE_URL", reason)
+			return
+		}
+	}
 	c.PublicURL, c.PublicURLSet = l.publicURL(c)
 	if c.Production() && c.EncryptionKey == "" {
 		// In development a key file is generated in the data folder; in
 		// production that would put the key next to the data it protects.
 		l.fail("ENCRYPTION_KEY", "is required in production (generate one with `bindery keys generate`); a key file beside the data would protect nothing")
 	}
+}
+
+// databaseURLProblem says what is wrong with a BINDERY_DATABASE_URL, ""
+// when nothing is. The reason never quotes the value: it may hold the
+// database password.
+func databaseURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "is not a URL; use postgres://user:password@host:5432/database?sslmode=verify-full"
+	case u.Scheme != "postgres" && u.Scheme != "postgresql":
+		return "must be a postgres:// URL (PostgreSQL); unset it to use the SQLite database in BINDERY_DATA_DIR"
+	case u.Host == "" && u.Query().Get("host") == "":
+		return "names no host: postgres://user:password@host:5432/database, or ?host=/run/postgresql for a Unix socket"
+	}
+	return ""
 }
 
 // tlsErrText keeps the reason but not any PEM content.

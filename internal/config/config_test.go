@@ -87,6 +87,9 @@ func TestRefusals(t *testing.T) {
 		{"value and _FILE", map[string]string{"DASHBOARD_TOKEN": goodToken, "DASHBOARD_TOKEN_FILE": "/etc/hostname"}, "DASHBOARD_TOKEN", goodToken},
 		{"missing _FILE", map[string]string{"ENCRYPTION_KEY_FILE": "/nonexistent/key"}, "ENCRYPTION_KEY_FILE", ""},
 		{"current key version missing", map[string]string{"IDEOGRAM_API_KEY_V1": "ideo-key-v1-secret", "IDEOGRAM_API_KEY_CURRENT_VERSION": "v2"}, "IDEOGRAM_API_KEY_CURRENT_VERSION", "ideo-key-v1-secret"},
+		{"database URL of another engine", map[string]string{"BINDERY_DATABASE_URL": "mysql://bindery:db-pass-secret@db/bindery"}, "BINDERY_DATABASE_URL", "db-pass-secret"},
+		{"database URL without a host", map[string]string{"BINDERY_DATABASE_URL": "postgres:///bindery?password=db-pass-secret"}, "BINDERY_DATABASE_URL", "db-pass-secret"},
+		{"database URL that is no URL", map[string]string{"BINDERY_DATABASE_URL": "postgres://bindery:db-pass-secret@db:port/bindery"}, "BINDERY_DATABASE_URL", "db-pass-secret"},
 		{"versioned keys without current", map[string]string{"IDEOGRAM_API_KEY_V1": "ideo-key-v1-secret"}, "IDEOGRAM_API_KEY_CURRENT_VERSION", "ideo-key-v1-secret"},
 	}
 	for _, tc := range cases {
@@ -137,6 +140,26 @@ func TestAccepts(t *testing.T) {
 	// A base64 token (as `bindery keys generate` prints) is accepted too.
 	if err := config.CheckTokenStrength("q3Zb0c4X8nRk1pT7yW2eLm9sVf6uHj5gAa0dNo3iPtE"); err != nil {
 		t.Errorf("base64 token refused: %v", err)
+	}
+}
+
+// TestDatabaseURL: a postgres:// URL, given directly or through
+// BINDERY_DATABASE_URL_FILE (a secret: it may hold the password).
+func TestDatabaseURL(t *testing.T) {
+	const u = "postgres://bindery:db-pass@db.internal:5432/bindery?sslmode=verify-full"
+	p := filepath.Join(t.TempDir(), "database-url")
+	if err := os.WriteFile(p, []byte(u+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []map[string]string{{"BINDERY_DATABASE_URL": u}, {"BINDERY_DATABASE_URL_FILE": p},
+		{"BINDERY_DATABASE_URL": "postgresql:///bindery?host=/run/postgresql"}} {
+		c, err := config.Load(env(e))
+		if err != nil || c.DatabaseURL == "" {
+			t.Fatalf("%v: %v", e, err)
+		}
+	}
+	if c, _ := config.Load(env(map[string]string{"BINDERY_DATABASE_URL_FILE": p})); c.DatabaseURL != u {
+		t.Fatalf("from the file: %q", c.DatabaseURL)
 	}
 }
 
@@ -192,12 +215,14 @@ DASHBOARD_TOKEN='`+goodToken+`'
 }
 
 func TestSecretsListedForRedaction(t *testing.T) {
-	c, err := config.Load(env(map[string]string{"DASHBOARD_TOKEN": goodToken, "IDEOGRAM_API_KEY": "ideogram-secret-key", "ENCRYPTION_KEY": "fernet-key-value-123"}))
+	const dbURL = "postgres://bindery:db-pass-secret@db.internal:5432/bindery?sslmode=verify-full"
+	c, err := config.Load(env(map[string]string{"DASHBOARD_TOKEN": goodToken, "IDEOGRAM_API_KEY": "ideogram-secret-key", "ENCRYPTION_KEY": "fernet-key-value-123",
+		"BINDERY_DATABASE_URL": dbURL}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := strings.Join(c.Secrets(), " ")
-	for _, s := range []string{goodToken, "ideogram-secret-key", "fernet-key-value-123"} {
+	for _, s := range []string{goodToken, "ideogram-secret-key", "fernet-key-value-123", dbURL, " db-pass-secret"} {
 		if !strings.Contains(got, s) {
 			t.Errorf("Secrets() lacks %q", s)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/secretbox"
 )
@@ -81,7 +82,7 @@ END;`
 //
 //   - actor_email goes. For an entry with an actor_id it was redundant and
 //     is dropped; for an anonymous actor (a failed sign-in) it becomes the
-//     subject, Pseudonym(kr, address): the same function the auth service
+//     subject, auditchain.Pseudonym(kr, address): the same function the auth service
 //     uses, so old and new failures against one account match.
 //   - Addresses that earlier versions wrote into target and detail (the
 //     user an admin created, changed or deleted; a book's new member)
@@ -110,7 +111,7 @@ func migrateAuditChain(ctx context.Context, tx *sql.Tx, kr *secretbox.Keyring) e
 	if first.Valid {
 		anchor = first.Int64
 	}
-	st, err := newChain(ctx, tx, kr, anchor, "")
+	st, err := auditchain.New(ctx, chainTx{tx}, kr, anchor, "")
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func migrateAuditChain(ctx context.Context, tx *sql.Tx, kr *secretbox.Keyring) e
 		for _, o := range page {
 			e := o.event
 			if e.ActorID == nil && o.email != "" {
-				e.Subject = Pseudonym(kr, o.email)
+				e.Subject = auditchain.Pseudonym(kr, o.email)
 			}
 			if e.Target, err = scrub(e.Target); err != nil {
 				return err
@@ -132,20 +133,20 @@ func migrateAuditChain(ctx context.Context, tx *sql.Tx, kr *secretbox.Keyring) e
 			if e.Detail, err = scrub(e.Detail); err != nil {
 				return err
 			}
-			e.PrevHash = st.headHash
-			e.Hash = entryHash(st.key, &e)
+			e.PrevHash = st.HeadHash
+			e.Hash = auditchain.EntryHash(st.Key, &e)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log_chained (id, at, action, actor_id, subject, client_addr, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				e.ID, ts(e.At), e.Action, o.actor, e.Subject, e.ClientAddr, e.Target, e.Detail, e.PrevHash, e.Hash); err != nil {
 				return fmt.Errorf("audit entry %d: %w", e.ID, err)
 			}
-			st.headID, st.headHash = e.ID, e.Hash
+			st.HeadID, st.HeadHash = e.ID, e.Hash
 			after = e.ID
 		}
 		if len(page) < auditPage {
 			break
 		}
 	}
-	if err := st.save(ctx, tx); err != nil {
+	if err := st.Save(ctx, chainTx{tx}); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DROP TABLE audit_log; ALTER TABLE audit_log_chained RENAME TO audit_log;`); err != nil {
@@ -155,7 +156,7 @@ func migrateAuditChain(ctx context.Context, tx *sql.Tx, kr *secretbox.Keyring) e
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sqlite_sequence WHERE name = 'audit_log'`); err != nil {
 		return err
 	}
-	if seq := max(oldSeq, st.headID); seq > 0 {
+	if seq := max(oldSeq, st.HeadID); seq > 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sqlite_sequence (name, seq) VALUES ('audit_log', ?)`, seq); err != nil {
 			return err
 		}
@@ -214,7 +215,7 @@ func addressScrubber(ctx context.Context, tx *sql.Tx, kr *secretbox.Keyring) fun
 					err = e
 				}
 			}
-			return Pseudonym(kr, addr)
+			return auditchain.Pseudonym(kr, addr)
 		})
 		return out, err
 	}

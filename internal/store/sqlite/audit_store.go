@@ -5,21 +5,18 @@ import (
 	"database/sql"
 	"strings"
 
+	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/bindery"
 )
 
-// AppendAudit appends e to the chain (see audit_chain.go) and sets its ID,
+// AppendAudit appends e to the chain (auditchain.Append) and sets its ID,
 // PrevHash and Hash. Reading the head and inserting happen in one
 // transaction, and the database's transactions are immediate (see
 // OpenPool), so concurrent appends are serialised and each links to the
 // one before. It fails when the chain's anchor record does not verify.
 func (d *DB) AppendAudit(ctx context.Context, e *bindery.AuditEvent) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {
-		st, err := writableChain(ctx, tx, d.secrets)
-		if err != nil {
-			return err
-		}
-		return appendEntry(ctx, tx, st, e)
+		return auditchain.Append(ctx, chainTx{tx}, d.secrets, e)
 	})
 }
 

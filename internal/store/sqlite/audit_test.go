@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/store/sqlite"
@@ -287,7 +288,7 @@ func TestAuditMigrationFromVersion5(t *testing.T) {
 	if err := db.EachAudit(ctx, bindery.AuditFilter{}, func(e *bindery.AuditEvent) error { got = append(got, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	gone, keptP := sqlite.Pseudonym(kr, "gone.person@example.com"), sqlite.Pseudonym(kr, "kept.person@example.com")
+	gone, keptP := auditchain.Pseudonym(kr, "gone.person@example.com"), auditchain.Pseudonym(kr, "kept.person@example.com")
 	want := []struct{ subject, target, detail string }{
 		{gone, "", ""},
 		{"", "", ""},

@@ -299,3 +299,17 @@ func rowsAffected(res sql.Result, err error, format string, args ...any) error {
 	}
 	return nil
 }
+
+// Versions returns the version numbers of every migration, in order (for
+// the test that keeps the PostgreSQL store's in step).
+func Versions() ([]int, error) {
+	all, err := allMigrations()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(all))
+	for i, m := range all {
+		out[i] = m.version
+	}
+	return out, nil
+}

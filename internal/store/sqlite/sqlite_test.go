@@ -29,6 +29,25 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) bindery.Store { return MustOpen(t) })
 }
 
+// TestSharedDatabase: two pools on one file (two processes, say) keep the
+// chain, the queue and the run claims consistent.
+func TestSharedDatabase(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (bindery.Store, bindery.Store) {
+		path := filepath.Join(t.TempDir(), "bindery.db")
+		kr := testkit.Keyring(t)
+		var out [2]bindery.Store
+		for i := range out {
+			db, err := sqlite.Open(context.Background(), path, kr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			out[i] = db
+		}
+		return out[0], out[1]
+	})
+}
+
 func TestDatabaseFileIsPrivate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "bindery.db")
 	db, err := sqlite.Open(context.Background(), path, testkit.Keyring(t))
@@ -71,3 +90,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSessionLookup(b *testing.B) { storetest.BenchSessionLookup(b, MustOpen(b)) }
+
+func BenchmarkAppendAudit(b *testing.B) { storetest.BenchAppendAudit(b, MustOpen(b)) }

@@ -1,6 +1,7 @@
 // Package storetest is the behaviour suite every bindery.Store adapter
-// must pass: the SQLite adapter today, PostgreSQL later. Adapters call Run
-// from their own tests with a constructor of fresh, empty stores.
+// must pass: store/sqlite and store/postgres. Adapters call Run from
+// their own tests with a constructor of fresh, empty stores, and RunShared
+// with a constructor of two handles on one fresh database.
 package storetest
 
 import (
@@ -39,7 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func mustUser(t *testing.T, s bindery.Store, email string, role bindery.Role) *bindery.User {
+func mustUser(t testing.TB, s bindery.Store, email string, role bindery.Role) *bindery.User {
 	t.Helper()
 	u := &bindery.User{Email: email, Role: role, PasswordHash: "$argon2id$x", CreatedAt: t0, UpdatedAt: t0}
 	if err := s.CreateUser(context.Background(), u); err != nil {
