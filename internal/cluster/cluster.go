@@ -37,9 +37,9 @@ import (
 	"github.com/bindery/bindery/internal/auth"
 )
 
-// Channel names are prefixed with the deployment's name (Listener.Prefix),
-// so that deployments or tests sharing one PostgreSQL server do not hear
-// each other.
+// The names of the channels, before the store makes them the
+// deployment's own (postgres.DB.Channel: deployments or tests sharing one
+// PostgreSQL server in different schemas do not hear each other).
 const (
 	EventsChannel      = "events"
 	RevocationsChannel = "revocations"
@@ -55,16 +55,11 @@ type Listener struct {
 	// Connect opens the dedicated connection (pgx.Connect with the
 	// deployment's database URL).
 	Connect func(ctx context.Context) (*pgx.Conn, error)
-	// Prefix names the deployment ("bindery"); channels are
-	// "<prefix>_<name>".
-	Prefix    string
+	// Handlers are called by channel (full names).
 	Handlers  map[string]func(payload string)
 	OnConnect func()
 	Logger    *slog.Logger
 }
-
-// Channel is the full name of channel name under prefix.
-func Channel(prefix, name string) string { return prefix + "_" + name }
 
 // Run listens until ctx ends.
 func (l *Listener) Run(ctx context.Context) error {
@@ -98,10 +93,7 @@ func (l *Listener) session(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	byChannel := map[string]func(string){}
-	for name, h := range l.Handlers {
-		ch := Channel(l.Prefix, name)
-		byChannel[ch] = h
+	for ch := range l.Handlers {
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
 			return err
 		}
@@ -114,7 +106,7 @@ func (l *Listener) session(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if h := byChannel[n.Channel]; h != nil {
+		if h := l.Handlers[n.Channel]; h != nil {
 			h(n.Payload)
 		}
 	}
@@ -130,22 +122,20 @@ type Execer interface {
 // margin.
 const maxPayload = 7900
 
-// Notify sends payload on channel name under prefix.
-func Notify(ctx context.Context, db Execer, prefix, name, payload string) error {
+// Notify sends payload on channel.
+func Notify(ctx context.Context, db Execer, channel, payload string) error {
 	if len(payload) > maxPayload {
 		return errors.New("cluster: notification payload too large")
 	}
-	_, err := db.Exec(ctx, "SELECT pg_notify($1, $2)", Channel(prefix, name), payload)
+	_, err := db.Exec(ctx, "SELECT pg_notify($1, $2)", channel, payload)
 	return err
 }
 
-// NotifyRevocation tells every node to close the sockets r names.
-func NotifyRevocation(ctx context.Context, db Execer, prefix string, r auth.Revocation) error {
-	data, err := json.Marshal(revocation{UserID: r.UserID, SessionID: r.SessionID, TokenID: r.TokenID, All: r.All})
-	if err != nil {
-		return err
-	}
-	return Notify(ctx, db, prefix, RevocationsChannel, string(data))
+// RevocationPayload is r as a notification on the revocations channel
+// tells every node to close the sockets it names.
+func RevocationPayload(r auth.Revocation) string {
+	data, _ := json.Marshal(revocation{UserID: r.UserID, SessionID: r.SessionID, TokenID: r.TokenID, All: r.All}) // cannot fail: ints, strings, a bool
+	return string(data)
 }
 
 // revocation is auth.Revocation on the wire. Session and token ids are

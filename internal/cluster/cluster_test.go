@@ -15,10 +15,11 @@ import (
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/cluster"
+	"github.com/bindery/bindery/internal/store/postgres"
 	"github.com/bindery/bindery/internal/testkit"
 )
 
-// prefix is a deployment name of its own for one test: notifications are
+// prefix is a channel of its own for one test: notifications are
 // database-wide, and tests run in parallel on one server.
 func prefix(t *testing.T) string {
 	b := make([]byte, 6)
@@ -64,16 +65,16 @@ func TestListener(t *testing.T) {
 	p, other := prefix(t), prefix(t)
 	got := make(chan string, 100)
 	connected := make(chan string, 10)
-	listen(t, url, &cluster.Listener{Prefix: p,
-		Handlers:  map[string]func(string){cluster.EventsChannel: func(s string) { got <- s }},
+	listen(t, url, &cluster.Listener{
+		Handlers:  map[string]func(string){p: func(s string) { got <- s }},
 		OnConnect: func() { connected <- "connected" },
 	})
 	receive(t, connected, "connection")
 	for _, msg := range []string{"1", "2", "3"} {
-		if err := cluster.Notify(ctx, pool, other, cluster.EventsChannel, "other deployment"); err != nil {
+		if err := cluster.Notify(ctx, pool, other, "other deployment"); err != nil {
 			t.Fatal(err)
 		}
-		if err := cluster.Notify(ctx, pool, p, cluster.EventsChannel, msg); err != nil {
+		if err := cluster.Notify(ctx, pool, p, msg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -91,7 +92,7 @@ func TestListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	receive(t, connected, "reconnection")
-	if err := cluster.Notify(ctx, pool, p, cluster.EventsChannel, "after"); err != nil {
+	if err := cluster.Notify(ctx, pool, p, "after"); err != nil {
 		t.Fatal(err)
 	}
 	if v := receive(t, got, "notification after the reconnection"); v != "after" {
@@ -111,20 +112,20 @@ func TestRevocationsCrossNodes(t *testing.T) {
 	p := prefix(t)
 	got := make(chan auth.Revocation, 10)
 	connected := make(chan string, 10)
-	listen(t, url, &cluster.Listener{Prefix: p,
-		Handlers:  map[string]func(string){cluster.RevocationsChannel: cluster.Revocations(func(r auth.Revocation) { got <- r }, nil)},
+	listen(t, url, &cluster.Listener{
+		Handlers:  map[string]func(string){p: cluster.Revocations(func(r auth.Revocation) { got <- r }, nil)},
 		OnConnect: func() { connected <- "connected" },
 	})
 	receive(t, connected, "connection")
 	want := auth.Revocation{UserID: 7, SessionID: "s-42"}
-	if err := cluster.NotifyRevocation(ctx, pool, p, want); err != nil {
+	if err := cluster.Notify(ctx, pool, p, cluster.RevocationPayload(want)); err != nil {
 		t.Fatal(err)
 	}
 	// Garbage on the channel is ignored, not a crash or a disconnect-all.
-	if err := cluster.Notify(ctx, pool, p, cluster.RevocationsChannel, `{"user_id":0,"all":true}`); err != nil {
+	if err := cluster.Notify(ctx, pool, p, `{"user_id":0,"all":true}`); err != nil {
 		t.Fatal(err)
 	}
-	if err := cluster.NotifyRevocation(ctx, pool, p, auth.Revocation{UserID: 8, All: true}); err != nil {
+	if err := cluster.Notify(ctx, pool, p, cluster.RevocationPayload(auth.Revocation{UserID: 8, All: true})); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -224,5 +225,90 @@ func TestFeedPublishesEachEventOnceInOrder(t *testing.T) {
 		if id != int64(i)+11 {
 			t.Fatalf("published[%d] = %d, want %d: out of order, twice or a gap", i, id, i+11)
 		}
+	}
+}
+
+// TestEventsReachEveryNode: two nodes on one PostgreSQL. Events node B
+// stores — alone, or with a run's state change — reach node A's feed
+// through the store's notification, in id order, each once, without A
+// polling; a revocation B sends reaches A's sockets.
+func TestEventsReachEveryNode(t *testing.T) {
+	url := testkit.PostgresURL(t)
+	ctx := context.Background()
+	keys := testkit.Keyring(t)
+	open := func() *postgres.DB {
+		db, err := postgres.Open(ctx, url, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a, b := open(), open()
+	events, err := a.Channel(ctx, cluster.EventsChannel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revocations, err := a.Channel(ctx, cluster.RevocationsChannel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := make(chan int64, 100)
+	feed := cluster.NewFeed(a, 0, func(e *bindery.Event) error { published <- e.ID; return nil }, nil)
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go feed.Run(fctx)
+	revoked := make(chan auth.Revocation, 1)
+	connected := make(chan struct{}, 10)
+	listen(t, url, &cluster.Listener{
+		Handlers: map[string]func(string){
+			events:      func(string) { feed.Wake() },
+			revocations: cluster.Revocations(func(r auth.Revocation) { revoked <- r }, nil),
+		},
+		OnConnect: func() { feed.Wake(); connected <- struct{}{} },
+	})
+	<-connected
+
+	u := &bindery.User{Email: "n@example.com", Role: bindery.RoleAuthor, PasswordHash: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := b.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	book := &bindery.Book{OwnerID: u.ID, Title: "T", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := b.CreateBook(ctx, book); err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for range 20 {
+		e := &bindery.Event{Type: bindery.EventLog, BookID: book.ID, Timestamp: time.Now()}
+		if err := b.AppendEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, e.ID)
+	}
+	for i, id := range want {
+		select {
+		case got := <-published:
+			if got != id {
+				t.Fatalf("event %d on node A is %d, want %d", i, got, id)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("node A saw %d of %d events", i, len(want))
+		}
+	}
+	select {
+	case extra := <-published:
+		t.Fatalf("node A published event %d twice or unasked", extra)
+	default:
+	}
+	if err := b.Notify(ctx, cluster.RevocationsChannel, cluster.RevocationPayload(auth.Revocation{UserID: u.ID, All: true})); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-revoked:
+		if r.UserID != u.ID || !r.All {
+			t.Fatalf("revocation %+v", r)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the revocation did not reach node A")
 	}
 }

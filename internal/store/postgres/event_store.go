@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,8 +37,34 @@ func appendEvent(ctx context.Context, tx pgx.Tx, e *bindery.Event) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO events (id, at, type, run_id, book_id, body) VALUES ($1, $2, $3, $4, $5, $6)`,
-		e.ID, ts(e.Timestamp), e.Type, e.RunID, e.BookID, string(body))
+	if _, err = tx.Exec(ctx, `INSERT INTO events (id, at, type, run_id, book_id, body) VALUES ($1, $2, $3, $4, $5, $6)`,
+		e.ID, ts(e.Timestamp), e.Type, e.RunID, e.BookID, string(body)); err != nil {
+		return err
+	}
+	// Every node's feed (cluster.Feed) learns that there is something to
+	// read; PostgreSQL delivers it at the commit, and not at all on a
+	// rollback.
+	_, err = tx.Exec(ctx, `SELECT pg_notify(`+channelSQL+`, $2::text)`, "events", strconv.FormatInt(e.ID, 10))
+	return err
+}
+
+// channelSQL is the SQL of the deployment's channel named $1: channels
+// are database-wide, so the schema the tables are in is part of the name.
+const channelSQL = `'bindery_' || $1::text || '_' || current_schema()`
+
+// Channel returns the name of this deployment's notification channel
+// name (cluster.EventsChannel, cluster.RevocationsChannel), for a
+// cluster.Listener.
+func (d *DB) Channel(ctx context.Context, name string) (string, error) {
+	var ch string
+	err := d.pool.QueryRow(ctx, `SELECT `+channelSQL, name).Scan(&ch)
+	return ch, err
+}
+
+// Notify sends payload on this deployment's channel name (a revocation,
+// for every node's sockets).
+func (d *DB) Notify(ctx context.Context, name, payload string) error {
+	_, err := d.pool.Exec(ctx, `SELECT pg_notify(`+channelSQL+`, $2::text)`, name, payload)
 	return err
 }
 
