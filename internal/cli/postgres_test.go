@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bindery/bindery/internal/cli"
 	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/testkit"
 )
@@ -68,6 +71,36 @@ func TestServeWithPostgres(t *testing.T) {
 	}
 	if strings.Contains(p.stderr.String(), url) {
 		t.Fatal("the database URL was logged")
+	}
+	// A run followed live over /ws: with PostgreSQL the sockets learn of
+	// events only through the database's notifications and the feed
+	// (cluster.Feed), not from the pipeline directly.
+	config := t.TempDir()
+	remote := func(stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		getenv := func(k string) string {
+			if k == "XDG_CONFIG_HOME" {
+				return config
+			}
+			return ""
+		}
+		code := cli.Run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if code, out, errs := remote(pw+"\n", "login", "--server", base, "--email", "ann@example.com"); code != 0 {
+		t.Fatalf("login: %d %s %s", code, out, errs)
+	}
+	book := filepath.Join(t.TempDir(), "lighthouse")
+	if err := os.CopyFS(book, os.DirFS(filepath.Join("..", "..", "examples", "lighthouse"))); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := remote("", "push", book); code != 0 {
+		t.Fatalf("push: %d %s %s", code, out, errs)
+	}
+	code, out, errs := remote("", "run", book, "--formats", "html", "--follow")
+	if code != 0 || !strings.Contains(out, "succeeded") || !strings.Contains(errs, "format") {
+		t.Fatalf("run --follow on PostgreSQL: %d %s %s", code, out, errs)
 	}
 	// A second server on the same database (another data folder) is
 	// refused while the job queue is per data folder.

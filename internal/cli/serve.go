@@ -65,8 +65,14 @@ Examples:
 	}
 	hub := realtime.NewHub(realtime.HubOptions{})
 	var m *metrics.Metrics
+	var nodes *nodeEvents // set before any request can revoke anything
 	d, closeAll, err := openDeps(ctx, e, true, authHooks{
-		onRevoke: func(r auth.Revocation) { server.Disconnect(hub, r) },
+		onRevoke: func(r auth.Revocation) {
+			server.Disconnect(hub, r)
+			if nodes != nil {
+				nodes.revoked(r)
+			}
+		},
 		observe: func(ev string) {
 			if ev == "block" {
 				m.Block()
@@ -103,6 +109,16 @@ Examples:
 	}
 	if err := hub.Preload(recent); err != nil {
 		return err
+	}
+	var last int64
+	if len(recent) > 0 {
+		last = recent[len(recent)-1].ID
+	}
+	if nodes, err = newNodeEvents(ctx, store, hub, last, log); err != nil {
+		return err
+	}
+	if nodes.run != nil {
+		nodes.run(ctx)
 	}
 	files, err := bookfs.New(cfg.BooksDir(), bookLimits(cfg))
 	if err != nil {
@@ -159,11 +175,7 @@ Examples:
 	engine, err = pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: library, ArtifactsDir: artifacts, JobsDB: jobs, Logger: log,
 		Workers: cfg.Workers, MaxActiveRuns: cfg.UserMaxActive, KeepRuns: cfg.KeepRuns, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
-		Publisher: pipeline.PublisherFunc(func(ev *bindery.Event) {
-			if err := hub.Publish(ev); err != nil {
-				log.Error("publishing an event", "type", ev.Type, "err", err)
-			}
-		}),
+		Publisher: pipeline.PublisherFunc(nodes.publish),
 	})
 	if err != nil {
 		return err
@@ -330,12 +342,23 @@ func newAuthService(ctx context.Context, cfg *config.Config, store auth.Store, s
 		Pseudonymize: func(email string) string { return auditchain.Pseudonym(secrets, email) },
 		OnRevoke:     hooks.onRevoke,
 		Observe:      hooks.observe,
-		Guard: auth.NewGuard(auth.GuardConfig{
-			MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration,
-		}),
-		SessionTTL:  cfg.SessionTTL,
-		SessionIdle: cfg.SessionIdle,
+		Guard:        newGuard(cfg, store, secrets, log),
+		SessionTTL:   cfg.SessionTTL,
+		SessionIdle:  cfg.SessionIdle,
 	})
+}
+
+// newGuard builds the brute-force guard. With PostgreSQL its counts and
+// blocks live in the database, so that every node (and the shell's
+// commands) count the same failures and honour the same blocks and lifts;
+// with SQLite one process serves the data folder and memory suffices.
+func newGuard(cfg *config.Config, store auth.Store, secrets *secretbox.Keyring, log *slog.Logger) *auth.Guard {
+	gc := auth.GuardConfig{MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginWindow, BlockDuration: cfg.BlockDuration, Logger: log}
+	if gs, ok := store.(bindery.GuardStore); ok && cfg.DatabaseURL != "" {
+		gc.Shared = gs
+		gc.AccountKey = func(account string) string { return auditchain.Pseudonym(secrets, account) }
+	}
+	return auth.NewGuard(gc)
 }
 
 // newImageGenerator builds the images stage's generator: Ideogram when a

@@ -122,3 +122,10 @@ func (d *DB) OldestEventID(ctx context.Context) (int64, error) {
 func (d *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int, error) {
 	return affected(d.pool.Exec(ctx, `DELETE FROM events WHERE at < $1`, ts(t)))
 }
+
+// Listen opens a connection of its own (outside the pool, with the pool's
+// settings) for a cluster.Listener: LISTEN holds its connection for as
+// long as it listens.
+func (d *DB) Listen(ctx context.Context) (*pgx.Conn, error) {
+	return pgx.ConnectConfig(ctx, d.pool.Config().ConnConfig.Copy())
+}
