@@ -48,20 +48,21 @@ func mismatch(k Kind, why string) error {
 // checkContent verifies that the file f (size bytes, at offset 0) really
 // is of kind k. For JPEG and PNG it writes a copy without metadata to out
 // and reports rewritten = true; otherwise out is untouched.
-func checkContent(f *os.File, size int64, k Kind, out io.Writer) (rewritten bool, err error) {
+// Images are held to lim's pixel limits.
+func checkContent(f *os.File, size int64, k Kind, out io.Writer, lim manuscript.Limits) (rewritten bool, err error) {
 	switch k.Ext {
 	case ".jpg", ".jpeg":
-		if err := checkImage(f, k, "jpeg"); err != nil {
+		if err := checkImage(f, k, "jpeg", lim); err != nil {
 			return false, err
 		}
 		return true, stripJPEG(f, out, k)
 	case ".png":
-		if err := checkImage(f, k, "png"); err != nil {
+		if err := checkImage(f, k, "png", lim); err != nil {
 			return false, err
 		}
 		return true, stripPNG(f, size, out, k)
 	case ".gif":
-		if err := checkImage(f, k, "gif"); err != nil {
+		if err := checkImage(f, k, "gif", lim); err != nil {
 			return false, err
 		}
 		if _, err := gif.Decode(bufio.NewReader(f)); err != nil { // the first frame, which outputs show
@@ -91,7 +92,7 @@ func checkContent(f *os.File, size int64, k Kind, out io.Writer) (rewritten bool
 	}
 }
 
-func checkImage(f *os.File, k Kind, format string) error {
+func checkImage(f *os.File, k Kind, format string, lim manuscript.Limits) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func checkImage(f *os.File, k Kind, format string) error {
 	if err != nil || got != format {
 		return mismatch(k, "its header is not a "+strings.ToUpper(format)+" header")
 	}
-	if why := manuscript.PixelProblem(format, cfg.Width, cfg.Height); why != "" {
+	if why := lim.PixelProblem(format, cfg.Width, cfg.Height); why != "" {
 		return bindery.Errorf(bindery.EUNPROCESSABLE, "The image is refused: %s.", why)
 	}
 	_, err = f.Seek(0, io.SeekStart)

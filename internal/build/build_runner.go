@@ -88,6 +88,10 @@ type Options struct {
 	// broken: those are warnings, the images placeholders and the links
 	// plain text (manuscript.CheckOptions.Draft).
 	Draft bool
+	// Limits bound what the book may hold (manuscript.Limits; a zero
+	// field takes its default): the configuration's, so that a build at
+	// the terminal refuses what the server would.
+	Limits manuscript.Limits
 }
 
 // Artifact is one file written by Run.
@@ -149,7 +153,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return res, err
 	}
 	defer root.Close()
-	m, err := manuscript.LoadContext(ctx, root)
+	m, err := manuscript.LoadLimits(ctx, root, opts.Limits)
 	if err != nil {
 		return res, err
 	}

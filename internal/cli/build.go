@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bindery/bindery/internal/build"
+	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/manuscript"
 	"golang.org/x/term"
 )
@@ -80,14 +81,32 @@ Examples:
 	if err != nil {
 		return usagef("%v", err)
 	}
+	lim, err := buildLimits(e)
+	if err != nil {
+		return err
+	}
 	res, err := build.Run(ctx, build.Options{
-		Dir: dir, OutDir: *out, Formats: fmts, Draft: *draft,
+		Dir: dir, OutDir: *out, Formats: fmts, Draft: *draft, Limits: lim,
 		Progress: e.stderr, Terminal: isTerminal(e.stderr),
 	})
 	for _, a := range res.Artifacts {
 		fmt.Fprintf(e.stdout, "%s\t%d bytes\n", a.Path, a.Size)
 	}
 	return err
+}
+
+// buildLimits are the limits of the environment (and .env), the server's
+// own: a book built here is refused where the server would refuse it.
+func buildLimits(e *env) (manuscript.Limits, error) {
+	getenv, err := layeredEnv(e)
+	if err != nil {
+		return manuscript.Limits{}, err
+	}
+	l, err := config.LoadLimits(getenv)
+	if err != nil {
+		return manuscript.Limits{}, err
+	}
+	return manuscriptLimits(l, 0), nil
 }
 
 // errProblems makes `check` exit non-zero after printing its report.
@@ -111,7 +130,11 @@ Example:
 	if dir == "" {
 		return usagef("check needs a book folder: bindery check DIR")
 	}
-	problems, err := build.Check(ctx, dir)
+	lim, err := buildLimits(e)
+	if err != nil {
+		return err
+	}
+	problems, err := build.CheckWith(ctx, dir, manuscript.CheckOptions{Limits: lim})
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func (w *Writer) Image(data []byte) (ref Ref, width, height int, err error) {
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("pdfwrite: image: %w", err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > 50_000_000 {
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > 200_000_000 {
 		return 0, 0, 0, errors.New("pdfwrite: image: unreasonable size")
 	}
 	if format == "jpeg" {
