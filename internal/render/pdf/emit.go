@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -21,7 +22,15 @@ import (
 // checked before use, but they come from the book's author, and go-text
 // and the subsetter read deep into them: a panic while rendering with
 // them is reported as a *FontError too, never passed on.
-func Render(w io.Writer, b *Book, opts Options) (err error) {
+func Render(w io.Writer, b *Book, opts Options) error {
+	return RenderContext(context.Background(), w, b, opts)
+}
+
+// RenderContext is Render that stops soon after ctx ends — within a word,
+// a few thousand line-breaking items, an image row or 256 KiB of
+// compression — and returns ctx's error; what was written to w by then
+// is an incomplete PDF, for the caller to discard.
+func RenderContext(ctx context.Context, w io.Writer, b *Book, opts Options) (err error) {
 	if b.Fonts != nil {
 		defer func() {
 			if r := recover(); r != nil {
@@ -29,11 +38,12 @@ func Render(w io.Writer, b *Book, opts Options) (err error) {
 			}
 		}()
 	}
-	d, err := layout(b, opts)
+	st := newStopper(ctx)
+	d, err := layout(b, opts, st)
 	if err != nil {
 		return err
 	}
-	return d.write(w, b)
+	return d.write(w, b, st)
 }
 
 // emitter writes a laid-out document.
@@ -48,8 +58,9 @@ type emitter struct {
 	buf      []byte
 }
 
-func (d *document) write(w io.Writer, b *Book) error {
+func (d *document) write(w io.Writer, b *Book, st *stopper) error {
 	pw := pdfwrite.New(w)
+	pw.SetStop(st.now)
 	e := &emitter{d: d, pw: pw, fontIdx: map[*sfnt.Font]int{}, images: map[string]pdfwrite.Ref{}}
 	catalog, pagesRef, info, meta := pw.Alloc(), pw.Alloc(), pw.Alloc(), pw.Alloc()
 	e.pageRefs = make([]pdfwrite.Ref, len(d.pages))
@@ -57,6 +68,9 @@ func (d *document) write(w io.Writer, b *Book) error {
 		e.pageRefs[i] = pw.Alloc()
 	}
 	for i, p := range d.pages {
+		if err := st.now(); err != nil {
+			return err
+		}
 		e.page(i, p, pagesRef)
 	}
 	var kids strings.Builder
@@ -93,6 +107,9 @@ func (d *document) write(w io.Writer, b *Book) error {
 	fmt.Fprintf(h, "%q %q %q %v %d", b.Title, b.Identifier, b.Date, b.Authors, len(d.pages))
 	for _, c := range b.Chapters {
 		h.Write(c.Markdown)
+	}
+	if err := st.now(); err != nil {
+		return err
 	}
 	return pw.Close(catalog, info, h.Sum(nil)[:16])
 }

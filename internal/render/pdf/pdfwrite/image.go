@@ -9,6 +9,7 @@ import (
 	_ "image/gif" // GIF images: the first frame, like PNG
 	"image/jpeg"
 	_ "image/png" // PNG images are decoded and re-encoded with flate
+	"io"
 )
 
 // Image writes a JPEG, PNG or GIF image as an image XObject and returns its
@@ -39,7 +40,10 @@ func (w *Writer) Image(data []byte) (ref Ref, width, height int, err error) {
 			cfg.Width, cfg.Height, cs, decode), data, false)
 		return ref, cfg.Width, cfg.Height, nil
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	img, _, err := image.Decode(&stopReader{r: bytes.NewReader(data), w: w})
+	if w.stopped() {
+		return 0, 0, 0, w.err
+	}
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("pdfwrite: image: %w", err)
 	}
@@ -48,6 +52,9 @@ func (w *Writer) Image(data []byte) (ref Ref, width, height int, err error) {
 	alpha := make([]byte, 0, b.Dx()*b.Dy())
 	opaque := true
 	for y := b.Min.Y; y < b.Max.Y; y++ {
+		if (y-b.Min.Y)%64 == 0 && w.stopped() {
+			return 0, 0, 0, w.err
+		}
 		for x := b.Min.X; x < b.Max.X; x++ {
 			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
 			rgb = append(rgb, c.R, c.G, c.B)
@@ -68,5 +75,22 @@ func (w *Writer) Image(data []byte) (ref Ref, width, height int, err error) {
 	if !opaque {
 		w.Stream(mref, fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8", b.Dx(), b.Dy()), alpha, true)
 	}
+	if w.err != nil {
+		return 0, 0, 0, w.err
+	}
 	return ref, b.Dx(), b.Dy(), nil
+}
+
+// stopReader feeds an image decoder and fails once w is stopped: decoders
+// read their input a chunk at a time, so decoding ends within a chunk.
+type stopReader struct {
+	r io.Reader
+	w *Writer
+}
+
+func (s *stopReader) Read(p []byte) (int, error) {
+	if s.w.stopped() {
+		return 0, s.w.err
+	}
+	return s.r.Read(p)
 }
