@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,14 +55,26 @@ type emitter struct {
 	fontIdx  map[*sfnt.Font]int // PDF font index by font program: faux styles share their font's
 	fonts    []*pdfwrite.Font
 	seen     [][]bool // glyphs already recorded with Use, by font index
-	images   map[string]pdfwrite.Ref
+	images   map[imageKey]pdfwrite.Ref
+	read     func(string) ([]byte, error) // Book.Images
 	buf      []byte
 }
+
+// imageKey is an image at a printed size: an image printed at two sizes
+// is embedded at the resolution of each.
+type imageKey struct {
+	path string
+	w, h int // pixels at imageDPI
+}
+
+// imageDPI is the resolution images are embedded at, at most: an offset
+// printer's (an image with fewer pixels keeps them all).
+const imageDPI = 300
 
 func (d *document) write(w io.Writer, b *Book, st *stopper) error {
 	pw := pdfwrite.New(w)
 	pw.SetStop(st.now)
-	e := &emitter{d: d, pw: pw, fontIdx: map[*sfnt.Font]int{}, images: map[string]pdfwrite.Ref{}}
+	e := &emitter{d: d, pw: pw, fontIdx: map[*sfnt.Font]int{}, images: map[imageKey]pdfwrite.Ref{}, read: b.Images}
 	catalog, pagesRef, info, meta := pw.Alloc(), pw.Alloc(), pw.Alloc(), pw.Alloc()
 	e.pageRefs = make([]pdfwrite.Ref, len(d.pages))
 	for i := range e.pageRefs {
@@ -321,15 +334,24 @@ func (e *emitter) font(f *face) int {
 func (e *emitter) fontRef(i int) pdfwrite.Ref { return e.fonts[i].Ref }
 
 func (e *emitter) image(f *figure) string {
-	ref, ok := e.images[f.path]
+	k := imageKey{f.path, int(math.Ceil(f.w * imageDPI / 72)), int(math.Ceil(f.h * imageDPI / 72))}
+	ref, ok := e.images[k]
 	if !ok {
-		r, _, _, err := e.pw.Image(f.data)
+		var data []byte
+		var err error
+		if e.read != nil {
+			data, err = e.read(f.path)
+		}
+		var r pdfwrite.Ref
+		if err == nil {
+			r, _, _, err = e.pw.ImageFit(data, k.w, k.h)
+		}
 		if err != nil {
 			r = e.pw.Alloc() // an empty form keeps the page valid
 			e.pw.Stream(r, "/Type /XObject /Subtype /Form /BBox [0 0 1 1]", nil, false)
 		}
 		ref = r
-		e.images[f.path] = ref
+		e.images[k] = ref
 	}
 	return "Im" + strconv.Itoa(int(ref))
 }

@@ -26,8 +26,7 @@ type rule struct{ x0, x1, y, w, dy float64 }
 
 // figure is an image inside a vbox.
 type figure struct {
-	path       string
-	data       []byte
+	path       string // read again when the page is written (Book.Images)
 	x, y, w, h float64
 }
 
@@ -531,7 +530,9 @@ func (l *layouter) figure(b block, c ctx) {
 		w, h = w*maxH/h, maxH
 	}
 	l.vspace(c.lead / 2)
-	bx := &vbox{x: c.left, img: &figure{path: b.image, data: data, x: (c.width - w) / 2, y: 0, w: w, h: h}}
+	// The image's bytes are not kept: a book of many images would hold
+	// them all until the end of the layout. The page reads them again.
+	bx := &vbox{x: c.left, img: &figure{path: b.image, x: (c.width - w) / 2, y: 0, w: w, h: h}}
 	total := h
 	if len(b.spans) > 0 {
 		size := c.size * 0.9
