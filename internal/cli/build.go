@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/bindery/bindery/internal/build"
@@ -97,8 +96,7 @@ Examples:
 }
 
 // buildLimits are the limits of the environment (and .env), the server's
-// own: a book built here is refused where the server would refuse it. It
-// applies the memory limit to this process.
+// own: a book built here is refused where the server would refuse it.
 func buildLimits(e *env) (manuscript.Limits, error) {
 	getenv, err := layeredEnv(e)
 	if err != nil {
@@ -108,16 +106,7 @@ func buildLimits(e *env) (manuscript.Limits, error) {
 	if err != nil {
 		return manuscript.Limits{}, err
 	}
-	setMemoryLimit(l.MemoryLimit)
 	return manuscriptLimits(l, 0), nil
-}
-
-// setMemoryLimit sets the runtime's soft memory limit (BINDERY_MEMORY_LIMIT)
-// when n > 0.
-func setMemoryLimit(n int64) {
-	if n > 0 {
-		debug.SetMemoryLimit(n)
-	}
 }
 
 // errProblems makes `check` exit non-zero after printing its report.

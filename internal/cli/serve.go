@@ -95,7 +95,6 @@ Examples:
 	if err := hub.Preload(recent); err != nil {
 		return err
 	}
-	setMemoryLimit(cfg.Limits.MemoryLimit)
 	books, err := bookfs.New(cfg.BooksDir(), bookLimits(cfg))
 	if err != nil {
 		return err

@@ -262,7 +262,6 @@ func TestLimits(t *testing.T) {
 		MaxChapters: 1000, MaxChapterBytes: 4 << 20, MaxBookTextBytes: 4 << 20,
 		MaxParagraphBytes: 512 << 10, MaxNesting: 32, MaxTableColumns: 64, MaxFootnotes: 1000,
 		MaxImagePixels: 16_000_000, MaxJPEGPixels: 50_000_000, MaxArchiveRatio: 100,
-		MemoryLimit: 200 << 20,
 	}
 	c, err := config.Load(env(nil))
 	if err != nil {
@@ -275,13 +274,12 @@ func TestLimits(t *testing.T) {
 		"BINDERY_MAX_CHAPTERS": "10", "BINDERY_MAX_CHAPTER_BYTES": "2000", "BINDERY_MAX_BOOK_TEXT_BYTES": "3000",
 		"BINDERY_MAX_PARAGRAPH_BYTES": "500", "BINDERY_MAX_NESTING": "4", "BINDERY_MAX_TABLE_COLUMNS": "5",
 		"BINDERY_MAX_FOOTNOTES": "6", "BINDERY_MAX_IMAGE_MEGAPIXELS": "2", "BINDERY_MAX_JPEG_MEGAPIXELS": "3",
-		"BINDERY_MAX_ARCHIVE_RATIO": "7", "BINDERY_MEMORY_LIMIT": "104857600",
+		"BINDERY_MAX_ARCHIVE_RATIO": "7",
 	}
 	want := config.Limits{
 		MaxChapters: 10, MaxChapterBytes: 2000, MaxBookTextBytes: 3000,
 		MaxParagraphBytes: 500, MaxNesting: 4, MaxTableColumns: 5, MaxFootnotes: 6,
 		MaxImagePixels: 2_000_000, MaxJPEGPixels: 3_000_000, MaxArchiveRatio: 7,
-		MemoryLimit: 100 << 20,
 	}
 	c, err = config.Load(env(set))
 	if err != nil {
@@ -293,11 +291,6 @@ func TestLimits(t *testing.T) {
 	l, err := config.LoadLimits(env(set))
 	if err != nil || l != want {
 		t.Errorf("LoadLimits = %+v, %v; want %+v", l, err, want)
-	}
-	// GOMEMLIMIT, applied by the Go runtime itself, wins.
-	set["GOMEMLIMIT"] = "1GiB"
-	if l, err := config.LoadLimits(env(set)); err != nil || l.MemoryLimit != 0 {
-		t.Errorf("with GOMEMLIMIT: memory limit %d, %v; want 0", l.MemoryLimit, err)
 	}
 }
 
@@ -314,8 +307,6 @@ func TestLimitRefusals(t *testing.T) {
 		{"BINDERY_MAX_IMAGE_MEGAPIXELS", "0", `configuration: BINDERY_MAX_IMAGE_MEGAPIXELS is "0"; expected a whole number from 1 to 200`},
 		{"BINDERY_MAX_JPEG_MEGAPIXELS", "500", `configuration: BINDERY_MAX_JPEG_MEGAPIXELS is "500"; expected a whole number from 1 to 200`},
 		{"BINDERY_MAX_ARCHIVE_RATIO", "0", `configuration: BINDERY_MAX_ARCHIVE_RATIO is "0"; expected a whole number from 1 to 10000`},
-		{"BINDERY_MEMORY_LIMIT", "16", `configuration: BINDERY_MEMORY_LIMIT is 16; expected 0 (none) or at least 33554432 (32 MiB)`},
-		{"BINDERY_MEMORY_LIMIT", "200MiB", `configuration: BINDERY_MEMORY_LIMIT is "200MiB"; expected a whole number ≥ 0`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,12 +30,6 @@ type Limits struct {
 	// MaxArchiveRatio is BINDERY_MAX_ARCHIVE_RATIO: how many times its
 	// size a book archive (.zip, .tar.gz) may inflate to.
 	MaxArchiveRatio int64
-	// MemoryLimit is BINDERY_MEMORY_LIMIT: the Go runtime's soft memory
-	// limit (runtime/debug.SetMemoryLimit) in bytes, near which the
-	// garbage collector works harder, so that a build of anything within
-	// these limits peaks under 256 MB; 0 sets none. It is 0 when
-	// GOMEMLIMIT is set: the runtime has applied that one.
-	MemoryLimit int64
 }
 
 // Upper bounds of the limits that have one: past them the limit no
@@ -75,23 +69,7 @@ func (l *loader) limits() Limits {
 		MaxImagePixels:    l.bounded("BINDERY_MAX_IMAGE_MEGAPIXELS", 16, 1, maxMegapixelsCeiling) * 1_000_000,
 		MaxJPEGPixels:     l.bounded("BINDERY_MAX_JPEG_MEGAPIXELS", 50, 1, maxMegapixelsCeiling) * 1_000_000,
 		MaxArchiveRatio:   l.bounded("BINDERY_MAX_ARCHIVE_RATIO", 100, 1, 10_000),
-		MemoryLimit:       l.memoryLimit(),
 	}
-}
-
-// memoryLimit reads BINDERY_MEMORY_LIMIT, default 200 MiB: with it, the
-// largest builds within the default limits peak at 210–220 MB RSS instead
-// of up to 240 MB (bench/memory.sh).
-func (l *loader) memoryLimit() int64 {
-	n := l.int64("BINDERY_MEMORY_LIMIT", 200<<20, 0)
-	if n > 0 && n < 32<<20 {
-		l.fail("BINDERY_MEMORY_LIMIT", fmt.Sprintf("is %d; expected 0 (none) or at least %d (32 MiB)", n, 32<<20))
-		return 0
-	}
-	if l.getenv("GOMEMLIMIT") != "" {
-		return 0
-	}
-	return n
 }
 
 // bounded is int64 with an upper bound; the error names the range.
