@@ -67,6 +67,7 @@ func renderPDF(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer leanGC()()
 	err = pdf.RenderContext(ctx, w, b, pdf.Options{})
 	var fe *pdf.FontError
 	if errors.As(err, &fe) {
