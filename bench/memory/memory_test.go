@@ -51,6 +51,9 @@ func TestMemoryBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds five books of several MB")
 	}
+	if raceEnabled {
+		t.Skip("the race detector multiplies memory; run without -race")
+	}
 	dir := t.TempDir()
 	child(t, "TestWriteChild", genEnv+"="+dir)
 	for _, c := range Cases {
