@@ -400,7 +400,7 @@ func benchPreview(prose []byte, runs int) error {
 		return err
 	}
 	one := func() error {
-		m, c, err := manuscript.LoadChapter(ctx, root, "chapters/01-a.md")
+		m, c, err := manuscript.LoadChapter(ctx, root, "chapters/01-a.md", manuscript.DefaultLimits)
 		if err != nil {
 			return err
 		}

@@ -22,14 +22,15 @@ import (
 // Archive limits. Declared sizes in an archive's headers are never
 // trusted: every entry is counted as it inflates (Put refuses a file past
 // MaxFileBytes and a book past its quota by the bytes actually written),
-// and the whole archive may inflate to at most MaxInflateRatio times its
+// and the whole archive may inflate to at most Limits.MaxInflateRatio
+// (default DefaultInflateRatio) times its
 // compressed size (plus a little, for tiny archives), which stops zip and
 // gzip bombs long before they fill a disk.
 const (
-	MaxInflateRatio    = 100
-	inflateSlack       = 1 << 20
-	maxArchiveEntries  = 4 // × Limits.MaxFiles: folders and skipped entries count too
-	importFolderPrefix = ".import-"
+	DefaultInflateRatio = 100
+	inflateSlack        = 1 << 20
+	maxArchiveEntries   = 4 // × Limits.MaxFiles: folders and skipped entries count too
+	importFolderPrefix  = ".import-"
 )
 
 // Staged is an archive unpacked and checked into a hidden folder of the
@@ -143,7 +144,7 @@ func (s *Store) Stage(ctx context.Context, r io.Reader) (st *Staged, err error) 
 	case len(magic) >= 4 && string(magic) == "PK\x03\x04":
 		entries, err = s.zipEntries(ctx, parent, br)
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		entries, err = tarGzEntries(br)
+		entries, err = tarGzEntries(br, s.lim.inflateRatio())
 	default:
 		return nil, bindery.Errorf(bindery.EUNSUPPORTED, "The archive must be a .zip or a .tar.gz of a book folder.")
 	}
@@ -263,8 +264,9 @@ type entryIter interface {
 }
 
 // inflation counts compressed bytes read and inflated bytes produced and
-// refuses past MaxInflateRatio.
+// refuses past Limits.MaxInflateRatio.
 type inflation struct {
+	ratio      int64 // Limits.MaxInflateRatio
 	compressed func() int64
 	inflated   int64
 	bad        error
@@ -283,8 +285,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.in.inflated += int64(n)
-	if c.in.inflated > MaxInflateRatio*c.in.compressed()+inflateSlack {
-		c.in.bad = bindery.Errorf(bindery.ETOOLARGE, "The archive inflates more than %d times its size; it is refused as a likely archive bomb.", MaxInflateRatio)
+	if c.in.inflated > c.in.ratio*c.in.compressed()+inflateSlack {
+		c.in.bad = bindery.Errorf(bindery.ETOOLARGE, "The archive inflates more than %d times its size; it is refused as a likely archive bomb.", c.in.ratio)
 		return n, c.in.bad
 	}
 	return n, err
@@ -315,7 +317,7 @@ func (s *Store) zipEntries(ctx context.Context, dir string, r io.Reader) (entryI
 		f.Close()
 		return nil, bindery.Errorf(bindery.EUNSUPPORTED, "The archive is not a readable zip file.")
 	}
-	return &zipIter{f: f, files: zr.File, in: &inflation{compressed: func() int64 { return n }}}, nil
+	return &zipIter{f: f, files: zr.File, in: &inflation{ratio: s.lim.inflateRatio(), compressed: func() int64 { return n }}}, nil
 }
 
 type zipIter struct {
@@ -360,14 +362,14 @@ func (z *zipIter) close() {
 }
 
 // tarGzEntries streams a gzip-compressed tar archive.
-func tarGzEntries(r io.Reader) (entryIter, error) {
+func tarGzEntries(r io.Reader, ratio int64) (entryIter, error) {
 	cr := &byteCounter{r: r}
 	gz, err := gzip.NewReader(cr)
 	if err != nil {
 		return nil, bindery.Errorf(bindery.EUNSUPPORTED, "The archive is not a readable .tar.gz file.")
 	}
 	gz.Multistream(false)
-	in := &inflation{compressed: func() int64 { return cr.n }}
+	in := &inflation{ratio: ratio, compressed: func() int64 { return cr.n }}
 	return &tarIter{tr: tar.NewReader(in.wrap(gz)), gz: gz, in: in}, nil
 }
 

@@ -50,21 +50,21 @@ func mismatch(k Kind, why string) error {
 // checkContent verifies that the file f (size bytes, at offset 0) really
 // is of kind k. For JPEG, PNG, GIF and WebP images it writes a copy
 // without metadata to out and reports rewritten = true; otherwise out is
-// untouched.
-func checkContent(f *os.File, size int64, k Kind, out io.Writer) (rewritten bool, err error) {
+// untouched. Images are held to lim's pixel limits.
+func checkContent(f *os.File, size int64, k Kind, out io.Writer, lim manuscript.Limits) (rewritten bool, err error) {
 	switch k.Ext {
 	case ".jpg", ".jpeg":
-		if err := checkImage(f, k, "jpeg"); err != nil {
+		if err := checkImage(f, k, "jpeg", lim); err != nil {
 			return false, err
 		}
 		return true, stripJPEG(f, out, k)
 	case ".png":
-		if err := checkImage(f, k, "png"); err != nil {
+		if err := checkImage(f, k, "png", lim); err != nil {
 			return false, err
 		}
 		return true, stripPNG(f, size, out, k)
 	case ".gif":
-		if err := checkImage(f, k, "gif"); err != nil {
+		if err := checkImage(f, k, "gif", lim); err != nil {
 			return false, err
 		}
 		if _, err := gif.Decode(bufio.NewReader(f)); err != nil { // the first frame, which outputs show
@@ -75,7 +75,7 @@ func checkContent(f *os.File, size int64, k Kind, out io.Writer) (rewritten bool
 		}
 		return true, stripGIF(f, out, k)
 	case ".webp":
-		return true, checkWebP(f, size, k, out)
+		return true, checkWebP(f, size, k, out, lim)
 	case ".css":
 		if err := checkText(f, k); err != nil {
 			return false, err
@@ -96,7 +96,7 @@ func checkContent(f *os.File, size int64, k Kind, out io.Writer) (rewritten bool
 	}
 }
 
-func checkImage(f *os.File, k Kind, format string) error {
+func checkImage(f *os.File, k Kind, format string, lim manuscript.Limits) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func checkImage(f *os.File, k Kind, format string) error {
 		}
 		return mismatch(k, "its header is not a "+name+" header")
 	}
-	if why := manuscript.PixelProblem(format, cfg.Width, cfg.Height); why != "" {
+	if why := lim.PixelProblem(format, cfg.Width, cfg.Height); why != "" {
 		return bindery.Errorf(bindery.EUNPROCESSABLE, "The image is refused: %s.", why)
 	}
 	_, err = f.Seek(0, io.SeekStart)
@@ -237,8 +237,8 @@ func stripPNG(r io.Reader, size int64, w io.Writer, k Kind) error {
 // checkWebP checks a WebP image — its header's pixel size, its container
 // (stripWebP: a still image; animations are refused) and a full decode —
 // then writes it to out without its metadata.
-func checkWebP(f *os.File, size int64, k Kind, out io.Writer) error {
-	if err := checkImage(f, k, "webp"); err != nil {
+func checkWebP(f *os.File, size int64, k Kind, out io.Writer, lim manuscript.Limits) error {
+	if err := checkImage(f, k, "webp", lim); err != nil {
 		return err
 	}
 	plan, err := parseWebP(f, size)

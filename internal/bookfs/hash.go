@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
+
+	"github.com/bindery/bindery/internal/manuscript"
 )
 
 // StoredHash returns the hex SHA-256 of what Put would store for the file
@@ -13,7 +15,9 @@ import (
 // images the copy without metadata. It applies Put's type and content
 // checks, so a client (bindery push) learns of a refusal before sending
 // anything, in the server's words, and can compare its files with the
-// server's (Hashes) without sending them.
+// server's (Hashes) without sending them. Images are held to the default
+// pixel limits (the server's own may be lower; it then refuses the
+// upload).
 func StoredHash(f *os.File, name string) (string, error) {
 	k, err := KindOf(name)
 	if err != nil {
@@ -24,7 +28,7 @@ func StoredHash(f *os.File, name string) (string, error) {
 		return "", err
 	}
 	h := sha256.New()
-	rewritten, err := checkContent(f, info.Size(), k, h)
+	rewritten, err := checkContent(f, info.Size(), k, h, manuscript.DefaultLimits)
 	if err != nil {
 		return "", err
 	}

@@ -48,15 +48,15 @@ func isChapter(name string) bool {
 // too large, nested too deeply, shaped to make parsing super-linear — with
 // the build's message (manuscript.CheckChapter), so that an upload never
 // stores what would then break every build and preview of the book.
-func checkChapter(ctx context.Context, f *os.File, name string) error {
+func checkChapter(ctx context.Context, f *os.File, name string, lim manuscript.Limits) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, manuscript.DefaultLimits.MaxChapterBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, lim.MaxChapterBytes+1))
 	if err != nil {
 		return err
 	}
-	if err := manuscript.CheckChapter(ctx, name, data); err != nil {
+	if err := manuscript.CheckChapter(ctx, name, data, lim); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

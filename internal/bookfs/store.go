@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/manuscript"
 )
 
 // Limits bound what one book may hold.
@@ -26,6 +27,22 @@ type Limits struct {
 	MaxFileBytes int64 // one file (BINDERY_MAX_UPLOAD_BYTES)
 	MaxFiles     int   // files per book (BINDERY_BOOK_MAX_FILES)
 	MaxBookBytes int64 // bytes per book (BINDERY_BOOK_MAX_BYTES)
+	// MaxInflateRatio bounds how many times its size an archive may
+	// inflate to (BINDERY_MAX_ARCHIVE_RATIO); 0 means DefaultInflateRatio.
+	MaxInflateRatio int64
+	// Manuscript are the limits of the build (chapter size and shape, the
+	// chapters' total, image pixels), applied to uploads too so that an
+	// upload is refused with the words a build would use; a zero field
+	// takes its default.
+	Manuscript manuscript.Limits
+}
+
+// inflateRatio is MaxInflateRatio or its default.
+func (l Limits) inflateRatio() int64 {
+	if l.MaxInflateRatio > 0 {
+		return l.MaxInflateRatio
+	}
+	return DefaultInflateRatio
 }
 
 // Store keeps each book's files in dir/<id>/.
@@ -51,10 +68,12 @@ func New(dir string, lim Limits) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("book storage: %w", err)
 	}
+	lim.Manuscript = lim.Manuscript.WithDefaults()
 	return &Store{dir: dir, lim: lim, locks: map[int64]*sync.Mutex{}}, nil
 }
 
-// Limits returns the store's limits.
+// Limits returns the store's limits (Manuscript with its defaults filled
+// in).
 func (s *Store) Limits() Limits { return s.lim }
 
 func (s *Store) bookDir(id int64) string { return filepath.Join(s.dir, strconv.FormatInt(id, 10)) }
@@ -227,7 +246,7 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (_ 
 	if err != nil {
 		return File{}, err
 	}
-	rewritten, err := checkContent(tmp, n, k, clean)
+	rewritten, err := checkContent(tmp, n, k, clean, s.lim.Manuscript)
 	if !rewritten || err != nil {
 		clean.Close()
 		root.Remove(cleanName)
@@ -246,7 +265,7 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (_ 
 		}
 	}
 	if isChapter(name) {
-		if err := checkChapter(ctx, final, name); err != nil {
+		if err := checkChapter(ctx, final, name, s.lim.Manuscript); err != nil {
 			return File{}, err
 		}
 	}
@@ -278,9 +297,10 @@ func (s *Store) Put(ctx context.Context, id int64, name string, r io.Reader) (_ 
 }
 
 // checkQuota refuses a file that would take the book past its limits,
-// counting the file it replaces as gone.
+// counting the file it replaces as gone: files, bytes, and for a chapter
+// the chapters' total text (in the words of the build).
 func (s *Store) checkQuota(root *os.Root, id int64, name string, size int64, ownTemp string) error {
-	files, bytes, err := quotaUsage(root, ownTemp)
+	files, bytes, text, err := quotaUsage(root, ownTemp)
 	if err != nil {
 		return err
 	}
@@ -294,6 +314,14 @@ func (s *Store) checkQuota(root *os.Root, id int64, name string, size int64, own
 	if fi, err := root.Stat(name); err == nil && fi.Mode().IsRegular() {
 		files--
 		bytes -= fi.Size()
+		if isChapter(name) {
+			text -= fi.Size()
+		}
+	}
+	if isChapter(name) {
+		if err := s.lim.Manuscript.BookTextProblem(name, text+size); err != nil {
+			return bindery.Errorf(bindery.EUNPROCESSABLE, "%s", err)
+		}
 	}
 	if s.lim.MaxFiles > 0 && files+1 > s.lim.MaxFiles {
 		return bindery.Errorf(bindery.ETOOLARGE, "The book already holds %d files, its limit.", s.lim.MaxFiles)
@@ -306,8 +334,9 @@ func (s *Store) checkQuota(root *os.Root, id int64, name string, size int64, own
 
 // quotaUsage walks a book's folder once: its files as List counts them,
 // and their bytes together with those of other uploads under way (their
-// temporary files, but own, the caller's, counted as the file it becomes).
-func quotaUsage(root *os.Root, own string) (files int, bytes int64, err error) {
+// temporary files, but own, the caller's, counted as the file it becomes),
+// and the bytes of its chapters (text).
+func quotaUsage(root *os.Root, own string) (files int, bytes, text int64, err error) {
 	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -333,10 +362,13 @@ func quotaUsage(root *os.Root, own string) (files int, bytes int64, err error) {
 		bytes += info.Size()
 		if !temp {
 			files++
+			if isChapter(p) {
+				text += info.Size()
+			}
 		}
 		return nil
 	})
-	return files, bytes, err
+	return files, bytes, text, err
 }
 
 // Get opens a stored file for reading. ENOTFOUND when absent, or when the

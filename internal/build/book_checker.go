@@ -20,7 +20,8 @@ func Check(ctx context.Context, dir string) ([]manuscript.Problem, error) {
 	return CheckWith(ctx, dir, manuscript.CheckOptions{})
 }
 
-// CheckWith is Check with options (a draft run's checks).
+// CheckWith is Check with options: a draft run's checks, and the limits
+// the book is loaded with (o.Limits).
 func CheckWith(ctx context.Context, dir string, o manuscript.CheckOptions) ([]manuscript.Problem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -30,7 +31,7 @@ func CheckWith(ctx context.Context, dir string, o manuscript.CheckOptions) ([]ma
 		return nil, err
 	}
 	defer root.Close()
-	m, err := manuscript.LoadContext(ctx, root)
+	m, err := manuscript.LoadLimits(ctx, root, o.Limits)
 	var me *manuscript.Error
 	if errors.As(err, &me) {
 		return []manuscript.Problem{{File: me.File, Line: me.Line, Severity: manuscript.SeverityError, Message: me.Msg}}, nil

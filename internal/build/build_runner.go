@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -91,6 +92,10 @@ type Options struct {
 	// broken: those are warnings, the images placeholders and the links
 	// plain text (manuscript.CheckOptions.Draft).
 	Draft bool
+	// Limits bound what the book may hold (manuscript.Limits; a zero
+	// field takes its default): the configuration's, so that a build at
+	// the terminal refuses what the server would.
+	Limits manuscript.Limits
 }
 
 // Artifact is one file written by Run.
@@ -164,14 +169,14 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			return res, err
 		}
 		defer root.Close()
-		if m, err = manuscript.LoadContext(ctx, root); err != nil {
+		if m, err = manuscript.LoadLimits(ctx, root, opts.Limits); err != nil {
 			return res, err
 		}
 	}
 	done("loaded " + plural(len(m.Chapters), "chapter"))
 
 	start("checking")
-	res.Problems = manuscript.CheckWith(m, manuscript.CheckOptions{Draft: opts.Draft})
+	res.Problems = manuscript.CheckWith(m, manuscript.CheckOptions{Draft: opts.Draft, Limits: opts.Limits})
 	res.Problems = append(res.Problems, epubWarnings(m, formats)...)
 	for _, pr := range res.Problems {
 		if pr.Severity == manuscript.SeverityWarning { // errors come back in the ProblemsError
@@ -188,7 +193,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	r := markdown.New()
 	base := baseName(m)
-	for _, f := range formats {
+	for _, f := range buildOrder(formats) {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
@@ -202,9 +207,31 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		for _, x := range a {
 			report(Event{Kind: Wrote, Step: step, Steps: steps, Artifact: x, Elapsed: time.Since(began)})
 		}
+		// What one format built (the PDF's whole layout, a decoded
+		// image) is garbage now: collect it and give it back before the
+		// next format, whose allocations would otherwise pile on top up
+		// to twice the last peak (Go's heap goal). A few milliseconds.
+		debug.FreeOSMemory()
 		done("") // the Wrote events said it
 	}
+	slices.SortStableFunc(res.Artifacts, func(a, b Artifact) int {
+		return slices.Index(formats, a.Format) - slices.Index(formats, b.Format)
+	})
 	return res, nil
+}
+
+// buildOrder is the order formats are written in: as asked, except that
+// the PDF comes before an EPUB, whose page-list then takes where the
+// printed pages start from the PDF's layout instead of holding a layout
+// of its own while it is written. Result.Artifacts keeps the asked order.
+func buildOrder(formats []Format) []Format {
+	e, p := slices.Index(formats, EPUB), slices.Index(formats, PDF)
+	if e < 0 || p < e {
+		return formats
+	}
+	out := slices.Clone(formats)
+	out = slices.Delete(out, p, p+1)
+	return slices.Insert(out, e, PDF)
 }
 
 func writeFormat(ctx context.Context, out, base string, f Format, m *manuscript.Manuscript, r *markdown.Renderer, opts Options) ([]Artifact, error) {

@@ -27,8 +27,10 @@ func epubWarnings(m *manuscript.Manuscript, formats []Format) []manuscript.Probl
 // after them). Only the native typesetter (PDFRenderer) can say; with
 // another Renderer, or when the book cannot be typeset (a pdf.font_family
 // that is no usable font: the PDF build reports it), the EPUB has no
-// page-list rather than a wrong one, and no error. The book is laid out
-// once for both formats. Run asks for it only when the build writes the
+// page-list rather than a wrong one, and no error. Run writes the PDF
+// before the EPUB, so the book is laid out once for both and the layout
+// is not held while the EPUB is written (a 4 MiB book peaked at 379 MB
+// with the two in memory at once, 190 MB without). Run asks for it only when the build writes the
 // PDF: without a print edition there are no printed pages to point at,
 // and laying the book out for nothing made an EPUB-only build of
 // Frankenstein 5× slower (0.10 s → 0.51 s) and 2.5× larger in memory.
@@ -37,25 +39,24 @@ func printPages(ctx context.Context, m *manuscript.Manuscript, pdfR Renderer) fu
 	if !ok {
 		return nil
 	}
-	done := make(chan *pdf.Typeset, 1)
+	done := make(chan []pdf.PageStart, 1)
 	go func() {
-		t, err := r.typeset(ctx, m)
+		starts, err := r.pageStarts(ctx, m)
 		if err != nil {
-			t = nil
+			starts = nil
 		}
-		done <- t
+		done <- starts
 	}()
 	return func() ([]epub.PrintPage, error) {
-		var t *pdf.Typeset
+		var starts []pdf.PageStart
 		select {
-		case t = <-done:
+		case starts = <-done:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if t == nil {
+		if starts == nil {
 			return nil, ctx.Err()
 		}
-		starts := t.PageStarts()
 		pages := make([]epub.PrintPage, len(starts))
 		for i, s := range starts {
 			pages[i] = epub.PrintPage{Number: s.Page, Chapter: s.Chapter, Word: s.Word}

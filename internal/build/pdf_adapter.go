@@ -21,35 +21,49 @@ import (
 // text is set in the family metadata.yaml names in pdf.font_family, read
 // from the book folder (see fontFamily), or in Noto Serif.
 //
-// The Renderer keeps the last book it typeset, laid out, until it
-// typesets another: the EPUB of the same build takes its page-list from
-// it (see printPages), so a build of both lays the book out once. Use
-// one Renderer per build.
+// The Renderer remembers where the pages of the last book it typeset
+// start (not the layout itself, which is large): the EPUB of the same
+// build takes its page-list from them (see printPages), so a build of
+// both lays the book out once when the PDF is written first, which Run
+// arranges. Use one Renderer per build.
 func PDFRenderer() Renderer { return &nativePDF{} }
 
-// nativePDF is PDFRenderer's Renderer. mu guards m and t, the manuscript
-// last typeset and its layout.
+// nativePDF is PDFRenderer's Renderer. mu guards m and starts, the
+// manuscript last typeset and where its pages start.
 type nativePDF struct {
-	mu sync.Mutex
-	m  *manuscript.Manuscript
-	t  *pdf.Typeset
+	mu     sync.Mutex
+	m      *manuscript.Manuscript
+	starts []pdf.PageStart
 }
 
 func (r *nativePDF) Render(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error {
-	t, err := r.typeset(ctx, m)
+	defer leanGC()()
+	t, err := r.layout(ctx, m)
 	if err != nil {
 		return err
 	}
-	return pdfError(t.Write(w))
+	return pdfError(t.Write(ctx, w))
 }
 
-// typeset lays m out, or returns its layout when m was the last book.
-func (r *nativePDF) typeset(ctx context.Context, m *manuscript.Manuscript) (*pdf.Typeset, error) {
+// pageStarts returns where the pages of m start: remembered when m was the
+// last book typeset, else from a layout of its own.
+func (r *nativePDF) pageStarts(ctx context.Context, m *manuscript.Manuscript) ([]pdf.PageStart, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.m == m && r.t != nil {
-		return r.t, nil
+	if r.m == m && r.starts != nil {
+		defer r.mu.Unlock()
+		return r.starts, nil
 	}
+	r.mu.Unlock()
+	defer leanGC()()
+	t, err := r.layout(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return t.PageStarts(), nil
+}
+
+// layout lays m out and remembers where its pages start.
+func (r *nativePDF) layout(ctx context.Context, m *manuscript.Manuscript) (*pdf.Typeset, error) {
 	b, err := pdfBook(m)
 	if err != nil {
 		return nil, err
@@ -57,11 +71,13 @@ func (r *nativePDF) typeset(ctx context.Context, m *manuscript.Manuscript) (*pdf
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t, err := pdf.Layout(b, pdf.Options{})
+	t, err := pdf.Layout(ctx, b, pdf.Options{})
 	if err != nil {
 		return nil, pdfError(err)
 	}
-	r.m, r.t = m, t
+	r.mu.Lock()
+	r.m, r.starts = m, t.PageStarts()
+	r.mu.Unlock()
 	return t, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bindery/bindery/internal/build"
+	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/manuscript"
 	"golang.org/x/term"
 )
@@ -80,19 +81,37 @@ Examples:
 	if err != nil {
 		return usagef("%v", err)
 	}
-	// The one environment variable a build reads: reproducible builds
-	// stamp the EPUB with SOURCE_DATE_EPOCH instead of the clock.
+	lim, err := buildLimits(e)
+	if err != nil {
+		return err
+	}
+	// Reproducible builds stamp the EPUB with SOURCE_DATE_EPOCH instead of
+	// the clock.
 	modified, err := build.SourceDateEpoch(e.getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
 		return err
 	}
 	show, finish := build.Display(e.stderr, isTerminal(e.stderr))
-	res, err := build.Run(ctx, build.Options{Dir: dir, OutDir: *out, Formats: fmts, Draft: *draft, Modified: modified, Progress: show})
+	res, err := build.Run(ctx, build.Options{Dir: dir, OutDir: *out, Formats: fmts, Draft: *draft, Limits: lim, Modified: modified, Progress: show})
 	finish()
 	for _, a := range res.Artifacts {
 		fmt.Fprintf(e.stdout, "%s\t%d bytes\n", a.Path, a.Size)
 	}
 	return err
+}
+
+// buildLimits are the limits of the environment (and .env), the server's
+// own: a book built here is refused where the server would refuse it.
+func buildLimits(e *env) (manuscript.Limits, error) {
+	getenv, err := layeredEnv(e)
+	if err != nil {
+		return manuscript.Limits{}, err
+	}
+	l, err := config.LoadLimits(getenv)
+	if err != nil {
+		return manuscript.Limits{}, err
+	}
+	return manuscriptLimits(l, 0), nil
 }
 
 // errProblems makes `check` exit non-zero after printing its report.
@@ -116,7 +135,11 @@ Example:
 	if dir == "" {
 		return usagef("check needs a book folder: bindery check DIR")
 	}
-	problems, err := build.Check(ctx, dir)
+	lim, err := buildLimits(e)
+	if err != nil {
+		return err
+	}
+	problems, err := build.CheckWith(ctx, dir, manuscript.CheckOptions{Limits: lim})
 	if err != nil {
 		return err
 	}

@@ -12,3 +12,7 @@ func PurgeExpired(ctx context.Context, store interface {
 }, now time.Time, audit, events time.Duration) (int, int, error) {
 	return retention{audit: audit, events: events}.purge(ctx, store, now)
 }
+
+// BookLimits are the limits serve gives the book store (uploads,
+// previews and, through it, runs).
+var BookLimits = bookLimits

@@ -23,6 +23,7 @@ import (
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/ideogram"
 	"github.com/bindery/bindery/internal/logging"
+	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/privacy"
@@ -398,9 +399,32 @@ func newImageGenerator(ctx context.Context, e *env, cfg *config.Config, log *slo
 	return g, keys, nil
 }
 
-// bookLimits are the per-book limits of the configuration.
+// bookLimits are the per-book limits of the configuration: uploads, and
+// through bookfs.Store.Limits the previews and runs.
 func bookLimits(cfg *config.Config) bookfs.Limits {
-	return bookfs.Limits{MaxFileBytes: cfg.MaxUploadBytes, MaxFiles: cfg.BookMaxFiles, MaxBookBytes: cfg.BookMaxBytes}
+	return bookfs.Limits{
+		MaxFileBytes: cfg.MaxUploadBytes, MaxFiles: cfg.BookMaxFiles, MaxBookBytes: cfg.BookMaxBytes,
+		MaxInflateRatio: cfg.Limits.MaxArchiveRatio,
+		Manuscript:      manuscriptLimits(cfg.Limits, cfg.MaxUploadBytes),
+	}
+}
+
+// manuscriptLimits are the build's limits of the configuration; an
+// image or stylesheet may be as large as an upload (maxAsset, 0 for the
+// default).
+func manuscriptLimits(l config.Limits, maxAsset int64) manuscript.Limits {
+	return manuscript.Limits{
+		MaxChapters:       l.MaxChapters,
+		MaxChapterBytes:   l.MaxChapterBytes,
+		MaxBookTextBytes:  l.MaxBookTextBytes,
+		MaxParagraphBytes: l.MaxParagraphBytes,
+		MaxNesting:        l.MaxNesting,
+		MaxTableColumns:   l.MaxTableColumns,
+		MaxFootnotes:      l.MaxFootnotes,
+		MaxImagePixels:    l.MaxImagePixels,
+		MaxJPEGPixels:     l.MaxJPEGPixels,
+		MaxAssetBytes:     maxAsset,
+	}.WithDefaults()
 }
 
 // sweep deletes expired sessions and tokens, and audit entries and run

@@ -51,6 +51,10 @@ type Config struct {
 
 	Ideogram Ideogram
 
+	// Limits bound a book's content and the cost of building it (the
+	// BINDERY_MAX_… variables of limits.go).
+	Limits Limits
+
 	MaxUploadBytes int64 // BINDERY_MAX_UPLOAD_BYTES
 	BookMaxFiles   int   // BINDERY_BOOK_MAX_FILES: files per book
 	BookMaxBytes   int64 // BINDERY_BOOK_MAX_BYTES: bytes per book
@@ -177,6 +181,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 	c.Ideogram = l.ideogram()
+	c.Limits = l.limits()
 	l.check(c)
 	if l.err != nil {
 		return nil, l.err

@@ -279,3 +279,69 @@ func FuzzParseDotEnv(f *testing.F) {
 		}
 	})
 }
+
+// Every limit has a default and is read from its variable, by Load and by
+// LoadLimits (bindery build and check) alike.
+func TestLimits(t *testing.T) {
+	def := config.Limits{
+		MaxChapters: 1000, MaxChapterBytes: 4 << 20, MaxBookTextBytes: 4 << 20,
+		MaxParagraphBytes: 512 << 10, MaxNesting: 32, MaxTableColumns: 64, MaxFootnotes: 1000,
+		MaxImagePixels: 16_000_000, MaxJPEGPixels: 50_000_000, MaxArchiveRatio: 100,
+	}
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Limits != def {
+		t.Errorf("default limits\n got %+v\nwant %+v", c.Limits, def)
+	}
+	set := map[string]string{
+		"BINDERY_MAX_CHAPTERS": "10", "BINDERY_MAX_CHAPTER_BYTES": "2000", "BINDERY_MAX_BOOK_TEXT_BYTES": "3000",
+		"BINDERY_MAX_PARAGRAPH_BYTES": "500", "BINDERY_MAX_NESTING": "4", "BINDERY_MAX_TABLE_COLUMNS": "5",
+		"BINDERY_MAX_FOOTNOTES": "6", "BINDERY_MAX_IMAGE_MEGAPIXELS": "2", "BINDERY_MAX_JPEG_MEGAPIXELS": "3",
+		"BINDERY_MAX_ARCHIVE_RATIO": "7",
+	}
+	want := config.Limits{
+		MaxChapters: 10, MaxChapterBytes: 2000, MaxBookTextBytes: 3000,
+		MaxParagraphBytes: 500, MaxNesting: 4, MaxTableColumns: 5, MaxFootnotes: 6,
+		MaxImagePixels: 2_000_000, MaxJPEGPixels: 3_000_000, MaxArchiveRatio: 7,
+	}
+	c, err = config.Load(env(set))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Limits != want {
+		t.Errorf("Load limits\n got %+v\nwant %+v", c.Limits, want)
+	}
+	l, err := config.LoadLimits(env(set))
+	if err != nil || l != want {
+		t.Errorf("LoadLimits = %+v, %v; want %+v", l, err, want)
+	}
+}
+
+// A bad limit stops Load and LoadLimits with the variable and the range.
+func TestLimitRefusals(t *testing.T) {
+	cases := []struct{ name, value, want string }{
+		{"BINDERY_MAX_CHAPTERS", "0", `configuration: BINDERY_MAX_CHAPTERS is "0"; expected a whole number from 1 to 1000000`},
+		{"BINDERY_MAX_CHAPTER_BYTES", "4MiB", `configuration: BINDERY_MAX_CHAPTER_BYTES is "4MiB"; expected a whole number ≥ 1`},
+		{"BINDERY_MAX_BOOK_TEXT_BYTES", "-1", `configuration: BINDERY_MAX_BOOK_TEXT_BYTES is "-1"; expected a whole number ≥ 1`},
+		{"BINDERY_MAX_PARAGRAPH_BYTES", "x", `configuration: BINDERY_MAX_PARAGRAPH_BYTES is "x"; expected a whole number from 1 to 1073741824`},
+		{"BINDERY_MAX_NESTING", "101", `configuration: BINDERY_MAX_NESTING is "101"; expected a whole number from 1 to 100`},
+		{"BINDERY_MAX_TABLE_COLUMNS", "0", `configuration: BINDERY_MAX_TABLE_COLUMNS is "0"; expected a whole number from 1 to 10000`},
+		{"BINDERY_MAX_FOOTNOTES", "1.5", `configuration: BINDERY_MAX_FOOTNOTES is "1.5"; expected a whole number from 1 to 1000000`},
+		{"BINDERY_MAX_IMAGE_MEGAPIXELS", "0", `configuration: BINDERY_MAX_IMAGE_MEGAPIXELS is "0"; expected a whole number from 1 to 200`},
+		{"BINDERY_MAX_JPEG_MEGAPIXELS", "500", `configuration: BINDERY_MAX_JPEG_MEGAPIXELS is "500"; expected a whole number from 1 to 200`},
+		{"BINDERY_MAX_ARCHIVE_RATIO", "0", `configuration: BINDERY_MAX_ARCHIVE_RATIO is "0"; expected a whole number from 1 to 10000`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := env(map[string]string{tc.name: tc.value})
+			if _, err := config.Load(e); err == nil || err.Error() != tc.want {
+				t.Errorf("Load: %v\nwant %s", err, tc.want)
+			}
+			if _, err := config.LoadLimits(e); err == nil || err.Error() != tc.want {
+				t.Errorf("LoadLimits: %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}

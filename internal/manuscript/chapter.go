@@ -57,13 +57,13 @@ func (c *Chapter) Line(off int) int {
 }
 
 // CheckChapter applies to data, the content of the chapter file file
-// (chapters/NN-name.md), the checks Load applies to a chapter — size,
+// (chapters/NN-name.md), the checks Load applies under lim to a chapter — size,
 // UTF-8, front matter, the shape and nesting limits — and returns the
 // same *Error Load would, so that an upload is refused with the words a
 // build would use. Links, images and footnotes, which depend on the rest
 // of the book, are Check's.
-func CheckChapter(ctx context.Context, file string, data []byte) error {
-	lim := DefaultLimits
+func CheckChapter(ctx context.Context, file string, data []byte, lim Limits) error {
+	lim = lim.withDefaults()
 	if int64(len(data)) > lim.MaxChapterBytes {
 		return errorf(file, 0, "file too large: %d bytes (limit %d)", len(data), lim.MaxChapterBytes)
 	}

@@ -36,6 +36,9 @@ type CheckOptions struct {
 	// warnings, for a draft build: the renderers show a placeholder for
 	// such an image and the text of such a link, and the build goes on.
 	Draft bool
+	// Limits are those the book is loaded with by callers that load it
+	// (build.CheckWith); CheckWith itself uses the Manuscript's own.
+	Limits Limits
 }
 
 // CheckWith is Check with options.
@@ -112,7 +115,7 @@ func (m *Manuscript) checkMetadata(ps *problems) {
 	}
 }
 
-// pixelProblem applies PixelProblem to the image at p of MIME type typ,
+// pixelProblem applies the book's Limits.PixelProblem to the image at p of MIME type typ,
 // reading only its header.
 func (m *Manuscript) pixelProblem(p, typ string) string {
 	f, err := m.root.Open(p)
@@ -124,7 +127,7 @@ func (m *Manuscript) pixelProblem(p, typ string) string {
 	if err != nil || "image/"+format != typ {
 		return ""
 	}
-	return PixelProblem(format, cfg.Width, cfg.Height)
+	return m.limits.PixelProblem(format, cfg.Width, cfg.Height)
 }
 
 func refErr(err error) error {

@@ -42,15 +42,16 @@ func Load(root *os.Root) (*Manuscript, error) {
 // LoadContext is Load that stops with ctx's error soon after ctx is done
 // (between chapters, and within the parse of a chapter).
 func LoadContext(ctx context.Context, root *os.Root) (*Manuscript, error) {
-	return loadLimits(ctx, root, DefaultLimits)
+	return LoadLimits(ctx, root, DefaultLimits)
 }
 
-// LoadLimits reads the book folder behind root: metadata.yaml (optional, but
-// Check reports what it lacks) and chapters/*.md in file-name order (at
-// least one). Errors are *Error values naming the file and line, except
-// failures of the file system itself.
-func LoadLimits(root *os.Root, lim Limits) (*Manuscript, error) {
-	return loadLimits(context.Background(), root, lim)
+// LoadLimits reads the book folder behind root under lim (a zero field
+// takes its default): metadata.yaml (optional, but Check reports what it
+// lacks) and chapters/*.md in file-name order (at least one). Errors are
+// *Error values naming the file and line, except failures of the file
+// system itself and ctx's error, returned soon after ctx is done.
+func LoadLimits(ctx context.Context, root *os.Root, lim Limits) (*Manuscript, error) {
+	return loadLimits(ctx, root, lim)
 }
 
 func loadLimits(ctx context.Context, root *os.Root, lim Limits) (*Manuscript, error) {
@@ -74,12 +75,17 @@ func loadLimits(ctx context.Context, root *os.Root, lim Limits) (*Manuscript, er
 		return nil, err
 	}
 	used := map[string]bool{}
+	var text int64
 	for i, name := range names {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		data, err := m.readFile(name, lim.MaxChapterBytes)
 		if err != nil {
+			return nil, err
+		}
+		text += int64(len(data))
+		if err := lim.BookTextProblem(name, text); err != nil {
 			return nil, err
 		}
 		c, err := parseChapter(ctx, name, data, lim)
@@ -93,7 +99,7 @@ func loadLimits(ctx context.Context, root *os.Root, lim Limits) (*Manuscript, er
 	return m, nil
 }
 
-// LoadChapter reads only what a preview of one chapter needs:
+// LoadChapter reads, under lim, only what a preview of one chapter needs:
 // metadata.yaml, the names of the chapter files (for chapter IDs and links
 // between chapters) and the chapter file itself, which it returns parsed.
 // The other chapters are listed with Path, Index, ID and a title made from
@@ -104,8 +110,8 @@ func loadLimits(ctx context.Context, root *os.Root, lim Limits) (*Manuscript, er
 // need Load. file is a slash path such as "chapters/02-storm.md"; a file
 // that is not a chapter of the book gives fs.ErrNotExist.
 // It stops with ctx's error soon after ctx is done.
-func LoadChapter(ctx context.Context, root *os.Root, file string) (*Manuscript, *Chapter, error) {
-	lim := DefaultLimits
+func LoadChapter(ctx context.Context, root *os.Root, file string, lim Limits) (*Manuscript, *Chapter, error) {
+	lim = lim.withDefaults()
 	m := &Manuscript{root: root, limits: lim, byPath: map[string]*Chapter{}, stats: map[string]fileKind{}}
 	data, err := m.readFile(MetadataFile, lim.MaxMetadataBytes)
 	switch {

@@ -1,14 +1,15 @@
 package manuscript_test
 
 import (
+	"context"
 	"errors"
-	"github.com/bindery/bindery/internal/testkit"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/bindery/bindery/internal/manuscript"
 	mt "github.com/bindery/bindery/internal/manuscript/manuscripttest"
+	"github.com/bindery/bindery/internal/testkit"
 )
 
 func TestLoadOrdersChaptersAndFindsTitles(t *testing.T) {
@@ -82,7 +83,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := mt.OpenRoot(t, mt.WriteBook(t, tt.files))
-			_, err := manuscript.LoadLimits(root, tt.lim)
+			_, err := manuscript.LoadLimits(context.Background(), root, tt.lim)
 			if err == nil {
 				t.Fatalf("Load succeeded, want %q", tt.want)
 			}
@@ -123,7 +124,7 @@ func corpus(tb testing.TB) string { return testkit.Corpus(tb) }
 // Images and stylesheets are read on demand, each under MaxAssetBytes.
 func TestReadFileLimit(t *testing.T) {
 	dir := mt.WriteBook(t, map[string]string{"chapters/01.md": "x", "big.png": strings.Repeat("x", 2000)})
-	m, err := manuscript.LoadLimits(mt.OpenRoot(t, dir), manuscript.Limits{MaxAssetBytes: 1000})
+	m, err := manuscript.LoadLimits(context.Background(), mt.OpenRoot(t, dir), manuscript.Limits{MaxAssetBytes: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

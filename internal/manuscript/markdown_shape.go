@@ -3,6 +3,7 @@ package manuscript
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"unicode/utf8"
 
 	"github.com/yuin/goldmark/ast"
@@ -158,7 +159,7 @@ func (s *shapeScanner) line(l []byte, n int) *Error {
 		}
 		s.paraBytes += len(l) + 1
 		if max := s.lim.MaxParagraphBytes; max > 0 && s.paraBytes > max {
-			return errorf(s.file, s.paraLine, "this paragraph is longer than %d KiB; split it with a blank line (a book's typesetter holds a whole paragraph at once)", max>>10)
+			return errorf(s.file, s.paraLine, "this paragraph is longer than %s; split it with a blank line (a book's typesetter holds a whole paragraph at once)", kib(int64(max)))
 		}
 		return s.inline(rest, n)
 	}
@@ -498,4 +499,13 @@ func parseBody(ctx context.Context, c *Chapter, lim Limits) error {
 		return err
 	}
 	return nil
+}
+
+// kib writes a size as "512 KiB", or in bytes when it is not a whole
+// number of KiB (a limit lowered by an operator).
+func kib(n int64) string {
+	if n%1024 == 0 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -71,6 +71,9 @@ func (i ideogramIllustrator) Cover(ctx context.Context, md manuscript.Metadata) 
 // carried out even if ctx ends.
 type Books interface {
 	Dir(bookID int64) string
+	// Limits are the limits of books; runs load and check the
+	// manuscript under Limits().Manuscript, as uploads and previews do.
+	Limits() bookfs.Limits
 	SetCover(ctx context.Context, b *bindery.Book, md manuscript.Metadata, name string, data []byte) (manuscript.Metadata, error)
 	PublishRun(ctx context.Context, run *bindery.Run, by int64, commit func(context.Context) error) (*bindery.Publication, error)
 }
@@ -104,12 +107,17 @@ type Config struct {
 	// once (localDriver), so this is only a backstop, and a long one keeps
 	// an idle server quiet.
 	FetchPollInterval time.Duration
+	// IdleStop is how long the job queue stays empty before River's
+	// client is stopped, to be started again by the next job (see
+	// sleeper); default 5 s.
+	IdleStop time.Duration
 }
 
 // Engine starts and controls runs.
 type Engine struct {
 	cfg    Config
 	client *river.Client[*sql.Tx]
+	sleep  *sleeper // runs client only while there are jobs
 	log    *slog.Logger
 
 	mu        sync.Mutex // guards emission order: ids and publishing stay in step
@@ -158,6 +166,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.FetchPollInterval <= 0 {
 		cfg.FetchPollInterval = 10 * time.Second
 	}
+	if cfg.IdleStop <= 0 {
+		cfg.IdleStop = 5 * time.Second
+	}
 	if err := os.MkdirAll(cfg.ArtifactsDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -183,6 +194,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.sleep = &sleeper{client: e.client, db: cfg.JobsDB, idle: cfg.IdleStop, log: e.log}
 	return e, nil
 }
 
@@ -202,7 +214,8 @@ func (localDriver) SupportsListener() bool { return false }
 func (localDriver) SupportsListenNotify() bool { return false }
 
 // Start recovers runs interrupted by a crash or a shutdown, then starts
-// the workers.
+// the workers — River's client, which runs only while jobs wait or run
+// (see sleeper).
 //
 // Recovery assumes one server per database, which the SQLite deployment
 // guarantees with its data-folder lock: nothing else executes runs while
@@ -216,12 +229,12 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.recover(ctx); err != nil {
 		return fmt.Errorf("recovering runs: %w", err)
 	}
-	return e.client.Start(ctx)
+	return e.sleep.start(ctx)
 }
 
 // Shutdown stops the workers: running stages see their context cancelled
 // and their runs are resumed at the next start.
-func (e *Engine) Shutdown(ctx context.Context) error { return e.client.Stop(ctx) }
+func (e *Engine) Shutdown(ctx context.Context) error { return e.sleep.shutdown(ctx) }
 
 // RecoveryMessage is the log line of a run that a restart interrupted.
 const RecoveryMessage = "The server stopped during this run; it continues from its last finished stage."
@@ -247,7 +260,7 @@ func (e *Engine) recover(ctx context.Context) error {
 			}
 			e.log.Warn("resuming a run interrupted by a restart", "run_id", r.ID)
 		}
-		if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
+		if err := e.sleep.insert(ctx, runArgs{RunID: r.ID}); err != nil {
 			return err
 		}
 	}
@@ -384,7 +397,7 @@ func (e *Engine) QueueRun(ctx context.Context, b *bindery.Book, u *bindery.User,
 		Event: &bindery.Event{Type: bindery.EventRunQueued, RunID: r.ID, BookID: b.ID}}); err != nil {
 		return nil, false, err
 	}
-	if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
+	if err := e.sleep.insert(ctx, runArgs{RunID: r.ID}); err != nil {
 		_, _, _ = e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunQueued}, To: bindery.RunFailed, Error: "could not be queued",
 			Event: &bindery.Event{Type: bindery.EventRunFailed, RunID: r.ID, BookID: b.ID, Error: "could not be queued"}})
 		return nil, false, err
@@ -458,7 +471,7 @@ func (e *Engine) apply(ctx context.Context, runID int64, c control) (*bindery.Ru
 		return nil, bindery.Errorf(bindery.ECONFLICT, "A %s run cannot be %s.", r.State, c.verb)
 	}
 	if c.enqueue {
-		if _, err := e.client.Insert(ctx, runArgs{RunID: r.ID}, nil); err != nil {
+		if err := e.sleep.insert(ctx, runArgs{RunID: r.ID}); err != nil {
 			// The run stays queued; the next start gives it a job.
 			e.log.Error("queueing a resumed run failed", "run_id", r.ID, "err", err)
 			return nil, err

@@ -199,7 +199,7 @@ func (rc *runContext) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := manuscript.LoadContext(ctx, root)
+	m, err := manuscript.LoadLimits(ctx, root, rc.e.cfg.Books.Limits().Manuscript)
 	if err != nil {
 		root.Close()
 		return err
@@ -215,7 +215,7 @@ func contentStage(ctx context.Context, rc *runContext, progress func(int, string
 		return false, "", err
 	}
 	progress(50, "checking")
-	problems := manuscript.CheckWith(rc.m, manuscript.CheckOptions{Draft: rc.run.Draft})
+	problems := manuscript.CheckWith(rc.m, manuscript.CheckOptions{Draft: rc.run.Draft, Limits: rc.e.cfg.Books.Limits().Manuscript})
 	for _, p := range problems {
 		level := "warn"
 		if p.Severity == manuscript.SeverityError {
@@ -294,7 +294,8 @@ func formatStage(ctx context.Context, rc *runContext, progress func(int, string)
 			progress(5+90*done/len(formats), fmt.Sprintf("wrote %s (%s)", filepath.Base(ev.Artifact.Path), build.HumanSize(ev.Artifact.Size)))
 		}
 	}
-	res, err := build.Run(ctx, build.Options{Dir: rc.dir, OutDir: rc.out, Formats: formats, Manuscript: rc.m, Progress: report, Draft: rc.run.Draft})
+	res, err := build.Run(ctx, build.Options{Dir: rc.dir, OutDir: rc.out, Formats: formats, Manuscript: rc.m, Progress: report, Draft: rc.run.Draft,
+		Limits: rc.e.cfg.Books.Limits().Manuscript})
 	if err != nil {
 		return false, "", err
 	}

@@ -28,3 +28,32 @@ func TestQueuedRunWakesTheWorker(t *testing.T) {
 		env.rec.wait(t, "run_succeeded", forRun(r.ID, bindery.EventRunSucceeded))
 	}
 }
+
+// TestWorkerSleepsWhenIdle: River's client, whose tickers kept an idle
+// server busy, stops once the queue has been empty for IdleStop, and the
+// next run starts it again at once (the worker's polling is an hour).
+func TestWorkerSleepsWhenIdle(t *testing.T) {
+	env := newEnvWith(t, exampleFiles(t), quickIllustrator{}, func(_ string, cfg *pipeline.Config, _ func(func(*pipeline.Engine))) {
+		cfg.FetchPollInterval = time.Hour
+		cfg.IdleStop = 20 * time.Millisecond
+	})
+	ctx := context.Background()
+	if pipeline.Awake(env.engine) {
+		t.Fatal("the worker runs with no job in the queue")
+	}
+	for range 2 {
+		r, err := env.engine.StartRun(ctx, env.book, env.user, []string{"epub"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.rec.wait(t, "run_started", forRun(r.ID, bindery.EventRunStarted))
+		env.rec.wait(t, "run_succeeded", forRun(r.ID, bindery.EventRunSucceeded))
+		deadline := time.Now().Add(10 * time.Second)
+		for pipeline.Awake(env.engine) {
+			if time.Now().After(deadline) {
+				t.Fatal("the worker still runs 10 s after the queue emptied")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}

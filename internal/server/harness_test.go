@@ -22,6 +22,7 @@ import (
 	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/clock"
 	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/privacy"
@@ -92,7 +93,15 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	books, err := bookfs.New(cfg.BooksDir(), bookfs.Limits{MaxFileBytes: cfg.MaxUploadBytes, MaxFiles: cfg.BookMaxFiles, MaxBookBytes: cfg.BookMaxBytes})
+	// The limits as serve gives them (cli.bookLimits).
+	l := cfg.Limits
+	books, err := bookfs.New(cfg.BooksDir(), bookfs.Limits{MaxFileBytes: cfg.MaxUploadBytes, MaxFiles: cfg.BookMaxFiles, MaxBookBytes: cfg.BookMaxBytes,
+		MaxInflateRatio: l.MaxArchiveRatio, Manuscript: manuscript.Limits{
+			MaxChapters: l.MaxChapters, MaxChapterBytes: l.MaxChapterBytes, MaxBookTextBytes: l.MaxBookTextBytes,
+			MaxParagraphBytes: l.MaxParagraphBytes, MaxNesting: l.MaxNesting, MaxTableColumns: l.MaxTableColumns,
+			MaxFootnotes: l.MaxFootnotes, MaxImagePixels: l.MaxImagePixels, MaxJPEGPixels: l.MaxJPEGPixels,
+			MaxAssetBytes: cfg.MaxUploadBytes,
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}

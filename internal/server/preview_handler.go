@@ -71,7 +71,7 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 	}
 	// Only this chapter is read and parsed (plus metadata.yaml and the
 	// list of chapter names): a preview must not cost the whole book.
-	m, c, err := manuscript.LoadChapter(r.Context(), root, manuscript.ChaptersDir+"/"+path.Base(name))
+	m, c, err := manuscript.LoadChapter(r.Context(), root, manuscript.ChaptersDir+"/"+path.Base(name), s.books.Limits().Manuscript)
 	if errors.Is(err, fs.ErrNotExist) {
 		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "Chapter not found."))
 		return

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"context"
 	"io"
 	"testing"
 )
@@ -37,7 +38,7 @@ func BenchmarkLayoutFrankenstein(b *testing.B) {
 	book := corpusBook(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		t, err := Layout(book, Options{})
+		t, err := Layout(context.Background(), book, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

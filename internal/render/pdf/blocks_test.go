@@ -81,7 +81,7 @@ func TestAllBlocks(t *testing.T) {
 		{Markdown: []byte(allBlocks), ID: "one"},
 		{Title: "Two", Markdown: []byte("Chapter two text."), ID: "two"},
 	}}
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ const fontsText = "Plain text, *true italics*, **faux bold** and ***faux bold it
 // colophon names the family, and the text survives.
 func TestBookFonts(t *testing.T) {
 	b := &Book{Title: "Own Fonts", Fonts: liberation(t), Chapters: []Chapter{{Title: "One", Markdown: []byte(fontsText)}}}
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestBookFonts(t *testing.T) {
 	if f[3].sf != f[1].sf || f[3].stroke == 0 || f[3].slant != 0 {
 		t.Errorf("bold italic: want the italic font stroked, got stroke %v slant %v", f[3].stroke, f[3].slant)
 	}
-	d2, err := layout(&Book{Title: "x", Fonts: &Fonts{Regular: b.Fonts.Regular}, Chapters: b.Chapters}, Options{})
+	d2, err := layout(&Book{Title: "x", Fonts: &Fonts{Regular: b.Fonts.Regular}, Chapters: b.Chapters}, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestBookFontsFallback(t *testing.T) {
 	reg := Font{Name: "LiberationSerif-Regular.ttf", Data: testFont(t, "LiberationSerif-Regular")}
 	text := "A recipe ℞ and an asterism ⁂, and *a per-ten-thousand ‱ sign* in the text."
 	b := &Book{Title: "Fallback", Fonts: &Fonts{Regular: reg}, Chapters: []Chapter{{Title: "One", Markdown: []byte(text)}}}
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ type chapterInfo struct {
 }
 
 // layout lays out the whole book.
-func layout(b *Book, opts Options) (*document, error) {
+func layout(b *Book, opts Options, st *stopper) (*document, error) {
 	if len(b.Chapters) == 0 {
 		return nil, ErrNoChapters
 	}
@@ -80,7 +80,7 @@ func layout(b *Book, opts Options) (*document, error) {
 		hy = hyphen.English()
 	}
 	d := &document{g: g, sh: sh, dests: map[string]dest{}}
-	l := &layouter{g: g, sh: sh, hy: hy, hyCache: map[string][]int{}, images: b.Images}
+	l := &layouter{g: g, sh: sh, hy: hy, hyCache: map[string][]int{}, images: b.Images, stop: st}
 
 	ids := map[string]int{}
 	for i, c := range b.Chapters {
@@ -98,7 +98,10 @@ func layout(b *Book, opts Options) (*document, error) {
 	var body []*page
 	bodyDests := map[string]dest{}
 	for ci, c := range b.Chapters {
-		doc := parseChapter(c.Markdown, linker{ci: ci, chapter: ids})
+		if err := st.now(); err != nil {
+			return nil, err
+		}
+		doc := parseChapter(c.Markdown, linker{ci: ci, chapter: ids}, st)
 		title := c.Title
 		if title == "" {
 			title = doc.title
@@ -131,6 +134,9 @@ func layout(b *Book, opts Options) (*document, error) {
 		}
 		l.notes(doc.footnotes)
 		sep := l.noteSeparator()
+		if err := st.now(); err != nil {
+			return nil, err
+		}
 
 		if len(body)%2 == 1 {
 			body = append(body, &page{kind: pageBlank, start: textPos{chapter: ci}})
@@ -165,6 +171,9 @@ func layout(b *Book, opts Options) (*document, error) {
 	front := []*page{d.halfTitle(b), {kind: pageBlank}, d.titlePage(b), d.copyrightPage(b)}
 	tocStart := len(front)
 	toc := d.contents(l)
+	if err := st.now(); err != nil {
+		return nil, err
+	}
 	front = append(front, toc...)
 	if len(front)%2 == 1 {
 		front = append(front, &page{kind: pageBlank})

@@ -1,9 +1,11 @@
 package pdf
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,7 +23,15 @@ import (
 // checked before use, but they come from the book's author, and go-text
 // and the subsetter read deep into them: a panic while rendering with
 // them is reported as a *FontError too, never passed on.
-func Render(w io.Writer, b *Book, opts Options) (err error) {
+func Render(w io.Writer, b *Book, opts Options) error {
+	return RenderContext(context.Background(), w, b, opts)
+}
+
+// RenderContext is Render that stops soon after ctx ends — within a word,
+// a few thousand line-breaking items, an image row or 256 KiB of
+// compression — and returns ctx's error; what was written to w by then
+// is an incomplete PDF, for the caller to discard.
+func RenderContext(ctx context.Context, w io.Writer, b *Book, opts Options) (err error) {
 	if b.Fonts != nil {
 		defer func() {
 			if r := recover(); r != nil {
@@ -29,11 +39,12 @@ func Render(w io.Writer, b *Book, opts Options) (err error) {
 			}
 		}()
 	}
-	d, err := layout(b, opts)
+	st := newStopper(ctx)
+	d, err := layout(b, opts, st)
 	if err != nil {
 		return err
 	}
-	return d.write(w, b)
+	return d.write(w, b, st)
 }
 
 // emitter writes a laid-out document.
@@ -44,19 +55,35 @@ type emitter struct {
 	fontIdx  map[*sfnt.Font]int // PDF font index by font program: faux styles share their font's
 	fonts    []*pdfwrite.Font
 	seen     [][]bool // glyphs already recorded with Use, by font index
-	images   map[string]pdfwrite.Ref
+	images   map[imageKey]pdfwrite.Ref
+	read     func(string) ([]byte, error) // Book.Images
 	buf      []byte
 }
 
-func (d *document) write(w io.Writer, b *Book) error {
+// imageKey is an image at a printed size: an image printed at two sizes
+// is embedded at the resolution of each.
+type imageKey struct {
+	path string
+	w, h int // pixels at imageDPI
+}
+
+// imageDPI is the resolution images are embedded at, at most: an offset
+// printer's (an image with fewer pixels keeps them all).
+const imageDPI = 300
+
+func (d *document) write(w io.Writer, b *Book, st *stopper) error {
 	pw := pdfwrite.New(w)
-	e := &emitter{d: d, pw: pw, fontIdx: map[*sfnt.Font]int{}, images: map[string]pdfwrite.Ref{}}
+	pw.SetStop(st.now)
+	e := &emitter{d: d, pw: pw, fontIdx: map[*sfnt.Font]int{}, images: map[imageKey]pdfwrite.Ref{}, read: b.Images}
 	catalog, pagesRef, info, meta := pw.Alloc(), pw.Alloc(), pw.Alloc(), pw.Alloc()
 	e.pageRefs = make([]pdfwrite.Ref, len(d.pages))
 	for i := range e.pageRefs {
 		e.pageRefs[i] = pw.Alloc()
 	}
 	for i, p := range d.pages {
+		if err := st.now(); err != nil {
+			return err
+		}
 		e.page(i, p, pagesRef)
 	}
 	var kids strings.Builder
@@ -93,6 +120,9 @@ func (d *document) write(w io.Writer, b *Book) error {
 	fmt.Fprintf(h, "%q %q %q %v %d", b.Title, b.Identifier, b.Date, b.Authors, len(d.pages))
 	for _, c := range b.Chapters {
 		h.Write(c.Markdown)
+	}
+	if err := st.now(); err != nil {
+		return err
 	}
 	return pw.Close(catalog, info, h.Sum(nil)[:16])
 }
@@ -304,15 +334,24 @@ func (e *emitter) font(f *face) int {
 func (e *emitter) fontRef(i int) pdfwrite.Ref { return e.fonts[i].Ref }
 
 func (e *emitter) image(f *figure) string {
-	ref, ok := e.images[f.path]
+	k := imageKey{f.path, int(math.Ceil(f.w * imageDPI / 72)), int(math.Ceil(f.h * imageDPI / 72))}
+	ref, ok := e.images[k]
 	if !ok {
-		r, _, _, err := e.pw.Image(f.data)
+		var data []byte
+		var err error
+		if e.read != nil {
+			data, err = e.read(f.path)
+		}
+		var r pdfwrite.Ref
+		if err == nil {
+			r, _, _, err = e.pw.ImageFit(data, k.w, k.h)
+		}
 		if err != nil {
 			r = e.pw.Alloc() // an empty form keeps the page valid
 			e.pw.Stream(r, "/Type /XObject /Subtype /Form /BBox [0 0 1 1]", nil, false)
 		}
 		ref = r
-		e.images[f.path] = ref
+		e.images[k] = ref
 	}
 	return "Im" + strconv.Itoa(int(ref))
 }

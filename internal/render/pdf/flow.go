@@ -26,8 +26,7 @@ type rule struct{ x0, x1, y, w, dy float64 }
 
 // figure is an image inside a vbox.
 type figure struct {
-	path       string
-	data       []byte
+	path       string // read again when the page is written (Book.Images)
 	x, y, w, h float64
 }
 
@@ -69,6 +68,7 @@ type layouter struct {
 	keep     int // lines still to keep with a preceding heading
 	ci       int
 	pendDest []string
+	stop     *stopper // nil: never
 }
 
 func (l *layouter) push(b *vbox) {
@@ -112,6 +112,9 @@ func (l *layouter) text(spans []span, c ctx, indent float64, a align) {
 	pb := l.newPara(c.size, c.width, indent, c.base)
 	pb.spans(spans, c.base)
 	p := pb.finish()
+	if l.stop.stopped() {
+		return
+	}
 	if a != justify {
 		// Ragged text does not hyphenate (it may break after a hyphen
 		// the text has, which adds nothing).
@@ -121,7 +124,11 @@ func (l *layouter) text(spans []span, c ctx, indent float64, a align) {
 			}
 		}
 	}
-	lines := setLines(p, breakLines(p, c.width, a), c.width, a)
+	breaks := breakLines(p, c.width, a, l.stop)
+	if l.stop.stopped() {
+		return
+	}
+	lines := setLines(p, breaks, c.width, a)
 	f := l.sh.faces[0].forStyle(l.sh, c.base)
 	for k, ln := range lines {
 		b := lineBox(ln, c.left, c.size, c.lead, f)
@@ -137,6 +144,9 @@ func (l *layouter) text(spans []span, c ctx, indent float64, a align) {
 func (l *layouter) blocks(bs []block, c ctx) {
 	noIndent := c.noIndent
 	for i, b := range bs {
+		if l.stop.stopped() {
+			return
+		}
 		c.noIndent = noIndent
 		noIndent = false
 		switch b.kind {
@@ -312,6 +322,9 @@ func (l *layouter) code(src string, c ctx) {
 	var cont []bool // the line continues the one before (a wrapped line)
 	hang := 2 * float64(f.space.adv) * size
 	for _, raw := range strings.Split(strings.ReplaceAll(src, "\t", "    "), "\n") {
+		if l.stop.stopped() {
+			return
+		}
 		gs := l.sh.shape(f, raw)
 		allowed := codeBreaks(raw)
 		// Wrap where code may break (after a space, or where a URL may:
@@ -400,6 +413,9 @@ func (l *layouter) table(b block, c ctx) {
 	}
 	ncol := 0
 	for _, r := range b.rows {
+		if l.stop.stopped() {
+			return
+		}
 		ncol = max(ncol, len(r))
 	}
 	size := c.size * 0.9
@@ -514,7 +530,9 @@ func (l *layouter) figure(b block, c ctx) {
 		w, h = w*maxH/h, maxH
 	}
 	l.vspace(c.lead / 2)
-	bx := &vbox{x: c.left, img: &figure{path: b.image, data: data, x: (c.width - w) / 2, y: 0, w: w, h: h}}
+	// The image's bytes are not kept: a book of many images would hold
+	// them all until the end of the layout. The page reads them again.
+	bx := &vbox{x: c.left, img: &figure{path: b.image, x: (c.width - w) / 2, y: 0, w: w, h: h}}
 	total := h
 	if len(b.spans) > 0 {
 		size := c.size * 0.9

@@ -38,7 +38,7 @@ func footnoteBook() *Book {
 // placed once and none leaves the text block.
 func TestFootnotesAtFoot(t *testing.T) {
 	b := footnoteBook()
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func FuzzLayout(f *testing.F) {
 			return
 		}
 		b := &Book{Title: "Fuzz", Chapters: []Chapter{{Markdown: md}}}
-		d, err := layout(b, Options{})
+		d, err := layout(b, Options{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

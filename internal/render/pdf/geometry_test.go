@@ -24,7 +24,7 @@ func runBox(pl placed, bl boxLine, r run) (x0, x1, top, bottom float64) {
 // chapter title, and folios numbering body pages from 1.
 func TestGeometryCorpus(t *testing.T) {
 	b := corpusBook(t)
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func runText(r run) string {
 // more lines leaves a single line at either side of a break.
 func TestWidowsOrphansHeadings(t *testing.T) {
 	b := corpusBook(t)
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestPopplerBBoxes(t *testing.T) {
 	b := corpusBook(t)
 	dir := t.TempDir()
 	path := renderFile(t, b, dir, "f.pdf")
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestPopplerBBoxes(t *testing.T) {
 // on more than two consecutive lines.
 func TestCorpusHyphenation(t *testing.T) {
 	b := corpusBook(t)
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import "testing"
 // settings give (see hyphenPenalty), so they catch a regression, not noise.
 func TestCorpusJustification(t *testing.T) {
 	b := corpusBook(t)
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

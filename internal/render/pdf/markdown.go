@@ -177,9 +177,13 @@ func noteDest(ci, n int) string          { return "c" + strconv.Itoa(ci) + "-fn"
 func noteRefDest(ci, n int) string       { return "c" + strconv.Itoa(ci) + "-fnref" + strconv.Itoa(n) }
 
 // parseChapter parses chapter Markdown into blocks. Raw HTML is dropped.
-func parseChapter(src []byte, l linker) chapterDoc {
+func parseChapter(src []byte, l linker, st *stopper) chapterDoc {
 	body, title := splitFrontMatter(src)
-	doc := md.Parser().Parse(text.NewReader(body))
+	var r text.Reader = text.NewReader(body)
+	if st != nil {
+		r = &stopReader{Reader: r, s: st}
+	}
+	doc := md.Parser().Parse(r)
 	c := &conv{src: body, l: l}
 	var out chapterDoc
 	out.title = title

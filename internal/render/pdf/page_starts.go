@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"context"
 	"fmt"
 	"io"
 )
@@ -47,8 +48,9 @@ type Typeset struct {
 	b *Book
 }
 
-// Layout typesets b as Render does, without writing it.
-func Layout(b *Book, opts Options) (t *Typeset, err error) {
+// Layout typesets b as RenderContext does, without writing it, and stops
+// as it does when ctx ends.
+func Layout(ctx context.Context, b *Book, opts Options) (t *Typeset, err error) {
 	if b.Fonts != nil {
 		defer func() {
 			if r := recover(); r != nil {
@@ -56,15 +58,16 @@ func Layout(b *Book, opts Options) (t *Typeset, err error) {
 			}
 		}()
 	}
-	d, err := layout(b, opts)
+	d, err := layout(b, opts, newStopper(ctx))
 	if err != nil {
 		return nil, err
 	}
 	return &Typeset{d: d, b: b}, nil
 }
 
-// Write writes the typeset book as a PDF: the same bytes as Render.
-func (t *Typeset) Write(w io.Writer) (err error) {
+// Write writes the typeset book as a PDF — the same bytes as Render — and
+// stops as RenderContext does when ctx ends.
+func (t *Typeset) Write(ctx context.Context, w io.Writer) (err error) {
 	if t.b.Fonts != nil {
 		defer func() {
 			if r := recover(); r != nil {
@@ -72,7 +75,7 @@ func (t *Typeset) Write(w io.Writer) (err error) {
 			}
 		}()
 	}
-	return t.d.write(w, t.b)
+	return t.d.write(w, t.b, newStopper(ctx))
 }
 
 // PageStarts returns where each page of the body starts, in page order.

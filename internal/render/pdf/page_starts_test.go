@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func TestPageStarts(t *testing.T) {
 		}
 	}
 	b := &Book{Title: "T", PageSize: "5x8", Chapters: []Chapter{{Markdown: []byte(one.String())}, {Title: "Two", Markdown: []byte(two.String())}}}
-	ts, err := Layout(b, Options{})
+	ts, err := Layout(context.Background(), b, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,10 +110,11 @@ type paraBuilder struct {
 	word    []piece
 	wordTxt []string
 	hyCache map[string][]int
+	stop    *stopper
 }
 
 func (l *layouter) newPara(size, measure, indent float64, base style) *paraBuilder {
-	b := &paraBuilder{sh: l.sh, hy: l.hy, size: size, measure: measure - indent, hyCache: l.hyCache}
+	b := &paraBuilder{sh: l.sh, hy: l.hy, size: size, measure: measure - indent, hyCache: l.hyCache, stop: l.stop}
 	if indent > 0 {
 		b.p.items = append(b.p.items, linebreak.Item{Kind: linebreak.Box, Width: indent})
 		b.p.pieces = append(b.p.pieces, piece{})
@@ -149,6 +150,9 @@ func (b *paraBuilder) spans(spans []span, base style) {
 		anchor := sp.anchor
 		t := sp.text
 		for t != "" {
+			if b.stop.stopped() {
+				return // the render ends; what is built is thrown away
+			}
 			i := strings.IndexFunc(t, isSpace)
 			if i < 0 {
 				i = len(t)
@@ -525,9 +529,12 @@ func (b *paraBuilder) finish() para {
 
 // breakLines chooses the breaks: Knuth–Plass for justified text,
 // first-fit for ragged text.
-func breakLines(p para, measure float64, a align) []linebreak.Break {
+// Knuth–Plass gives up when st is stopped.
+func breakLines(p para, measure float64, a align, st *stopper) []linebreak.Break {
 	if a == justify {
-		return linebreak.Breaks(p.items, func(int) float64 { return measure }, breakParams)
+		prm := breakParams
+		prm.Stop = st.stopFunc()
+		return linebreak.Breaks(p.items, func(int) float64 { return measure }, prm)
 	}
 	return firstFit(p.items, measure)
 }

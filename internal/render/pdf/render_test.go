@@ -54,13 +54,13 @@ func TestCorpusPDF(t *testing.T) {
 	})
 
 	t.Run("pdftotext words in order", func(t *testing.T) {
-		d, err := layout(b, Options{})
+		d, err := layout(b, Options{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var src strings.Builder
 		for ci, c := range b.Chapters {
-			doc := parseChapter(c.Markdown, linker{ci: ci})
+			doc := parseChapter(c.Markdown, linker{ci: ci}, nil)
 			src.WriteString(d.chapters[ci].title + "\n")
 			writePlain(&src, doc.blocks)
 			for i, n := range doc.footnotes {
@@ -84,7 +84,7 @@ func TestCorpusPDF(t *testing.T) {
 	})
 
 	t.Run("sample pages", func(t *testing.T) {
-		d, _ := layout(b, Options{})
+		d, _ := layout(b, Options{}, nil)
 		first := d.chapters[8].first + 1 // "Chapter I"
 		for _, p := range []int{1, 3, 4, 5, first, first + 1, first + 2} {
 			runTool(t, "pdftoppm", "-r", "72", "-png", "-f", strconv.Itoa(p), "-l", strconv.Itoa(p), path, filepath.Join(dir, "page"))
@@ -197,13 +197,13 @@ func TestMinimalBooks(t *testing.T) {
 		if err := Render(&buf, b, Options{}); err != nil {
 			t.Errorf("Render(%+v): %v", b, err)
 		}
-		d, err := layout(b, Options{})
+		d, err := layout(b, Options{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkGeometry(t, d)
 	}
-	d, _ := layout(&Book{Title: "T", Chapters: []Chapter{{Markdown: []byte("# Heading Title\n\ntext")}}}, Options{})
+	d, _ := layout(&Book{Title: "T", Chapters: []Chapter{{Markdown: []byte("# Heading Title\n\ntext")}}}, Options{}, nil)
 	if got := d.chapters[0].title; got != "Heading Title" {
 		t.Errorf("title from leading heading = %q", got)
 	}

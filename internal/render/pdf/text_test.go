@@ -9,7 +9,7 @@ import (
 // order.
 func bodyLines(t *testing.T, b *Book) []*line {
 	t.Helper()
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

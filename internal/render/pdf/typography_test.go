@@ -12,7 +12,7 @@ import (
 // TestInlineHTMLStyles: <sup>, <sub>, <u>/<ins> and <s>/<del>/<strike>
 // (and ~~strike~~) become styles; other raw HTML is dropped.
 func TestInlineHTMLStyles(t *testing.T) {
-	doc := parseChapter([]byte("E = mc<sup>2</sup>, H<sub>2</sub>O, <u>u</u> <ins>i</ins> ~~a~~ <del>d</del> <s>s</s> <strike>k</strike> <span>p</span> <sub>open"), linker{})
+	doc := parseChapter([]byte("E = mc<sup>2</sup>, H<sub>2</sub>O, <u>u</u> <ins>i</ins> ~~a~~ <del>d</del> <s>s</s> <strike>k</strike> <span>p</span> <sub>open"), linker{}, nil)
 	want := map[string]style{"mc": 0, "u": under, "i": under, "a": strike, "d": strike, "s": strike, "k": strike, "p": 0, "open": sub}
 	got := map[string]style{}
 	for _, sp := range doc.blocks[0].spans {
@@ -89,7 +89,7 @@ func TestInlineStylesDrawn(t *testing.T) {
 // get a box, which extracts as U+2610 or U+2611; a done one has a check.
 func TestTaskListBoxes(t *testing.T) {
 	md := "- [ ] open task\n- [x] done task\n- [X] also done\n- plain item\n\nText.\n\n* [ ]\n* [link](x.md) item"
-	doc := parseChapter([]byte(md), linker{})
+	doc := parseChapter([]byte(md), linker{}, nil)
 	lst := doc.blocks[0]
 	if want := []taskState{taskOpen, taskDone, taskDone, taskNone}; len(lst.tasks) != 4 || lst.tasks[0] != want[0] || lst.tasks[1] != want[1] || lst.tasks[2] != want[2] || lst.tasks[3] != want[3] {
 		t.Errorf("tasks = %v, want %v", lst.tasks, want)
@@ -102,7 +102,7 @@ func TestTaskListBoxes(t *testing.T) {
 	}
 	b := &Book{Title: "Tasks", Chapters: []Chapter{{Title: "One", Markdown: []byte(md)}}}
 	checks := 0
-	d, err := layout(b, Options{})
+	d, err := layout(b, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,15 @@ type Params struct {
 	// break (TeX's \finalhyphendemerits, 5000 in plain TeX). Zero in
 	// DefaultParams.
 	FinalFlaggedDemerits float64
+	// Stop, when set, is asked every StopEvery items whether to give up
+	// (the render's context ended); once it says yes, Breaks returns nil
+	// within StopEvery items, whatever the paragraph's length.
+	Stop func() bool
 }
+
+// StopEvery is how many items Breaks handles between two calls of
+// Params.Stop: a few milliseconds of work.
+const StopEvery = 2048
 
 // DefaultParams are TeX-like settings with at most two consecutive
 // hyphenated lines.
@@ -131,7 +139,8 @@ type node struct {
 // (Penalty -Infinity), usually after a finishing glue of large stretch;
 // if it does not, one is assumed at the end.
 //
-// Breaks always returns a solution: a first pass within p.Tolerance, then an
+// Breaks always returns a solution (unless p.Stop gives up: nil): a first
+// pass within p.Tolerance, then an
 // emergency pass accepting any underfull line, then, only if some run of
 // boxes cannot fit, overfull lines (marked Overfull). The hyphen limit is
 // dropped only when keeping it would force an overfull line.
@@ -150,11 +159,28 @@ func Breaks(items []Item, lineWidth func(line int) float64, p Params) []Break {
 	if last := items[len(items)-1]; last.Kind != Penalty || last.Penalty > -Infinity {
 		items = append(items[:len(items):len(items)], Item{Kind: Penalty, Penalty: -Infinity})
 	}
-	if len(items) > WindowItems {
-		return windowed(items, lineWidth, p, WindowItems)
+	stopped := false
+	if stop := p.Stop; stop != nil {
+		// Once told to stop, every later look says so without asking.
+		p.Stop = func() bool {
+			stopped = stopped || stop()
+			return stopped
+		}
 	}
-	return whole(items, lineWidth, p)
+	var bs []Break
+	if len(items) > WindowItems {
+		bs = windowed(items, lineWidth, p, WindowItems)
+	} else {
+		bs = whole(items, lineWidth, p)
+	}
+	if stopped {
+		return nil
+	}
+	return bs
 }
+
+// stopped reports whether p.Stop asks to give up.
+func (p Params) stopped() bool { return p.Stop != nil && p.Stop() }
 
 // WindowItems is the longest paragraph Breaks sets in one piece (see
 // Breaks): some 3,000 words, far beyond any real paragraph.
@@ -166,6 +192,9 @@ func windowed(items []Item, lineWidth func(line int) float64, p Params, size int
 	var out []Break
 	start := 0
 	for {
+		if p.stopped() {
+			return nil
+		}
 		if len(items)-start <= size {
 			for _, b := range whole(items[start:], lineWidth, p) {
 				b.Position += start
@@ -205,7 +234,7 @@ func windowed(items []Item, lineWidth func(line int) float64, p Params, size int
 
 // whole sets items, which end with a forced break, as one paragraph.
 func whole(items []Item, lineWidth func(line int) float64, p Params) []Break {
-	if b := run(items, lineWidth, p, p.Tolerance, false); b != nil {
+	if b := run(items, lineWidth, p, p.Tolerance, false); b != nil || p.stopped() {
 		return b
 	}
 	b := run(items, lineWidth, p, math.Inf(1), true)
@@ -242,6 +271,9 @@ func run(items []Item, lineWidth func(int) float64, p Params, tolerance float64,
 		dem float64
 	}
 	for i := 0; i < len(items); i++ {
+		if i%StopEvery == StopEvery-1 && p.stopped() {
+			return nil
+		}
 		it := items[i]
 		legal := false
 		switch it.Kind {

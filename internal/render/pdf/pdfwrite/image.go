@@ -9,6 +9,7 @@ import (
 	_ "image/gif" // GIF images: the first frame, like PNG
 	"image/jpeg"
 	_ "image/png" // PNG images are decoded and re-encoded with flate
+	"io"
 )
 
 // Image writes a JPEG, PNG, GIF or WebP image as an image XObject and
@@ -21,7 +22,7 @@ func (w *Writer) Image(data []byte) (ref Ref, width, height int, err error) {
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("pdfwrite: image: %w", err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > 50_000_000 {
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > 200_000_000 {
 		return 0, 0, 0, errors.New("pdfwrite: image: unreasonable size")
 	}
 	if format == "webp" {
@@ -43,7 +44,10 @@ func (w *Writer) Image(data []byte) (ref Ref, width, height int, err error) {
 			cfg.Width, cfg.Height, cs, decode), data, false)
 		return ref, cfg.Width, cfg.Height, nil
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	img, _, err := image.Decode(&stopReader{r: bytes.NewReader(data), w: w})
+	if w.stopped() {
+		return 0, 0, 0, w.err
+	}
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("pdfwrite: image: %w", err)
 	}
@@ -52,6 +56,9 @@ func (w *Writer) Image(data []byte) (ref Ref, width, height int, err error) {
 	alpha := make([]byte, 0, b.Dx()*b.Dy())
 	opaque := true
 	for y := b.Min.Y; y < b.Max.Y; y++ {
+		if (y-b.Min.Y)%64 == 0 && w.stopped() {
+			return 0, 0, 0, w.err
+		}
 		for x := b.Min.X; x < b.Max.X; x++ {
 			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
 			rgb = append(rgb, c.R, c.G, c.B)
@@ -72,5 +79,22 @@ func (w *Writer) Image(data []byte) (ref Ref, width, height int, err error) {
 	if !opaque {
 		w.Stream(mref, fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8", b.Dx(), b.Dy()), alpha, true)
 	}
+	if w.err != nil {
+		return 0, 0, 0, w.err
+	}
 	return ref, b.Dx(), b.Dy(), nil
+}
+
+// stopReader feeds an image decoder and fails once w is stopped: decoders
+// read their input a chunk at a time, so decoding ends within a chunk.
+type stopReader struct {
+	r io.Reader
+	w *Writer
+}
+
+func (s *stopReader) Read(p []byte) (int, error) {
+	if s.w.stopped() {
+		return 0, s.w.err
+	}
+	return s.r.Read(p)
 }

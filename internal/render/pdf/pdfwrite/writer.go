@@ -35,7 +35,25 @@ type Writer struct {
 	zbuf    bytes.Buffer
 	zw      *zlib.Writer
 	fonts   []*Font
+	stop    func() error // nil: never stops
 }
+
+// SetStop makes long work — compressing a stream, converting an image —
+// ask stop between chunks whether to give up; its error then becomes the
+// Writer's (returned by Close, Image).
+func (w *Writer) SetStop(stop func() error) { w.stop = stop }
+
+// stopped records and reports stop's error.
+func (w *Writer) stopped() bool {
+	if w.err == nil && w.stop != nil {
+		w.err = w.stop()
+	}
+	return w.err != nil
+}
+
+// compressChunk is how much of a stream is compressed between two looks
+// at stop: a few milliseconds of work.
+const compressChunk = 256 << 10
 
 // New starts a PDF 1.7 file on w.
 func New(w io.Writer) *Writer {
@@ -86,7 +104,14 @@ func (w *Writer) Stream(ref Ref, dict string, data []byte, compress bool) {
 	if compress {
 		w.zbuf.Reset()
 		w.zw.Reset(&w.zbuf)
-		w.zw.Write(data)
+		for rest := data; len(rest) > 0; {
+			if w.stopped() {
+				return
+			}
+			n := min(len(rest), compressChunk)
+			w.zw.Write(rest[:n])
+			rest = rest[n:]
+		}
 		w.zw.Close()
 		data = w.zbuf.Bytes()
 		dict += " /Filter /FlateDecode"
