@@ -117,7 +117,7 @@ func gradient64(w, h int) image.Image {
 	img := image.NewNRGBA64(image.Rect(0, 0, w, h))
 	for y := range h {
 		for x := range w {
-			img.SetNRGBA64(x, y, color.NRGBA64{uint16(x * 16), uint16(y * 16), uint16(x*y) | 1, 0xC000})
+			img.SetNRGBA64(x, y, color.NRGBA64{uint16(x * 16), uint16(y * 16), uint16(x*y) | 1, 0xC000}) // #nosec G115 -- a test pattern: wrapping is wanted
 		}
 	}
 	return img

@@ -74,7 +74,7 @@ func (l *Listener) Run(ctx context.Context) error {
 			return nil
 		}
 		log.Warn("cluster listener connection lost; reconnecting", "err", err, "in", backoff)
-		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
+		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1)) // #nosec G404 -- reconnection jitter, not a secret
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -81,7 +81,7 @@ func (w *Writer) average(img image.Image, tw, th int) (rgb, alpha []byte, opaque
 					c = px.RGBA64At(b.Min.X+x, b.Min.Y+sy)
 				} else {
 					r, g, bl, a := img.At(b.Min.X+x, b.Min.Y+sy).RGBA()
-					c = color.RGBA64{uint16(r), uint16(g), uint16(bl), uint16(a)}
+					c = color.RGBA64{uint16(r), uint16(g), uint16(bl), uint16(a)} // #nosec G115 -- color.Color.RGBA returns 16-bit values in uint32s
 				}
 				s := &sums[col[x]]
 				s[0] += uint64(c.R)
@@ -99,7 +99,7 @@ func (w *Writer) average(img image.Image, tw, th int) (rgb, alpha []byte, opaque
 				r, g, bl = s[0]*0xffff/s[3], s[1]*0xffff/s[3], s[2]*0xffff/s[3]
 			}
 			rgb = append(rgb, byte(min(r, 0xffff)>>8), byte(min(g, 0xffff)>>8), byte(min(bl, 0xffff)>>8))
-			alpha = append(alpha, byte(a>>8))
+			alpha = append(alpha, byte(min(a, 0xffff)>>8)) // a mean of 16-bit values
 			if a>>8 != 0xff {
 				opaque = false
 			}
