@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bindery/bindery/internal/cli"
 	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/testkit"
 )
@@ -75,19 +72,7 @@ func TestServeWithPostgres(t *testing.T) {
 	// A run followed live over /ws: with PostgreSQL the sockets learn of
 	// events only through the database's notifications and the feed
 	// (cluster.Feed), not from the pipeline directly.
-	config := t.TempDir()
-	remote := func(stdin string, args ...string) (int, string, string) {
-		t.Helper()
-		var out, errb bytes.Buffer
-		getenv := func(k string) string {
-			if k == "XDG_CONFIG_HOME" {
-				return config
-			}
-			return ""
-		}
-		code := cli.Run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errb)
-		return code, out.String(), errb.String()
-	}
+	remote := remoteIn(t, t.TempDir())
 	if code, out, errs := remote(pw+"\n", "login", "--server", base, "--email", "ann@example.com"); code != 0 {
 		t.Fatalf("login: %d %s %s", code, out, errs)
 	}

@@ -52,18 +52,7 @@ func TestRemoteCommands(t *testing.T) {
 	resp.Body.Close()
 
 	config := t.TempDir()
-	remote := func(stdin string, args ...string) (int, string, string) {
-		t.Helper()
-		var out, errb bytes.Buffer
-		getenv := func(k string) string {
-			if k == "XDG_CONFIG_HOME" {
-				return config
-			}
-			return ""
-		}
-		code := cli.Run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errb)
-		return code, out.String(), errb.String()
-	}
+	remote := remoteIn(t, config)
 
 	if code, _, errs := remote("", "push", "."); code != 1 || !strings.Contains(errs, "not signed in") {
 		t.Fatalf("push before login: %d %s", code, errs)
@@ -171,4 +160,21 @@ func treeBytes(t *testing.T, dir string) map[string][]byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// remoteIn runs the client commands as a user whose config folder is
+// config: cli.Run with stdin, returning the exit code, stdout and stderr.
+func remoteIn(t *testing.T, config string) func(stdin string, args ...string) (int, string, string) {
+	return func(stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		getenv := func(k string) string {
+			if k == "XDG_CONFIG_HOME" {
+				return config
+			}
+			return ""
+		}
+		code := cli.Run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errb)
+		return code, out.String(), errb.String()
+	}
 }
