@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +21,8 @@ import (
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/ideogram"
+	"github.com/bindery/bindery/internal/jobs"
+	"github.com/bindery/bindery/internal/jobs/riverjobs"
 	"github.com/bindery/bindery/internal/logging"
 	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/metrics"
@@ -30,6 +31,7 @@ import (
 	"github.com/bindery/bindery/internal/realtime"
 	"github.com/bindery/bindery/internal/secretbox"
 	"github.com/bindery/bindery/internal/server"
+	"github.com/bindery/bindery/internal/store/postgres"
 	"github.com/bindery/bindery/internal/store/sqlite"
 )
 
@@ -130,11 +132,11 @@ Examples:
 		return err
 	}
 	defer images.Close()
-	jobs, err := openJobs(cfg)
+	queue, closeQueue, err := openJobs(store, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer jobs.Close()
+	defer closeQueue()
 	artifacts := filepath.Join(cfg.DataDir, "artifacts")
 	// A book's quota counts its runs' files too (BINDERY_KEEP_RUNS bounds
 	// them): what a writer can make the server hold for one book.
@@ -174,7 +176,7 @@ Examples:
 			"orphans_removed", rep.OrphansRemoved, "folders_created", rep.FoldersCreated, "temporary_files_removed", rep.TempsRemoved)
 	}
 	engine, err = pipeline.New(ctx, pipeline.Config{
-		Store: store, Books: library, ArtifactsDir: artifacts, JobsDB: jobs, Logger: log,
+		Store: store, Books: library, ArtifactsDir: artifacts, Jobs: queue, Logger: log,
 		Workers: cfg.Workers, MaxActiveRuns: cfg.UserMaxActive, KeepRuns: cfg.KeepRuns, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
 		Publisher: pipeline.PublisherFunc(nodes.publish),
 	})
@@ -304,30 +306,19 @@ func httpsRedirect(publicURL string) http.Handler {
 	})
 }
 
-// jobsDatabasePath is the SQLite file of the job queue (River): the
-// database file itself with SQLite; with PostgreSQL (BINDERY_DATABASE_URL),
-// until the queue runs on PostgreSQL too, jobs.db in the data folder. The
-// queue is then the node's own, so a PostgreSQL database still serves one
-// node at a time: the data folder's lock keeps a second server off the
-// same folder, not off the same database.
-func jobsDatabasePath(cfg *config.Config) string {
-	if cfg.DatabaseURL != "" {
-		return filepath.Join(cfg.DataDir, "jobs.db")
+// openJobs opens the job queue (River) where the runs' state is: in the
+// PostgreSQL database with BINDERY_DATABASE_URL (River's own tables,
+// through the store's pool), else in the SQLite database file (its own
+// pool of one connection, as River's SQLite driver asks).
+func openJobs(store bindery.Store, cfg *config.Config, log *slog.Logger) (jobs.Opener, func(), error) {
+	if pg, ok := store.(*postgres.DB); ok {
+		return riverjobs.Postgres(pg.Pool(), riverjobs.PostgresOptions{Logger: log}), func() {}, nil
 	}
-	return cfg.DatabasePath()
-}
-
-// openJobs opens the job queue's pool (one connection, as River's SQLite
-// driver asks), creating its file with mode 0600 first when it is not
-// the database's own.
-func openJobs(cfg *config.Config) (*sql.DB, error) {
-	path := jobsDatabasePath(cfg)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	db, err := sqlite.OpenPool(cfg.DatabasePath(), 1)
 	if err != nil {
-		return nil, fmt.Errorf("opening the job queue: %w", err)
+		return nil, nil, fmt.Errorf("opening the job queue: %w", err)
 	}
-	f.Close()
-	return sqlite.OpenPool(path, 1)
+	return riverjobs.SQLite(db, riverjobs.SQLiteOptions{Logger: log}), func() { db.Close() }, nil
 }
 
 // newAuthService builds the auth service and its brute-force guard from

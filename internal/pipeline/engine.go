@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,10 +14,8 @@ import (
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/ideogram"
+	"github.com/bindery/bindery/internal/jobs"
 	"github.com/bindery/bindery/internal/manuscript"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 )
 
 // Publisher receives every event after it has been stored (the realtime
@@ -82,13 +79,15 @@ type Books interface {
 type Config struct {
 	Store        bindery.Store
 	Books        Books
-	ArtifactsDir string  // runs' outputs: ArtifactsDir/<run id>/
-	JobsDB       *sql.DB // River's connection pool (SQLite: one connection)
-	Workers      int     // concurrent runs; default 2
-	Publisher    Publisher
-	Illustrator  Illustrator
-	Logger       *slog.Logger
-	Now          func() time.Time
+	ArtifactsDir string // runs' outputs: ArtifactsDir/<run id>/
+	// Jobs opens the job queue runs execute from (jobs.SQLite,
+	// jobs.Postgres): passed in, so the pipeline knows no database driver.
+	Jobs        jobs.Opener
+	Workers     int // concurrent runs; default 2
+	Publisher   Publisher
+	Illustrator Illustrator
+	Logger      *slog.Logger
+	Now         func() time.Time
 	// StageObserver, when set, is told how each stage ended and how long
 	// it took (metrics).
 	StageObserver func(stage, state string, d time.Duration)
@@ -102,23 +101,13 @@ type Config struct {
 	// (BINDERY_KEEP_RUNS); older ones are pruned when a run starts, never
 	// the published one. 0 keeps everything.
 	KeepRuns int
-	// FetchPollInterval is how often the idle worker looks for jobs it was
-	// not told about; default 10 s. Jobs this process inserts wake it at
-	// once (localDriver), so this is only a backstop, and a long one keeps
-	// an idle server quiet.
-	FetchPollInterval time.Duration
-	// IdleStop is how long the job queue stays empty before River's
-	// client is stopped, to be started again by the next job (see
-	// sleeper); default 5 s.
-	IdleStop time.Duration
 }
 
 // Engine starts and controls runs.
 type Engine struct {
-	cfg    Config
-	client *river.Client[*sql.Tx]
-	sleep  *sleeper // runs client only while there are jobs
-	log    *slog.Logger
+	cfg   Config
+	queue jobs.Queue
+	log   *slog.Logger
 
 	mu        sync.Mutex // guards emission order: ids and publishing stay in step
 	progressT map[int64]time.Time
@@ -139,16 +128,6 @@ type execution struct {
 	done   chan struct{}
 }
 
-// Job kinds are stable names stored in the jobs table; never rename them.
-const runJobKind = "bindery.run"
-
-// runArgs is the River job of one run.
-type runArgs struct {
-	RunID int64 `json:"run_id"`
-}
-
-func (runArgs) Kind() string { return runJobKind }
-
 // New migrates River's tables and builds the engine (not started).
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Workers <= 0 {
@@ -163,55 +142,16 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 200 * time.Millisecond
 	}
-	if cfg.FetchPollInterval <= 0 {
-		cfg.FetchPollInterval = 10 * time.Second
-	}
-	if cfg.IdleStop <= 0 {
-		cfg.IdleStop = 5 * time.Second
-	}
 	if err := os.MkdirAll(cfg.ArtifactsDir, 0o700); err != nil {
 		return nil, err
 	}
-	m, err := rivermigrate.New(riversqlite.New(cfg.JobsDB), nil)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("job queue migrations: %w", err)
-	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, progressT: map[int64]time.Time{}, active: map[int64]*execution{}}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &runWorker{e: e})
-	e.client, err = river.NewClient[*sql.Tx](localDriver{riversqlite.New(cfg.JobsDB)}, &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
-		Workers:           workers,
-		FetchPollInterval: cfg.FetchPollInterval,
-		FetchCooldown:     20 * time.Millisecond,
-		JobTimeout:        -1, // runs end by themselves; pause/stop cancel them
-		MaxAttempts:       1,  // a failed run is reported, not silently retried
-		Logger:            cfg.Logger.With("component", "river"),
-	})
-	if err != nil {
+	var err error
+	if e.queue, err = cfg.Jobs(ctx, e.work, cfg.Workers); err != nil {
 		return nil, err
 	}
-	e.sleep = &sleeper{client: e.client, db: cfg.JobsDB, idle: cfg.IdleStop, log: e.log}
 	return e, nil
 }
-
-// localDriver is River's SQLite driver without its emulated LISTEN/NOTIFY,
-// which polls a notification table every 50 ms and kept an idle server
-// busy (3.6 % of a core). Without a listener River wakes its own worker
-// in-process whenever this process inserts a job (a run starts within
-// milliseconds), and polls only every FetchPollInterval otherwise. One
-// process serves a SQLite data folder (the folder lock), so no other
-// process inserts jobs that a notification would have announced.
-type localDriver struct{ *riversqlite.Driver }
-
-// SupportsListener reports false: see localDriver.
-func (localDriver) SupportsListener() bool { return false }
-
-// SupportsListenNotify reports false: see localDriver.
-func (localDriver) SupportsListenNotify() bool { return false }
 
 // Start recovers runs interrupted by a crash or a shutdown, then starts
 // the workers — River's client, which runs only while jobs wait or run
@@ -229,19 +169,18 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.recover(ctx); err != nil {
 		return fmt.Errorf("recovering runs: %w", err)
 	}
-	return e.sleep.start(ctx)
+	return e.queue.Start(ctx)
 }
 
 // Shutdown stops the workers: running stages see their context cancelled
 // and their runs are resumed at the next start.
-func (e *Engine) Shutdown(ctx context.Context) error { return e.sleep.shutdown(ctx) }
+func (e *Engine) Shutdown(ctx context.Context) error { return e.queue.Stop(ctx) }
 
 // RecoveryMessage is the log line of a run that a restart interrupted.
 const RecoveryMessage = "The server stopped during this run; it continues from its last finished stage."
 
 func (e *Engine) recover(ctx context.Context) error {
-	if _, err := e.cfg.JobsDB.ExecContext(ctx, `UPDATE river_job SET state = 'cancelled', finalized_at = datetime('now', 'subsec')
-		WHERE kind = ? AND finalized_at IS NULL`, runJobKind); err != nil {
+	if err := e.queue.CancelUnfinished(ctx); err != nil {
 		return fmt.Errorf("cancelling stale jobs: %w", err)
 	}
 	runs, err := e.cfg.Store.RunsInState(ctx, bindery.RunRunning, bindery.RunQueued)
@@ -260,7 +199,7 @@ func (e *Engine) recover(ctx context.Context) error {
 			}
 			e.log.Warn("resuming a run interrupted by a restart", "run_id", r.ID)
 		}
-		if err := e.sleep.insert(ctx, runArgs{RunID: r.ID}); err != nil {
+		if err := e.queue.Insert(ctx, r.ID); err != nil {
 			return err
 		}
 	}
@@ -397,7 +336,7 @@ func (e *Engine) QueueRun(ctx context.Context, b *bindery.Book, u *bindery.User,
 		Event: &bindery.Event{Type: bindery.EventRunQueued, RunID: r.ID, BookID: b.ID}}); err != nil {
 		return nil, false, err
 	}
-	if err := e.sleep.insert(ctx, runArgs{RunID: r.ID}); err != nil {
+	if err := e.queue.Insert(ctx, r.ID); err != nil {
 		_, _, _ = e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunQueued}, To: bindery.RunFailed, Error: "could not be queued",
 			Event: &bindery.Event{Type: bindery.EventRunFailed, RunID: r.ID, BookID: b.ID, Error: "could not be queued"}})
 		return nil, false, err
@@ -471,7 +410,7 @@ func (e *Engine) apply(ctx context.Context, runID int64, c control) (*bindery.Ru
 		return nil, bindery.Errorf(bindery.ECONFLICT, "A %s run cannot be %s.", r.State, c.verb)
 	}
 	if c.enqueue {
-		if err := e.sleep.insert(ctx, runArgs{RunID: r.ID}); err != nil {
+		if err := e.queue.Insert(ctx, r.ID); err != nil {
 			// The run stays queued; the next start gives it a job.
 			e.log.Error("queueing a resumed run failed", "run_id", r.ID, "err", err)
 			return nil, err

@@ -8,4 +8,4 @@ func SetHook(e *Engine, f func(ctx context.Context, runID int64, point string)) 
 
 // Awake reports whether River's client runs (it sleeps while no job
 // waits or runs).
-func Awake(e *Engine) bool { return e.sleep.awake() }
+func Awake(e *Engine) bool { return e.queue.(interface{ Awake() bool }).Awake() }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"github.com/bindery/bindery/internal/testkit"
 	"image"
 	"image/png"
 	"io"
@@ -18,11 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bindery/bindery/internal/testkit"
+
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/bookfs"
 	bookService "github.com/bindery/bindery/internal/books"
 	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/ideogram"
+	"github.com/bindery/bindery/internal/jobs/riverjobs"
 	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/pipeline"
 	"github.com/bindery/bindery/internal/store/sqlite"
@@ -103,6 +105,12 @@ func newEnv(t *testing.T, files map[string][]byte, ill pipeline.Illustrator) *en
 // configuration and the engine itself before it starts (catalog, hooks).
 func newEnvWith(t *testing.T, files map[string][]byte, ill pipeline.Illustrator, setup func(dir string, cfg *pipeline.Config, late func(func(*pipeline.Engine)))) *env {
 	t.Helper()
+	return newEnvJobs(t, files, ill, riverjobs.SQLiteOptions{}, setup)
+}
+
+// newEnvJobs is newEnvWith with options for the SQLite job queue.
+func newEnvJobs(t *testing.T, files map[string][]byte, ill pipeline.Illustrator, jo riverjobs.SQLiteOptions, setup func(dir string, cfg *pipeline.Config, late func(func(*pipeline.Engine)))) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "bindery.db")
@@ -111,11 +119,11 @@ func newEnvWith(t *testing.T, files map[string][]byte, ill pipeline.Illustrator,
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	jobs, err := sqlite.OpenPool(dbPath, 1)
+	jobsDB, err := sqlite.OpenPool(dbPath, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { jobs.Close() })
+	t.Cleanup(func() { jobsDB.Close() })
 	books, err := bookfs.New(filepath.Join(dir, "books"), bookfs.Limits{MaxFileBytes: 50 << 20, MaxFiles: 1000, MaxBookBytes: 1 << 30})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +149,7 @@ func newEnvWith(t *testing.T, files map[string][]byte, ill pipeline.Illustrator,
 		t.Fatal(err)
 	}
 	lib := bookService.New(bookService.Deps{Store: store, Files: books, Catalog: cat, Audit: noAudit{}, ArtifactsDir: artifacts})
-	cfg := pipeline.Config{Store: store, Books: lib, ArtifactsDir: filepath.Join(dir, "artifacts"), JobsDB: jobs,
+	cfg := pipeline.Config{Store: store, Books: lib, ArtifactsDir: filepath.Join(dir, "artifacts"), Jobs: riverjobs.SQLite(jobsDB, jo),
 		Publisher: rec, Illustrator: ill, PollInterval: 20 * time.Millisecond}
 	var before []func(*pipeline.Engine)
 	if setup != nil {
@@ -158,7 +166,7 @@ func newEnvWith(t *testing.T, files map[string][]byte, ill pipeline.Illustrator,
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Shutdown(context.Background()) })
-	return &env{store: store, books: books, engine: e, rec: rec, book: b, user: u, jobs: jobs, dir: dir}
+	return &env{store: store, books: books, engine: e, rec: rec, book: b, user: u, jobs: jobsDB, dir: dir}
 }
 
 // noAudit discards audit entries: these tests are about runs.

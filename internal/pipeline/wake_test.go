@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/jobs/riverjobs"
 	"github.com/bindery/bindery/internal/pipeline"
 )
 
@@ -15,9 +16,7 @@ import (
 // latency). Were the worker left to poll, the recorder's deadline would
 // pass.
 func TestQueuedRunWakesTheWorker(t *testing.T) {
-	env := newEnvWith(t, exampleFiles(t), quickIllustrator{}, func(_ string, cfg *pipeline.Config, _ func(func(*pipeline.Engine))) {
-		cfg.FetchPollInterval = time.Hour
-	})
+	env := newEnvJobs(t, exampleFiles(t), quickIllustrator{}, riverjobs.SQLiteOptions{FetchPollInterval: time.Hour}, nil)
 	ctx := context.Background()
 	for range 2 {
 		r, err := env.engine.StartRun(ctx, env.book, env.user, []string{"epub"}, false)
@@ -33,10 +32,7 @@ func TestQueuedRunWakesTheWorker(t *testing.T) {
 // server busy, stops once the queue has been empty for IdleStop, and the
 // next run starts it again at once (the worker's polling is an hour).
 func TestWorkerSleepsWhenIdle(t *testing.T) {
-	env := newEnvWith(t, exampleFiles(t), quickIllustrator{}, func(_ string, cfg *pipeline.Config, _ func(func(*pipeline.Engine))) {
-		cfg.FetchPollInterval = time.Hour
-		cfg.IdleStop = 20 * time.Millisecond
-	})
+	env := newEnvJobs(t, exampleFiles(t), quickIllustrator{}, riverjobs.SQLiteOptions{FetchPollInterval: time.Hour, IdleStop: 20 * time.Millisecond}, nil)
 	ctx := context.Background()
 	if pipeline.Awake(env.engine) {
 		t.Fatal("the worker runs with no job in the queue")

@@ -7,19 +7,13 @@ import (
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/build"
+	"github.com/bindery/bindery/internal/jobs"
 	"github.com/bindery/bindery/internal/manuscript"
-	"github.com/riverqueue/river"
 )
 
-// runWorker executes one run's job: its unfinished stages, in order.
-type runWorker struct {
-	river.WorkerDefaults[runArgs]
-	e *Engine
-}
-
-// Work runs the stages. Every outcome is recorded on the run; the job
-// itself never asks River for a retry (JobCancel), so a run is executed
-// once per start or resume.
+// work executes one run's job: its unfinished stages, in order. Every
+// outcome is recorded on the run; the job itself is never retried by the
+// queue (jobs.Cancel), so a run is executed once per start or resume.
 //
 // At most one execution of a run is under way at a time, by two locks:
 // in this process, a job waits until an earlier execution of the same run
@@ -27,9 +21,7 @@ type runWorker struct {
 // stages twice in parallel); across processes, the claim takes a new
 // lease and every later write of the execution (stage rows, events, the
 // final state) is guarded by it, so a stale execution can change nothing.
-func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
-	e := w.e
-	runID := job.Args.RunID
+func (e *Engine) work(ctx context.Context, runID int64) error {
 	stageCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	leave, err := e.enter(ctx, runID, cancel)
@@ -40,13 +32,13 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 
 	r, err := e.cfg.Store.RunByID(ctx, runID)
 	if bindery.ErrorCode(err) == bindery.ENOTFOUND {
-		return river.JobCancel(err) // the book and its runs were deleted
+		return jobs.Cancel(err) // the book and its runs were deleted
 	} else if err != nil {
 		return err
 	}
 	b, err := e.cfg.Store.BookByID(ctx, r.BookID)
 	if err != nil {
-		return river.JobCancel(err)
+		return jobs.Cancel(err)
 	}
 	claim := bindery.RunChange{RunID: r.ID, From: []string{bindery.RunQueued}, To: bindery.RunRunning, Claim: true}
 	if r.StartedAt == nil {
@@ -58,7 +50,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	} else if !claimed {
 		return nil // paused, stopped, or taken by another job of the same run
 	}
-	go w.watch(stageCtx, cancel, r.ID, lease)
+	go e.watch(stageCtx, cancel, r.ID, lease)
 	e.prune(ctx, r.BookID, r.ID)
 
 	rc := &runContext{e: e, run: r, book: b, lease: lease, cancel: cancel, dir: e.cfg.Books.Dir(b.ID), out: e.artifactDir(r.ID)}
@@ -71,7 +63,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 		if errors.Is(context.Cause(stageCtx), errStopped) {
 			// Pause or stop recorded the state (or a newer execution
 			// holds the run): nothing more to write.
-			return river.JobCancel(errStopped)
+			return jobs.Cancel(errStopped)
 		}
 		if ctx.Err() != nil {
 			// The server is shutting down: leave the run "running";
@@ -93,7 +85,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 			if cerr != nil {
 				e.log.Error("recording a failed run", "run_id", r.ID, "err", cerr)
 			}
-			return river.JobCancel(err)
+			return jobs.Cancel(err)
 		}
 	}
 	if _, _, err := e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease, To: bindery.RunSucceeded,
@@ -109,15 +101,15 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 // this execution's lease (paused, stopped, or claimed again elsewhere),
 // checking every PollInterval. Pause and stop also cancel an execution of
 // this process directly (Engine.apply); the watch covers the rest.
-func (w *runWorker) watch(ctx context.Context, cancel context.CancelCauseFunc, runID, lease int64) {
-	t := time.NewTicker(w.e.cfg.PollInterval)
+func (e *Engine) watch(ctx context.Context, cancel context.CancelCauseFunc, runID, lease int64) {
+	t := time.NewTicker(e.cfg.PollInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			r, err := w.e.cfg.Store.RunByID(ctx, runID)
+			r, err := e.cfg.Store.RunByID(ctx, runID)
 			if bindery.ErrorCode(err) == bindery.ENOTFOUND || err == nil && (r.State != bindery.RunRunning || r.Lease != lease) {
 				cancel(errStopped)
 				return

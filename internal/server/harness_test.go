@@ -22,6 +22,7 @@ import (
 	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/clock"
 	"github.com/bindery/bindery/internal/config"
+	"github.com/bindery/bindery/internal/jobs/riverjobs"
 	"github.com/bindery/bindery/internal/manuscript"
 	"github.com/bindery/bindery/internal/metrics"
 	"github.com/bindery/bindery/internal/pipeline"
@@ -105,11 +106,11 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs, err := sqlite.OpenPool(filepath.Join(cfg.DataDir, "bindery.db"), 1)
+	jobsDB, err := sqlite.OpenPool(filepath.Join(cfg.DataDir, "bindery.db"), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { jobs.Close() })
+	t.Cleanup(func() { jobsDB.Close() })
 	artifacts := filepath.Join(cfg.DataDir, "artifacts")
 	cat, err := catalog.New(catalog.Config{Store: store, Dir: filepath.Join(cfg.DataDir, "published"), BookDir: books.Dir,
 		ArtifactsDir: func(id int64) string { return filepath.Join(artifacts, strconv.FormatInt(id, 10)) }})
@@ -122,7 +123,7 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		Emit:         func(ctx context.Context, ev *bindery.Event) { engine.Emit(ctx, ev) },
 		Disconnect:   func(id int64) { server.Disconnect(hub, auth.Revocation{UserID: id}) }})
 	engine, err = pipeline.New(ctx, pipeline.Config{Store: store, Books: library, ArtifactsDir: artifacts,
-		JobsDB: jobs, PollInterval: 20 * time.Millisecond, Publisher: pipeline.PublisherFunc(func(e *bindery.Event) { hub.Publish(e) })})
+		Jobs: riverjobs.SQLite(jobsDB, riverjobs.SQLiteOptions{}), PollInterval: 20 * time.Millisecond, Publisher: pipeline.PublisherFunc(func(e *bindery.Event) { hub.Publish(e) })})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package pipeline
+package riverjobs
 
 import (
 	"context"
@@ -57,7 +57,7 @@ func (s *sleeper) start(ctx context.Context) error {
 
 // insert adds the job of a run, and starts the client if it sleeps.
 // Before Start (recovery) it only inserts; Start then wakes the client.
-func (s *sleeper) insert(ctx context.Context, args runArgs) error {
+func (s *sleeper) insert(ctx context.Context, args RunArgs) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.client.Insert(ctx, args, nil); err != nil {
