@@ -89,6 +89,9 @@ type RunStore interface {
 	RunIDsOfBook(ctx context.Context, bookID int64) ([]int64, error)
 	// CountRunsByState counts runs per state.
 	CountRunsByState(ctx context.Context) (map[string]int, error)
+	// StaleRuns returns the running runs whose execution last claimed or
+	// heartbeat (RunChange.Heartbeat) before before, oldest first.
+	StaleRuns(ctx context.Context, before time.Time) ([]*Run, error)
 	// RunsInState returns every run in one of the states, oldest first.
 	RunsInState(ctx context.Context, states ...string) ([]*Run, error)
 	// ChangeRun applies one step of the run state machine as a single
@@ -141,6 +144,10 @@ type RunChange struct {
 	// Interrupt puts a running stage back to pending, "interrupted"
 	// (pause, stop, crash recovery).
 	Interrupt bool
+	// Heartbeat records that the execution holding Lease is alive (at
+	// At); a claim records it too. StaleRuns finds the runs whose
+	// execution went silent, for another node to take over.
+	Heartbeat bool
 	// Stage, when set, is written (by name).
 	Stage *StageState
 	// Event, when set, is appended to the event log (its ID is set), so

@@ -178,7 +178,8 @@ Examples:
 	engine, err = pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: library, ArtifactsDir: artifacts, Jobs: queue, Logger: log,
 		Workers: cfg.Workers, MaxActiveRuns: cfg.UserMaxActive, KeepRuns: cfg.KeepRuns, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
-		Publisher: pipeline.PublisherFunc(nodes.publish),
+		Publisher:     pipeline.PublisherFunc(nodes.publish),
+		HandOverAfter: handOverAfter(cfg),
 	})
 	if err != nil {
 		return err
@@ -304,6 +305,17 @@ func httpsRedirect(publicURL string) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		http.Redirect(w, r, base+r.URL.RequestURI(), http.StatusPermanentRedirect)
 	})
+}
+
+// handOverAfter is how long a running run's execution may stay silent
+// before another node takes the run over: on PostgreSQL, where runs and
+// jobs are shared, 30 s (fifteen heartbeats); with SQLite never — one
+// process serves the data folder and recovers its runs at start-up.
+func handOverAfter(cfg *config.Config) time.Duration {
+	if cfg.DatabaseURL != "" {
+		return 30 * time.Second
+	}
+	return 0
 }
 
 // openJobs opens the job queue (River) where the runs' state is: in the

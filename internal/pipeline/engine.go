@@ -94,6 +94,15 @@ type Config struct {
 	// PollInterval is how often a running job checks for pause and stop;
 	// default 200 ms.
 	PollInterval time.Duration
+	// HeartbeatInterval is how often a running execution records that it
+	// is alive (RunChange.Heartbeat); default 2 s.
+	HeartbeatInterval time.Duration
+	// HandOverAfter, when set, makes this node take over the runs whose
+	// execution has not shown a sign of life for that long — the node
+	// running them died — from their last finished stage (several nodes
+	// on one database). It must be several heartbeats long. 0: off (one
+	// process per database recovers its runs at start-up instead).
+	HandOverAfter time.Duration
 	// MaxActiveRuns is how many runs one user may have queued, running or
 	// paused at once (BINDERY_USER_MAX_ACTIVE_RUNS); 0 means no limit.
 	MaxActiveRuns int
@@ -142,6 +151,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 200 * time.Millisecond
 	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 2 * time.Second
+	}
 	if err := os.MkdirAll(cfg.ArtifactsDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -169,7 +181,66 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.recover(ctx); err != nil {
 		return fmt.Errorf("recovering runs: %w", err)
 	}
-	return e.queue.Start(ctx)
+	if err := e.queue.Start(ctx); err != nil {
+		return err
+	}
+	if e.cfg.HandOverAfter > 0 {
+		go e.handOverLoop(ctx)
+	}
+	return nil
+}
+
+// HandOverMessage is the log line of a run another node took over.
+const HandOverMessage = "The server executing this run stopped answering; another continues it from its last finished stage."
+
+// handOverLoop takes over, every third of HandOverAfter, the runs whose
+// execution went silent for HandOverAfter (see HandOver).
+func (e *Engine) handOverLoop(ctx context.Context) {
+	t := time.NewTicker(max(e.cfg.HandOverAfter/3, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := e.HandOver(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("taking over the runs of a silent node", "err", err)
+			}
+		}
+	}
+}
+
+// HandOver puts back in the queue every run whose execution has not
+// claimed or heartbeat for HandOverAfter, and returns how many. The change
+// is made under the silent execution's lease: of the nodes that see the
+// same silence, one wins; the new job claims a new lease, so the silent
+// execution, were it only slow, can write nothing more.
+func (e *Engine) HandOver(ctx context.Context) (int, error) {
+	runs, err := e.cfg.Store.StaleRuns(ctx, e.cfg.Now().Add(-e.cfg.HandOverAfter))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range runs {
+		e.activeMu.Lock()
+		_, mine := e.active[r.ID]
+		e.activeMu.Unlock()
+		if mine {
+			continue // alive here: its heartbeat is late, not lost
+		}
+		_, ok, err := e.change(ctx, bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: r.Lease, To: bindery.RunQueued, Interrupt: true,
+			Event: &bindery.Event{Type: bindery.EventLog, RunID: r.ID, BookID: r.BookID, Level: "warn", Source: "pipeline", Message: HandOverMessage}})
+		if err != nil {
+			return n, err
+		} else if !ok {
+			continue // taken over by another node, or changed meanwhile
+		}
+		if err := e.queue.Insert(ctx, r.ID); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // Shutdown stops the workers: running stages see their context cancelled
@@ -180,6 +251,12 @@ func (e *Engine) Shutdown(ctx context.Context) error { return e.queue.Stop(ctx) 
 const RecoveryMessage = "The server stopped during this run; it continues from its last finished stage."
 
 func (e *Engine) recover(ctx context.Context) error {
+	if e.cfg.HandOverAfter > 0 {
+		// Several nodes share the runs: a running run may be another
+		// node's live execution, and its job theirs. The hand-over loop
+		// takes the runs of a node that died, by their silence.
+		return nil
+	}
 	if err := e.queue.CancelUnfinished(ctx); err != nil {
 		return fmt.Errorf("cancelling stale jobs: %w", err)
 	}

@@ -104,6 +104,7 @@ func (e *Engine) work(ctx context.Context, runID int64) error {
 func (e *Engine) watch(ctx context.Context, cancel context.CancelCauseFunc, runID, lease int64) {
 	t := time.NewTicker(e.cfg.PollInterval)
 	defer t.Stop()
+	beat := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -113,6 +114,16 @@ func (e *Engine) watch(ctx context.Context, cancel context.CancelCauseFunc, runI
 			if bindery.ErrorCode(err) == bindery.ENOTFOUND || err == nil && (r.State != bindery.RunRunning || r.Lease != lease) {
 				cancel(errStopped)
 				return
+			}
+			// The heartbeat tells the other nodes that this execution is
+			// alive (HandOverAfter); under the lease, so a stale
+			// execution cannot pass for a live one.
+			if e.cfg.HeartbeatInterval > 0 && time.Since(beat) >= e.cfg.HeartbeatInterval {
+				beat = time.Now()
+				if _, ok, err := e.change(ctx, bindery.RunChange{RunID: runID, From: []string{bindery.RunRunning}, Lease: lease, Heartbeat: true}); err == nil && !ok {
+					cancel(errStopped)
+					return
+				}
 			}
 		}
 	}

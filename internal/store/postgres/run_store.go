@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -181,6 +182,12 @@ func (d *DB) RunsInState(ctx context.Context, states ...string) ([]*bindery.Run,
 	return d.queryRuns(ctx, `SELECT `+runColumns+` FROM runs WHERE state = ANY($1) ORDER BY id`, states)
 }
 
+// StaleRuns returns the running runs whose execution last showed a sign
+// of life (its claim or a heartbeat) before before, oldest first.
+func (d *DB) StaleRuns(ctx context.Context, before time.Time) ([]*bindery.Run, error) {
+	return d.queryRuns(ctx, `SELECT `+runColumns+` FROM runs WHERE state = 'running' AND heartbeat_at < $1 ORDER BY id`, ts(before))
+}
+
 // UpdateStage records one stage's state.
 func (d *DB) UpdateStage(ctx context.Context, runID int64, s bindery.StageState) error {
 	return updateStage(ctx, d.pool, runID, s)
@@ -227,6 +234,9 @@ func (d *DB) ChangeRun(ctx context.Context, c bindery.RunChange) (int64, bool, e
 		}
 		if c.Claim {
 			q += `, lease = lease + 1`
+		}
+		if c.Claim || c.Heartbeat {
+			q += `, heartbeat_at = ` + arg(ts(c.At))
 		}
 		if c.Commit {
 			q += `, committed = true`

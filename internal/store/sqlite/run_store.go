@@ -197,6 +197,12 @@ func (d *DB) RunIDsOfBook(ctx context.Context, bookID int64) ([]int64, error) {
 	return out, rows.Err()
 }
 
+// StaleRuns returns the running runs whose execution last showed a sign
+// of life (its claim or a heartbeat) before before, oldest first.
+func (d *DB) StaleRuns(ctx context.Context, before time.Time) ([]*bindery.Run, error) {
+	return d.queryRuns(ctx, `SELECT `+runColumns+` FROM runs WHERE state = 'running' AND heartbeat_at < ? ORDER BY id`, ts(before))
+}
+
 // RunsInState returns the runs in any of states, oldest first.
 func (d *DB) RunsInState(ctx context.Context, states ...string) ([]*bindery.Run, error) {
 	if len(states) == 0 {
@@ -262,6 +268,10 @@ func (d *DB) ChangeRun(ctx context.Context, c bindery.RunChange) (int64, bool, e
 	}
 	if c.Claim {
 		q += `, lease = lease + 1`
+	}
+	if c.Claim || c.Heartbeat {
+		q += `, heartbeat_at = ?`
+		args = append(args, ts(c.At))
 	}
 	if c.Commit {
 		q += `, committed = 1`

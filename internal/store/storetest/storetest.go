@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 	t.Run("TransferBook", func(t *testing.T) { testTransferBook(t, open(t)) })
 	t.Run("Readiness", func(t *testing.T) { testReadiness(t, open(t)) })
 	t.Run("Guard", func(t *testing.T) { testGuard(t, open(t)) })
+	t.Run("Heartbeats", func(t *testing.T) { testHeartbeats(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
