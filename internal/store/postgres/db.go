@@ -123,16 +123,14 @@ func open(ctx context.Context, url string, secrets *secretbox.Keyring, upTo int)
 const keyCheckVersion = 12
 
 // ErrServing is LockServe's refusal: another server holds the database.
-var ErrServing = errors.New("another `bindery serve` is using this database: one server per database until book files live in shared storage and a dead node's runs are handed over (each server keeps the books in its data folder)")
+var ErrServing = errors.New("another `bindery serve` is using this database: one server per database until book files live in shared storage (each server keeps the books in its data folder)")
 
 // LockServe claims the database for one server, for as long as the
 // returned release is not called (or the connection lives): a
 // session-level advisory lock on a connection taken out of the pool. A
 // second server gets ErrServing. Why: book files are still in each
-// server's data folder, and a server's crash recovery takes every run
-// marked running (and cancels every unfinished job) as one of its own
-// that died; a second server on the same database would interrupt the
-// first one's runs.
+// server's data folder, so a run taken by another server would build a
+// book that is not there.
 func (d *DB) LockServe(ctx context.Context) (release func(), err error) {
 	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
