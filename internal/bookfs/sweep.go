@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -74,21 +73,25 @@ func (s *Store) Exists(id int64) bool {
 
 // RemoveTemporary deletes the temporary files of uploads a crash
 // interrupted in book id's folder (hidden, and outside the quota's count,
-// they would otherwise stay forever), through an os.Root of the folder.
-// It returns how many it removed.
+// they would otherwise stay forever), and the empty folders such uploads
+// made for themselves, through an os.Root of the folder. It returns how
+// many temporary files it removed.
 func (s *Store) RemoveTemporary(id int64) (int, error) {
 	root, err := s.Open(id)
 	if err != nil {
 		return 0, err
 	}
 	defer root.Close()
-	var temps []string
+	var temps, dirs []string
 	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() && strings.HasPrefix(d.Name(), tempPrefix) {
+		switch {
+		case d.Type().IsRegular() && strings.HasPrefix(d.Name(), tempPrefix):
 			temps = append(temps, p)
+		case d.IsDir() && p != "." && !layout[p]:
+			dirs = append(dirs, p)
 		}
 		return nil
 	})
@@ -101,13 +104,15 @@ func (s *Store) RemoveTemporary(id int64) (int, error) {
 			return n, err
 		}
 		n++
-		// The folders the interrupted upload made for itself, if it
-		// left them empty (never the standard layout).
-		for dir := path.Dir(p); dir != "." && !layout[dir]; dir = path.Dir(dir) {
-			if root.Remove(dir) != nil {
-				break
-			}
-		}
+	}
+	// Folders an interrupted upload made for itself and left empty —
+	// killed after making them, before or after its temporary file. A
+	// book's folders exist only for its files (never the standard
+	// layout), so every empty one is such a leftover. Deepest first:
+	// removing a child may empty its parent; a folder that is not empty
+	// is not removed.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		_ = root.Remove(dirs[i])
 	}
 	return n, nil
 }

@@ -51,11 +51,22 @@ func TestSweepHelpers(t *testing.T) {
 	if err := put(s, "chapters/01-one.md", []byte("# One\n")); err != nil {
 		t.Fatal(err)
 	}
+	if err := put(s, "chapters/part-2/02-two.md", []byte("# Two\n")); err != nil {
+		t.Fatal(err)
+	}
+	// An upload killed after making its folder, before its temporary file.
+	os.MkdirAll(filepath.Join(dir, "chapters/part-1/inner"), 0o700)
 	if n, err := s.RemoveTemporary(1); err != nil || n != 4 {
 		t.Fatalf("RemoveTemporary = %d, %v", n, err)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "assets/images/made")); !os.IsNotExist(err) {
 		t.Error("the folders an interrupted upload made are left empty")
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "chapters/part-1")); !os.IsNotExist(err) {
+		t.Error("the empty folders of an upload killed before its temporary file are left")
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "chapters/part-2/02-two.md")); err != nil {
+		t.Error("a folder holding a file was removed")
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "assets/images")); err != nil {
 		t.Error("a layout folder was removed")
