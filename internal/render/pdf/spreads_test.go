@@ -1,7 +1,6 @@
 package pdf
 
 import (
-	"fmt"
 	"math"
 	"testing"
 )
@@ -87,7 +86,7 @@ func checkGrid(t *testing.T, d *document) {
 		}
 		for k := 1; k < len(p.boxes); k++ {
 			a, b := p.boxes[k-1], p.boxes[k]
-			if len(a.b.lines) == 0 || len(b.b.lines) == 0 || glueWeight(b.b) > 0 || a.b.notes != nil && false {
+			if len(a.b.lines) == 0 || len(b.b.lines) == 0 || glueWeight(b.b) > 0 {
 				continue
 			}
 			if got, want := b.y-a.y, a.b.h+a.b.d; math.Abs(got-want) > 1e-6 && b.y > a.y {
@@ -98,4 +97,116 @@ func checkGrid(t *testing.T, d *document) {
 	}
 }
 
-var _ = fmt.Sprint
+// paraBoxes returns the line boxes of a paragraph of n lines a lead of 12
+// apart, flagged as text flags them: no break after the first line or
+// before the last, glue above the first.
+func paraBoxes(n int) []*vbox {
+	var out []*vbox
+	for k := range n {
+		b := &vbox{h: 10, d: 2, asc: 8, lines: []boxLine{{base: 10, ln: &line{}}}, parStart: k == 0}
+		b.noBreakBefore = k == 1 || (k > 0 && k == n-1)
+		out = append(out, b)
+	}
+	return out
+}
+
+func paras(ns ...int) []*vbox {
+	var out []*vbox
+	for _, n := range ns {
+		out = append(out, paraBoxes(n)...)
+	}
+	return out
+}
+
+// bodyEnd is the foot of a page's last box.
+func bodyEnd(pg []placed) float64 {
+	last := pg[len(pg)-1]
+	return last.y + last.b.h + last.b.d
+}
+
+// checkPages checks that pages keep every box once, in order, that no
+// page but the first starts with a box kept with the one before (a
+// widow, an orphan), and that consecutive lines of a paragraph stay a
+// lead apart.
+func checkPages(t *testing.T, boxes []*vbox, pages [][]placed) {
+	t.Helper()
+	k := 0
+	for i, pg := range pages {
+		for j, pl := range pg {
+			if pl.b != boxes[k] {
+				t.Fatalf("page %d box %d is not box %d", i, j, k)
+			}
+			k++
+			if j == 0 && i > 0 && pl.b.noBreakBefore {
+				t.Errorf("page %d starts with a widow or an orphan", i)
+			}
+			if j > 0 && !pl.b.parStart && pl.y-pg[j-1].y != 12 {
+				t.Errorf("page %d: line %d is %.1f below the line before", i, j, pl.y-pg[j-1].y)
+			}
+		}
+	}
+	if k != len(boxes) {
+		t.Errorf("%d boxes placed, want %d", k, len(boxes))
+	}
+}
+
+// TestFlushStretchesBetweenParagraphs: a page one line short (the widow
+// of its second paragraph went overleaf) ends at the foot, the gap above
+// the paragraph grown by a lead, its lines still a lead apart.
+func TestFlushStretchesBetweenParagraphs(t *testing.T) {
+	boxes := paras(6, 5, 10)
+	pages := paginateFlush(boxes, 120, 12, nil)
+	checkPages(t, boxes, pages)
+	if len(pages) != 3 || len(pages[0]) != 9 {
+		t.Fatalf("got %d pages, the first of %d lines; want 3, 9", len(pages), len(pages[0]))
+	}
+	if got := bodyEnd(pages[0]); got != 120 {
+		t.Errorf("the first page ends at %.1f, want 120", got)
+	}
+	if got := pages[0][6].y - pages[0][5].y; got != 24 {
+		t.Errorf("the gap above the second paragraph is %.1f, want 24", got)
+	}
+	if got := bodyEnd(pages[2]); got != 12*2 {
+		t.Errorf("the last page, not full, ends at %.1f, want %d: it is not stretched", got, 12*2)
+	}
+}
+
+// TestFlushMovesALine: a left-hand page of one paragraph ends short (the
+// widow rule) and has no gap to stretch; the page before gives it a
+// line (that page has a gap), and the spread ends on the same line. A
+// gap never stretches by more than a lead.
+func TestFlushMovesALine(t *testing.T) {
+	// Page 0: A (7 lines) and 3 lines of B; page 1: B's next 10 lines but
+	// for the widow rule, which leaves it 9; page 2 full.
+	boxes := paras(7, 14, 8, 30)
+	plain := paginate(boxes, 120, nil)
+	if got := bodyEnd(plain[1]); got != 108 {
+		t.Fatalf("the test is broken: first-fit ends page 1 at %.1f, want 108", got)
+	}
+	pages := paginateFlush(boxes, 120, 12, nil)
+	checkPages(t, boxes, pages)
+	for k := 0; k < len(pages)-1; k++ {
+		if got := bodyEnd(pages[k]); got != 120 {
+			t.Errorf("full page %d ends at %.1f, want 120", k, got)
+		}
+	}
+	if len(pages) != len(plain) {
+		t.Errorf("%d pages, first-fit makes %d", len(pages), len(plain))
+	}
+
+	// Page 0 is two lines short (C's orphan and widow go overleaf) with
+	// one gap, which takes a lead, not two: the page stays a line short.
+	few := paras(3, 5, 3, 40)
+	pages = paginateFlush(few, 120, 12, nil)
+	checkPages(t, few, pages)
+	for k, pg := range pages {
+		for j := 1; j < len(pg); j++ {
+			if gap := pg[j].y - pg[j-1].y - 12; gap > 12+1e-9 {
+				t.Errorf("page %d: a gap of %.1f, more than a lead", k, gap)
+			}
+		}
+	}
+	if got := bodyEnd(pages[0]); got != 108 {
+		t.Errorf("page 0 ends at %.1f, want 108", got)
+	}
+}
