@@ -77,6 +77,18 @@ func (p pageFit) end(h, t float64) float64 {
 	return max(p.nb, t)
 }
 
+// maxRepaginations bounds the times a chapter is paginated again to move
+// lines on (each try paginates the whole chapter, in time linear in its
+// length): about 16 spreads a chapter can be mended so; the others stay
+// as their gaps can make them. Frankenstein needs none (every short page
+// has gaps enough).
+// maxRepaginatedBoxes bounds it for a very long chapter, in boxes
+// paginated again: about 20 passes over 100,000 lines.
+const (
+	maxRepaginations    = 64
+	maxRepaginatedBoxes = 1 << 21
+)
+
 // flusher paginates one chapter with full pages flush at the foot.
 type flusher struct {
 	boxes []*vbox
@@ -96,13 +108,12 @@ func paginateFlush(boxes []*vbox, h, lead float64, sep *vbox) [][]placed {
 		f.fill(pages, f.plan(pages).targets)
 		return pages
 	}
-	index := make(map[*vbox]int, len(boxes))
-	for i, b := range boxes {
-		index[b] = i
-	}
+	var index map[*vbox]int // built when a line must move
 	cur := f.plan(pages)
+	n0 := len(pages)
 	given := map[int]bool{} // left pages of spreads that no move made flush
-	for tries := 0; tries < 4*len(pages); tries++ {
+	limit := min(maxRepaginations, 1+maxRepaginatedBoxes/len(boxes))
+	for tries := 0; tries < limit; {
 		a := -1
 		for _, s := range cur.bad {
 			if !given[s] {
@@ -112,6 +123,12 @@ func paginateFlush(boxes []*vbox, h, lead float64, sep *vbox) [][]placed {
 		}
 		if a < 0 {
 			break
+		}
+		if index == nil {
+			index = make(map[*vbox]int, len(boxes))
+			for i, b := range boxes {
+				index[b] = i
+			}
 		}
 		moved := false
 		// Move a line on from the page before the spread, from its left
@@ -132,8 +149,9 @@ func paginateFlush(boxes []*vbox, h, lead float64, sep *vbox) [][]placed {
 			for k := index[last] + 1; k <= index[first]; k++ {
 				try[k] = true
 			}
+			tries++
 			pg := paginateAvoiding(boxes, h, sep, try)
-			if pl := f.plan(pg); pl.better(cur, len(pages)) {
+			if pl := f.plan(pg); pl.better(cur, n0) {
 				avoid, pages, cur, moved = try, pg, pl, true
 				break
 			}
