@@ -44,17 +44,29 @@ func gridHeight(h, size, lead float64, f *face) float64 {
 	return off + n*lead
 }
 
-// glueWeight is how much the gap above b may stretch, relative to the
-// gap above a paragraph: 0 for a line inside a paragraph, a table row or
-// anything glued to what precedes it.
-func glueWeight(b *vbox) float64 {
+// glueWeight is how much the gap between prev and b may stretch: 1 for
+// a gap between paragraphs (b a paragraph's first line after a line of
+// text), 2 for a discardable space, 0 for a line inside a paragraph, a
+// table row, or what follows a chapter's sink or title (they keep their
+// place).
+func glueWeight(prev, b *vbox) float64 {
 	switch {
 	case b.space:
 		return 2
-	case b.parStart:
+	case b.parStart && len(prev.lines) > 0:
 		return 1
 	}
 	return 0
+}
+
+// glueWeights returns the weight of the gap above each of the first n
+// boxes of a page (0 above the first).
+func glueWeights(pg []placed, n int) []float64 {
+	w := make([]float64, n)
+	for i := 1; i < n; i++ {
+		w[i] = glueWeight(pg[i-1].b, pg[i].b)
+	}
+	return w
 }
 
 // pageFit is what a page's body can do: its natural foot, the lowest
@@ -224,7 +236,7 @@ func (f *flusher) fit(pg []placed, k int) pageFit {
 	for i := 0; i < n; i++ {
 		b := pg[i].b
 		p.nb = max(p.nb, pg[i].y+b.h+b.d)
-		if i > 0 && glueWeight(b) > 0 {
+		if i > 0 && glueWeight(pg[i-1].b, b) > 0 {
 			gaps++
 		}
 	}
@@ -279,34 +291,34 @@ func (f *flusher) fill(pages [][]placed, targets []float64) {
 		if extra <= 1e-6 {
 			continue
 		}
-		add := stretch(pg[1:n], extra, f.lead)
+		add := stretch(glueWeights(pg, n), extra, f.lead)
 		shift := 0.0
 		for i := 1; i < n; i++ {
-			shift += add[i-1]
+			shift += add[i]
 			pg[i].y += shift
 		}
 	}
 }
 
-// stretch shares extra among the gaps above boxes pl, in proportion to
-// their glue weights, none by more than most; it returns each gap's
-// share (what cannot be shared is left out).
-func stretch(pl []placed, extra, most float64) []float64 {
-	add := make([]float64, len(pl))
-	full := make([]bool, len(pl))
+// stretch shares extra among gaps of weights ws, in proportion to their
+// weights, none by more than most; it returns each gap's share (what
+// cannot be shared is left out).
+func stretch(ws []float64, extra, most float64) []float64 {
+	add := make([]float64, len(ws))
+	full := make([]bool, len(ws))
 	for extra > 1e-6 {
 		w := 0.0
-		for i, p := range pl {
+		for i, gw := range ws {
 			if !full[i] {
-				w += glueWeight(p.b)
+				w += gw
 			}
 		}
 		if w == 0 {
 			break
 		}
 		unit, over := extra/w, false
-		for i, p := range pl {
-			if gw := glueWeight(p.b); !full[i] && gw > 0 && add[i]+gw*unit > most {
+		for i, gw := range ws {
+			if !full[i] && gw > 0 && add[i]+gw*unit > most {
 				extra -= most - add[i]
 				add[i], full[i], over = most, true, true
 			}
@@ -314,9 +326,9 @@ func stretch(pl []placed, extra, most float64) []float64 {
 		if over {
 			continue
 		}
-		for i, p := range pl {
+		for i, gw := range ws {
 			if !full[i] {
-				add[i] += glueWeight(p.b) * unit
+				add[i] += gw * unit
 			}
 		}
 		extra = 0

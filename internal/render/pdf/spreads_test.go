@@ -74,6 +74,18 @@ func TestSpreadsFlush(t *testing.T) {
 		t.Errorf("%d of %d full spreads end on different lines", uneven, len(spreads))
 	}
 	checkGrid(t, d)
+	// A chapter's title keeps its place on its opening page.
+	titleY := -1.0
+	for i, p := range d.pages {
+		if p.kind != pageOpening || len(p.boxes) < 2 {
+			continue
+		}
+		if y := p.boxes[1].y; titleY < 0 {
+			titleY = y
+		} else if y != titleY {
+			t.Errorf("page %d: the chapter title is %.2f pt below the block's top, not %.2f", i+1, y, titleY)
+		}
+	}
 }
 
 // checkGrid checks that consecutive lines of a paragraph on a page stay
@@ -86,7 +98,7 @@ func checkGrid(t *testing.T, d *document) {
 		}
 		for k := 1; k < len(p.boxes); k++ {
 			a, b := p.boxes[k-1], p.boxes[k]
-			if len(a.b.lines) == 0 || len(b.b.lines) == 0 || glueWeight(b.b) > 0 {
+			if len(a.b.lines) == 0 || len(b.b.lines) == 0 || glueWeight(a.b, b.b) > 0 {
 				continue
 			}
 			if got, want := b.y-a.y, a.b.h+a.b.d; math.Abs(got-want) > 1e-6 && b.y > a.y {
