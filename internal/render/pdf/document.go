@@ -225,6 +225,7 @@ func (l *layouter) openChapter(title string) {
 	l.text([]span{{text: title}}, c, 0, center)
 	for _, b := range l.boxes[start:] {
 		b.noBreakBefore = true
+		b.parStart = false // the title keeps its place (see paginateFlush)
 	}
 	l.push(&vbox{h: l.g.lead * 2, noBreakBefore: true})
 	l.keep = 2

@@ -44,16 +44,15 @@ func gridHeight(h, size, lead float64, f *face) float64 {
 	return off + n*lead
 }
 
-// glueWeight is how much the gap between prev and b may stretch: 1 for
-// a gap between paragraphs (b a paragraph's first line after a line of
-// text), 2 for a discardable space, 0 for a line inside a paragraph, a
-// table row, or what follows a chapter's sink or title (they keep their
-// place).
-func glueWeight(prev, b *vbox) float64 {
+// glueWeight is how much the gap above b may stretch: 1 for
+// a gap above a paragraph, 2 for a discardable space, 0 for a line inside
+// a paragraph, a table row, or a chapter's title (it keeps its place
+// below the sink: openChapter clears parStart).
+func glueWeight(b *vbox) float64 {
 	switch {
 	case b.space:
 		return 2
-	case b.parStart && len(prev.lines) > 0:
+	case b.parStart:
 		return 1
 	}
 	return 0
@@ -64,7 +63,7 @@ func glueWeight(prev, b *vbox) float64 {
 func glueWeights(pg []placed, n int) []float64 {
 	w := make([]float64, n)
 	for i := 1; i < n; i++ {
-		w[i] = glueWeight(pg[i-1].b, pg[i].b)
+		w[i] = glueWeight(pg[i].b)
 	}
 	return w
 }
@@ -236,7 +235,7 @@ func (f *flusher) fit(pg []placed, k int) pageFit {
 	for i := 0; i < n; i++ {
 		b := pg[i].b
 		p.nb = max(p.nb, pg[i].y+b.h+b.d)
-		if i > 0 && glueWeight(pg[i-1].b, b) > 0 {
+		if i > 0 && glueWeight(b) > 0 {
 			gaps++
 		}
 	}

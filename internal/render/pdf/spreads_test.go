@@ -98,7 +98,7 @@ func checkGrid(t *testing.T, d *document) {
 		}
 		for k := 1; k < len(p.boxes); k++ {
 			a, b := p.boxes[k-1], p.boxes[k]
-			if len(a.b.lines) == 0 || len(b.b.lines) == 0 || glueWeight(a.b, b.b) > 0 {
+			if len(a.b.lines) == 0 || len(b.b.lines) == 0 || glueWeight(b.b) > 0 {
 				continue
 			}
 			if got, want := b.y-a.y, a.b.h+a.b.d; math.Abs(got-want) > 1e-6 && b.y > a.y {
