@@ -222,3 +222,34 @@ func TestFlushMovesALine(t *testing.T) {
 		t.Errorf("page 0 ends at %.1f, want 108", got)
 	}
 }
+
+// TestFlushWithNotes: a page with footnotes ends at the foot with its
+// last note, the gap above the notes' rule taking what the text's gaps
+// do not; the other full pages end at the foot too.
+func TestFlushWithNotes(t *testing.T) {
+	boxes := paras(6, 5, 10, 7, 9, 12, 4, 10)
+	boxes[14].notes = [][]*vbox{paras(2)}
+	sep := &vbox{h: 6}
+	pages := paginateFlush(boxes, 120, 12, sep)
+	noted := 0
+	for k, pg := range pages[:len(pages)-1] {
+		if bodyLen(pg, sep) < len(pg) {
+			noted++
+		}
+		if got := bodyEnd(pg); got != 120 {
+			t.Errorf("full page %d ends at %.1f, want 120", k, got)
+		}
+		n := bodyLen(pg, sep)
+		for j := 1; j < n; j++ {
+			if !pg[j].b.parStart && pg[j].y-pg[j-1].y != 12 {
+				t.Errorf("page %d: line %d is %.1f below the line before", k, j, pg[j].y-pg[j-1].y)
+			}
+		}
+		if n < len(pg) && bodyEnd(pg[:n]) > pg[n].y+1e-9 {
+			t.Errorf("page %d: the text runs into the notes' rule", k)
+		}
+	}
+	if noted != 1 {
+		t.Errorf("%d pages with notes, want 1", noted)
+	}
+}
