@@ -24,6 +24,15 @@
 // Footnotes are set at the foot of the page that refers to them, a long
 // one continuing overleaf.
 //
+// Pages are flush at the foot, as TeX's \flushbottom: a body page is a
+// whole number of lines tall, and a full page (any but a chapter's last)
+// that ends short is filled by stretching the space between paragraphs
+// and around headings, quotes, lists, tables and figures, never between
+// the lines of a paragraph; where that would take more than a line per
+// gap, a line moves on instead, so the two pages of a spread end on the
+// same line. Widows, orphans and headings alone at a page's foot are
+// still avoided (see spreads.go).
+//
 // The book opens with a half-title, a title page, a copyright page and a
 // table of contents with page numbers; chapters open on a right-hand page
 // with no running head or folio; other pages carry the book title (left

@@ -94,6 +94,8 @@ func layout(b *Book, opts Options, st *stopper) (*document, error) {
 		d.chapters = append(d.chapters, chapterInfo{id: id})
 	}
 
+	// Body pages are a whole number of lines tall (see spreads.go).
+	bodyH := gridHeight(g.height, g.size, g.lead, sh.faces[0].forStyle(sh, 0))
 	// Body: chapters first, numbered from 1 on a right-hand page.
 	var body []*page
 	bodyDests := map[string]dest{}
@@ -144,7 +146,7 @@ func layout(b *Book, opts Options, st *stopper) (*document, error) {
 		d.chapters[ci].first = len(body)
 		bodyDests[chapterDest(ci)] = dest{page: len(body)}
 		item := outlineItem{title: title, dest: chapterDest(ci)}
-		pages := paginate(l.boxes, g.height, sep)
+		pages := paginateFlush(l.boxes, bodyH, g.lead, sep)
 		starts := pageWords(text, pages)
 		for k, pg := range pages {
 			kind := pageBody
@@ -223,6 +225,7 @@ func (l *layouter) openChapter(title string) {
 	l.text([]span{{text: title}}, c, 0, center)
 	for _, b := range l.boxes[start:] {
 		b.noBreakBefore = true
+		b.parStart = false // the title keeps its place (see paginateFlush)
 	}
 	l.push(&vbox{h: l.g.lead * 2, noBreakBefore: true})
 	l.keep = 2

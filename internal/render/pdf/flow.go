@@ -46,6 +46,7 @@ type vbox struct {
 	outline       string    // bookmark title (section headings)
 	table         bool      // a table row (may be cramped when columns do not fit)
 	notes         [][]*vbox // footnotes first referred to in this box, laid out, for the page's foot
+	parStart      bool      // a paragraph's first line: the gap above it may stretch (see fillPage)
 }
 
 // ctx is the measure and type of the block being laid out.
@@ -135,6 +136,7 @@ func (l *layouter) text(spans []span, c ctx, indent float64, a align) {
 		if k == 1 || (k > 0 && k == len(lines)-1) {
 			b.noBreakBefore = true
 		}
+		b.parStart = k == 0
 		l.push(b)
 	}
 }

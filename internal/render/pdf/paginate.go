@@ -20,6 +20,13 @@ type placed struct {
 // and the rest continues at the foot of the next pages, before their own
 // notes. sep may be nil when no box has notes.
 func paginate(boxes []*vbox, h float64, sep *vbox) [][]placed {
+	return paginateAvoiding(boxes, h, sep, nil)
+}
+
+// paginateAvoiding is paginate with more breaks forbidden: no page breaks
+// before boxes[k] when avoid[k] (see paginateFlush), as if the box had
+// noBreakBefore. avoid may be nil.
+func paginateAvoiding(boxes []*vbox, h float64, sep *vbox, avoid map[int]bool) [][]placed {
 	var pages [][]placed
 	var carry []*vbox // note boxes continued from earlier pages
 	sepH := 0.0
@@ -58,7 +65,7 @@ func paginate(boxes []*vbox, h float64, sep *vbox) [][]placed {
 			if i == start {
 				top += max(0, b.asc-b.h)
 			}
-			if i > start && !b.noBreakBefore {
+			if i > start && !b.noBreakBefore && !avoid[i] {
 				lastOK = i
 			}
 			// The foot this box needs: earlier notes whole, its own
@@ -92,7 +99,7 @@ func paginate(boxes []*vbox, h float64, sep *vbox) [][]placed {
 			}
 		}
 		end := i
-		if i < n && lastOK > start && (!split || boxes[i].noBreakBefore) {
+		if i < n && lastOK > start && (!split || boxes[i].noBreakBefore || avoid[i]) {
 			end = lastOK
 		}
 
