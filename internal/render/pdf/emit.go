@@ -98,7 +98,7 @@ func (d *document) write(w io.Writer, b *Book, st *stopper) error {
 		}
 		kids.WriteString(r.String())
 	}
-	pw.Object(pagesRef, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids.String(), len(e.pageRefs)))
+	pw.Packed(pagesRef, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids.String(), len(e.pageRefs)))
 
 	outlines := e.outline()
 	structRoot := e.writeStructure()
@@ -326,7 +326,7 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 		if name, ok := strings.CutPrefix(a.link, "#"); ok {
 			dst, ok := d.dests[name]
 			if !ok {
-				e.pw.Object(ref, "null")
+				e.pw.Packed(ref, "null")
 				continue
 			}
 			action = "/Dest " + e.destArray(dst)
@@ -339,7 +339,7 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 			action += " /StructParent " + strconv.Itoa(mk.annot(a.el, ref))
 		}
 		// PDF/UA: an annotation says what it does in /Contents.
-		e.pw.Object(ref, fmt.Sprintf("<< /Type /Annot /Subtype /Link /Rect %s /Border [0 0 0] /Contents %s %s >>", rect, pdfwrite.Text(what), action))
+		e.pw.Packed(ref, fmt.Sprintf("<< /Type /Annot /Subtype /Link /Rect %s /Border [0 0 0] /Contents %s %s >>", rect, pdfwrite.Text(what), action))
 		ann.WriteString(" " + ref.String())
 	}
 	box := fmt.Sprintf("[0 0 %s %s]", pdfwrite.Num(d.g.pageW), pdfwrite.Num(d.g.pageH))
@@ -347,7 +347,7 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 	if ann.Len() > 0 {
 		annotsEntry = " /Annots [" + ann.String() + " ]"
 	}
-	e.pw.Object(e.pageRefs[i], fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox %s /TrimBox %s /Resources %s /Contents %s%s /StructParents %d /Tabs /S >>",
+	e.pw.Packed(e.pageRefs[i], fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox %s /TrimBox %s /Resources %s /Contents %s%s /StructParents %d /Tabs /S >>",
 		parent, box, box, res.String(), content, annotsEntry, i))
 }
 
@@ -543,7 +543,7 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 func (e *emitter) outline() pdfwrite.Ref {
 	root := e.pw.Alloc()
 	first, last, count := e.outlineItems(e.d.outline, root)
-	e.pw.Object(root, fmt.Sprintf("<< /Type /Outlines /First %s /Last %s /Count %d >>", first, last, count))
+	e.pw.Packed(root, fmt.Sprintf("<< /Type /Outlines /First %s /Last %s /Count %d >>", first, last, count))
 	return root
 }
 
@@ -569,7 +569,7 @@ func (e *emitter) outlineItems(items []outlineItem, parent pdfwrite.Ref) (first,
 			fmt.Fprintf(&s, " /First %s /Last %s /Count %d", f, l, -n)
 		}
 		s.WriteString(" >>")
-		e.pw.Object(refs[i], s.String())
+		e.pw.Packed(refs[i], s.String())
 	}
 	if len(refs) == 0 {
 		return 0, 0, 0

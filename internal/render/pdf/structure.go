@@ -270,7 +270,7 @@ func (e *emitter) writeStructure() pdfwrite.Ref {
 			}
 		}
 		b.WriteString(" ] >>")
-		e.pw.Object(s.ref, b.String())
+		e.pw.Packed(s.ref, b.String())
 		for _, k := range s.kids {
 			if k.el != nil && k.el.live {
 				write(k.el, s.ref)
@@ -292,8 +292,8 @@ func (e *emitter) writeStructure() pdfwrite.Ref {
 		nums.WriteString(" " + strconv.Itoa(m.npages+i) + " " + el.ref.String())
 	}
 	nums.WriteString(" ] >>")
-	e.pw.Object(parentTree, nums.String())
-	e.pw.Object(treeRoot, "<< /Type /StructTreeRoot /K "+m.root.ref.String()+" /ParentTree "+parentTree.String()+
+	e.pw.Packed(parentTree, nums.String())
+	e.pw.Packed(treeRoot, "<< /Type /StructTreeRoot /K "+m.root.ref.String()+" /ParentTree "+parentTree.String()+
 		" /ParentTreeNextKey "+strconv.Itoa(m.npages+len(m.annots))+" >>")
 	return treeRoot
 }
