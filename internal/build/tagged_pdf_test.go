@@ -88,6 +88,7 @@ func list(v any) []any {
 // selem is a structure element read back from a PDF.
 type selem struct {
 	ref, typ, alt string
+	id            string // /ID
 	kids          []*selem
 	parent        *selem
 	mcrs          []mcr // its marked content and annotations, in order
@@ -149,6 +150,7 @@ func readTagged(t *testing.T, path string) *taggedPDF {
 		if a, ok := d["/Alt"].(string); ok {
 			e.alt = strings.TrimPrefix(a, "u:")
 		}
+		e.id, _ = d["/ID"].(string)
 		pg, _ := d["/Pg"].(string)
 		for _, k := range list(d["/K"]) {
 			switch k := k.(type) {
@@ -428,6 +430,9 @@ func TestTaggedPDFExample(t *testing.T) {
 	if i < 1 || i == len(sib)-1 || sib[i-1].typ != "P" || len(sib[i-1].all("Link")) == 0 {
 		t.Errorf("the note does not follow a paragraph with a link: %v", notes[0].parent.types(0, nil))
 	}
+	if notes[0].id == "" {
+		t.Errorf("the note has no /ID")
+	}
 	if len(notes[0].all("Link")) != 1 {
 		t.Errorf("the note's number does not link back")
 	}
@@ -484,6 +489,13 @@ func TestTaggedPDFFrankenstein(t *testing.T) {
 	}
 	if ps < 700 || split < 100 {
 		t.Errorf("%d paragraphs, %d across pages: too few", ps, split)
+	}
+	ids := map[string]bool{}
+	for _, n := range tp.root.all("Note") {
+		if n.id == "" || ids[n.id] {
+			t.Errorf("note %s: /ID %q missing or not unique", n.ref, n.id)
+		}
+		ids[n.id] = true
 	}
 	if h := len(tp.root.all("H1")); h != len(chapters)+1 {
 		t.Errorf("%d H1 for %d chapters and the contents", h, len(chapters))

@@ -260,6 +260,9 @@ func (l *layouter) notes(notes [][]block) {
 		saved, keep := l.boxes, l.keep
 		l.boxes, l.keep = nil, 0
 		end := l.open("Note")
+		if l.tag != nil {
+			l.tag.id = noteDest(l.ci, n)
+		}
 		noteEls = append(noteEls, l.tag)
 		l.blocks(blocks, nc)
 		end()

@@ -29,6 +29,7 @@ type selem struct {
 	alt    string // /Alt, for figures
 	attr   string // /A, a PDF dictionary ("" for none)
 	href   string // a Link's destination, to join the runs of one link
+	id     string // /ID: PDF/UA gives every Note one, unique in the file
 	parent *selem
 	kids   []skid
 
@@ -250,6 +251,9 @@ func (e *emitter) writeStructure() pdfwrite.Ref {
 		}
 		if s.alt != "" {
 			b.WriteString(" /Alt " + pdfwrite.Text(s.alt))
+		}
+		if s.id != "" {
+			b.WriteString(" /ID " + pdfwrite.Text(s.id))
 		}
 		if s.attr != "" {
 			b.WriteString(" /A " + s.attr)
