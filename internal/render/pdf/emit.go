@@ -98,6 +98,9 @@ func (d *document) write(w io.Writer, b *Book, st *stopper) error {
 		}
 		kids.WriteString(r.String())
 	}
+	// The page tree, pages, links, outline and structure tree are small
+	// dictionaries by the hundred: packed into compressed object streams,
+	// they cost less than the structure tree adds.
 	pw.Packed(pagesRef, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids.String(), len(e.pageRefs)))
 
 	outlines := e.outline()
