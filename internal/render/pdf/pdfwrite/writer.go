@@ -13,8 +13,10 @@ import (
 	"bufio"
 	"bytes"
 	"compress/zlib"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -224,19 +226,23 @@ func (w *Writer) Close(root, info Ref, id []byte) error {
 func (w *Writer) closeXRefStream(root, info Ref, id []byte) error {
 	xref := w.Alloc()
 	w.offsets[xref] = w.n
+	if w.n > math.MaxUint32 && w.err == nil {
+		w.err = fmt.Errorf("pdfwrite: %d bytes is too large a file for 4-byte offsets", w.n)
+	}
 	data := make([]byte, 0, 7*len(w.offsets))
 	for i, off := range w.offsets {
-		// Offsets fit in 4 bytes: the build's limits keep a PDF far
-		// below 4 GiB; an object stream holds objStmSize objects.
-		var typ byte = 1
-		f2, f3 := uint32(off), uint16(0)
 		switch p, ok := w.packed[Ref(i)]; {
 		case i == 0:
-			typ, f2, f3 = 0, 0, 0xffff
+			data = append(data, 0, 0, 0, 0, 0, 0xff, 0xff)
 		case ok:
-			typ, f2, f3 = 2, uint32(p.stm), uint16(p.idx)
+			data = append(data, 2)
+			data = binary.BigEndian.AppendUint32(data, uint32(p.stm)) // #nosec G115 -- an object number: far fewer than 2³² objects fit in a file below 4 GiB (checked above)
+			data = binary.BigEndian.AppendUint16(data, uint16(p.idx)) // #nosec G115 -- an index in an object stream, below objStmSize
+		default:
+			data = append(data, 1)
+			data = binary.BigEndian.AppendUint32(data, uint32(off)) // #nosec G115 -- an offset in the file, checked above to fit 4 bytes
+			data = append(data, 0, 0)
 		}
-		data = append(data, typ, byte(f2>>24), byte(f2>>16), byte(f2>>8), byte(f2), byte(f3>>8), byte(f3))
 	}
 	hexID := fmt.Sprintf("<%X>", id)
 	start := w.n
