@@ -50,6 +50,8 @@ type document struct {
 	dests      map[string]dest
 	outline    []outlineItem
 	chapters   []chapterInfo
+	tags       *selem // the structure tree's root (structure.go)
+	front      *selem // its Sect of the front matter
 }
 
 type chapterInfo struct {
@@ -80,6 +82,7 @@ func layout(b *Book, opts Options, st *stopper) (*document, error) {
 		hy = hyphen.English()
 	}
 	d := &document{g: g, sh: sh, dests: map[string]dest{}}
+	d.tags, d.front = newStructure()
 	l := &layouter{g: g, sh: sh, hy: hy, hyCache: map[string][]int{}, images: b.Images, stop: st}
 
 	ids := map[string]int{}
@@ -125,6 +128,7 @@ func layout(b *Book, opts Options, st *stopper) (*document, error) {
 		d.chapters[ci].title = title
 
 		l.ci = ci
+		l.tag = d.tags.add("Sect")
 		l.boxes = nil
 		l.keep = 0
 		l.openChapter(title)
@@ -222,7 +226,9 @@ func (l *layouter) openChapter(title string) {
 	c := l.body()
 	c.size, c.lead = l.g.size*1.7, l.g.size*1.7*1.25
 	start := len(l.boxes)
+	end := l.open("H1")
 	l.text([]span{{text: title}}, c, 0, center)
+	end()
 	for _, b := range l.boxes[start:] {
 		b.noBreakBefore = true
 		b.parStart = false // the title keeps its place (see paginateFlush)
@@ -245,6 +251,7 @@ func (l *layouter) notes(notes [][]block) {
 	nc.size, nc.lead = c.size*0.85, c.size*0.85*1.25
 	nc.noIndent = true
 	laid := make([][]*vbox, len(notes))
+	var noteEls []*selem // Note elements, nil without a structure
 	for i, blocks := range notes {
 		n := i + 1
 		mark := span{text: strconv.Itoa(n) + "\u00a0", style: super, link: "#" + noteRefDest(l.ci, n), anchor: noteDest(l.ci, n)}
@@ -255,7 +262,13 @@ func (l *layouter) notes(notes [][]block) {
 		}
 		saved, keep := l.boxes, l.keep
 		l.boxes, l.keep = nil, 0
+		end := l.open("Note")
+		if l.tag != nil {
+			l.tag.id = noteDest(l.ci, n)
+		}
+		noteEls = append(noteEls, l.tag)
 		l.blocks(blocks, nc)
+		end()
 		l.vspace(nc.lead / 4)
 		laid[i] = l.boxes
 		l.boxes, l.keep = saved, keep
@@ -270,6 +283,9 @@ func (l *layouter) notes(notes [][]block) {
 			if i, ok := ref[dn]; ok && !placed[i] {
 				placed[i] = true
 				b.notes = append(b.notes, laid[i])
+				if l.tag != nil && len(b.lines) > 0 {
+					noteEls[i].moveAfter(b.lines[0].tag) // read after the text that refers to it
+				}
 			}
 		}
 	}
@@ -376,8 +392,11 @@ func (d *document) contents(main *layouter) []*page {
 	hc := c
 	hc.size, hc.lead = d.g.size*1.4, d.g.size*1.4*1.3
 	l.push(&vbox{h: c.lead * 2})
+	end := l.open("H1")
 	l.text([]span{{text: "Contents"}}, hc, 0, center)
+	end()
 	l.push(&vbox{h: c.lead, noBreakBefore: true})
+	defer l.open("TOC")()
 	numW := c.size * 2.5
 	for i, ch := range d.chapters {
 		link := "#" + chapterDest(i)
@@ -386,6 +405,7 @@ func (d *document) contents(main *layouter) []*page {
 		f := d.sh.faces[0]
 		gs := d.sh.shape(f, num)
 		w := width(gs) * c.size
+		endItem := l.open("TOCI")
 		for k, ln := range lines {
 			b := lineBox(ln, 0, c.size, c.lead, f)
 			if k > 0 {
@@ -398,6 +418,7 @@ func (d *document) contents(main *layouter) []*page {
 			}
 			l.push(b)
 		}
+		endItem()
 	}
 	var pages []*page
 	for _, pg := range paginate(l.boxes, d.g.height, nil) {
@@ -407,7 +428,7 @@ func (d *document) contents(main *layouter) []*page {
 }
 
 func (d *document) frontLayouter() *layouter {
-	return &layouter{g: d.g, sh: d.sh, hyCache: map[string][]int{}}
+	return &layouter{g: d.g, sh: d.sh, hyCache: map[string][]int{}, tag: d.front}
 }
 
 // place stacks boxes from y0 down, without page breaks.

@@ -58,6 +58,7 @@ type emitter struct {
 	images   map[imageKey]pdfwrite.Ref
 	read     func(string) ([]byte, error) // Book.Images
 	buf      []byte
+	mk       marker // marked content and the structure tree (structure.go)
 }
 
 // imageKey is an image at a printed size: an image printed at two sizes
@@ -75,6 +76,10 @@ func (d *document) write(w io.Writer, b *Book, st *stopper) error {
 	pw := pdfwrite.New(w)
 	pw.SetStop(st.now)
 	e := &emitter{d: d, pw: pw, fontIdx: map[*sfnt.Font]int{}, images: map[imageKey]pdfwrite.Ref{}, read: b.Images}
+	e.mk.root, e.mk.npages = d.tags, len(d.pages)
+	if e.mk.root == nil {
+		e.mk.root = &selem{typ: "Document"}
+	}
 	catalog, pagesRef, info, meta := pw.Alloc(), pw.Alloc(), pw.Alloc(), pw.Alloc()
 	e.pageRefs = make([]pdfwrite.Ref, len(d.pages))
 	for i := range e.pageRefs {
@@ -93,16 +98,20 @@ func (d *document) write(w io.Writer, b *Book, st *stopper) error {
 		}
 		kids.WriteString(r.String())
 	}
-	pw.Object(pagesRef, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids.String(), len(e.pageRefs)))
+	// The page tree, pages, links, outline and structure tree are small
+	// dictionaries by the hundred: packed into compressed object streams,
+	// they cost less than the structure tree adds.
+	pw.Packed(pagesRef, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids.String(), len(e.pageRefs)))
 
 	outlines := e.outline()
+	structRoot := e.writeStructure()
 	lang := b.Language
 	if lang == "" {
 		lang = "en"
 	}
 	labels := fmt.Sprintf("<< /Nums [0 << /S /r >> %d << /S /D >>] >>", d.frontCount)
-	pw.Object(catalog, fmt.Sprintf("<< /Type /Catalog /Pages %s /Outlines %s /PageMode /UseOutlines /PageLabels %s /Metadata %s /Lang %s /ViewerPreferences << /DisplayDocTitle true >> >>",
-		pagesRef, outlines, labels, meta, pdfwrite.Text(lang)))
+	pw.Object(catalog, fmt.Sprintf("<< /Type /Catalog /Pages %s /Outlines %s /PageMode /UseOutlines /PageLabels %s /Metadata %s /Lang %s /ViewerPreferences << /DisplayDocTitle true >> /StructTreeRoot %s /MarkInfo << /Marked true >> >>",
+		pagesRef, outlines, labels, meta, pdfwrite.Text(lang), structRoot))
 
 	var inf strings.Builder
 	inf.WriteString("<< /Title " + pdfwrite.Text(b.Title))
@@ -150,6 +159,7 @@ func (d *document) folioBaseline() float64 {
 type annot struct {
 	rect [4]float64
 	link string
+	el   *selem // its Link structure element
 }
 
 func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
@@ -160,16 +170,33 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 	fontsUsed := map[int]bool{}
 	var imgs []string
 	var rules []byte
+	var figs []placedFig
 
+	mk := &e.mk
+	mk.page = i
 	e.buf = append(e.buf, "BT\n"...)
 	cur := textState{}
-	drawLine := func(bl boxLine, x, base float64) {
+	// drawLine draws a line of the structure element tag, or of an
+	// artifact when tag is nil (the caller marks it). The element's
+	// marked content changes only outside the spans of /ActualText,
+	// which nest inside it.
+	drawLine := func(bl boxLine, tag *selem, x, base float64) {
 		ln := bl.ln
+		inSpan := false
 		for ri, r := range ln.runs {
+			var el *selem
+			if tag != nil {
+				el = mk.element(tag, r.link)
+				if !inSpan {
+					e.buf = mk.mark(e.buf, el)
+				}
+			}
 			if ri == 0 && ln.headRuns > 0 {
 				e.buf = append(e.buf, "/Span << /ActualText () >> BDC\n"...)
+				inSpan = true
 			}
 			if ri == ln.tailRun && ln.tail != "" {
+				inSpan = true
 				e.buf = append(e.buf, "/Span << /ActualText "...)
 				e.buf = append(e.buf, pdfwrite.Text(ln.tail)...)
 				e.buf = append(e.buf, " >> BDC\n"...)
@@ -179,7 +206,7 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 			e.buf = cur.set(e.buf, fi, r.size, r.rise, r.f.stroke*r.size)
 			e.buf = e.tj(e.buf, r, x, base)
 			if r.link != "" {
-				annots = append(annots, annot{link: r.link, rect: [4]float64{x + r.parts[0].x, base - r.f.desc*r.size, x + r.end, base + r.f.ascent*r.size}})
+				annots = append(annots, annot{link: r.link, el: el, rect: [4]float64{x + r.parts[0].x, base - r.f.desc*r.size, x + r.end, base + r.f.ascent*r.size}})
 			}
 			// Strike-through at about half the x-height, underline a
 			// little below the baseline (clear of most descenders' tops),
@@ -204,6 +231,7 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 			}
 			if ri == ln.headRuns-1 {
 				e.buf = append(e.buf, "EMC\n"...)
+				inSpan = false
 			}
 		}
 		if ln.tailRun >= 0 && ln.tailRun < len(ln.runs) && ln.tail != "" {
@@ -213,7 +241,11 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 	for _, pl := range p.boxes {
 		bx := pl.b
 		for _, bl := range bx.lines {
-			drawLine(bl, ox+bx.x+bl.x, oy-pl.y-bl.base)
+			tag := bl.tag
+			if tag == nil {
+				tag = mk.element(nil, "")
+			}
+			drawLine(bl, tag, ox+bx.x+bl.x, oy-pl.y-bl.base)
 		}
 		for _, r := range bx.rules {
 			y := oy - pl.y - r.y
@@ -223,24 +255,43 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 		if f := bx.img; f != nil {
 			name := e.image(f)
 			imgs = append(imgs, name)
-			rules = fmt.Appendf(rules, "q %s 0 0 %s %s %s cm /%s Do Q\n", pdfwrite.Num(f.w), pdfwrite.Num(f.h),
-				pdfwrite.Num(ox+bx.x+f.x), pdfwrite.Num(oy-pl.y-f.y-f.h), name)
+			figs = append(figs, placedFig{f, name, ox + bx.x + f.x, oy - pl.y - f.y - f.h})
 		}
 	}
+	e.buf = mk.unmark(e.buf)
 	size := d.g.size * 0.82
 	if p.head != "" {
 		ln := e.simpleLine(e.d.sh.faces[1], p.head, size, d.g.width)
-		drawLine(boxLine{ln: ln}, ox+(d.g.width-ln.width)/2, d.headBaseline())
+		e.buf = append(e.buf, "/Artifact << /Type /Pagination /Subtype /Header >> BDC\n"...)
+		drawLine(boxLine{ln: ln}, nil, ox+(d.g.width-ln.width)/2, d.headBaseline())
+		e.buf = append(e.buf, "EMC\n"...)
 	}
 	if p.folio != "" {
 		ln := e.simpleLine(e.d.sh.faces[0], p.folio, size, d.g.width)
-		drawLine(boxLine{ln: ln}, ox+(d.g.width-ln.width)/2, d.folioBaseline())
+		e.buf = append(e.buf, "/Artifact << /Type /Pagination /Subtype /Footer >> BDC\n"...)
+		drawLine(boxLine{ln: ln}, nil, ox+(d.g.width-ln.width)/2, d.folioBaseline())
+		e.buf = append(e.buf, "EMC\n"...)
 	}
 	e.buf = append(e.buf, "ET\n"...)
 	if len(rules) > 0 {
-		e.buf = append(e.buf, "0 G\n"...)
+		// Rules (of tables, notes, underlines) are layout, not content.
+		e.buf = append(e.buf, "/Artifact BMC\n0 G\n"...)
 		e.buf = append(e.buf, rules...)
+		e.buf = append(e.buf, "EMC\n"...)
 	}
+	for _, pf := range figs {
+		if pf.f.tag != nil {
+			e.buf = mk.mark(e.buf, pf.f.tag)
+		} else {
+			e.buf = append(e.buf, "/Artifact BMC\n"...)
+		}
+		e.buf = fmt.Appendf(e.buf, "q %s 0 0 %s %s %s cm /%s Do Q\n", pdfwrite.Num(pf.f.w), pdfwrite.Num(pf.f.h),
+			pdfwrite.Num(pf.x), pdfwrite.Num(pf.y), pf.name)
+		if pf.f.tag == nil {
+			e.buf = append(e.buf, "EMC\n"...)
+		}
+	}
+	e.buf = mk.endPage(e.buf)
 
 	content := e.pw.Alloc()
 	e.pw.Stream(content, "", e.buf, true)
@@ -274,18 +325,24 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 	for _, a := range annots {
 		ref := e.pw.Alloc()
 		rect := fmt.Sprintf("[%s %s %s %s]", pdfwrite.Num(a.rect[0]), pdfwrite.Num(a.rect[1]), pdfwrite.Num(a.rect[2]), pdfwrite.Num(a.rect[3]))
-		var action string
+		var action, what string
 		if name, ok := strings.CutPrefix(a.link, "#"); ok {
 			dst, ok := d.dests[name]
 			if !ok {
-				e.pw.Object(ref, "null")
+				e.pw.Packed(ref, "null")
 				continue
 			}
 			action = "/Dest " + e.destArray(dst)
+			what = "Go to page " + e.pageLabel(dst.page)
 		} else {
 			action = "/A << /S /URI /URI " + pdfwrite.Text(a.link) + " >>"
+			what = a.link
 		}
-		e.pw.Object(ref, fmt.Sprintf("<< /Type /Annot /Subtype /Link /Rect %s /Border [0 0 0] %s >>", rect, action))
+		if a.el != nil {
+			action += " /StructParent " + strconv.Itoa(mk.annot(a.el, ref))
+		}
+		// PDF/UA: an annotation says what it does in /Contents.
+		e.pw.Packed(ref, fmt.Sprintf("<< /Type /Annot /Subtype /Link /Rect %s /Border [0 0 0] /Contents %s %s >>", rect, pdfwrite.Text(what), action))
 		ann.WriteString(" " + ref.String())
 	}
 	box := fmt.Sprintf("[0 0 %s %s]", pdfwrite.Num(d.g.pageW), pdfwrite.Num(d.g.pageH))
@@ -293,8 +350,38 @@ func (e *emitter) page(i int, p *page, parent pdfwrite.Ref) {
 	if ann.Len() > 0 {
 		annotsEntry = " /Annots [" + ann.String() + " ]"
 	}
-	e.pw.Object(e.pageRefs[i], fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox %s /TrimBox %s /Resources %s /Contents %s%s >>",
-		parent, box, box, res.String(), content, annotsEntry))
+	e.pw.Packed(e.pageRefs[i], fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox %s /TrimBox %s /Resources %s /Contents %s%s /StructParents %d /Tabs /S >>",
+		parent, box, box, res.String(), content, annotsEntry, i))
+}
+
+// placedFig is an image on a page, its lower left corner at (x, y).
+type placedFig struct {
+	f    *figure
+	name string
+	x, y float64
+}
+
+// pageLabel is the printed number of page i: roman in the front matter.
+func (e *emitter) pageLabel(i int) string {
+	if i < e.d.frontCount {
+		return roman(i + 1)
+	}
+	return strconv.Itoa(i - e.d.frontCount + 1)
+}
+
+// roman returns n (≥ 1) in lower-case roman numerals.
+func roman(n int) string {
+	var b strings.Builder
+	for _, v := range []struct {
+		n int
+		s string
+	}{{1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"}, {100, "c"}, {90, "xc"}, {50, "l"}, {40, "xl"}, {10, "x"}, {9, "ix"}, {5, "v"}, {4, "iv"}, {1, "i"}} {
+		for n >= v.n {
+			b.WriteString(v.s)
+			n -= v.n
+		}
+	}
+	return b.String()
 }
 
 func (e *emitter) destArray(dst dest) string {
@@ -459,7 +546,7 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 func (e *emitter) outline() pdfwrite.Ref {
 	root := e.pw.Alloc()
 	first, last, count := e.outlineItems(e.d.outline, root)
-	e.pw.Object(root, fmt.Sprintf("<< /Type /Outlines /First %s /Last %s /Count %d >>", first, last, count))
+	e.pw.Packed(root, fmt.Sprintf("<< /Type /Outlines /First %s /Last %s /Count %d >>", first, last, count))
 	return root
 }
 
@@ -485,7 +572,7 @@ func (e *emitter) outlineItems(items []outlineItem, parent pdfwrite.Ref) (first,
 			fmt.Fprintf(&s, " /First %s /Last %s /Count %d", f, l, -n)
 		}
 		s.WriteString(" >>")
-		e.pw.Object(refs[i], s.String())
+		e.pw.Packed(refs[i], s.String())
 	}
 	if len(refs) == 0 {
 		return 0, 0, 0
@@ -508,7 +595,8 @@ func xmp(b *Book) string {
 	var s strings.Builder
 	s.WriteString("<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n")
 	s.WriteString("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n")
-	s.WriteString("<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">\n")
+	s.WriteString("<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" xmlns:pdfuaid=\"http://www.aiim.org/pdfua/ns/id/\">\n")
+	s.WriteString("<pdfuaid:part>1</pdfuaid:part>\n")
 	s.WriteString("<dc:format>application/pdf</dc:format>\n")
 	s.WriteString(alt("dc:title", b.Title))
 	if len(b.Authors) > 0 {

@@ -18,6 +18,7 @@ type boxLine struct {
 	x, base float64
 	ln      *line
 	size    float64
+	tag     *selem // its structure element (structure.go)
 }
 
 // rule is a line inside a vbox from (x0, y) to (x1, y+dy), y below the
@@ -28,6 +29,7 @@ type rule struct{ x0, x1, y, w, dy float64 }
 type figure struct {
 	path       string // read again when the page is written (Book.Images)
 	x, y, w, h float64
+	tag        *selem // its Figure structure element
 }
 
 // vbox is one unbreakable piece of a page's vertical list: a line of
@@ -70,6 +72,7 @@ type layouter struct {
 	ci       int
 	pendDest []string
 	stop     *stopper // nil: never
+	tag      *selem   // the structure element being laid out, nil for none
 }
 
 func (l *layouter) push(b *vbox) {
@@ -83,6 +86,7 @@ func (l *layouter) push(b *vbox) {
 		b.dests = append(b.dests, l.pendDest...)
 		l.pendDest = nil
 	}
+	l.tagLines(b)
 	l.boxes = append(l.boxes, b)
 }
 
@@ -110,6 +114,7 @@ func lineBox(ln *line, x, size, lead float64, f *face) *vbox {
 // avoided by forbidding a page break after the first and before the
 // last line.
 func (l *layouter) text(spans []span, c ctx, indent float64, a align) {
+	defer l.para()()
 	pb := l.newPara(c.size, c.width, indent, c.base)
 	pb.spans(spans, c.base)
 	p := pb.finish()
@@ -162,12 +167,14 @@ func (l *layouter) blocks(bs []block, c ctx) {
 			l.heading(b, c)
 			noIndent = true
 		case bQuote:
+			end := l.open("BlockQuote")
 			l.vspace(c.lead / 2)
 			q := c
 			q.left += c.size * 1.5
 			q.width -= c.size * 3
 			q.noIndent = true
 			l.blocks(b.children, q)
+			end()
 			l.vspace(c.lead / 2)
 			noIndent = true
 		case bList:
@@ -211,7 +218,9 @@ func (l *layouter) heading(b block, c ctx) {
 	h := c
 	h.size, h.lead, h.base = size, size*1.3, st
 	start := len(l.boxes)
+	end := l.open(headingTag(b.level))
 	l.text(b.spans, h, 0, a)
+	end()
 	for _, bx := range l.boxes[start+1:] {
 		bx.noBreakBefore = true
 	}
@@ -223,6 +232,7 @@ func (l *layouter) heading(b block, c ctx) {
 }
 
 func (l *layouter) list(b block, c ctx) {
+	defer l.open("L")()
 	l.vspace(c.lead / 2)
 	indent := c.size * 1.8
 	for i, item := range b.items {
@@ -239,7 +249,15 @@ func (l *layouter) list(b block, c ctx) {
 		ic.width -= indent
 		ic.noIndent = true
 		start := len(l.boxes)
+		endItem := l.open("LI")
+		var lbl *selem
+		if l.tag != nil {
+			lbl = l.tag.add("Lbl")
+		}
+		endBody := l.open("LBody")
 		l.blocks(item, ic)
+		endBody()
+		endItem()
 		// Hang the marker left of the item's first line.
 		for _, bx := range l.boxes[start:] {
 			if len(bx.lines) == 0 {
@@ -255,7 +273,7 @@ func (l *layouter) list(b block, c ctx) {
 			mk := &line{runs: []run{{f: f, size: size, parts: []part{{glyphs: gs}}, end: w}}, width: w}
 			x := c.left + indent - c.size*0.5 - w - bx.x
 			base := bx.lines[0].base
-			bx.lines = append(bx.lines, boxLine{x: x, base: base, ln: mk, size: size})
+			bx.lines = append(bx.lines, boxLine{x: x, base: base, ln: mk, size: size, tag: lbl})
 			if task == taskDone && gs[0].alias {
 				bx.rules = append(bx.rules, checkMark(f, x, base, size)...)
 			}
@@ -314,6 +332,7 @@ func checkMark(f *face, x, base, size float64) []rule {
 }
 
 func (l *layouter) code(src string, c ctx) {
+	defer l.open("Code")()
 	f := l.sh.faces[4]
 	size := c.size * 0.85
 	lead := size * 1.25
@@ -465,7 +484,15 @@ func (l *layouter) table(b block, c ctx) {
 	}
 	x0 := c.left + (c.width-total)/2
 	l.vspace(c.lead / 2)
+	tbl := l.tag
+	if tbl != nil {
+		tbl = tbl.add("Table")
+	}
 	for ri, r := range b.rows {
+		var tr *selem
+		if tbl != nil {
+			tr = tbl.add("TR")
+		}
 		st := style(0)
 		if ri == 0 && b.header {
 			st = bold
@@ -484,8 +511,9 @@ func (l *layouter) table(b block, c ctx) {
 			}
 			lines := l.cellLines(cell, widths[ci], size, st, a)
 			nlines = max(nlines, len(lines))
+			td := tableCell(tr, ri == 0 && b.header)
 			for k, ln := range lines {
-				bx.lines = append(bx.lines, boxLine{x: x + pad, base: pad + lead*float64(k) + lead*0.75, ln: ln, size: size})
+				bx.lines = append(bx.lines, boxLine{x: x + pad, base: pad + lead*float64(k) + lead*0.75, ln: ln, size: size, tag: td})
 			}
 			x += widths[ci] + 2*pad
 		}
@@ -536,13 +564,19 @@ func (l *layouter) figure(b block, c ctx) {
 	// them all until the end of the layout. The page reads them again.
 	bx := &vbox{x: c.left, img: &figure{path: b.image, x: (c.width - w) / 2, y: 0, w: w, h: h}}
 	total := h
+	var caption *selem
+	if l.tag != nil {
+		bx.img.tag = l.tag.add("Figure")
+		bx.img.tag.alt = plain(b.spans)
+		caption = l.tag.add("P")
+	}
 	if len(b.spans) > 0 {
 		size := c.size * 0.9
 		lead := size * 1.3
 		total += lead * 0.5
 		for _, ln := range l.cellLines(b.spans, c.width, size, italic, center) {
 			total += lead
-			bx.lines = append(bx.lines, boxLine{base: total - lead*0.3, ln: ln, size: size})
+			bx.lines = append(bx.lines, boxLine{base: total - lead*0.3, ln: ln, size: size, tag: caption})
 		}
 	}
 	bx.h, bx.asc = total, total

@@ -1,5 +1,6 @@
 // Package pdfwrite writes PDF 1.7 files object by object: numbered
-// objects, (flate-compressed) streams, the cross-reference table and the
+// objects, (flate-compressed) streams, objects packed into compressed
+// object streams, the cross-reference table (or stream) and the
 // trailer. It also embeds subset TrueType fonts (font.go) and images
 // (image.go).
 //
@@ -12,8 +13,10 @@ import (
 	"bufio"
 	"bytes"
 	"compress/zlib"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -36,6 +39,69 @@ type Writer struct {
 	zw      *zlib.Writer
 	fonts   []*Font
 	stop    func() error // nil: never stops
+
+	// Objects written with Packed, waiting for their object stream,
+	// and where each packed object ended up.
+	pack   objStm
+	packed map[Ref]packedAt
+}
+
+// objStm is an object stream being filled: its objects' numbers and
+// offsets in body.
+type objStm struct {
+	refs []Ref
+	offs []int
+	body bytes.Buffer
+}
+
+// packedAt is an object's place in an object stream.
+type packedAt struct {
+	stm Ref
+	idx int
+}
+
+// objStmSize is how many objects an object stream holds: a reader
+// decompresses a whole stream to get one of them.
+const objStmSize = 200
+
+// Packed writes object ref with the given body, as Object does, but
+// inside a compressed object stream (PDF 1.5): small dictionaries by the
+// thousand (a structure tree) then cost a few bytes each instead of tens.
+// The body must not be a stream, nor the catalog, info or a page's
+// content; the file then ends with a cross-reference stream.
+func (w *Writer) Packed(ref Ref, body string) {
+	if w.packed == nil {
+		w.packed = map[Ref]packedAt{}
+	}
+	w.offsets[ref] = -1 // written, in a stream
+	w.packed[ref] = packedAt{idx: len(w.pack.refs)}
+	w.pack.refs = append(w.pack.refs, ref)
+	w.pack.offs = append(w.pack.offs, w.pack.body.Len())
+	w.pack.body.WriteString(body)
+	w.pack.body.WriteByte('\n')
+	if len(w.pack.refs) == objStmSize {
+		w.flushPacked()
+	}
+}
+
+// flushPacked writes the object stream being filled, if any.
+func (w *Writer) flushPacked() {
+	if len(w.pack.refs) == 0 {
+		return
+	}
+	stm := w.Alloc()
+	var head []byte
+	for i, r := range w.pack.refs {
+		head = strconv.AppendInt(head, int64(r), 10)
+		head = append(head, ' ')
+		head = strconv.AppendInt(head, int64(w.pack.offs[i]), 10)
+		head = append(head, ' ')
+		w.packed[r] = packedAt{stm: stm, idx: i}
+	}
+	data := append(head, w.pack.body.Bytes()...)
+	w.Stream(stm, fmt.Sprintf("/Type /ObjStm /N %d /First %d", len(w.pack.refs), len(head)), data, true)
+	w.pack.refs, w.pack.offs = w.pack.refs[:0], w.pack.offs[:0]
+	w.pack.body.Reset()
 }
 
 // SetStop makes long work — compressing a stream, converting an image —
@@ -129,10 +195,14 @@ func (w *Writer) Close(root, info Ref, id []byte) error {
 	for _, f := range w.fonts {
 		f.embed(w)
 	}
+	w.flushPacked()
 	for i, off := range w.offsets[1:] {
 		if off == 0 && w.err == nil {
 			w.err = fmt.Errorf("pdfwrite: object %d allocated but never written", i+1)
 		}
+	}
+	if w.packed != nil {
+		return w.closeXRefStream(root, info, id)
 	}
 	xref := w.n
 	var b strings.Builder
@@ -144,6 +214,40 @@ func (w *Writer) Close(root, info Ref, id []byte) error {
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %s /Info %s /ID [%s %s] >>\nstartxref\n%d\n%%%%EOF\n",
 		len(w.offsets), root, info, hexID, hexID, xref)
 	w.writeString(b.String())
+	if w.err != nil {
+		return w.err
+	}
+	return w.bw.Flush()
+}
+
+// closeXRefStream ends a file that has object streams with a
+// cross-reference stream: entries of 1 + 4 + 2 bytes (type; offset or
+// object stream; 0 or index in it).
+func (w *Writer) closeXRefStream(root, info Ref, id []byte) error {
+	xref := w.Alloc()
+	w.offsets[xref] = w.n
+	if w.n > math.MaxUint32 && w.err == nil {
+		w.err = fmt.Errorf("pdfwrite: %d bytes is too large a file for 4-byte offsets", w.n)
+	}
+	data := make([]byte, 0, 7*len(w.offsets))
+	for i, off := range w.offsets {
+		switch p, ok := w.packed[Ref(i)]; {
+		case i == 0:
+			data = append(data, 0, 0, 0, 0, 0, 0xff, 0xff)
+		case ok:
+			data = append(data, 2)
+			data = binary.BigEndian.AppendUint32(data, uint32(p.stm)) // #nosec G115 -- an object number: far fewer than 2³² objects fit in a file below 4 GiB (checked above)
+			data = binary.BigEndian.AppendUint16(data, uint16(p.idx)) // #nosec G115 -- an index in an object stream, below objStmSize
+		default:
+			data = append(data, 1)
+			data = binary.BigEndian.AppendUint32(data, uint32(off)) // #nosec G115 -- an offset in the file, checked above to fit 4 bytes
+			data = append(data, 0, 0)
+		}
+	}
+	hexID := fmt.Sprintf("<%X>", id)
+	start := w.n
+	w.Stream(xref, fmt.Sprintf("/Type /XRef /Size %d /W [1 4 2] /Root %s /Info %s /ID [%s %s]", len(w.offsets), root, info, hexID, hexID), data, true)
+	w.writeString(fmt.Sprintf("startxref\n%d\n%%%%EOF\n", start))
 	if w.err != nil {
 		return w.err
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,5 +83,46 @@ func TestUnwrittenObjectIsAnError(t *testing.T) {
 	r := w.Alloc()
 	if err := w.Close(r, r, nil); err == nil {
 		t.Error("Close with an allocated, unwritten object succeeded")
+	}
+}
+
+// TestPackedObjects: objects packed into object streams, more than one
+// stream's worth, are found through the cross-reference stream by qpdf,
+// which finds the file clean.
+func TestPackedObjects(t *testing.T) {
+	var buf bytes.Buffer
+	w := New(&buf)
+	catalog, pages, page, info := w.Alloc(), w.Alloc(), w.Alloc(), w.Alloc()
+	w.Object(page, "<< /Type /Page /Parent "+pages.String()+" /MediaBox [0 0 612 792] >>")
+	w.Object(pages, "<< /Type /Pages /Kids ["+page.String()+"] /Count 1 >>")
+	var last Ref
+	for i := range objStmSize + 5 {
+		last = w.Alloc()
+		w.Packed(last, "<< /N "+strconv.Itoa(i)+" >>")
+	}
+	w.Object(catalog, "<< /Type /Catalog /Pages "+pages.String()+" /Last "+last.String()+" >>")
+	w.Object(info, "<< /Title "+Text("Test")+" >>")
+	if err := w.Close(catalog, info, []byte("0123456789abcdef")); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(buf.Bytes(), []byte("\nxref\n")) || !bytes.Contains(buf.Bytes(), []byte("/Type /XRef")) {
+		t.Error("no cross-reference stream")
+	}
+	qpdf, err := exec.LookPath("qpdf")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("qpdf not installed")
+		}
+		t.Skip("qpdf not installed")
+	}
+	p := filepath.Join(t.TempDir(), "packed.pdf")
+	os.WriteFile(p, buf.Bytes(), 0o644)
+	out, err := exec.Command(qpdf, "--check", p).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "No syntax or stream encoding errors") {
+		t.Errorf("qpdf --check: %v\n%s", err, out)
+	}
+	out, err = exec.Command(qpdf, "--show-object="+strconv.Itoa(int(last)), p).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "<< /N "+strconv.Itoa(objStmSize+4)+" >>" {
+		t.Errorf("qpdf --show-object=%d: %v %s", last, err, out)
 	}
 }
