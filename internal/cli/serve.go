@@ -433,10 +433,31 @@ func manuscriptLimits(l config.Limits, maxAsset int64) manuscript.Limits {
 // sweep deletes expired sessions and tokens, and audit entries and run
 // events past their retention (see retention.purge), at once and then
 // every sweepInterval until ctx ends.
+// leader is a store shared by several nodes (postgres.DB): TryLead
+// reports whether this node runs the periodic work, so that it runs once
+// per cluster.
+type leader interface {
+	TryLead(ctx context.Context) (bool, error)
+}
+
 func sweep(ctx context.Context, svc *auth.Service, store purger, r retention, now func() time.Time, log *slog.Logger) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
+		// Several nodes on one database: one of them sweeps.
+		if l, ok := store.(leader); ok {
+			if lead, err := l.TryLead(ctx); err != nil || !lead {
+				if err != nil && ctx.Err() == nil {
+					log.Warn("asking to lead the periodic sweeps", "err", err)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					continue
+				}
+			}
+		}
 		if n, err := svc.Sweep(ctx); err != nil && ctx.Err() == nil {
 			log.Error("sweeping expired sessions failed", "err", err)
 		} else if n > 0 {

@@ -41,6 +41,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,6 +59,9 @@ var migrations embed.FS
 // DB is a PostgreSQL database implementing bindery.Store.
 type DB struct {
 	pool *pgxpool.Pool
+
+	leadMu sync.Mutex
+	lead   *pgxpool.Conn // held while this handle leads (TryLead)
 
 	// secrets encrypts what must not be readable in the database: personal
 	// data of accounts, second-factor secrets, stored credentials, the
@@ -77,6 +81,7 @@ const (
 	lockEvents  = 3
 	lockMigrate = 4
 	lockServe   = 5
+	lockLead    = 6
 )
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -151,12 +156,51 @@ func (d *DB) LockServe(ctx context.Context) (release func(), err error) {
 	}, nil
 }
 
+// TryLead reports whether this handle leads the deployment's periodic
+// work (sweeps of expired sessions, retention of the audit log and of
+// events), so that it runs once per cluster: the leader holds a
+// session-level advisory lock on a connection of its own, kept for as long
+// as it answers; when its node dies, the session ends, the lock with it,
+// and the next node to ask leads.
+func (d *DB) TryLead(ctx context.Context) (bool, error) {
+	d.leadMu.Lock()
+	defer d.leadMu.Unlock()
+	if d.lead != nil {
+		if _, err := d.lead.Exec(ctx, `SELECT 1`); err == nil {
+			return true, nil
+		}
+		d.lead.Hijack().Close(context.Background()) //nolint:errcheck // the session, and its lock, are gone or going
+		d.lead = nil
+	}
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+lockScope+`, $1)`, int32(lockLead)).Scan(&ok); err != nil {
+		conn.Release()
+		return false, err
+	}
+	if !ok {
+		conn.Release()
+		return false, nil
+	}
+	d.lead = conn
+	return true, nil
+}
+
 // Pool is the connection pool, for River's tables (jobs.Postgres), which
 // live in the same database and schema.
 func (d *DB) Pool() *pgxpool.Pool { return d.pool }
 
-// Close closes the pool.
+// Close closes the pool (and gives up the lead).
 func (d *DB) Close() error {
+	d.leadMu.Lock()
+	if d.lead != nil {
+		d.lead.Hijack().Close(context.Background()) //nolint:errcheck
+		d.lead = nil
+	}
+	d.leadMu.Unlock()
 	d.pool.Close()
 	return nil
 }

@@ -322,3 +322,25 @@ func TestAuditAppendsFromTwoNodes(t *testing.T) {
 func BenchmarkSessionLookup(b *testing.B) { storetest.BenchSessionLookup(b, MustOpen(b)) }
 
 func BenchmarkAppendAudit(b *testing.B) { storetest.BenchAppendAudit(b, MustOpen(b)) }
+
+// TestLeadOncePerCluster: of two nodes on one database, one leads the
+// periodic work at a time; when the leader goes away (its session ends),
+// the other leads at its next try.
+func TestLeadOncePerCluster(t *testing.T) {
+	url, kr := testkit.PostgresURL(t), testkit.Keyring(t)
+	ctx := context.Background()
+	a, b := mustOpenURL(t, url, kr), mustOpenURL(t, url, kr)
+	if ok, err := a.TryLead(ctx); !ok || err != nil {
+		t.Fatalf("A.TryLead = %v, %v", ok, err)
+	}
+	if ok, err := a.TryLead(ctx); !ok || err != nil {
+		t.Fatalf("A.TryLead again = %v, %v: the leader must keep leading", ok, err)
+	}
+	if ok, err := b.TryLead(ctx); ok || err != nil {
+		t.Fatalf("B.TryLead while A leads = %v, %v", ok, err)
+	}
+	a.Close()
+	if ok, err := b.TryLead(ctx); !ok || err != nil {
+		t.Fatalf("B.TryLead after A left = %v, %v", ok, err)
+	}
+}
