@@ -153,6 +153,17 @@ type Margins struct {
 type Options struct {
 	// NoHyphenation turns hyphenation off.
 	NoHyphenation bool
+	// FontDirs are folders of fallback fonts: characters that neither
+	// the book's family nor Noto Serif has are set in the first font
+	// found there that has them (Noto first, serif before sans), such as
+	// Debian's /usr/share/fonts with fonts-noto-core. Each folder is
+	// walked once per process, through an os.Root (nothing outside it
+	// is read); only TrueType-outline .ttf/.otf files up to MaxFontBytes
+	// whose licence allows embedding are used, and at most a few dozen
+	// are ever read. A character no font has is drawn as .notdef (a box,
+	// extracting as U+FFFD) and listed by Typeset.MissingGlyphs. Nil:
+	// no fallback beyond Noto Serif.
+	FontDirs []string
 }
 
 // ErrNoChapters is returned by Render for a book without chapters.

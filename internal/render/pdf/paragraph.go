@@ -201,9 +201,7 @@ func (b *paraBuilder) flush() {
 		txt := strings.ReplaceAll(b.wordTxt[i], "\u2060", "")
 		b.wordTxt[i] = strings.ReplaceAll(txt, "\u00ad", "")
 	}
-	if b.sh.fallback[0] != nil {
-		b.fallback()
-	}
+	b.fallback()
 	total := 0.0
 	for i := range b.word {
 		txt := b.wordTxt[i]
@@ -219,26 +217,31 @@ func (b *paraBuilder) flush() {
 }
 
 // fallback splits the pieces of the pending word where their face lacks
-// characters that Noto Serif has, and sets those in Noto Serif of the same
-// style. A word so split is not hyphenated (see pieceItems).
+// characters, and sets those in the face the fallback chain gives (see
+// shaper.fallbackFace): Noto Serif of the same style under a book's own
+// family, then the fonts of Options.FontDirs. A combining mark or a
+// default-ignorable character (a joiner, a variation selector) stays with
+// the character before it. A word so split is not hyphenated (see
+// pieceItems).
 func (b *paraBuilder) fallback() {
 	var word []piece
 	var txts []string
 	for i, p := range b.word {
 		txt := b.wordTxt[i]
-		if p.f.slot >= len(b.sh.fallback) || b.covered(p.f, txt) {
+		if b.covered(p.f, txt) {
 			word, txts = append(word, p), append(txts, txt)
 			continue
 		}
-		fb := b.sh.fallback[p.f.slot]
 		start, cur := 0, p.f
 		for j, r := range txt {
 			f := p.f
 			switch {
-			case unicode.Is(unicode.Mn, r):
-				f = cur // a combining mark stays with its base
-			case !p.f.covers(r) && fb.covers(r):
-				f = fb
+			case unicode.In(r, unicode.Cf, unicode.Variation_Selector) || j > 0 && unicode.In(r, unicode.Mn, unicode.Me):
+				f = cur // a combining mark stays with its base; shaping hides an ignorable one the face lacks
+			case !p.f.covers(r):
+				if fb := b.sh.fallbackFace(p.f, r); fb != nil {
+					f = fb
+				}
 			}
 			if f != cur && j > start {
 				q := p

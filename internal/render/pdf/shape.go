@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -37,19 +38,26 @@ type glyph struct {
 // made up for a style the family lacks share the font program of another
 // face and are drawn slanted or stroked.
 type face struct {
-	slot    int // the face's index in shaper.faces (0–4) or, plus 5, shaper.fallback
+	slot    int // the face's index in shaper.cache: shaper.faces (0–4), shaper.fallback (5–8), then system fallbacks
+	style   int // the style it sets: fonts.Style (0–4)
 	sf      *sfnt.Font
 	gt      *gtfont.Face
-	pdf     *pdfwrite.Font // set when a document is written
-	pdfIdx  int            // the font's resource index (/F0, /F1, …) when written
-	ascent  float64        // hhea ascender, ems
-	desc    float64        // hhea descender, ems (positive)
-	xHeight float64        // ems
-	space   glyph          // U+0020
-	hyphen  glyph          // U+2010 or '-', the hyphen a line break adds; its text is softHyphen
-	slant   float64        // horizontal shear of a faux italic (tan of the angle); 0 for none
-	stroke  float64        // outline stroke of a faux bold, ems; 0 for none
+	pdf     *pdfwrite.Font        // set when a document is written
+	pdfIdx  int                   // the font's resource index (/F0, /F1, …) when written
+	ascent  float64               // hhea ascender, ems
+	desc    float64               // hhea descender, ems (positive)
+	xHeight float64               // ems
+	space   glyph                 // U+0020
+	hyphen  glyph                 // U+2010 or '-', the hyphen a line break adds; its text is softHyphen
+	slant   float64               // horizontal shear of a faux italic (tan of the angle); 0 for none
+	stroke  float64               // outline stroke of a faux bold, ems; 0 for none
+	low     [lowRunes / 64]uint64 // coverage of the runes below lowRunes, a bit each
 }
+
+// lowRunes bounds the runes whose coverage a face keeps as a bit set
+// (Latin, Greek, Cyrillic, Hebrew, Arabic): checking them costs a bit
+// test, so text a face covers pays almost nothing for the fallback chain.
+const lowRunes = 0x800
 
 // softHyphen is the text of the hyphen a line break adds: U+00AD, the
 // hyphen that Unicode says shows only at a line break, so an extractor
@@ -74,10 +82,25 @@ type shaper struct {
 	// book has its own family: they set the characters it lacks (Greek
 	// in a Latin-only face, say). Nil when the text is in Noto Serif.
 	fallback [4]*face
-	cache    [9]map[string][]glyph // by face slot
+	cache    []map[string][]glyph // by face slot
 	lang     language.Language
 	buf      []rune
 	family   string // the text face's family name, for the colophon
+
+	// sys are the fallback fonts of Options.FontDirs (nil for none),
+	// sysFaces their faces by font and style, and runeFace the face
+	// chosen for a rune the style's own faces lack, by style (nil: no
+	// font has it).
+	sys      *fallbackSet
+	sysFaces map[sysKey]*face
+	runeFace [5]map[rune]*face
+	// missing are the characters no font has, drawn as .notdef.
+	missing map[rune]bool
+}
+
+type sysKey struct {
+	pf    *parsedFont
+	style int
 }
 
 // parsedFont is a font parsed by both parsers; both are read-only
@@ -225,8 +248,8 @@ func familySlots(fam *Fonts) ([4]slot, error) {
 	return out, nil
 }
 
-func newShaper(lang string, fam *Fonts) (*shaper, error) {
-	s := &shaper{lang: language.NewLanguage(lang)}
+func newShaper(lang string, fam *Fonts, dirs []string) (*shaper, error) {
+	s := &shaper{lang: language.NewLanguage(lang), sys: fallbackFonts(dirs), sysFaces: map[sysKey]*face{}, missing: map[rune]bool{}}
 	text, err := familySlots(fam)
 	if err != nil {
 		return nil, err
@@ -247,36 +270,110 @@ func newShaper(lang string, fam *Fonts) (*shaper, error) {
 		s.family = text[0].pf.sf.PostScriptName
 	}
 	for k, sl := range slots {
-		sf := sl.pf.sf
-		upem := float64(sf.UnitsPerEm)
-		f := &face{slot: k, sf: sf, gt: gtfont.NewFace(sl.pf.gt),
-			ascent: float64(sf.Ascent) / upem, desc: -float64(sf.Descent) / upem,
-			slant: sl.slant, stroke: sl.stroke}
+		f := s.newFace(sl, k%len(s.faces))
 		if k < len(s.faces) {
 			s.faces[k] = f
 		} else {
 			s.fallback[k-len(s.faces)] = f
 		}
-		s.cache[k] = make(map[string][]glyph, 4096)
-		f.space = s.shape(f, " ")[0]
-		if h := s.shape(f, "\u2010"); len(h) == 1 && h[0].gid != 0 {
-			f.hyphen = h[0]
-		} else {
-			f.hyphen = s.shape(f, "-")[0]
+	}
+	return s, nil
+}
+
+// newFace makes the face of sl for style st, with the next cache slot.
+func (s *shaper) newFace(sl slot, st int) *face {
+	sf := sl.pf.sf
+	upem := float64(sf.UnitsPerEm)
+	f := &face{slot: len(s.cache), style: st, sf: sf, gt: gtfont.NewFace(sl.pf.gt),
+		ascent: float64(sf.Ascent) / upem, desc: -float64(sf.Descent) / upem,
+		slant: sl.slant, stroke: sl.stroke}
+	n := 64
+	if len(s.cache) < len(s.faces) {
+		n = 4096 // the text faces: most words of a book repeat
+	}
+	s.cache = append(s.cache, make(map[string][]glyph, n))
+	for r := rune(0); r < lowRunes; r++ {
+		if g, ok := f.gt.NominalGlyph(r); ok && g != 0 {
+			f.low[r/64] |= 1 << (r % 64)
 		}
-		// The hyphen a line break adds is not in the text: it extracts
-		// as a soft hyphen (see pdfwrite.Font.Alias).
-		f.hyphen.text, f.hyphen.alias = softHyphen, true
-		f.xHeight = float64(sf.XHeight) / upem
-		if sf.XHeight <= 0 {
-			if g, ok := f.gt.NominalGlyph('x'); ok {
-				if ext, ok := f.gt.GlyphExtents(g); ok {
-					f.xHeight = float64(ext.YBearing) / upem
-				}
+	}
+	f.space = s.shape(f, " ")[0]
+	if h := s.shape(f, "\u2010"); len(h) == 1 && h[0].gid != 0 {
+		f.hyphen = h[0]
+	} else {
+		f.hyphen = s.shape(f, "-")[0]
+	}
+	// The hyphen a line break adds is not in the text: it extracts
+	// as a soft hyphen (see pdfwrite.Font.Alias).
+	f.hyphen.text, f.hyphen.alias = softHyphen, true
+	f.xHeight = float64(sf.XHeight) / upem
+	if sf.XHeight <= 0 {
+		if g, ok := f.gt.NominalGlyph('x'); ok {
+			if ext, ok := f.gt.GlyphExtents(g); ok {
+				f.xHeight = float64(ext.YBearing) / upem
 			}
 		}
 	}
-	return s, nil
+	return f
+}
+
+// fallbackFace returns the face that sets r, which f lacks, in f's
+// style: the book's family falls back to Noto Serif, then either to the
+// first font of Options.FontDirs that has r (see fallbackSet.lookup).
+// Nil when no font has r: the character is recorded as missing and
+// drawn as .notdef in f.
+func (s *shaper) fallbackFace(f *face, r rune) *face {
+	st := f.style
+	if st < len(s.fallback) && s.fallback[st] != nil && s.fallback[st] != f && s.fallback[st].covers(r) {
+		return s.fallback[st]
+	}
+	if fc, ok := s.runeFace[st][r]; ok {
+		return fc
+	}
+	var fc *face
+	if s.sys != nil {
+		if pf := s.sys.lookup(r); pf != nil {
+			fc = s.systemFace(pf, st)
+		}
+	}
+	if fc == nil {
+		s.missing[r] = true
+	}
+	if s.runeFace[st] == nil {
+		s.runeFace[st] = map[rune]*face{}
+	}
+	s.runeFace[st][r] = fc
+	return fc
+}
+
+// systemFace returns the face of a system fallback font in style st:
+// the regular font, slanted for italics and stroked for bold as a book
+// family's missing styles are (see Fonts).
+func (s *shaper) systemFace(pf *parsedFont, st int) *face {
+	k := sysKey{pf, st}
+	if f, ok := s.sysFaces[k]; ok {
+		return f
+	}
+	sl := slot{pf: *pf}
+	if st == int(fonts.Italic) || st == int(fonts.BoldItalic) {
+		sl.slant = fauxSlant
+	}
+	if st == int(fonts.Bold) || st == int(fonts.BoldItalic) {
+		sl.stroke = fauxStroke
+	}
+	f := s.newFace(sl, st)
+	s.sysFaces[k] = f
+	return f
+}
+
+// Missing returns the characters no font had, in code point order.
+func (s *shaper) missingRunes() []rune {
+	out := make([]rune, 0, len(s.missing))
+	for r := range s.missing {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // shape returns the glyphs of text in face f. The result is cached and
@@ -319,6 +416,9 @@ func (s *shaper) shape(f *face, text string) []glyph {
 
 // covers reports whether face f has a glyph for r.
 func (f *face) covers(r rune) bool {
+	if r >= 0 && r < lowRunes {
+		return f.low[r/64]&(1<<(r%64)) != 0
+	}
 	g, ok := f.gt.NominalGlyph(r)
 	return ok && g != 0
 }
