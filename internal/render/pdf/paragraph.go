@@ -212,6 +212,9 @@ func (b *paraBuilder) flush() {
 	emergency := total > b.measure
 	for i, p := range b.word {
 		b.pieceItems(p, b.wordTxt[i], emergency, len(b.word) == 1)
+		if i+1 < len(b.word) && cjkBreak(lastRune(b.wordTxt[i]), firstRune(b.wordTxt[i+1])) {
+			b.cjkGlue(p.size)
+		}
 	}
 	b.word, b.wordTxt = b.word[:0], b.wordTxt[:0]
 }
@@ -289,6 +292,7 @@ const (
 	breakHyphen                     // a hyphenation point (adds a hyphen)
 	breakURL                        // an allowed point of a URL or code (adds nothing)
 	breakEmergency                  // any character boundary of a word too long for the line
+	breakCJK                        // between two characters of Chinese or Japanese (a stretchable glue, see cjk.go)
 )
 
 // penalty is the cost of breaking at p: a hyphenation point costs more
@@ -318,7 +322,9 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 	case p.st&mono != 0 || isURL(txt):
 		pts = urlBreakPoints(txt)
 	case whole:
-		pts = b.breakPoints(txt)
+		pts = mergePoints(b.breakPoints(txt), cjkBreakPoints(txt))
+	default:
+		pts = cjkBreakPoints(txt)
 	}
 	if emergency {
 		pts = withEmergency(pts, gs, p.size, b.measure)
@@ -341,6 +347,11 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 		q.glyphs = gs[start:i]
 		b.add(linebreak.Item{Kind: linebreak.Box, Width: width(q.glyphs) * p.size}, q)
 		p.anchor = ""
+		start = i
+		if bp.kind == breakCJK {
+			b.cjkGlue(p.size)
+			continue
+		}
 		hy := piece{f: p.f, size: p.size, link: p.link, st: p.st}
 		it := linebreak.Item{Kind: linebreak.Penalty, Penalty: bp.penalty(), Flagged: bp.flagged}
 		if bp.hyphen {
@@ -348,11 +359,18 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 			it.Width = float64(p.f.hyphen.adv) * p.size
 		}
 		b.add(it, hy)
-		start = i
 	}
 	q := p
 	q.glyphs = gs[start:]
 	b.add(linebreak.Item{Kind: linebreak.Box, Width: width(q.glyphs) * p.size}, q)
+}
+
+// cjkGlue adds a break opportunity between two CJK characters: glue of
+// no width that stretches (a justified line of CJK spreads its
+// characters) and that is no word space (nothing is drawn for it; see
+// setLines).
+func (b *paraBuilder) cjkGlue(size float64) {
+	b.add(linebreak.Item{Kind: linebreak.Glue, Stretch: cjkStretch * size}, piece{})
 }
 
 // breakPoints returns where a word may break: after a dash between two
@@ -672,7 +690,9 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 				}
 				x += gw
 				trailing += gw
-				space = len(ln.runs) > 0
+				// Glue of no width is a break between CJK characters,
+				// not a word space.
+				space = space || len(ln.runs) > 0 && it.Width > 0
 			}
 		}
 		if cont && headEnd == br.Position { // the whole line is inside the word
