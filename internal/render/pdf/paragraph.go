@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	gtbidi "github.com/go-text/typesetting/bidi"
+
 	"github.com/bindery/bindery/internal/typeset/hyphen"
 	"github.com/bindery/bindery/internal/typeset/linebreak"
 )
@@ -24,6 +26,10 @@ type piece struct {
 type para struct {
 	items  []linebreak.Item
 	pieces []piece
+	// rtl is set when the paragraph has right-to-left text, whose lines
+	// reorderLine puts in visual order; rtlBase when its first strong
+	// character is right-to-left (a Hebrew or Arabic paragraph).
+	rtl, rtlBase bool
 }
 
 type align uint8
@@ -111,6 +117,9 @@ type paraBuilder struct {
 	wordTxt []string
 	hyCache map[string][]int
 	stop    *stopper
+	// dirKnown is set once a strong character has said the
+	// paragraph's direction (see noteDirection).
+	dirKnown bool
 }
 
 func (l *layouter) newPara(size, measure, indent float64, base style) *paraBuilder {
@@ -200,6 +209,7 @@ func (b *paraBuilder) flush() {
 	for i := range b.wordTxt {
 		txt := strings.ReplaceAll(b.wordTxt[i], "\u2060", "")
 		b.wordTxt[i] = strings.ReplaceAll(txt, "\u00ad", "")
+		b.noteDirection(b.wordTxt[i])
 	}
 	b.fallback()
 	total := 0.0
@@ -236,8 +246,12 @@ func (b *paraBuilder) fallback() {
 			continue
 		}
 		start, cur := 0, p.f
+		curDir := dirNeutral
 		for j, r := range txt {
 			f := p.f
+			// A piece has one direction: split where it changes.
+			d := strongDir(r)
+			turn := d != dirNeutral && curDir != dirNeutral && d != curDir
 			switch {
 			case unicode.In(r, unicode.Cf, unicode.Variation_Selector) || j > 0 && unicode.In(r, unicode.Mn, unicode.Me):
 				f = cur // a combining mark stays with its base; shaping hides an ignorable one the face lacks
@@ -246,12 +260,16 @@ func (b *paraBuilder) fallback() {
 					f = fb
 				}
 			}
-			if f != cur && j > start {
+			if (f != cur || turn) && j > start {
 				q := p
 				q.f = cur
 				word, txts = append(word, q), append(txts, txt[start:j])
 				p.anchor = ""
 				start = j
+				curDir = dirNeutral
+			}
+			if d != dirNeutral {
+				curDir = d
 			}
 			cur = f
 		}
@@ -325,6 +343,12 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 		pts = mergePoints(b.breakPoints(txt), cjkBreakPoints(txt))
 	default:
 		pts = cjkBreakPoints(txt)
+	}
+	if firstStrong(txt) == dirRTL {
+		// Shaped right to left, its glyphs are in visual order, which
+		// the break points (in logical order) cannot follow: a
+		// right-to-left word breaks only at its spaces.
+		pts, emergency = nil, false
 	}
 	if emergency {
 		pts = withEmergency(pts, gs, p.size, b.measure)
@@ -605,6 +629,7 @@ func firstFit(items []linebreak.Item, measure float64) []linebreak.Break {
 // setLines typesets the lines of p at the given breaks.
 func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*line {
 	var lines []*line
+	var bp *gtbidi.Paragraph // made for a paragraph with right-to-left text
 	start := 0
 	cont := false // the line starts inside a word broken on the line before
 	for _, br := range breaks {
@@ -727,6 +752,12 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 				}
 			}
 			ln.width += off
+		}
+		if p.rtl && len(ln.runs) > 0 {
+			if bp == nil {
+				bp = new(gtbidi.Paragraph)
+			}
+			reorderLine(ln, measure, p.rtlBase, bp)
 		}
 		lines = append(lines, ln)
 		start = br.Position + 1

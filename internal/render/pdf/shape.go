@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-text/typesetting/di"
 	gtfont "github.com/go-text/typesetting/font"
@@ -395,9 +396,13 @@ func (s *shaper) shape(f *face, text string) []glyph {
 		}
 	}
 	upem := f.sf.UnitsPerEm
+	dir := di.DirectionLTR
+	if firstStrong(text) == dirRTL {
+		dir = di.DirectionRTL // glyphs come back in visual order (see bidi.go)
+	}
 	out := s.hb.Shape(shaping.Input{
 		Text: runes, RunStart: 0, RunEnd: len(runes),
-		Direction: di.DirectionLTR, Face: f.gt,
+		Direction: dir, Face: f.gt,
 		Size:   fixed.I(upem),
 		Script: script, Language: s.lang,
 	})
@@ -410,8 +415,51 @@ func (s *shaper) shape(f *face, text string) []glyph {
 		}
 		glyphs[i] = gl
 	}
+	splitClusters(f, glyphs)
 	s.cache[f.slot][text] = glyphs
 	return glyphs
+}
+
+// splitClusters gives each glyph of a cluster of several glyphs (a
+// Hebrew letter with its points, a base with combining marks) its own
+// character when each is the font's glyph of one character of the
+// cluster: a glyph's text is fixed by its first use (see
+// pdfwrite.Font.Use), so the letter bet drawn with a dagesh must not
+// stand for "bet, dagesh" wherever else it appears. Clusters whose
+// glyphs do not map one to one (ligatures, Indic conjuncts) keep their
+// whole text on the first glyph.
+func splitClusters(f *face, gs []glyph) {
+	for i := 0; i < len(gs); {
+		j := i + 1
+		for j < len(gs) && gs[j].cluster == gs[i].cluster {
+			j++
+		}
+		if j-i > 1 && gs[i].text != "" && utf8.RuneCountInString(gs[i].text) == j-i {
+			texts := make([]string, 0, j-i)
+			for _, r := range gs[i].text {
+				texts = append(texts, string(r))
+			}
+			used := make([]bool, len(texts))
+			out := make([]string, j-i)
+			ok := true
+			for k := i; k < j && ok; k++ {
+				ok = false
+				for t, tx := range texts {
+					r, _ := utf8.DecodeRuneInString(tx)
+					if g, found := f.gt.NominalGlyph(r); !used[t] && found && f.sf.GlyphID(uint32(g)) == gs[k].gid {
+						used[t], out[k-i], ok = true, tx, true
+						break
+					}
+				}
+			}
+			if ok {
+				for k := i; k < j; k++ {
+					gs[k].text = out[k-i]
+				}
+			}
+		}
+		i = j
+	}
 }
 
 // covers reports whether face f has a glyph for r.
