@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Fallback fonts of the tests: Debian's fonts-noto-core (Hebrew,
@@ -256,5 +258,153 @@ func TestCJKParagraphBreaks(t *testing.T) {
 		if i+1 < len(lines) && strings.ContainsRune(noBreakAfter, lastRune(txt)) {
 			t.Errorf("line %d ends with %q", i, lastRune(txt))
 		}
+	}
+}
+
+const arabicFont = "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf"
+
+// partsByX returns the texts of a line's parts from left to right,
+// joining parts that touch (the pieces of a word).
+func partsByX(ln *line) []string {
+	type px struct {
+		x, end float64
+		t      string
+	}
+	var ps []px
+	for _, r := range ln.runs {
+		for _, p := range r.parts {
+			var sb strings.Builder
+			for _, g := range p.glyphs {
+				sb.WriteString(g.text)
+			}
+			ps = append(ps, px{p.x, p.x + width(p.glyphs)*r.size, sb.String()})
+		}
+	}
+	slices.SortFunc(ps, func(a, b px) int {
+		switch {
+		case a.x < b.x:
+			return -1
+		case a.x > b.x:
+			return 1
+		}
+		return 0
+	})
+	var out []string
+	for i, p := range ps {
+		if i > 0 && p.x-ps[i-1].end < 0.01 {
+			out[len(out)-1] += p.t
+			continue
+		}
+		out = append(out, p.t)
+	}
+	return out
+}
+
+// TestBidiLineOrder: in a left-to-right paragraph, a run of Hebrew words
+// reads right to left (its first word rightmost), between the Latin
+// words around it; a Hebrew paragraph is set from the right margin.
+func TestBidiLineOrder(t *testing.T) {
+	needFonts(t, hebrewFont)
+	opts := Options{FontDirs: systemDirs}
+	d, err := layout(scriptBook("Before אחד שתים after.\n\nאחד שתים"), opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []*line
+	for _, p := range d.pages {
+		if p.kind != pageBody && p.kind != pageOpening {
+			continue
+		}
+		for _, pl := range p.boxes {
+			for _, bl := range pl.b.lines {
+				if len(bl.ln.runs) > 0 {
+					lines = append(lines, bl.ln)
+				}
+			}
+		}
+	}
+	if len(lines) < 2 {
+		t.Fatalf("%d lines, want the title's and 2", len(lines))
+	}
+	lines = lines[len(lines)-2:]
+	// Glyph texts of a right-to-left word are in visual order.
+	if got, want := partsByX(lines[0]), []string{"Before", "םיתש", "דחא", "after."}; !slices.Equal(got, want) {
+		t.Errorf("mixed line, left to right: %q, want %q", got, want)
+	}
+	if got, want := partsByX(lines[1]), []string{"םיתש", "דחא"}; !slices.Equal(got, want) {
+		t.Errorf("Hebrew line, left to right: %q, want %q", got, want)
+	}
+	// The first (rightmost) word ends at the right margin, less the
+	// paragraph's indent.
+	end := 0.0
+	for _, ru := range lines[1].runs {
+		end = max(end, ru.end)
+	}
+	if measure := d.g.width; end < measure*0.9 || end > measure+0.01 {
+		t.Errorf("Hebrew paragraph ends at %.2f, want near the right margin %.2f", end, measure)
+	}
+}
+
+// TestBidiExtractsLogicalOrder: pdftotext gives a Hebrew paragraph back
+// in logical order, points and all.
+func TestBidiExtractsLogicalOrder(t *testing.T) {
+	needFonts(t, hebrewFont)
+	const he = "בְּרֵאשִׁית בָּרָא אֱלֹהִים אֵת הַשָּׁמַיִם"
+	var buf bytes.Buffer
+	if err := Render(&buf, scriptBook(he), Options{FontDirs: systemDirs}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(artifacts(t), "hebrew.pdf")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// pdftotext may order a letter's points differently: compare the
+	// canonical forms.
+	got := norm.NFC.String(runTool(t, "pdftotext", "-enc", "UTF-8", p, "-"))
+	if !strings.Contains(got, norm.NFC.String(he)) {
+		t.Errorf("pdftotext does not give %q back:\n%s", he, got)
+	}
+}
+
+// TestArabicJoined: Arabic letters are shaped in their joining forms,
+// not set as isolated letters.
+func TestArabicJoined(t *testing.T) {
+	needFonts(t, arabicFont)
+	sh, err := newShaper("ar", nil, systemDirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := sh.fallbackFace(sh.faces[0], 'ب')
+	if f == nil {
+		t.Fatal("no Arabic fallback font")
+	}
+	iso := sh.shape(f, "ب")
+	word := sh.shape(f, "ببب")
+	if len(word) != 3 {
+		t.Fatalf("%d glyphs, want 3", len(word))
+	}
+	for i, g := range word {
+		if g.gid == iso[0].gid {
+			t.Errorf("glyph %d of ببب is the isolated form", i)
+		}
+	}
+}
+
+// TestIndicShaped: Devanagari is shaped with its script: the vowel sign
+// i (ि), written after its consonant, is drawn before it.
+func TestIndicShaped(t *testing.T) {
+	needFonts(t, "/usr/share/fonts/truetype/noto/NotoSerifDevanagari-Regular.ttf")
+	sh, err := newShaper("hi", nil, systemDirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := sh.fallbackFace(sh.faces[0], 'क')
+	if f == nil {
+		t.Fatal("no Devanagari fallback font")
+	}
+	gs := sh.shape(f, "कि")
+	ka := sh.shape(f, "क")[0].gid
+	if len(gs) != 2 || gs[1].gid != ka {
+		t.Errorf("कि shaped as %v: want the vowel sign first, then क (%d)", gs, ka)
 	}
 }
