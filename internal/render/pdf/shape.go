@@ -427,7 +427,8 @@ func (s *shaper) shape(f *face, text string) []glyph {
 // pdfwrite.Font.Use), so the letter bet drawn with a dagesh must not
 // stand for "bet, dagesh" wherever else it appears. Clusters whose
 // glyphs do not map one to one (ligatures, Indic conjuncts) keep their
-// whole text on the first glyph.
+// whole text on the first glyph, drawn under an alias CID for that text
+// (see pdfwrite.Font.Alias).
 func splitClusters(f *face, gs []glyph) {
 	for i := 0; i < len(gs); {
 		j := i + 1
@@ -457,6 +458,11 @@ func splitClusters(f *face, gs []glyph) {
 					gs[k].text = out[k-i]
 				}
 			}
+			if !ok {
+				aliasCluster(gs[i:j])
+			}
+		} else if j-i > 1 && utf8.RuneCountInString(gs[i].text) > 1 {
+			aliasCluster(gs[i:j])
 		}
 		i = j
 	}
@@ -478,4 +484,15 @@ func width(gs []glyph) float64 {
 		w += float64(g.adv)
 	}
 	return w
+}
+
+// aliasCluster draws the glyphs of a cluster that do not map one to one
+// to its characters (a conjunct, a reordered vowel sign) under alias
+// CIDs: the first stands for the whole cluster, the others for nothing,
+// so that the same glyphs elsewhere keep their own text and a mark the
+// cluster draws is not extracted twice.
+func aliasCluster(gs []glyph) {
+	for k := range gs {
+		gs[k].alias = true
+	}
 }
