@@ -178,20 +178,35 @@ func TestFallbackStaysInFolder(t *testing.T) {
 	}
 }
 
-// TestLatinReadsNoFallbackFont: text the book's fonts cover never reads
-// a fallback font, so Latin text does not pay for the fallback chain.
+// TestLatinReadsNoFallbackFont: text the book's fonts cover neither
+// walks the fallback folders nor reads a fallback font, so Latin text
+// does not pay for the fallback chain; the first character they lack
+// walks them and reads only the font that has it.
 func TestLatinReadsNoFallbackFont(t *testing.T) {
 	needFonts(t, hebrewFont)
 	dir := t.TempDir()
 	copyFont(t, hebrewFont, dir, -1)
-	if _, err := Layout(t.Context(), scriptBook(strings.Repeat("Plain English text, with “quotes”—and dashes; café. ", 50)), Options{FontDirs: []string{dir}}); err != nil {
+	copyFont(t, "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf", dir, -1)
+	latin := strings.Repeat("Plain English text, with “quotes”—and dashes; café. ", 50)
+	tp, err := Layout(t.Context(), scriptBook(latin), Options{FontDirs: []string{dir}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	s := fallbackFonts([]string{dir})
+	if tp.d.sh.sys != nil {
+		t.Error("Latin text walked the fallback folders")
+	}
+	tp, err = Layout(t.Context(), scriptBook(latin+" שָׁלוֹם"), Options{FontDirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tp.d.sh.sys
+	if s == nil {
+		t.Fatal("Hebrew text did not walk the fallback folders")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.files) != 1 || s.nparsed != 0 {
-		t.Errorf("fallback set: %d files, %d read; want 1 found, none read", len(s.files), s.nparsed)
+	if len(s.files) != 2 || s.nparsed != 1 {
+		t.Errorf("fallback set: %d files, %d read; want 2 found, 1 read", len(s.files), s.nparsed)
 	}
 }
 

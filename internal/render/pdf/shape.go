@@ -88,11 +88,13 @@ type shaper struct {
 	buf      []rune
 	family   string // the text face's family name, for the colophon
 
-	// sys are the fallback fonts of Options.FontDirs (nil for none),
+	// sys are the fallback fonts of Options.FontDirs (nil for none or
+	// until a character needs them),
 	// sysFaces their faces by font and style, and runeFace the face
 	// chosen for a rune the style's own faces lack, by style (nil: no
 	// font has it).
 	sys      *fallbackSet
+	sysDirs  []string // the folders of sys, walked on the first character the book's fonts lack
 	sysFaces map[sysKey]*face
 	runeFace [5]map[rune]*face
 	// missing are the characters no font has, drawn as .notdef.
@@ -250,7 +252,7 @@ func familySlots(fam *Fonts) ([4]slot, error) {
 }
 
 func newShaper(lang string, fam *Fonts, dirs []string) (*shaper, error) {
-	s := &shaper{lang: language.NewLanguage(lang), sys: fallbackFonts(dirs), sysFaces: map[sysKey]*face{}, missing: map[rune]bool{}}
+	s := &shaper{lang: language.NewLanguage(lang), sysDirs: dirs, sysFaces: map[sysKey]*face{}, missing: map[rune]bool{}}
 	text, err := familySlots(fam)
 	if err != nil {
 		return nil, err
@@ -332,6 +334,9 @@ func (s *shaper) fallbackFace(f *face, r rune) *face {
 		return fc
 	}
 	var fc *face
+	if s.sys == nil && len(s.sysDirs) > 0 {
+		s.sys, s.sysDirs = fallbackFonts(s.sysDirs), nil
+	}
 	if s.sys != nil {
 		if pf := s.sys.lookup(r); pf != nil {
 			fc = s.systemFace(pf, st)
