@@ -423,3 +423,25 @@ func TestIndicShaped(t *testing.T) {
 		t.Errorf("कि shaped as %v: want the vowel sign first, then क (%d)", gs, ka)
 	}
 }
+
+// TestRunningHeadFallback: a running head (a chapter title in Chinese)
+// is set in the fallback fonts too, with no .notdef.
+func TestRunningHeadFallback(t *testing.T) {
+	needFonts(t, cjkFont)
+	sh, err := newShaper("zh", nil, systemDirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := sh.simpleLine(sh.faces[1], "Chapter 东亚", 9, 300)
+	if len(ln.runs) != 2 {
+		t.Fatalf("%d runs, want the Latin and the Chinese", len(ln.runs))
+	}
+	for _, g := range lineGlyphs(ln) {
+		if g.gid == 0 {
+			t.Errorf(".notdef in the running head")
+		}
+	}
+	if len(sh.missingRunes()) != 0 {
+		t.Errorf("missing %q", string(sh.missingRunes()))
+	}
+}

@@ -501,3 +501,51 @@ func aliasCluster(gs []glyph) {
 		gs[k].alias = true
 	}
 }
+
+// simpleLine shapes one line of text (a running head, a folio) in face
+// f, the characters f lacks in their fallback faces, scaled down to fit
+// measure.
+func (s *shaper) simpleLine(f *face, text string, size, measure float64) *line {
+	type seg struct {
+		f   *face
+		txt string
+		gs  []glyph
+	}
+	var segs []seg
+	start, cur := 0, f
+	for j, r := range text {
+		g := f
+		switch {
+		case unicode.In(r, unicode.Cf, unicode.Variation_Selector) || j > 0 && unicode.In(r, unicode.Mn, unicode.Me):
+			g = cur
+		case !f.covers(r):
+			if fb := s.fallbackFace(f, r); fb != nil {
+				g = fb
+			}
+		}
+		if g != cur && j > start {
+			segs = append(segs, seg{f: cur, txt: text[start:j]})
+			start = j
+		}
+		cur = g
+	}
+	segs = append(segs, seg{f: cur, txt: text[start:]})
+	total := 0.0
+	for i := range segs {
+		segs[i].gs = s.shape(segs[i].f, segs[i].txt)
+		total += width(segs[i].gs)
+	}
+	w := total * size
+	if w > measure {
+		size *= measure / w
+		w = measure
+	}
+	ln := &line{width: w}
+	x := 0.0
+	for _, sg := range segs {
+		gw := width(sg.gs) * size
+		ln.runs = append(ln.runs, run{f: sg.f, size: size, parts: []part{{glyphs: sg.gs, x: x}}, end: x + gw})
+		x += gw
+	}
+	return ln
+}
