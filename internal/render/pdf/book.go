@@ -21,6 +21,16 @@
 // and code break only where the Chicago Manual allows, never with a
 // hyphen.
 //
+// Every script: characters the text font lacks are set in a fallback
+// chain, the book's family, then Noto Serif, then the fonts of
+// Options.FontDirs (the first with the glyph; see sysfonts.go), and a
+// character no font has is listed by Typeset.MissingGlyphs. Right-to-left
+// text (Hebrew, Arabic) is shaped right to left and each line put in
+// visual order by the Unicode bidi algorithm (bidi.go); Arabic is joined
+// and Indic scripts reordered by HarfBuzz, which shapes each piece with
+// its script; Chinese and Japanese break between characters by UAX #14's
+// rules for their punctuation (cjk.go).
+//
 // Footnotes are set at the foot of the page that refers to them, a long
 // one continuing overleaf.
 //
@@ -110,7 +120,8 @@ type Chapter struct {
 // bold is the regular with its outline stroked (faux bold), and bold
 // italic is the bold, or else the faux bold, slanted (or the italic
 // made faux bold when there is an italic but no bold). Characters the
-// family lacks are set in Noto Serif of the same style, where it has them.
+// family lacks are set in Noto Serif of the same style, where it has them,
+// and then in the fonts of Options.FontDirs.
 type Fonts struct {
 	Regular, Italic, Bold, BoldItalic Font
 }
