@@ -92,8 +92,14 @@ func (r *nativePDF) Warnings() []manuscript.Problem {
 				Message: fmt.Sprintf("PDF: %d more characters no font has", len(missing)-i)})
 			break
 		}
+		hint := "Debian: fonts-noto-core; fonts-droid-fallback for CJK"
+		if c >= 0x1f000 || c >= 0x2600 && c < 0x2800 {
+			// Colour emoji fonts (Noto Color Emoji) are bitmaps, which
+			// the PDF cannot embed as outlines: a monochrome one can be.
+			hint = "colour emoji fonts are bitmaps the PDF cannot embed; Debian: fonts-symbola, monochrome"
+		}
 		pr := manuscript.Problem{File: manuscript.MetadataFile, Severity: manuscript.SeverityWarning,
-			Message: fmt.Sprintf("PDF: no font has a glyph for %q (U+%04X); it prints as a box. Install a font that has it (Debian: fonts-noto-core; fonts-droid-fallback for CJK) or name its folder in %s", c, c, FontDirsEnv)}
+			Message: fmt.Sprintf("PDF: no font has a glyph for %q (U+%04X); it prints as a box. Install a font that has it (%s) or name its folder in %s", c, c, hint, FontDirsEnv)}
 		for _, ch := range m.Chapters {
 			if off := bytes.IndexRune(ch.Body, c); off >= 0 {
 				pr.File, pr.Line = ch.Path, ch.Line(off)
