@@ -19,6 +19,10 @@ declare -A need=(
   [zbarimg]=zbar-tools                        # reads back the TOTP QR code
   [shellcheck]=shellcheck                     # lints scripts/*.sh and .ci/run
   [/usr/share/doc/postgresql/copyright]=postgresql  # the PostgreSQL store's tests (scripts/postgres.sh)
+  [/usr/share/fonts/truetype/noto/NotoSansHebrew-Regular.ttf]=fonts-noto-core  # fallback fonts of the multilingual PDF test (Hebrew, Arabic, Devanagari…)
+  [/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc]=fonts-noto-cjk      # CJK for other tools; CFF, so the PDF renderer cannot embed it
+  [/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf]=fonts-droid-fallback  # CJK with TrueType outlines: the PDF renderer's CJK fallback
+  [/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf]=fonts-symbola   # monochrome emoji outlines (Noto Color Emoji is bitmaps)
 )
 
 missing=()

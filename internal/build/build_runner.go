@@ -207,6 +207,10 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		for _, x := range a {
 			report(Event{Kind: Wrote, Step: step, Steps: steps, Artifact: x, Elapsed: time.Since(began)})
 		}
+		for _, pr := range formatWarnings(f, opts) {
+			res.Problems = append(res.Problems, pr)
+			report(Event{Kind: Warning, Step: step, Steps: steps, Problem: pr})
+		}
 		// What one format built (the PDF's whole layout, a decoded
 		// image) is garbage now: collect it and give it back before the
 		// next format, whose allocations would otherwise pile on top up
@@ -218,6 +222,15 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return slices.Index(formats, a.Format) - slices.Index(formats, b.Format)
 	})
 	return res, nil
+}
+
+// formatWarnings are the warnings of writing format f: the PDF
+// renderer's, when it has any (see nativePDF.Warnings).
+func formatWarnings(f Format, opts Options) []manuscript.Problem {
+	if w, ok := opts.PDF.(interface{ Warnings() []manuscript.Problem }); ok && f == PDF {
+		return w.Warnings()
+	}
+	return nil
 }
 
 // buildOrder is the order formats are written in: as asked, except that

@@ -1,11 +1,15 @@
 package build
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,14 +30,85 @@ import (
 // build takes its page-list from them (see printPages), so a build of
 // both lays the book out once when the PDF is written first, which Run
 // arranges. Use one Renderer per build.
-func PDFRenderer() Renderer { return &nativePDF{} }
+//
+// Characters the book's fonts lack are set in fallback fonts (see
+// FontDirs); those no font has are warnings of the build (see Warnings).
+func PDFRenderer() Renderer { return &nativePDF{dirs: FontDirs(os.Getenv(FontDirsEnv))} }
 
-// nativePDF is PDFRenderer's Renderer. mu guards m and starts, the
-// manuscript last typeset and where its pages start.
+// FontDirsEnv names the environment variable of extra fallback font
+// folders (see FontDirs).
+const FontDirsEnv = "BINDERY_FONT_DIRS"
+
+// systemFontDirs are where Debian (and most Unix systems) install fonts:
+// fonts-noto-core puts Noto's script families in /usr/share/fonts.
+var systemFontDirs = []string{"/usr/share/fonts", "/usr/local/share/fonts"}
+
+// FontDirs returns the folders the PDF renderer takes fallback fonts
+// from: those of env, a colon-separated list (BINDERY_FONT_DIRS; only
+// absolute paths count, as a relative one would depend on where the
+// server was started), then the system's font folders.
+func FontDirs(env string) []string {
+	var dirs []string
+	for _, d := range filepath.SplitList(env) {
+		if filepath.IsAbs(d) && !slices.Contains(dirs, filepath.Clean(d)) {
+			dirs = append(dirs, filepath.Clean(d))
+		}
+	}
+	for _, d := range systemFontDirs {
+		if !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// nativePDF is PDFRenderer's Renderer. mu guards m, starts and missing:
+// the manuscript last typeset, where its pages start and the characters
+// no font had.
 type nativePDF struct {
-	mu     sync.Mutex
-	m      *manuscript.Manuscript
-	starts []pdf.PageStart
+	dirs    []string
+	mu      sync.Mutex
+	m       *manuscript.Manuscript
+	starts  []pdf.PageStart
+	missing []rune
+}
+
+// maxGlyphWarnings bounds the missing-glyph warnings of one build; the
+// last one says how many more characters are missing.
+const maxGlyphWarnings = 20
+
+// Warnings returns the problems of the last book typeset: a warning for
+// each character no font had (drawn as a box), at the first line of the
+// chapter that has it, or on metadata.yaml when only the metadata (a
+// title, an author) has it.
+func (r *nativePDF) Warnings() []manuscript.Problem {
+	r.mu.Lock()
+	m, missing := r.m, r.missing
+	r.mu.Unlock()
+	var out []manuscript.Problem
+	for i, c := range missing {
+		if i == maxGlyphWarnings {
+			out = append(out, manuscript.Problem{File: manuscript.MetadataFile, Severity: manuscript.SeverityWarning,
+				Message: fmt.Sprintf("PDF: %d more characters no font has", len(missing)-i)})
+			break
+		}
+		hint := "Debian: fonts-noto-core; fonts-droid-fallback for CJK"
+		if c >= 0x1f000 || c >= 0x2600 && c < 0x2800 {
+			// Colour emoji fonts (Noto Color Emoji) are bitmaps, which
+			// the PDF cannot embed as outlines: a monochrome one can be.
+			hint = "colour emoji fonts are bitmaps the PDF cannot embed; Debian: fonts-symbola, monochrome"
+		}
+		pr := manuscript.Problem{File: manuscript.MetadataFile, Severity: manuscript.SeverityWarning,
+			Message: fmt.Sprintf("PDF: no font has a glyph for %q (U+%04X); it prints as a box. Install a font that has it (%s) or name its folder in %s", c, c, hint, FontDirsEnv)}
+		for _, ch := range m.Chapters {
+			if off := bytes.IndexRune(ch.Body, c); off >= 0 {
+				pr.File, pr.Line = ch.Path, ch.Line(off)
+				break
+			}
+		}
+		out = append(out, pr)
+	}
+	return out
 }
 
 func (r *nativePDF) Render(ctx context.Context, w io.Writer, m *manuscript.Manuscript) error {
@@ -71,12 +146,12 @@ func (r *nativePDF) layout(ctx context.Context, m *manuscript.Manuscript) (*pdf.
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t, err := pdf.Layout(ctx, b, pdf.Options{})
+	t, err := pdf.Layout(ctx, b, pdf.Options{FontDirs: r.dirs})
 	if err != nil {
 		return nil, pdfError(err)
 	}
 	r.mu.Lock()
-	r.m, r.starts = m, t.PageStarts()
+	r.m, r.starts, r.missing = m, t.PageStarts(), t.MissingGlyphs()
 	r.mu.Unlock()
 	return t, nil
 }

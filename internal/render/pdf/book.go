@@ -21,6 +21,16 @@
 // and code break only where the Chicago Manual allows, never with a
 // hyphen.
 //
+// Every script: characters the text font lacks are set in a fallback
+// chain, the book's family, then Noto Serif, then the fonts of
+// Options.FontDirs (the first with the glyph; see sysfonts.go), and a
+// character no font has is listed by Typeset.MissingGlyphs. Right-to-left
+// text (Hebrew, Arabic) is shaped right to left and each line put in
+// visual order by the Unicode bidi algorithm (bidi.go); Arabic is joined
+// and Indic scripts reordered by HarfBuzz, which shapes each piece with
+// its script; Chinese and Japanese break between characters by UAX #14's
+// rules for their punctuation (cjk.go).
+//
 // Footnotes are set at the foot of the page that refers to them, a long
 // one continuing overleaf.
 //
@@ -119,7 +129,8 @@ type Chapter struct {
 // bold is the regular with its outline stroked (faux bold), and bold
 // italic is the bold, or else the faux bold, slanted (or the italic
 // made faux bold when there is an italic but no bold). Characters the
-// family lacks are set in Noto Serif of the same style, where it has them.
+// family lacks are set in Noto Serif of the same style, where it has them,
+// and then in the fonts of Options.FontDirs.
 type Fonts struct {
 	Regular, Italic, Bold, BoldItalic Font
 }
@@ -162,6 +173,17 @@ type Margins struct {
 type Options struct {
 	// NoHyphenation turns hyphenation off.
 	NoHyphenation bool
+	// FontDirs are folders of fallback fonts: characters that neither
+	// the book's family nor Noto Serif has are set in the first font
+	// found there that has them (Noto first, serif before sans), such as
+	// Debian's /usr/share/fonts with fonts-noto-core. Each folder is
+	// walked once per process, through an os.Root (nothing outside it
+	// is read); only TrueType-outline .ttf/.otf files up to MaxFontBytes
+	// whose licence allows embedding are used, and at most a few dozen
+	// are ever read. A character no font has is drawn as .notdef (a box,
+	// extracting as U+FFFD) and listed by Typeset.MissingGlyphs. Nil:
+	// no fallback beyond Noto Serif.
+	FontDirs []string
 }
 
 // ErrNoChapters is returned by Render for a book without chapters.

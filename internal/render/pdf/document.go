@@ -69,7 +69,7 @@ func layout(b *Book, opts Options, st *stopper) (*document, error) {
 	if lang == "" {
 		lang = "en"
 	}
-	sh, err := newShaper(lang, b.Fonts)
+	sh, err := newShaper(lang, b.Fonts, opts.FontDirs)
 	if err != nil {
 		return nil, err
 	}

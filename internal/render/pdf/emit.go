@@ -391,13 +391,7 @@ func (e *emitter) destArray(dst dest) string {
 
 // simpleLine shapes one line of text, scaled down to fit measure.
 func (e *emitter) simpleLine(f *face, text string, size, measure float64) *line {
-	gs := e.d.sh.shape(f, text)
-	w := width(gs) * size
-	if w > measure {
-		size *= measure / w
-		w = measure
-	}
-	return &line{width: w, runs: []run{{f: f, size: size, parts: []part{{glyphs: gs}}, end: w}}}
+	return e.d.sh.simpleLine(f, text, size, measure)
 }
 
 // font returns the index of face f's PDF font, creating it on first use.

@@ -132,3 +132,9 @@ func boxWords(b *vbox) int {
 	}
 	return n
 }
+
+// MissingGlyphs returns the characters of the book that no font had, in
+// code point order: each is drawn as .notdef (a box) and extracts as
+// U+FFFD. Default-ignorable characters (joiners, variation selectors),
+// which shaping hides, are never listed.
+func (t *Typeset) MissingGlyphs() []rune { return t.d.sh.missingRunes() }

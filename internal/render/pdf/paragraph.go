@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	gtbidi "github.com/go-text/typesetting/bidi"
+
 	"github.com/bindery/bindery/internal/typeset/hyphen"
 	"github.com/bindery/bindery/internal/typeset/linebreak"
 )
@@ -24,6 +26,10 @@ type piece struct {
 type para struct {
 	items  []linebreak.Item
 	pieces []piece
+	// rtl is set when the paragraph has right-to-left text, whose lines
+	// reorderLine puts in visual order; rtlBase when its first strong
+	// character is right-to-left (a Hebrew or Arabic paragraph).
+	rtl, rtlBase bool
 }
 
 type align uint8
@@ -111,6 +117,9 @@ type paraBuilder struct {
 	wordTxt []string
 	hyCache map[string][]int
 	stop    *stopper
+	// dirKnown is set once a strong character has said the
+	// paragraph's direction (see noteDirection).
+	dirKnown bool
 }
 
 func (l *layouter) newPara(size, measure, indent float64, base style) *paraBuilder {
@@ -200,10 +209,9 @@ func (b *paraBuilder) flush() {
 	for i := range b.wordTxt {
 		txt := strings.ReplaceAll(b.wordTxt[i], "\u2060", "")
 		b.wordTxt[i] = strings.ReplaceAll(txt, "\u00ad", "")
+		b.noteDirection(b.wordTxt[i])
 	}
-	if b.sh.fallback[0] != nil {
-		b.fallback()
-	}
+	b.fallback()
 	total := 0.0
 	for i := range b.word {
 		txt := b.wordTxt[i]
@@ -214,38 +222,54 @@ func (b *paraBuilder) flush() {
 	emergency := total > b.measure
 	for i, p := range b.word {
 		b.pieceItems(p, b.wordTxt[i], emergency, len(b.word) == 1)
+		if i+1 < len(b.word) && cjkBreak(lastRune(b.wordTxt[i]), firstRune(b.wordTxt[i+1])) {
+			b.cjkGlue(p.size)
+		}
 	}
 	b.word, b.wordTxt = b.word[:0], b.wordTxt[:0]
 }
 
 // fallback splits the pieces of the pending word where their face lacks
-// characters that Noto Serif has, and sets those in Noto Serif of the same
-// style. A word so split is not hyphenated (see pieceItems).
+// characters, and sets those in the face the fallback chain gives (see
+// shaper.fallbackFace): Noto Serif of the same style under a book's own
+// family, then the fonts of Options.FontDirs. A combining mark or a
+// default-ignorable character (a joiner, a variation selector) stays with
+// the character before it. A word so split is not hyphenated (see
+// pieceItems).
 func (b *paraBuilder) fallback() {
 	var word []piece
 	var txts []string
 	for i, p := range b.word {
 		txt := b.wordTxt[i]
-		if p.f.slot >= len(b.sh.fallback) || b.covered(p.f, txt) {
+		if b.covered(p.f, txt) {
 			word, txts = append(word, p), append(txts, txt)
 			continue
 		}
-		fb := b.sh.fallback[p.f.slot]
 		start, cur := 0, p.f
+		curDir := dirNeutral
 		for j, r := range txt {
 			f := p.f
+			// A piece has one direction: split where it changes.
+			d := strongDir(r)
+			turn := d != dirNeutral && curDir != dirNeutral && d != curDir
 			switch {
-			case unicode.Is(unicode.Mn, r):
-				f = cur // a combining mark stays with its base
-			case !p.f.covers(r) && fb.covers(r):
-				f = fb
+			case unicode.In(r, unicode.Cf, unicode.Variation_Selector) || j > 0 && unicode.In(r, unicode.Mn, unicode.Me):
+				f = cur // a combining mark stays with its base; shaping hides an ignorable one the face lacks
+			case !p.f.covers(r):
+				if fb := b.sh.fallbackFace(p.f, r); fb != nil {
+					f = fb
+				}
 			}
-			if f != cur && j > start {
+			if (f != cur || turn) && j > start {
 				q := p
 				q.f = cur
 				word, txts = append(word, q), append(txts, txt[start:j])
 				p.anchor = ""
 				start = j
+				curDir = dirNeutral
+			}
+			if d != dirNeutral {
+				curDir = d
 			}
 			cur = f
 		}
@@ -286,6 +310,7 @@ const (
 	breakHyphen                     // a hyphenation point (adds a hyphen)
 	breakURL                        // an allowed point of a URL or code (adds nothing)
 	breakEmergency                  // any character boundary of a word too long for the line
+	breakCJK                        // between two characters of Chinese or Japanese (a stretchable glue, see cjk.go)
 )
 
 // penalty is the cost of breaking at p: a hyphenation point costs more
@@ -315,7 +340,15 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 	case p.st&mono != 0 || isURL(txt):
 		pts = urlBreakPoints(txt)
 	case whole:
-		pts = b.breakPoints(txt)
+		pts = mergePoints(b.breakPoints(txt), cjkBreakPoints(txt))
+	default:
+		pts = cjkBreakPoints(txt)
+	}
+	if firstStrong(txt) == dirRTL {
+		// Shaped right to left, its glyphs are in visual order, which
+		// the break points (in logical order) cannot follow: a
+		// right-to-left word breaks only at its spaces.
+		pts, emergency = nil, false
 	}
 	if emergency {
 		pts = withEmergency(pts, gs, p.size, b.measure)
@@ -338,6 +371,11 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 		q.glyphs = gs[start:i]
 		b.add(linebreak.Item{Kind: linebreak.Box, Width: width(q.glyphs) * p.size}, q)
 		p.anchor = ""
+		start = i
+		if bp.kind == breakCJK {
+			b.cjkGlue(p.size)
+			continue
+		}
 		hy := piece{f: p.f, size: p.size, link: p.link, st: p.st}
 		it := linebreak.Item{Kind: linebreak.Penalty, Penalty: bp.penalty(), Flagged: bp.flagged}
 		if bp.hyphen {
@@ -345,11 +383,18 @@ func (b *paraBuilder) pieceItems(p piece, txt string, emergency, whole bool) {
 			it.Width = float64(p.f.hyphen.adv) * p.size
 		}
 		b.add(it, hy)
-		start = i
 	}
 	q := p
 	q.glyphs = gs[start:]
 	b.add(linebreak.Item{Kind: linebreak.Box, Width: width(q.glyphs) * p.size}, q)
+}
+
+// cjkGlue adds a break opportunity between two CJK characters: glue of
+// no width that stretches (a justified line of CJK spreads its
+// characters) and that is no word space (nothing is drawn for it; see
+// setLines).
+func (b *paraBuilder) cjkGlue(size float64) {
+	b.add(linebreak.Item{Kind: linebreak.Glue, Stretch: cjkStretch * size}, piece{})
 }
 
 // breakPoints returns where a word may break: after a dash between two
@@ -584,6 +629,7 @@ func firstFit(items []linebreak.Item, measure float64) []linebreak.Break {
 // setLines typesets the lines of p at the given breaks.
 func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*line {
 	var lines []*line
+	var bp *gtbidi.Paragraph // made for a paragraph with right-to-left text
 	start := 0
 	cont := false // the line starts inside a word broken on the line before
 	for _, br := range breaks {
@@ -669,7 +715,9 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 				}
 				x += gw
 				trailing += gw
-				space = len(ln.runs) > 0
+				// Glue of no width is a break between CJK characters,
+				// not a word space.
+				space = space || len(ln.runs) > 0 && it.Width > 0
 			}
 		}
 		if cont && headEnd == br.Position { // the whole line is inside the word
@@ -704,6 +752,12 @@ func setLines(p para, breaks []linebreak.Break, measure float64, a align) []*lin
 				}
 			}
 			ln.width += off
+		}
+		if p.rtl && len(ln.runs) > 0 {
+			if bp == nil {
+				bp = new(gtbidi.Paragraph)
+			}
+			reorderLine(ln, measure, p.rtlBase, bp)
 		}
 		lines = append(lines, ln)
 		start = br.Position + 1
