@@ -51,7 +51,7 @@ func BenchmarkLayoutFrankenstein(b *testing.B) {
 // what vertical justification costs.
 func BenchmarkPaginateFrankenstein(b *testing.B) {
 	book := corpusBook(b)
-	sh, err := newShaper("en", nil)
+	sh, err := newShaper("en", nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
