@@ -47,7 +47,7 @@ compare() {
 		for c in "$b"/cover.jpg "$b"/assets/images/cover.jpg; do
 			[ -f "$c" ] && cover=(--epub-cover-image="$c") && break
 		done
-		theirs=$(measure pandoc pandoc -o "$tmp/pandoc.epub" "${cover[@]}" "$b/metadata.yaml" "$b"/chapters/*.md)
+		theirs=$(measure pandoc pandoc -o "$tmp/pandoc.epub" "${cover[@]}" --metadata-file="$b/metadata.yaml" "$b"/chapters/*.md)
 		echo "$theirs"
 		awk -v a="$(awk '{print $3}' <<<"$ours")" -v b="$(awk '{print $3}' <<<"$theirs")" \
 			'BEGIN { printf "ratio    bindery is %.1f× faster than pandoc\n", b / a }'

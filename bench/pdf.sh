@@ -106,7 +106,7 @@ compare() {
 	local pdf epub
 	pdf=$(ls "$out"/*.pdf)
 	epub=$(ls "$out"/*.epub)
-	local md=("$b/metadata.yaml" "$b"/chapters/*.md)
+	local md=(--metadata-file="$b/metadata.yaml" "$b"/chapters/*.md) # the YAML as metadata, not as text
 	command -v pandoc >/dev/null && command -v xelatex >/dev/null ||
 		echo "not installed (apt-get install -y pandoc texlive-xetex lmodern texlive-fonts-recommended)" >"$tmp/xelatex.skipped"
 	command -v pandoc >/dev/null && command -v weasyprint >/dev/null ||
