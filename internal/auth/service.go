@@ -643,16 +643,18 @@ func (s *Service) RevokeAPIToken(ctx context.Context, u *bindery.User, id string
 // SetupTTL is how long the first-admin set-up link stays valid.
 const SetupTTL = time.Hour
 
-// NewSetupToken issues the one-time first-admin set-up token, replacing
-// any earlier one, if and only if there are no users yet. ok is false when
-// users exist.
+// NewSetupToken issues a one-time first-admin set-up token if and only if
+// there are no users yet (ok is false when users exist). Tokens printed
+// before stay valid until they expire (SetupTTL): every server of a
+// cluster prints its own link at start-up, and each works — until the
+// first admin is made through any of them, which ends them all.
 func (s *Service) NewSetupToken(ctx context.Context) (token string, ok bool, err error) {
 	n, err := s.store.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return "", false, err
 	}
 	tok, hash := NewToken(SetupPrefix)
-	if err := s.store.SetSetupToken(ctx, hash, s.now().Add(SetupTTL)); err != nil {
+	if err := s.store.AddSetupToken(ctx, hash, s.now().Add(SetupTTL), s.now()); err != nil {
 		return "", false, err
 	}
 	return tok, true, nil

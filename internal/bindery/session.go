@@ -66,10 +66,13 @@ type SessionStore interface {
 	DeleteUserAPITokens(ctx context.Context, userID int64) (int, error)
 	DeleteExpiredAPITokens(ctx context.Context, now time.Time) (int, error)
 
-	// SetSetupToken replaces any pending first-admin set-up token.
-	SetSetupToken(ctx context.Context, hash []byte, expiresAt time.Time) error
-	// ConsumeSetupToken deletes the set-up token with this hash and reports
-	// whether it existed and was unexpired at now. Single use: a second
-	// call with the same hash returns false.
+	// AddSetupToken adds a first-admin set-up token (and forgets the ones
+	// expired at now). Several may be pending: each server of a cluster
+	// prints its own link at start-up, and every printed link works.
+	AddSetupToken(ctx context.Context, hash []byte, expiresAt, now time.Time) error
+	// ConsumeSetupToken reports whether a set-up token with this hash
+	// existed and was unexpired at now. It deletes that token, and when it
+	// was valid every other one too, in one serialised step: the first
+	// admin is made once, whichever link and server are used.
 	ConsumeSetupToken(ctx context.Context, hash []byte, now time.Time) (bool, error)
 }

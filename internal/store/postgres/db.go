@@ -82,6 +82,7 @@ const (
 	lockMigrate = 4
 	lockServe   = 5
 	lockLead    = 6
+	lockSetup   = 7
 )
 
 // Open connects to the database at url (a postgres:// URL or a key=value

@@ -174,10 +174,10 @@ func (d *DB) DeleteExpiredAPITokens(ctx context.Context, now time.Time) (int, er
 	return affected(d.pool.Exec(ctx, `DELETE FROM api_tokens WHERE expires_at <= $1`, ts(now)))
 }
 
-// SetSetupToken replaces any set-up token with this one.
-func (d *DB) SetSetupToken(ctx context.Context, hash []byte, expiresAt time.Time) error {
+// AddSetupToken adds a set-up token and forgets the expired ones.
+func (d *DB) AddSetupToken(ctx context.Context, hash []byte, expiresAt, now time.Time) error {
 	return d.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM setup_tokens`); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM setup_tokens WHERE expires_at <= $1`, ts(now)); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO setup_tokens (token_hash, expires_at) VALUES ($1, $2)`, hash, ts(expiresAt))
@@ -186,15 +186,26 @@ func (d *DB) SetSetupToken(ctx context.Context, hash []byte, expiresAt time.Time
 }
 
 // ConsumeSetupToken deletes the token and reports whether it was valid at
-// now. The DELETE … RETURNING makes use and removal one atomic step, so two
-// racing requests, on any nodes, cannot both succeed.
+// now; a valid one ends every other pending token with it. Serialised by
+// an advisory lock: two racing requests, on any nodes and with different
+// links, cannot both succeed.
 func (d *DB) ConsumeSetupToken(ctx context.Context, hash []byte, now time.Time) (bool, error) {
-	var expires int64
-	err := d.pool.QueryRow(ctx, `DELETE FROM setup_tokens WHERE token_hash = $1 RETURNING expires_at`, hash).Scan(&expires)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	return now.Before(fromTS(expires)), nil
+	valid := false
+	err := d.tx(ctx, func(tx pgx.Tx) error {
+		if err := lock(ctx, tx, lockSetup); err != nil {
+			return err
+		}
+		var expires int64
+		err := tx.QueryRow(ctx, `DELETE FROM setup_tokens WHERE token_hash = $1 RETURNING expires_at`, hash).Scan(&expires)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if valid = now.Before(fromTS(expires)); valid {
+			_, err = tx.Exec(ctx, `DELETE FROM setup_tokens`)
+		}
+		return err
+	})
+	return valid, err
 }

@@ -174,34 +174,36 @@ func (d *DB) DeleteExpiredAPITokens(ctx context.Context, now time.Time) (int, er
 	return affected(d.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE expires_at <= ?`, ts(now)))
 }
 
-// SetSetupToken replaces any set-up token with this one.
-func (d *DB) SetSetupToken(ctx context.Context, hash []byte, expiresAt time.Time) error {
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
+// AddSetupToken adds a set-up token and forgets the expired ones.
+func (d *DB) AddSetupToken(ctx context.Context, hash []byte, expiresAt, now time.Time) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM setup_tokens WHERE expires_at <= ?`, ts(now)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO setup_tokens (token_hash, expires_at) VALUES (?, ?)`, hash, ts(expiresAt))
 		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM setup_tokens`); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO setup_tokens (token_hash, expires_at) VALUES (?, ?)`, hash, ts(expiresAt)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	})
 }
 
 // ConsumeSetupToken deletes the token and reports whether it was valid at
-// now. The DELETE … RETURNING makes use and removal one atomic step, so two
-// racing requests cannot both succeed.
+// now; a valid one ends every other pending token with it. One immediate
+// transaction: two racing requests cannot both succeed.
 func (d *DB) ConsumeSetupToken(ctx context.Context, hash []byte, now time.Time) (bool, error) {
-	var expires int64
-	err := d.db.QueryRowContext(ctx, `DELETE FROM setup_tokens WHERE token_hash = ? RETURNING expires_at`, hash).Scan(&expires)
-	if err == sql.ErrNoRows {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	return now.Before(fromTS(expires)), nil
+	valid := false
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var expires int64
+		err := tx.QueryRowContext(ctx, `DELETE FROM setup_tokens WHERE token_hash = ? RETURNING expires_at`, hash).Scan(&expires)
+		if err == sql.ErrNoRows {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if valid = now.Before(fromTS(expires)); valid {
+			_, err = tx.ExecContext(ctx, `DELETE FROM setup_tokens`)
+		}
+		return err
+	})
+	return valid, err
 }
 
 // CountActiveSessions counts sessions valid at now and seen since idleSince.

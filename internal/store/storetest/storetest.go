@@ -200,25 +200,38 @@ func testAPITokens(t *testing.T, s bindery.Store) {
 
 func testSetupToken(t *testing.T, s bindery.Store) {
 	ctx := context.Background()
-	h1, h2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
-	if err := s.SetSetupToken(ctx, h1, t0.Add(time.Hour)); err != nil {
+	h1, h2, h3 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32)
+	// Two servers print two links: both are pending.
+	if err := s.AddSetupToken(ctx, h1, t0.Add(time.Hour), t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetSetupToken(ctx, h2, t0.Add(time.Hour)); err != nil {
+	if err := s.AddSetupToken(ctx, h2, t0.Add(time.Hour), t0); err != nil {
 		t.Fatal(err)
-	}
-	if ok, _ := s.ConsumeSetupToken(ctx, h1, t0); ok {
-		t.Fatal("a replaced set-up token still works")
 	}
 	if ok, err := s.ConsumeSetupToken(ctx, h2, t0); !ok || err != nil {
-		t.Fatalf("ConsumeSetupToken = %v, %v; want true", ok, err)
+		t.Fatalf("ConsumeSetupToken(second link) = %v, %v; want true", ok, err)
+	}
+	// The first admin is made once: the other link ended with it, and the
+	// used one works no more.
+	if ok, _ := s.ConsumeSetupToken(ctx, h1, t0); ok {
+		t.Fatal("another set-up link still works after the first admin was made")
 	}
 	if ok, _ := s.ConsumeSetupToken(ctx, h2, t0); ok {
 		t.Fatal("a set-up token worked twice")
 	}
-	_ = s.SetSetupToken(ctx, h1, t0.Add(time.Hour))
+	// Expired: refused, and forgotten when a new one is added.
+	_ = s.AddSetupToken(ctx, h1, t0.Add(time.Hour), t0)
 	if ok, _ := s.ConsumeSetupToken(ctx, h1, t0.Add(time.Hour)); ok {
 		t.Fatal("an expired set-up token worked")
+	}
+	_ = s.AddSetupToken(ctx, h1, t0.Add(time.Minute), t0)
+	_ = s.AddSetupToken(ctx, h3, t0.Add(3*time.Hour), t0.Add(2*time.Minute))
+	if ok, _ := s.ConsumeSetupToken(ctx, h1, t0); ok {
+		t.Fatal("an expired token was kept when a new one was added")
+	}
+	// A refused token does not end the valid ones.
+	if ok, _ := s.ConsumeSetupToken(ctx, h3, t0.Add(2*time.Hour)); !ok {
+		t.Fatal("the valid link stopped working")
 	}
 }
 
