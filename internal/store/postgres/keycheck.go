@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,81 +11,48 @@ import (
 )
 
 // KeyMismatchError is Open's refusal of a keyring that does not hold the
-// key the database was encrypted with. It names the variable and both
-// keys by fingerprint (secretbox.Fingerprint), never by value.
-type KeyMismatchError struct {
-	Have string // fingerprint of ENCRYPTION_KEY
-	Want string // fingerprint of the database's key; "" if unrecorded
-}
-
-func (e *KeyMismatchError) Error() string {
-	want := "another key"
-	if e.Want != "" {
-		want = "key " + e.Want
-	}
-	return fmt.Sprintf("configuration: ENCRYPTION_KEY (key %s) is not the key this database was encrypted with (%s): "+
-		"set ENCRYPTION_KEY to the servers' key; to change keys, put the old one in ENCRYPTION_KEY_PREVIOUS and run `bindery keys rotate`",
-		e.Have, want)
-}
+// key the database was encrypted with.
+type KeyMismatchError = secretbox.KeyMismatchError
 
 // checkKey makes sure the keyring holds the key the database was
-// encrypted with, recording it on first use: with several nodes on one
-// database, a node started with another key would otherwise write
-// accounts no other node could find. Same rules as the SQLite store's.
+// encrypted with, recording it on first use (secretbox.Keyring.CheckStore):
+// with several nodes on one database, a node started with another key
+// would otherwise write accounts no other node could find.
 func (d *DB) checkKey(ctx context.Context) error {
-	recorded, err := d.recordedCheck(ctx)
-	if err != nil {
-		return err
-	}
-	if recorded == "" {
-		idx, err := d.sampleKey(ctx)
-		if err != nil {
-			return err
-		}
-		check := d.secrets.CheckValues()[idx]
-		if _, err := d.pool.Exec(ctx, `INSERT INTO key_check (id, value, updated_at) VALUES (1, $1, $2) ON CONFLICT DO NOTHING`, check, ts(time.Now())); err != nil {
-			return err
-		}
-		// Another node may have recorded first: check against that.
-		if recorded, err = d.recordedCheck(ctx); err != nil {
-			return err
-		}
-	}
-	if _, ok := d.secrets.Holds(recorded); !ok {
-		return &KeyMismatchError{Have: secretbox.Fingerprint(d.secrets.CheckValue()), Want: secretbox.Fingerprint(recorded)}
-	}
-	return nil
+	return d.secrets.CheckStore(ctx, keyRecord{d}, "database")
 }
 
-func (d *DB) recordedCheck(ctx context.Context) (string, error) {
+// keyRecord is the database's side of secretbox.Keyring.CheckStore.
+type keyRecord struct{ d *DB }
+
+func (k keyRecord) RecordedCheck(ctx context.Context) (string, error) {
 	var v string
-	err := d.pool.QueryRow(ctx, `SELECT value FROM key_check WHERE id = 1`).Scan(&v)
+	err := k.d.pool.QueryRow(ctx, `SELECT value FROM key_check WHERE id = 1`).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
 	return v, err
 }
 
-// sampleKey returns which key of the keyring decrypts the database's
-// encrypted values (the oldest one needed), checking the first value of
-// each encrypted column; 0 when there are none.
-func (d *DB) sampleKey(ctx context.Context) (int, error) {
-	idx := 0
+func (k keyRecord) SampleTokens(ctx context.Context) ([]string, error) {
+	var out []string
 	for _, c := range encryptedColumns {
 		var tok string
-		err := d.pool.QueryRow(ctx, `SELECT `+c.value+` FROM `+c.table+` WHERE `+c.value+` != '' ORDER BY `+c.id+` LIMIT 1`).Scan(&tok)
+		err := k.d.pool.QueryRow(ctx, `SELECT `+c.value+` FROM `+c.table+` WHERE `+c.value+` != '' ORDER BY `+c.id+` LIMIT 1`).Scan(&tok)
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue
 		} else if err != nil {
-			return 0, err
+			return nil, err
 		}
-		i, ok := d.secrets.KeyIndex(tok)
-		if !ok {
-			return 0, &KeyMismatchError{Have: secretbox.Fingerprint(d.secrets.CheckValue())}
-		}
-		idx = max(idx, i)
+		out = append(out, tok)
 	}
-	return idx, nil
+	return out, nil
+}
+
+// RecordCheckIfAbsent: another node may have recorded first.
+func (k keyRecord) RecordCheckIfAbsent(ctx context.Context, check string) error {
+	_, err := k.d.pool.Exec(ctx, `INSERT INTO key_check (id, value, updated_at) VALUES (1, $1, $2) ON CONFLICT DO NOTHING`, check, ts(time.Now()))
+	return err
 }
 
 // recordCurrentKey records the current key as the database's, once
