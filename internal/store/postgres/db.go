@@ -198,6 +198,12 @@ func (d *DB) Pool() *pgxpool.Pool { return d.pool }
 func (d *DB) Close() error {
 	d.leadMu.Lock()
 	if d.lead != nil {
+		// Unlock before closing: closing only asks the server to end the
+		// session, which it does a moment later, so another node trying
+		// at once could still find the lock held.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		d.lead.Exec(ctx, `SELECT pg_advisory_unlock(`+lockScope+`, $1)`, int32(lockLead)) //nolint:errcheck // closing ends the session, and the lock, anyway
+		cancel()
 		d.lead.Hijack().Close(context.Background()) //nolint:errcheck
 		d.lead = nil
 	}

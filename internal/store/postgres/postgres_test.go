@@ -343,4 +343,31 @@ func TestLeadOncePerCluster(t *testing.T) {
 	if ok, err := b.TryLead(ctx); !ok || err != nil {
 		t.Fatalf("B.TryLead after A left = %v, %v", ok, err)
 	}
+
+	// A leader that dies without a word: its session is ended by the
+	// server (as when its node is killed), and the lock goes with it a
+	// moment later; C leads at one of its next tries.
+	c := mustOpenURL(t, url, kr)
+	var killed bool
+	if err := c.Pool().QueryRow(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND objid = 6 AND classid::int = hashtext('bindery:' || current_schema())`).Scan(&killed); err != nil || !killed {
+		t.Fatalf("ending B's session = %v, %v", killed, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := c.TryLead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("C never led after B's session ended")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ok, err := b.TryLead(ctx); ok || err != nil {
+		t.Fatalf("B.TryLead after losing its session while C leads = %v, %v", ok, err)
+	}
 }
