@@ -88,9 +88,12 @@ Examples:
 		return err
 	}
 	defer closeAll()
+	// Several servers share one database only when they also share the
+	// book files (BINDERY_S3_…); with files in each server's data folder,
+	// a run taken by another server would build a book that is not there.
 	if l, ok := d.db.(interface {
 		LockServe(context.Context) (func(), error)
-	}); ok {
+	}); ok && d.cfg.S3 == nil {
 		release, err := l.LockServe(ctx)
 		if err != nil {
 			return fmt.Errorf("BINDERY_DATABASE_URL: %w", err)

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bindery/bindery/internal/blob"
 )
 
 // Environments.
@@ -45,6 +47,10 @@ type Config struct {
 
 	DataDir     string // BINDERY_DATA_DIR
 	DatabaseURL string // BINDERY_DATABASE_URL; "" means SQLite in DataDir
+	// S3 is the S3-compatible bucket that holds book files, artifacts,
+	// editions and the image cache (BINDERY_S3_ENDPOINT, _BUCKET,
+	// _REGION, _ACCESS_KEY, _SECRET_KEY); nil keeps them in DataDir.
+	S3 *blob.S3Config
 
 	EncryptionKey         string   // ENCRYPTION_KEY (Fernet), may be empty in development
 	EncryptionKeyPrevious []string // ENCRYPTION_KEY_PREVIOUS
@@ -122,6 +128,9 @@ func (c *Config) Secrets() []string {
 		}
 	}
 	s = append(s, c.EncryptionKeyPrevious...)
+	if c.S3 != nil {
+		s = append(s, string(c.S3.SecretKey))
+	}
 	for _, k := range c.Ideogram.Keys {
 		s = append(s, k)
 	}
@@ -182,6 +191,15 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.Ideogram = l.ideogram()
 	c.Limits = l.limits()
+	if l.err == nil {
+		s3, ok, err := blob.S3ConfigFromEnv(getenv)
+		switch {
+		case err != nil:
+			l.err = err // names the setting, never its value
+		case ok:
+			c.S3 = &s3
+		}
+	}
 	l.check(c)
 	if l.err != nil {
 		return nil, l.err

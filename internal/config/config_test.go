@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,34 @@ func TestDatabaseURL(t *testing.T) {
 	}
 	if c, _ := config.Load(env(map[string]string{"BINDERY_DATABASE_URL_FILE": p})); c.DatabaseURL != u {
 		t.Fatalf("from the file: %q", c.DatabaseURL)
+	}
+}
+
+// TestS3Settings: the bucket's settings, the secret key from a _FILE,
+// make Config.S3; an incomplete set is refused naming the setting and
+// never the secret; the secret key is among Secrets (for the log
+// redactor); without any, files stay in the data folder.
+func TestS3Settings(t *testing.T) {
+	const secret = "s3-secret-key-0123456789"
+	p := filepath.Join(t.TempDir(), "s3-secret")
+	if err := os.WriteFile(p, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := map[string]string{"BINDERY_S3_ENDPOINT": "http://127.0.0.1:7070", "BINDERY_S3_BUCKET": "books",
+		"BINDERY_S3_REGION": "us-east-1", "BINDERY_S3_ACCESS_KEY": "bindery", "BINDERY_S3_SECRET_KEY_FILE": p}
+	c, err := config.Load(env(e))
+	if err != nil || c.S3 == nil || c.S3.Bucket != "books" || string(c.S3.SecretKey) != secret {
+		t.Fatalf("Load = %+v, %v", c, err)
+	}
+	if !slices.Contains(c.Secrets(), secret) {
+		t.Error("the S3 secret key is not among Secrets: the log redactor would not know it")
+	}
+	delete(e, "BINDERY_S3_BUCKET")
+	if _, err := config.Load(env(e)); err == nil || !strings.Contains(err.Error(), "BINDERY_S3_BUCKET") || strings.Contains(err.Error(), secret) {
+		t.Fatalf("without a bucket: %v", err)
+	}
+	if c, err := config.Load(env(nil)); err != nil || c.S3 != nil {
+		t.Fatalf("no S3 settings: %+v, %v", c.S3, err)
 	}
 }
 

@@ -129,7 +129,7 @@ func open(ctx context.Context, url string, secrets *secretbox.Keyring, upTo int)
 const keyCheckVersion = 12
 
 // ErrServing is LockServe's refusal: another server holds the database.
-var ErrServing = errors.New("another `bindery serve` is using this database: one server per database until book files live in shared storage (each server keeps the books in its data folder)")
+var ErrServing = errors.New("another `bindery serve` is using this database: several servers share one database only when they share book files too (set BINDERY_S3_ENDPOINT and the other BINDERY_S3_ settings); each server now keeps the books in its own data folder")
 
 // LockServe claims the database for one server, for as long as the
 // returned release is not called (or the connection lives): a
