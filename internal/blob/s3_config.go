@@ -73,6 +73,10 @@ const (
 	EnvS3Region    = "BINDERY_S3_REGION"
 	EnvS3AccessKey = "BINDERY_S3_ACCESS_KEY"
 	EnvS3SecretKey = "BINDERY_S3_SECRET_KEY"
+	// EnvS3Prefix is optional: a folder of the bucket ("bindery/") that
+	// holds this deployment's objects, so that one bucket can serve
+	// several deployments.
+	EnvS3Prefix = "BINDERY_S3_PREFIX"
 )
 
 // maxSettingFileBytes bounds a _FILE setting: a key or a URL, never a
@@ -91,7 +95,7 @@ const maxSettingFileBytes = 4 << 10
 func S3ConfigFromEnv(getenv func(string) string) (cfg S3Config, ok bool, err error) {
 	vals := map[string]string{}
 	anySet := false
-	for _, name := range []string{EnvS3Endpoint, EnvS3Bucket, EnvS3Region, EnvS3AccessKey, EnvS3SecretKey} {
+	for _, name := range []string{EnvS3Endpoint, EnvS3Bucket, EnvS3Region, EnvS3AccessKey, EnvS3SecretKey, EnvS3Prefix} {
 		v, set, err := settingFromEnv(getenv, name)
 		if err != nil {
 			return S3Config{}, false, err
@@ -108,6 +112,7 @@ func S3ConfigFromEnv(getenv func(string) string) (cfg S3Config, ok bool, err err
 		Region:    vals[EnvS3Region],
 		AccessKey: vals[EnvS3AccessKey],
 		SecretKey: Secret(vals[EnvS3SecretKey]),
+		Prefix:    vals[EnvS3Prefix],
 	}
 	if err := cfg.Validate(); err != nil {
 		return S3Config{}, false, err

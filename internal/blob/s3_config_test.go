@@ -80,6 +80,9 @@ func TestS3ConfigFromEnv(t *testing.T) {
 		{"missing file", with("BINDERY_S3_SECRET_KEY", "", "BINDERY_S3_SECRET_KEY_FILE", filepath.Join(dir, "nope")), false, "BINDERY_S3_SECRET_KEY_FILE: cannot read"},
 		{"empty file", with("BINDERY_S3_SECRET_KEY", "", "BINDERY_S3_SECRET_KEY_FILE", emptyFile), false, "the file is empty"},
 		{"huge file", with("BINDERY_S3_SECRET_KEY", "", "BINDERY_S3_SECRET_KEY_FILE", bigFile), false, "larger than"},
+		{"a prefix", with("BINDERY_S3_PREFIX", "press-a/"), true, ""},
+		{"a prefix without its slash", with("BINDERY_S3_PREFIX", "press-a"), false, "end with /"},
+		{"a prefix climbing out", with("BINDERY_S3_PREFIX", "../x/"), false, "Invalid storage key"},
 		{"endpoint from a file", with("BINDERY_S3_ENDPOINT", "", "BINDERY_S3_ENDPOINT_FILE", emptyFile), false, "BINDERY_S3_ENDPOINT_FILE: the file is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,6 +101,9 @@ func TestS3ConfigFromEnv(t *testing.T) {
 			}
 			if ok && string(cfg.SecretKey) != secretValue {
 				t.Fatalf("SecretKey = %q", string(cfg.SecretKey))
+			}
+			if ok && cfg.Prefix != tc.env["BINDERY_S3_PREFIX"] {
+				t.Fatalf("Prefix = %q", cfg.Prefix)
 			}
 		})
 	}
