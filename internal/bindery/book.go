@@ -41,3 +41,35 @@ type BookStore interface {
 	ListMembers(ctx context.Context, bookID int64) ([]*User, error)
 	IsMember(ctx context.Context, bookID, userID int64) (bool, error)
 }
+
+// BookFile is the pointer row of one file of a book kept in shared
+// storage (BINDERY_S3_…): the file's bytes are the blob BlobKey, whose
+// name is their SHA-256, so switching the row is what makes a new version
+// visible, whole, to every node (see package blob).
+type BookFile struct {
+	BookID   int64
+	Path     string // clean slash path in the book folder (bookfs.CleanPath)
+	BlobKey  string // books/<book id>/files/<sha256>
+	Size     int64
+	SHA256   string // lowercase hex of the bytes
+	Modified time.Time
+}
+
+// BookFileStore keeps the pointer rows of books' files in shared storage.
+// Rows go with their book (deleting the book deletes them).
+type BookFileStore interface {
+	// BookFiles lists book bookID's rows, by path.
+	BookFiles(ctx context.Context, bookID int64) ([]BookFile, error)
+	// PutBookFile creates the row of f.Path or switches it to f's blob.
+	// ENOTFOUND when the book does not exist.
+	PutBookFile(ctx context.Context, f *BookFile) error
+	// MoveBookFile renames the row of from to to in one step: ENOTFOUND
+	// when from has no row, ECONFLICT when to has one.
+	MoveBookFile(ctx context.Context, bookID int64, from, to string) error
+	// DeleteBookFile removes the row of path; removing a missing row is
+	// not an error (a retry, or the same deletion from two nodes).
+	DeleteBookFile(ctx context.Context, bookID int64, path string) error
+	// BlobReferenced reports whether a row names key: the collector
+	// deletes only blobs that none does.
+	BlobReferenced(ctx context.Context, key string) (bool, error)
+}

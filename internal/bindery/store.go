@@ -14,6 +14,7 @@ type Store interface {
 	AuditStore
 	AuditChain
 	BookStore
+	BookFileStore
 	InvitationStore
 	RunStore
 	EventStore

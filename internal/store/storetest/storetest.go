@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) bindery.Store) {
 	t.Run("AuditPaging", func(t *testing.T) { testAuditPaging(t, open(t)) })
 	t.Run("CascadeOnUserDelete", func(t *testing.T) { testCascade(t, open(t)) })
 	t.Run("Books", func(t *testing.T) { testBooks(t, open(t)) })
+	t.Run("BookFiles", func(t *testing.T) { testBookFiles(t, open(t)) })
 	t.Run("Runs", func(t *testing.T) { testRuns(t, open(t)) })
 	t.Run("QueueRun", func(t *testing.T) { testQueueRun(t, open(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open(t)) })
