@@ -1,0 +1,402 @@
+package bookfs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/blob"
+)
+
+// Shared keeps this node's copy of every book folder (the Store) in step
+// with the copy all nodes share when book files live in an S3-compatible
+// bucket (BINDERY_S3_…): each file's bytes in a blob named by their
+// SHA-256 (books/<id>/files/<sha256>) and one pointer row per file
+// (bindery.BookFileStore) naming the blob of its current version.
+//
+// Why a local copy at all: builds, previews and the upload checks read a
+// book through an os.Root (the one way book files are opened, confined by
+// the kernel), and a run reads the same files many times. The shared rows
+// are the truth; the folder is a cache brought up to date (Sync) before
+// every read and change of the book on this node.
+//
+// How a change stays whole across nodes: the local write happens first,
+// with every check of a single-node server (Store.Put), then the bytes are
+// uploaded under their content key, then the row switches (Push). A
+// reader on any node sees the row before or after the switch, and either
+// blob is complete. A crash between the local write and the switch
+// leaves a local file that differs from what the node last synced; the
+// next Sync pushes it, so no accepted upload is lost. Two nodes changing
+// the same file at once: the last row switched wins, as on one node.
+//
+// What this node last synced is recorded in a hidden manifest in the
+// book's folder (path → SHA-256, size, modification time), so that Sync
+// tells a file changed here (push it) from one changed elsewhere
+// (download it) and one deleted elsewhere (remove it) without hashing the
+// book.
+//
+// Every method but Lock must be called with the book's Lock held: it
+// orders this node's changes to one book (another node's are ordered by
+// the rows).
+type Shared struct {
+	files *Store
+	blobs blob.Store
+	rows  bindery.BookFileStore
+
+	mu    sync.Mutex
+	locks map[int64]*sync.Mutex
+}
+
+// NewShared shares files' books through blobs and rows.
+func NewShared(files *Store, blobs blob.Store, rows bindery.BookFileStore) *Shared {
+	return &Shared{files: files, blobs: blobs, rows: rows, locks: map[int64]*sync.Mutex{}}
+}
+
+// manifestName is the hidden file of a book folder that records what
+// Sync last brought into step. Hidden: never listed, exported, counted in
+// the quota or addressable by a client (CleanPath refuses dot names).
+const manifestName = ".shared-manifest.json"
+
+type manifestEntry struct {
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	Mod    int64  `json:"mod"` // local modification time, Unix nanoseconds
+}
+
+type manifest map[string]manifestEntry
+
+// Lock serialises this node's reads and changes of book id's folder and
+// rows; call the returned function to release it.
+func (s *Shared) Lock(id int64) func() {
+	s.mu.Lock()
+	l, ok := s.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		s.locks[id] = l
+	}
+	s.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// blobPrefix is where book id's file versions are.
+func blobPrefix(id int64) string { return "books/" + strconv.FormatInt(id, 10) + "/files/" }
+
+// Sync brings book id's folder in step with its rows: a file whose row
+// names other bytes than the manifest records is downloaded (checked
+// against its SHA-256, renamed into place), one whose row is gone is
+// removed, one written here and not yet pushed is pushed. ENOTFOUND when
+// the book has neither rows nor a folder here.
+func (s *Shared) Sync(ctx context.Context, id int64) error {
+	rows, err := s.rows.BookFiles(ctx, id)
+	if err != nil {
+		return err
+	}
+	local, err := s.files.List(id)
+	if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+		if len(rows) == 0 {
+			return err
+		}
+		if err := s.files.Create(id); err != nil {
+			return err
+		}
+		local = nil
+	} else if err != nil {
+		return err
+	}
+	man := s.readManifest(id)
+	byPath := make(map[string]bindery.BookFile, len(rows))
+	for _, r := range rows {
+		byPath[r.Path] = r
+	}
+	changed := false
+	seen := make(map[string]bool, len(local))
+	for _, f := range local {
+		seen[f.Path] = true
+		e, known := man[f.Path]
+		r, shared := byPath[f.Path]
+		switch {
+		case !known || e.Size != f.Size || e.Mod != f.Modified.UnixNano():
+			// Written here and not pushed (a crash between the two), or
+			// a folder that predates sharing: push it.
+			if err := s.push(ctx, id, f.Path, man); err != nil {
+				return err
+			}
+		case !shared:
+			if err := s.files.Delete(id, f.Path); err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND {
+				return err
+			}
+			delete(man, f.Path)
+		case r.SHA256 != e.SHA256:
+			if err := s.download(ctx, id, r, man); err != nil {
+				return err
+			}
+		default:
+			continue
+		}
+		changed = true
+	}
+	for _, r := range rows {
+		if seen[r.Path] {
+			continue
+		}
+		if _, known := man[r.Path]; known {
+			// Synced here, then deleted here, and the row not yet gone
+			// (a crash between the two): finish the deletion.
+			if err := s.rows.DeleteBookFile(ctx, id, r.Path); err != nil {
+				return err
+			}
+			delete(man, r.Path)
+		} else if err := s.download(ctx, id, r, man); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if changed {
+		return s.writeManifest(id, man)
+	}
+	return nil
+}
+
+// Push uploads the local files named and switches their rows.
+func (s *Shared) Push(ctx context.Context, id int64, names ...string) error {
+	man := s.readManifest(id)
+	for _, name := range names {
+		if err := s.push(ctx, id, name, man); err != nil {
+			return err
+		}
+	}
+	return s.writeManifest(id, man)
+}
+
+// PushAll uploads every file of book id's folder: a book made on this
+// node (created or imported), once its row committed.
+func (s *Shared) PushAll(ctx context.Context, id int64) error {
+	files, err := s.files.List(id)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Path
+	}
+	return s.Push(ctx, id, names...)
+}
+
+func (s *Shared) push(ctx context.Context, id int64, name string, man manifest) error {
+	f, info, err := s.files.Get(id, name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	obj, err := s.blobs.PutContent(ctx, blobPrefix(id), f)
+	if err != nil {
+		return fmt.Errorf("storing %s in shared storage: %w", name, err)
+	}
+	sum := obj.Key[len(obj.Key)-sha256.Size*2:]
+	if err := s.rows.PutBookFile(ctx, &bindery.BookFile{BookID: id, Path: name, BlobKey: obj.Key, Size: obj.Size, SHA256: sum, Modified: info.Modified}); err != nil {
+		return err
+	}
+	man[name] = manifestEntry{SHA256: sum, Size: info.Size, Mod: info.Modified.UnixNano()}
+	return nil
+}
+
+// download puts the bytes of row r in place in the folder, through a
+// temporary file checked against the row's SHA-256.
+func (s *Shared) download(ctx context.Context, id int64, r bindery.BookFile, man manifest) error {
+	obj, _, err := s.blobs.Open(ctx, r.BlobKey)
+	if err != nil {
+		return fmt.Errorf("reading %s from shared storage: %w", r.Path, err)
+	}
+	defer obj.Close()
+	root, err := s.files.Open(id)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if d := path.Dir(r.Path); d != "." {
+		if err := root.MkdirAll(d, 0o700); err != nil {
+			return pathError(err)
+		}
+	}
+	tmp, tmpName, err := createTemp(root, path.Dir(r.Path))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if tmp != nil {
+			tmp.Close()
+			root.Remove(tmpName)
+		}
+	}()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, obj}); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != r.SHA256 {
+		return fmt.Errorf("shared storage returned other bytes for %s of book %d (SHA-256 %s, its row says %s)", r.Path, id, got, r.SHA256)
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	tmp = nil
+	if err := root.Rename(tmpName, r.Path); err != nil {
+		root.Remove(tmpName)
+		return pathError(err)
+	}
+	fi, err := root.Stat(r.Path)
+	if err != nil {
+		return err
+	}
+	man[r.Path] = manifestEntry{SHA256: r.SHA256, Size: fi.Size(), Mod: fi.ModTime().UTC().UnixNano()}
+	return nil
+}
+
+// Forget removes the row of a file deleted here.
+func (s *Shared) Forget(ctx context.Context, id int64, name string) error {
+	if err := s.rows.DeleteBookFile(ctx, id, name); err != nil {
+		return err
+	}
+	man := s.readManifest(id)
+	delete(man, name)
+	return s.writeManifest(id, man)
+}
+
+// Moved renames the row of a file moved here from from to to (a rename
+// keeps the bytes and the modification time, so the manifest entry moves
+// with it). A file without a row yet is pushed.
+func (s *Shared) Moved(ctx context.Context, id int64, from, to string) error {
+	man := s.readManifest(id)
+	err := s.rows.MoveBookFile(ctx, id, from, to)
+	switch {
+	case bindery.ErrorCode(err) == bindery.ENOTFOUND:
+		delete(man, from)
+		if err := s.push(ctx, id, to, man); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		if e, ok := man[from]; ok {
+			man[to] = e
+			delete(man, from)
+		}
+	}
+	return s.writeManifest(id, man)
+}
+
+// RemoveBook deletes every stored version of book id's files (its rows go
+// with its row).
+func (s *Shared) RemoveBook(ctx context.Context, id int64) error {
+	return deletePrefix(ctx, s.blobs, "books/"+strconv.FormatInt(id, 10)+"/")
+}
+
+// Collect deletes the versions of book files that no row names and that
+// are older than grace: replaced or deleted versions, once no reader can
+// still be on its way to them (see package blob). It returns how many it
+// deleted. Run it on one node at a time (the cluster's periodic work).
+func (s *Shared) Collect(ctx context.Context, grace time.Duration, now time.Time) (int, error) {
+	n := 0
+	var unused []string
+	for info, err := range s.blobs.List(ctx, "books/") {
+		if err != nil {
+			return n, err
+		}
+		if now.Sub(info.Modified) < grace || !strings.Contains(info.Key, "/files/") {
+			continue
+		}
+		used, err := s.rows.BlobReferenced(ctx, info.Key)
+		if err != nil {
+			return n, err
+		}
+		if !used {
+			unused = append(unused, info.Key)
+		}
+	}
+	for _, k := range unused {
+		if err := s.blobs.Delete(ctx, k); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func deletePrefix(ctx context.Context, b blob.Store, prefix string) error {
+	var keys []string
+	for info, err := range b.List(ctx, prefix) {
+		if err != nil {
+			return err
+		}
+		keys = append(keys, info.Key)
+	}
+	for _, k := range keys {
+		if err := b.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readManifest returns what the folder of book id last synced; empty when
+// there is no manifest (or an unreadable one: every file then counts as
+// changed here and is pushed, which loses nothing).
+func (s *Shared) readManifest(id int64) manifest {
+	man := manifest{}
+	root, err := s.files.Open(id)
+	if err != nil {
+		return man
+	}
+	defer root.Close()
+	f, err := root.Open(manifestName)
+	if err != nil {
+		return man
+	}
+	defer f.Close()
+	if err := json.NewDecoder(io.LimitReader(f, 64<<20)).Decode(&man); err != nil {
+		return manifest{}
+	}
+	return man
+}
+
+// writeManifest replaces the manifest of book id atomically.
+func (s *Shared) writeManifest(id int64, man manifest) error {
+	root, err := s.files.Open(id)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	tmp, tmpName, err := createTemp(root, ".")
+	if err != nil {
+		return err
+	}
+	err = json.NewEncoder(tmp).Encode(man)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = root.Rename(tmpName, manifestName)
+	}
+	if err != nil {
+		root.Remove(tmpName)
+		if errors.Is(err, fs.ErrNotExist) {
+			return bindery.Errorf(bindery.ENOTFOUND, "Book not found.")
+		}
+		return err
+	}
+	return nil
+}
