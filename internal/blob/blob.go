@@ -41,8 +41,8 @@
 // under a content key:
 //
 //	books/<book id>/files/<sha256>    versions of a book's source files
-//	runs/<run id>/<sha256>            a run's artifacts
-//	editions/<book id>/<sha256>       published editions
+//	runs/<run id>/<name>              a run's artifacts, written once (RunKey)
+//	editions/<book id>/<run id>/<name> published editions (EditionKey)
 //	cache/images/<sha256 of request>  the image cache (derivable: Put)
 //
 // with the names, sizes and types in the database rows that point at

@@ -1,6 +1,8 @@
 package blob
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -93,6 +95,44 @@ func checkPath(key string, isPrefix bool) error {
 			return invalid("a component may not start with a dot")
 		case len(part) > MaxComponentBytes:
 			return invalid("a component is too long")
+		}
+	}
+	return nil
+}
+
+// The keys of the layout in the package doc, in one place.
+
+// RunPrefix is the folder of run runID's artifacts.
+func RunPrefix(runID int64) string { return "runs/" + strconv.FormatInt(runID, 10) + "/" }
+
+// RunKey is artifact name of run runID. A run writes each artifact once,
+// when its format stage ends, and never again (the run's state is the
+// pointer that makes them visible), so the key is the name rather than
+// the content hash.
+func RunKey(runID int64, name string) string { return RunPrefix(runID) + name }
+
+// EditionPrefix is the folder of book bookID's published editions.
+func EditionPrefix(bookID int64) string { return "editions/" + strconv.FormatInt(bookID, 10) + "/" }
+
+// EditionKey is file name of book bookID's edition made from run runID:
+// each edition has its own folder, and the book's publication row is the
+// pointer that names the current one.
+func EditionKey(bookID, runID int64, name string) string {
+	return EditionPrefix(bookID) + strconv.FormatInt(runID, 10) + "/" + name
+}
+
+// DeletePrefix deletes every object under prefix.
+func DeletePrefix(ctx context.Context, s Store, prefix string) error {
+	var keys []string
+	for info, err := range s.List(ctx, prefix) {
+		if err != nil {
+			return err
+		}
+		keys = append(keys, info.Key)
+	}
+	for _, k := range keys {
+		if err := s.Delete(ctx, k); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -302,7 +302,7 @@ func (s *Shared) Moved(ctx context.Context, id int64, from, to string) error {
 // RemoveBook deletes every stored version of book id's files (its rows go
 // with its row).
 func (s *Shared) RemoveBook(ctx context.Context, id int64) error {
-	return deletePrefix(ctx, s.blobs, "books/"+strconv.FormatInt(id, 10)+"/")
+	return blob.DeletePrefix(ctx, s.blobs, "books/"+strconv.FormatInt(id, 10)+"/")
 }
 
 // Collect deletes the versions of book files that no row names and that
@@ -334,22 +334,6 @@ func (s *Shared) Collect(ctx context.Context, grace time.Duration, now time.Time
 		n++
 	}
 	return n, nil
-}
-
-func deletePrefix(ctx context.Context, b blob.Store, prefix string) error {
-	var keys []string
-	for info, err := range b.List(ctx, prefix) {
-		if err != nil {
-			return err
-		}
-		keys = append(keys, info.Key)
-	}
-	for _, k := range keys {
-		if err := b.Delete(ctx, k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // readManifest returns what the folder of book id last synced; empty when

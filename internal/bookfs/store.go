@@ -540,6 +540,13 @@ func ListPlain(dir string) []string {
 	return out
 }
 
+// PlainName reports whether name is a plain file name: not empty, not
+// hidden, no folder (OpenPlain's rule, also for the same files in shared
+// storage).
+func PlainName(name string) bool {
+	return name != "" && name[0] != '.' && path.Base(name) == name && filepath.Base(name) == name
+}
+
 // OpenPlain opens name, a plain (not hidden, no folder) regular file
 // directly inside dir, through an os.Root on dir: for folders of outputs
 // (a run's artifacts, a published edition) whose file names come from
@@ -547,7 +554,7 @@ func ListPlain(dir string) []string {
 // folder — so a caller never reveals why.
 func OpenPlain(dir, name string) (*os.File, fs.FileInfo, error) {
 	notFound := bindery.Errorf(bindery.ENOTFOUND, "Not found.")
-	if name == "" || name[0] == '.' || path.Base(name) != name || filepath.Base(name) != name {
+	if !PlainName(name) {
 		return nil, nil, notFound
 	}
 	root, err := os.OpenRoot(dir)

@@ -33,6 +33,7 @@ import (
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/catalog"
 	"github.com/bindery/bindery/internal/manuscript"
@@ -55,12 +56,19 @@ type Auditor interface {
 
 // Deps are what the Service works with.
 type Deps struct {
-	Store   bindery.Store
-	Files   *bookfs.Store
+	Store bindery.Store
+	Files *bookfs.Store
+	// Shared, when book files live in shared storage (several nodes),
+	// keeps Files in step with it: synced before every read and change
+	// of a book, every change pushed. nil on a single node.
+	Shared  *bookfs.Shared
 	Catalog *catalog.Catalog // the published editions
 	Audit   Auditor
 	// ArtifactsDir names the folder of a run's artifacts (the pipeline's).
 	ArtifactsDir func(runID int64) string
+	// Outputs is the shared storage of runs' artifacts (blob.RunKey)
+	// when nodes share storage; nil on a single node.
+	Outputs blob.Store
 	// Emit stores and fans out an event of a book (book_published).
 	Emit func(ctx context.Context, ev *bindery.Event)
 	// Disconnect closes a user's live connections, so that they reconnect
@@ -124,6 +132,49 @@ func (a Actor) memberEvent(action string, b *bindery.Book, userID int64, detail 
 
 // Limits are the limits of a book's files.
 func (s *Service) Limits() bookfs.Limits { return s.d.Files.Limits() }
+
+// ---- shared storage --------------------------------------------------------
+
+// hold brings book id's folder in step with shared storage and keeps it
+// so (this node's other changes of the book wait) until the returned
+// function is called. On a single node it does nothing.
+func (s *Service) hold(ctx context.Context, id int64) (release func(), err error) {
+	if s.d.Shared == nil {
+		return func() {}, nil
+	}
+	unlock := s.d.Shared.Lock(id)
+	if err := s.d.Shared.Sync(ctx, id); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// fresh brings book id's folder in step with shared storage, for a read.
+func (s *Service) fresh(ctx context.Context, id int64) error {
+	release, err := s.hold(ctx, id)
+	if err == nil {
+		release()
+	}
+	return err
+}
+
+// pushed shares files of book id just written here (the caller holds
+// the book).
+func (s *Service) pushed(ctx context.Context, id int64, names ...string) error {
+	if s.d.Shared == nil {
+		return nil
+	}
+	return s.d.Shared.Push(ctx, id, names...)
+}
+
+// Sync brings book id's folder in step with shared storage (nothing to
+// do on a single node): a run calls it before it reads the book from Dir.
+func (s *Service) Sync(ctx context.Context, id int64) error { return s.fresh(ctx, id) }
+
+// Dir is book id's folder, which builds read (through an os.Root) after
+// Sync.
+func (s *Service) Dir(id int64) string { return s.d.Files.Dir(id) }
 
 // ---- creation -------------------------------------------------------------
 
@@ -194,6 +245,17 @@ func (s *Service) create(ctx context.Context, a Actor, title, detail string, st 
 	if err := s.d.Store.CreateBookWith(ctx, b, func(b *bindery.Book) error { return st.Commit(b.ID) }); err != nil {
 		return nil, err
 	}
+	if s.d.Shared != nil {
+		// After the commit: the rows need the book's. A failure loses
+		// nothing: the files are in this node's folder, and its next
+		// Sync of the book pushes what was not.
+		unlock := s.d.Shared.Lock(b.ID)
+		err := s.d.Shared.PushAll(ctx, b.ID)
+		unlock()
+		if err != nil {
+			s.d.Logger.Error("sharing a new book's files failed; they stay on this node until its next sync of the book", "book_id", b.ID, "err", err)
+		}
+	}
 	s.d.Audit.Audit(ctx, a.event(bindery.AuditBookCreated, b, detail))
 	return b, nil
 }
@@ -230,7 +292,15 @@ const MissingMetadata = "metadata.yaml is missing"
 // Metadata returns book id's parsed metadata.yaml; when it cannot be
 // parsed, md is nil and problem says why (MissingMetadata, or the parse
 // error at its line). err is for failures to read at all.
-func (s *Service) Metadata(id int64) (md *manuscript.Metadata, problem string, err error) {
+func (s *Service) Metadata(ctx context.Context, id int64) (md *manuscript.Metadata, problem string, err error) {
+	if err := s.fresh(ctx, id); err != nil {
+		return nil, "", err
+	}
+	return s.metadata(id)
+}
+
+// metadata is Metadata of the folder as it is on this node.
+func (s *Service) metadata(id int64) (md *manuscript.Metadata, problem string, err error) {
 	data, err := s.readMetadata(id)
 	if bindery.ErrorCode(err) == bindery.ENOTFOUND {
 		return nil, MissingMetadata, nil
@@ -263,6 +333,11 @@ func (s *Service) SetMetadata(ctx context.Context, a Actor, b *bindery.Book, md 
 	if err := CheckMetadata(md); err != nil {
 		return err
 	}
+	release, err := s.hold(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := s.writeMetadata(ctx, b, *md); err != nil {
 		return err
 	}
@@ -270,6 +345,8 @@ func (s *Service) SetMetadata(ctx context.Context, a Actor, b *bindery.Book, md 
 	return nil
 }
 
+// writeMetadata edits book b's metadata.yaml to say md; the caller holds
+// the book.
 func (s *Service) writeMetadata(ctx context.Context, b *bindery.Book, md manuscript.Metadata) error {
 	src, err := s.readMetadata(b.ID)
 	if err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND {
@@ -280,6 +357,9 @@ func (s *Service) writeMetadata(ctx context.Context, b *bindery.Book, md manuscr
 		return err
 	}
 	if _, err := s.d.Files.Put(ctx, b.ID, bookfs.MetadataFile, bytes.NewReader(data)); err != nil {
+		return err
+	}
+	if err := s.pushed(ctx, b.ID, bookfs.MetadataFile); err != nil {
 		return err
 	}
 	if b.Title != md.Title {
@@ -294,7 +374,15 @@ func (s *Service) writeMetadata(ctx context.Context, b *bindery.Book, md manuscr
 // e.g. a run's parse; it is returned with the cover set). One entry of
 // the author's file changes; the rest stays as written.
 func (s *Service) SetCover(ctx context.Context, b *bindery.Book, md manuscript.Metadata, name string, data []byte) (manuscript.Metadata, error) {
+	release, err := s.hold(ctx, b.ID)
+	if err != nil {
+		return md, err
+	}
+	defer release()
 	if _, err := s.d.Files.Put(ctx, b.ID, name, bytes.NewReader(data)); err != nil {
+		return md, err
+	}
+	if err := s.pushed(ctx, b.ID, name); err != nil {
 		return md, err
 	}
 	md.Cover = name
@@ -303,23 +391,36 @@ func (s *Service) SetCover(ctx context.Context, b *bindery.Book, md manuscript.M
 
 // ---- files ----------------------------------------------------------------
 
-// Dir is book id's folder, which builds read (through an os.Root).
-func (s *Service) Dir(id int64) string { return s.d.Files.Dir(id) }
-
 // Root opens book id's folder for reading (previews): an os.Root
 // confined to it. The caller closes it.
-func (s *Service) Root(id int64) (*os.Root, error) { return s.d.Files.Open(id) }
+func (s *Service) Root(ctx context.Context, id int64) (*os.Root, error) {
+	if err := s.fresh(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.d.Files.Open(id)
+}
 
 // Files lists book id's files.
-func (s *Service) Files(id int64) ([]bookfs.File, error) { return s.d.Files.List(id) }
+func (s *Service) Files(ctx context.Context, id int64) ([]bookfs.File, error) {
+	if err := s.fresh(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.d.Files.List(id)
+}
 
 // Hashes maps every file of book id to the SHA-256 of its bytes.
 func (s *Service) Hashes(ctx context.Context, id int64) (map[string]string, error) {
+	if err := s.fresh(ctx, id); err != nil {
+		return nil, err
+	}
 	return s.d.Files.Hashes(ctx, id)
 }
 
 // Open opens a file of book id for reading.
-func (s *Service) Open(id int64, name string) (*os.File, bookfs.File, error) {
+func (s *Service) Open(ctx context.Context, id int64, name string) (*os.File, bookfs.File, error) {
+	if err := s.fresh(ctx, id); err != nil {
+		return nil, bookfs.File{}, err
+	}
 	return s.d.Files.Get(id, name)
 }
 
@@ -332,6 +433,11 @@ var ErrUploadAborted = bindery.Errorf(bindery.EINVALID, "The upload ended before
 // (unless its title carries a character that reorders or hides text) and
 // moves back files an automatic placement put elsewhere than it names.
 func (s *Service) PutFile(ctx context.Context, a Actor, b *bindery.Book, name string, body io.Reader) (bookfs.File, error) {
+	release, err := s.hold(ctx, b.ID)
+	if err != nil {
+		return bookfs.File{}, err
+	}
+	defer release()
 	f, err := s.d.Files.Put(ctx, b.ID, name, body)
 	var aborted *bookfs.AbortError
 	if errors.As(err, &aborted) {
@@ -342,8 +448,11 @@ func (s *Service) PutFile(ctx context.Context, a Actor, b *bindery.Book, name st
 	if err != nil {
 		return f, err
 	}
+	if err := s.pushed(ctx, b.ID, name); err != nil {
+		return f, err
+	}
 	if name == bookfs.MetadataFile {
-		md, _, err := s.Metadata(b.ID)
+		md, _, err := s.metadata(b.ID)
 		if err == nil && md != nil {
 			if md.Title != "" && md.Title != b.Title {
 				if _, bad := bindery.TitleRune(md.Title); !bad {
@@ -353,7 +462,7 @@ func (s *Service) PutFile(ctx context.Context, a Actor, b *bindery.Book, name st
 					}
 				}
 			}
-			s.unplace(b.ID, md)
+			s.unplace(ctx, b.ID, md)
 		}
 	}
 	s.d.Audit.Audit(ctx, a.event(bindery.AuditFileWritten, b, name))
@@ -362,8 +471,18 @@ func (s *Service) PutFile(ctx context.Context, a Actor, b *bindery.Book, name st
 
 // DeleteFile removes file name of book b, by a.
 func (s *Service) DeleteFile(ctx context.Context, a Actor, b *bindery.Book, name string) error {
+	release, err := s.hold(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := s.d.Files.Delete(b.ID, name); err != nil {
 		return err
+	}
+	if s.d.Shared != nil {
+		if err := s.d.Shared.Forget(ctx, b.ID, name); err != nil {
+			return err
+		}
 	}
 	s.d.Audit.Audit(ctx, a.event(bindery.AuditFileDeleted, b, name))
 	return nil
@@ -372,6 +491,9 @@ func (s *Service) DeleteFile(ctx context.Context, a Actor, b *bindery.Book, name
 // ExportSource writes book id's folder to w as a zip; importing it gives
 // the same folder byte for byte.
 func (s *Service) ExportSource(ctx context.Context, id int64, w io.Writer) error {
+	if err := s.fresh(ctx, id); err != nil {
+		return err
+	}
 	return s.d.Files.WriteZip(ctx, id, w)
 }
 
@@ -431,6 +553,9 @@ func (s *Service) Publish(ctx context.Context, a Actor, b *bindery.Book, runID i
 // commit point (catalog.Catalog.PublishRun, which audits it). The caller
 // emits book_published: the pipeline does, under its run's lease.
 func (s *Service) PublishRun(ctx context.Context, run *bindery.Run, by int64, commit func(context.Context) error) (*bindery.Publication, error) {
+	if err := s.fresh(ctx, run.BookID); err != nil { // the catalog reads metadata.yaml and the cover
+		return nil, err
+	}
 	return s.d.Catalog.PublishRun(ctx, run.ID, by, commit)
 }
 
@@ -470,12 +595,22 @@ func (s *Service) Remove(ctx context.Context, b *bindery.Book) error {
 		if err := removeAll(s.d.ArtifactsDir(id)); err != nil {
 			return fmt.Errorf("artifacts of run %d: %w", id, err)
 		}
+		if s.d.Outputs != nil {
+			if err := blob.DeletePrefix(ctx, s.d.Outputs, blob.RunPrefix(id)); err != nil {
+				return fmt.Errorf("artifacts of run %d: %w", id, err)
+			}
+		}
 	}
-	if err := removeAll(s.d.Catalog.EditionDir(b.ID)); err != nil {
+	if err := s.d.Catalog.RemoveEditions(ctx, b.ID); err != nil {
 		return fmt.Errorf("published copy of book %d: %w", b.ID, err)
 	}
 	if err := s.d.Files.Remove(b.ID); err != nil {
 		return fmt.Errorf("folder of book %d: %w", b.ID, err)
+	}
+	if s.d.Shared != nil {
+		if err := s.d.Shared.RemoveBook(ctx, b.ID); err != nil {
+			return fmt.Errorf("shared files of book %d: %w", b.ID, err)
+		}
 	}
 	return s.d.Store.DeleteBook(ctx, b.ID)
 }

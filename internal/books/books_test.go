@@ -136,7 +136,7 @@ func TestCreate(t *testing.T) {
 			t.Errorf("the new book's folder lacks %s: %v", p, err)
 		}
 	}
-	md, problem, err := e.svc.Metadata(b.ID)
+	md, problem, err := e.svc.Metadata(ctx, b.ID)
 	if err != nil || md == nil || md.Title != "The Keeper" || !slices.Equal(md.Authors, []string{"A. Writer"}) {
 		t.Errorf("Metadata = %+v, %q, %v", md, problem, err)
 	}
@@ -204,7 +204,7 @@ func TestCreateReplacesAFolderWhoseRowNeverCommitted(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.files.Dir(b.ID), "chapters", "stale.md")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the new book holds the failed creation's file: %v", err)
 	}
-	if md, _, _ := e.svc.Metadata(b.ID); md == nil || md.Title != "Found" {
+	if md, _, _ := e.svc.Metadata(ctx, b.ID); md == nil || md.Title != "Found" {
 		t.Errorf("metadata = %+v", md)
 	}
 }
@@ -239,7 +239,7 @@ func TestMetadataAndTitle(t *testing.T) {
 	if got, _ := e.store.BookByID(ctx, b.ID); got.Title != "Two" || b.Title != "Two" {
 		t.Errorf("after uploading metadata.yaml the title is %q (row) / %q", got.Title, b.Title)
 	}
-	md, _, _ := e.svc.Metadata(b.ID)
+	md, _, _ := e.svc.Metadata(ctx, b.ID)
 	md.Title = "Three"
 	if err := e.svc.SetMetadata(ctx, e.owner, b, md); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package books
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -34,10 +35,13 @@ type Placement struct {
 
 // Placement returns the placement of loose files for book id, reading
 // its metadata.yaml once.
-func (s *Service) Placement(id int64) *Placement {
+func (s *Service) Placement(ctx context.Context, id int64) (*Placement, error) {
+	if err := s.fresh(ctx, id); err != nil {
+		return nil, err
+	}
 	p := &Placement{s: s, id: id}
 	p.Stored(bookfs.MetadataFile)
-	return p
+	return p, nil
 }
 
 // Name is where a loose file raw goes.
@@ -57,7 +61,7 @@ func (p *Placement) Stored(name string) {
 		return
 	}
 	p.named = nil
-	if md, _, err := p.s.Metadata(p.id); err == nil && md != nil {
+	if md, _, err := p.s.metadata(p.id); err == nil && md != nil {
 		p.named = metadataPaths(md)
 	}
 }
@@ -77,7 +81,7 @@ func metadataPaths(md *manuscript.Metadata) []string {
 // it contradicts: a bare file it names ("cover.jpg") that is missing but
 // was placed by type ("assets/images/cover.jpg") moves back to the name,
 // so that the order in which a folder's files arrive does not matter.
-func (s *Service) unplace(id int64, md *manuscript.Metadata) {
+func (s *Service) unplace(ctx context.Context, id int64, md *manuscript.Metadata) {
 	for _, p := range metadataPaths(md) {
 		if strings.Contains(p, "/") {
 			continue
@@ -90,7 +94,11 @@ func (s *Service) unplace(id int64, md *manuscript.Metadata) {
 		if placed == p {
 			continue
 		}
-		if err := s.d.Files.Move(id, placed, p); err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND && bindery.ErrorCode(err) != bindery.ECONFLICT {
+		err = s.d.Files.Move(id, placed, p)
+		if err == nil && s.d.Shared != nil {
+			err = s.d.Shared.Moved(ctx, id, placed, p)
+		}
+		if err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND && bindery.ErrorCode(err) != bindery.ECONFLICT {
 			s.d.Logger.Warn("moving a placed file back to the name metadata.yaml gives it", "book_id", id, "file", p, "err", err)
 		}
 	}

@@ -19,11 +19,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/manuscript"
 )
@@ -34,6 +36,7 @@ type Catalog struct {
 	dir       string                    // published/
 	artifacts func(runID int64) string  // a run's artifact folder
 	books     func(bookID int64) string // a book's folder
+	outputs   blob.Store                // shared storage, or nil
 	now       func() time.Time
 }
 
@@ -43,7 +46,13 @@ type Config struct {
 	Dir          string                    // where editions live (created 0700)
 	ArtifactsDir func(runID int64) string  // the pipeline's folder of a run
 	BookDir      func(bookID int64) string // bookfs's folder of a book
-	Now          func() time.Time
+	// Outputs, when several nodes share storage (BINDERY_S3_…), holds
+	// the runs' artifacts (blob.RunKey) and the editions
+	// (blob.EditionKey): each edition is written under its own run's
+	// folder and the publication row switches to it, so that every node
+	// serves the same, whole edition. nil: editions live in Dir.
+	Outputs blob.Store
+	Now     func() time.Time
 }
 
 // New returns a Catalog.
@@ -54,7 +63,7 @@ func New(c Config) (*Catalog, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Catalog{store: c.Store, dir: c.Dir, artifacts: c.ArtifactsDir, books: c.BookDir, now: c.Now}, nil
+	return &Catalog{store: c.Store, dir: c.Dir, artifacts: c.ArtifactsDir, books: c.BookDir, outputs: c.Outputs, now: c.Now}, nil
 }
 
 // QualityPassed reports whether a run's quality stage succeeded: the gate
@@ -102,6 +111,9 @@ func (c *Catalog) PublishRun(ctx context.Context, runID, by int64, commit func(c
 	if pub.Authors == nil {
 		pub.Authors = []string{}
 	}
+	if c.outputs != nil {
+		return c.publishShared(ctx, run, pub, md, by, commit)
+	}
 	tmp := filepath.Join(c.dir, ".tmp-"+strconv.FormatInt(run.BookID, 10)+"-"+randomHex())
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return nil, err
@@ -138,13 +150,99 @@ func (c *Catalog) PublishRun(ctx context.Context, runID, by int64, commit func(c
 	if err := c.swap(run.BookID, tmp); err != nil {
 		return nil, err
 	}
+	return c.record(ctx, pub, by)
+}
+
+// record stores the publication row (the switch to the new edition) and
+// its audit entry.
+func (c *Catalog) record(ctx context.Context, pub *bindery.Publication, by int64) (*bindery.Publication, error) {
 	if err := c.store.PutPublication(ctx, pub); err != nil {
 		return nil, err
 	}
 	actor := by
 	if err := c.store.AppendAudit(ctx, &bindery.AuditEvent{At: c.now(), Action: bindery.AuditBookPublished, ActorID: &actor,
-		Target: "book " + strconv.FormatInt(run.BookID, 10), Detail: fmt.Sprintf("run %d: %s", run.ID, strings.Join(pub.Files, ", "))}); err != nil {
+		Target: "book " + strconv.FormatInt(pub.BookID, 10), Detail: fmt.Sprintf("run %d: %s", pub.RunID, strings.Join(pub.Files, ", "))}); err != nil {
 		return nil, err
+	}
+	return pub, nil
+}
+
+// publishShared is PublishRun with shared storage: the run's artifacts
+// (and the book's cover) are copied to the edition's own folder
+// (blob.EditionKey), then the publication row switches to it; readers on
+// every node resolve the row, then open its files. Editions of other
+// runs are deleted after the switch.
+func (c *Catalog) publishShared(ctx context.Context, run *bindery.Run, pub *bindery.Publication, md manuscript.Metadata, by int64, commit func(context.Context) error) (*bindery.Publication, error) {
+	prefix := blob.RunPrefix(run.ID)
+	var names []string
+	for info, err := range c.outputs.List(ctx, prefix) {
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, strings.TrimPrefix(info.Key, prefix))
+	}
+	for _, name := range names {
+		if !bookfs.PlainName(name) {
+			continue
+		}
+		obj, _, err := c.outputs.Open(ctx, blob.RunKey(run.ID, name))
+		if err != nil {
+			return nil, err
+		}
+		_, err = c.outputs.Put(ctx, blob.EditionKey(run.BookID, run.ID, name), obj)
+		obj.Close()
+		if err != nil {
+			return nil, err
+		}
+		pub.Files = append(pub.Files, name)
+	}
+	if len(pub.Files) == 0 {
+		return nil, bindery.Errorf(bindery.ECONFLICT, "Run %d has no artifacts.", run.ID)
+	}
+	if md.Cover != "" {
+		tmp, err := os.MkdirTemp(c.dir, ".cover-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		if name, err := c.copyCover(run.BookID, md.Cover, tmp); err == nil {
+			f, err := os.Open(filepath.Join(tmp, name)) // #nosec G304 -- the catalog's own temporary folder and "cover" plus a checked extension
+			if err != nil {
+				return nil, err
+			}
+			_, err = c.outputs.Put(ctx, blob.EditionKey(run.BookID, run.ID, name), f)
+			f.Close()
+			if err != nil {
+				return nil, err
+			}
+			pub.Files = append(pub.Files, name)
+		}
+	}
+	if commit != nil {
+		if err := commit(ctx); err != nil {
+			return nil, err
+		}
+		ctx = context.WithoutCancel(ctx)
+	}
+	if _, err := c.record(ctx, pub, by); err != nil {
+		return nil, err
+	}
+	// The editions this one replaced. A download of one that began a
+	// moment ago keeps its open object (a local file stays readable; an
+	// S3 GET in flight completes).
+	editions := blob.EditionPrefix(run.BookID)
+	current := editions + strconv.FormatInt(run.ID, 10) + "/"
+	var old []string
+	for info, err := range c.outputs.List(ctx, editions) {
+		if err != nil {
+			break
+		}
+		if !strings.HasPrefix(info.Key, current) {
+			old = append(old, info.Key)
+		}
+	}
+	for _, k := range old {
+		_ = c.outputs.Delete(ctx, k) // what is left is deleted with the next edition or the book
 	}
 	return pub, nil
 }
@@ -239,10 +337,40 @@ func (c *Catalog) EditionDir(bookID int64) string {
 	return filepath.Join(c.dir, strconv.FormatInt(bookID, 10))
 }
 
-// Open opens a file of a book's edition. ENOTFOUND unless name is a plain
-// file of the edition.
-func (c *Catalog) Open(bookID int64, name string) (*os.File, fs.FileInfo, error) {
-	return bookfs.OpenPlain(filepath.Join(c.dir, strconv.FormatInt(bookID, 10)), name)
+// RemoveEditions deletes every edition of book bookID, here and in
+// shared storage.
+func (c *Catalog) RemoveEditions(ctx context.Context, bookID int64) error {
+	if err := os.RemoveAll(c.EditionDir(bookID)); err != nil {
+		return err
+	}
+	if c.outputs != nil {
+		return blob.DeletePrefix(ctx, c.outputs, blob.EditionPrefix(bookID))
+	}
+	return nil
+}
+
+// Open opens a file of a book's edition and says when it was written.
+// ENOTFOUND unless name is a plain file of the edition.
+func (c *Catalog) Open(ctx context.Context, bookID int64, name string) (io.ReadSeekCloser, time.Time, error) {
+	if c.outputs == nil {
+		f, fi, err := bookfs.OpenPlain(filepath.Join(c.dir, strconv.FormatInt(bookID, 10)), name)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		return f, fi.ModTime(), nil
+	}
+	notFound := bindery.Errorf(bindery.ENOTFOUND, "Not found.")
+	pub, err := c.store.Publication(ctx, bookID)
+	if err != nil || !bookfs.PlainName(name) || !slices.Contains(pub.Files, name) {
+		return nil, time.Time{}, notFound
+	}
+	obj, info, err := c.outputs.Open(ctx, blob.EditionKey(bookID, pub.RunID, name))
+	if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+		return nil, time.Time{}, notFound
+	} else if err != nil {
+		return nil, time.Time{}, err
+	}
+	return obj, info.Modified, nil
 }
 
 func copyFile(src, dst string) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/books"
 	"github.com/bindery/bindery/internal/catalog"
@@ -34,23 +35,53 @@ func editionDir(cfg *config.Config) func(int64) string {
 }
 
 // newPrivacy builds the privacy service for a shell command.
-func newPrivacy(d *deps) (*privacy.Service, error) {
-	files, err := bookfs.New(d.cfg.BooksDir(), bookLimits(d.cfg))
+func newPrivacy(ctx context.Context, d *deps) (*privacy.Service, error) {
+	bs, err := newBookStorage(ctx, d.cfg, d.store)
 	if err != nil {
 		return nil, err
 	}
-	cat, err := newCatalog(d.cfg, d.store, files)
+	cat, err := newCatalog(d.cfg, d.store, bs)
 	if err != nil {
 		return nil, err
 	}
-	library := newLibrary(d.cfg, d.store, d.auth, files, cat, d.log, bookEvents{})
-	return newPrivacyService(d.cfg, d.store, d.auth, files, library, d.secrets, d.log), nil
+	library := newLibrary(d.cfg, d.store, d.auth, bs, cat, d.log, bookEvents{})
+	return newPrivacyService(d.cfg, d.store, d.auth, bs.files, library, d.secrets, d.log), nil
+}
+
+// bookStorage is where book files, artifacts and editions are: this
+// node's data folder, and when several nodes share storage
+// (BINDERY_S3_…), the bucket that holds every node's (shared keeps the
+// folder's book copies in step with it; outputs holds artifacts and
+// editions). shared and outputs are nil on a single node.
+type bookStorage struct {
+	files   *bookfs.Store
+	shared  *bookfs.Shared
+	outputs blob.Store
+}
+
+// newBookStorage is the one way the server and the shell open it.
+func newBookStorage(ctx context.Context, cfg *config.Config, store bindery.Store) (bookStorage, error) {
+	files, err := bookfs.New(cfg.BooksDir(), bookLimits(cfg))
+	if err != nil {
+		return bookStorage{}, err
+	}
+	bs := bookStorage{files: files}
+	if cfg.S3 == nil {
+		return bs, nil
+	}
+	s3, err := blob.NewS3(ctx, *cfg.S3)
+	if err != nil {
+		return bookStorage{}, fmt.Errorf("BINDERY_S3_ENDPOINT: %w", err)
+	}
+	bs.outputs = s3
+	bs.shared = bookfs.NewShared(files, s3, store)
+	return bs, nil
 }
 
 // newCatalog is the one way the server and the shell build the catalog of
 // published editions.
-func newCatalog(cfg *config.Config, store bindery.Store, files *bookfs.Store) (*catalog.Catalog, error) {
-	return catalog.New(catalog.Config{Store: store, Dir: filepath.Join(cfg.DataDir, "published"), BookDir: files.Dir, ArtifactsDir: artifactsDir(cfg)})
+func newCatalog(cfg *config.Config, store bindery.Store, bs bookStorage) (*catalog.Catalog, error) {
+	return catalog.New(catalog.Config{Store: store, Dir: filepath.Join(cfg.DataDir, "published"), BookDir: bs.files.Dir, ArtifactsDir: artifactsDir(cfg), Outputs: bs.outputs})
 }
 
 // bookEvents are where the book service sends what it changes beyond the
@@ -63,8 +94,8 @@ type bookEvents struct {
 
 // newLibrary is the one way the server and the shell build the book
 // service.
-func newLibrary(cfg *config.Config, store bindery.Store, svc *auth.Service, files *bookfs.Store, cat *catalog.Catalog, log *slog.Logger, ev bookEvents) *books.Service {
-	return books.New(books.Deps{Store: store, Files: files, Catalog: cat, Audit: svc, ArtifactsDir: artifactsDir(cfg),
+func newLibrary(cfg *config.Config, store bindery.Store, svc *auth.Service, bs bookStorage, cat *catalog.Catalog, log *slog.Logger, ev bookEvents) *books.Service {
+	return books.New(books.Deps{Store: store, Files: bs.files, Shared: bs.shared, Outputs: bs.outputs, Catalog: cat, Audit: svc, ArtifactsDir: artifactsDir(cfg),
 		Emit: ev.emit, Disconnect: ev.disconnect, Logger: log})
 }
 
@@ -129,7 +160,7 @@ func userExport(ctx context.Context, e *env, args []string) error {
 }
 
 func exportTo(ctx context.Context, e *env, d *deps, u *bindery.User, out string) error {
-	p, err := newPrivacy(d)
+	p, err := newPrivacy(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -169,7 +200,7 @@ func deleteAccount(ctx context.Context, e *env, d *deps, u *bindery.User, heir s
 		}
 		plan.TransferTo = h.ID
 	}
-	p, err := newPrivacy(d)
+	p, err := newPrivacy(ctx, d)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"time"
+
+	"github.com/bindery/bindery/internal/bookfs"
 )
 
 // retention is how long the server keeps what expires: audit entries
@@ -10,7 +12,15 @@ import (
 // zero duration keeps that kind forever.
 type retention struct {
 	audit, events time.Duration
+	// shared, when nodes share storage, has its replaced book files
+	// collected (bookfs.Shared.Collect) once they are blobGrace old.
+	shared *bookfs.Shared
 }
+
+// blobGrace is how long a replaced or deleted version of a book file
+// stays in shared storage: longer than any request or run takes between
+// reading a pointer row and opening its blob (package blob).
+const blobGrace = time.Hour
 
 // purger is what purge deletes through.
 type purger interface {

@@ -126,10 +126,11 @@ Examples:
 	if nodes.run != nil {
 		nodes.run(ctx)
 	}
-	files, err := bookfs.New(cfg.BooksDir(), bookLimits(cfg))
+	bs, err := newBookStorage(ctx, cfg, store)
 	if err != nil {
 		return err
 	}
+	files := bs.files
 	images, keys, err := newImageGenerator(ctx, e, cfg, log)
 	if err != nil {
 		return err
@@ -154,7 +155,7 @@ Examples:
 		}
 		return n, nil
 	})
-	cat, err := newCatalog(cfg, store, files)
+	cat, err := newCatalog(cfg, store, bs)
 	if err != nil {
 		return err
 	}
@@ -167,7 +168,7 @@ Examples:
 	// engine, which needs it in turn: engine is set before any request
 	// can reach the service.
 	var engine *pipeline.Engine
-	library := newLibrary(cfg, store, svc, files, cat, log, bookEvents{
+	library := newLibrary(cfg, store, svc, bs, cat, log, bookEvents{
 		emit:       func(ctx context.Context, ev *bindery.Event) { engine.Emit(ctx, ev) },
 		disconnect: func(id int64) { server.Disconnect(hub, auth.Revocation{UserID: id}) },
 	})
@@ -179,7 +180,7 @@ Examples:
 			"orphans_removed", rep.OrphansRemoved, "folders_created", rep.FoldersCreated, "temporary_files_removed", rep.TempsRemoved)
 	}
 	engine, err = pipeline.New(ctx, pipeline.Config{
-		Store: store, Books: library, ArtifactsDir: artifacts, Jobs: queue, Logger: log,
+		Store: store, Books: library, ArtifactsDir: artifacts, Outputs: bs.outputs, Jobs: queue, Logger: log,
 		Workers: cfg.Workers, MaxActiveRuns: cfg.UserMaxActive, KeepRuns: cfg.KeepRuns, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
 		Publisher:     pipeline.PublisherFunc(nodes.publish),
 		HandOverAfter: handOverAfter(cfg),
@@ -253,7 +254,7 @@ Examples:
 		fmt.Fprintf(e.stdout, "\nNo users yet. Create the first admin within %s at this one-time link:\n\n    %s\n\n", auth.SetupTTL, link)
 	}
 
-	go sweep(ctx, svc, store, retention{audit: cfg.AuditRetention, events: cfg.EventRetention}, time.Now, log)
+	go sweep(ctx, svc, store, retention{audit: cfg.AuditRetention, events: cfg.EventRetention, shared: bs.shared}, time.Now, log)
 
 	servers := []*http.Server{srv}
 	errc := make(chan error, 2)
@@ -475,6 +476,13 @@ func sweep(ctx context.Context, svc *auth.Service, store purger, r retention, no
 		}
 		if events > 0 {
 			log.Debug("purged old events", "count", events)
+		}
+		if r.shared != nil {
+			if n, err := r.shared.Collect(ctx, blobGrace, now()); err != nil && ctx.Err() == nil {
+				log.Error("collecting replaced book files in shared storage failed", "err", err)
+			} else if n > 0 {
+				log.Debug("collected replaced book files", "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -42,7 +42,7 @@ func TestDraftRun(t *testing.T) {
 	if len(warned) != 2 {
 		t.Errorf("draft warnings in the log: %q, want the image and the link", warned)
 	}
-	if got := env.engine.Artifacts(draft.ID); len(got) != 2 {
+	if got := env.engine.Artifacts(context.Background(), draft.ID); len(got) != 2 {
 		t.Errorf("draft artifacts = %v", got)
 	}
 }

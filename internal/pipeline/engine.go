@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/ideogram"
 	"github.com/bindery/bindery/internal/jobs"
@@ -67,7 +70,10 @@ func (i ideogramIllustrator) Cover(ctx context.Context, md manuscript.Metadata) 
 // abandons the publication, and after commit returned nil the switch is
 // carried out even if ctx ends.
 type Books interface {
+	// Dir is the book's folder on this node, which a run reads once it
+	// called Sync (which brings it in step with shared storage).
 	Dir(bookID int64) string
+	Sync(ctx context.Context, bookID int64) error
 	// Limits are the limits of books; runs load and check the
 	// manuscript under Limits().Manuscript, as uploads and previews do.
 	Limits() bookfs.Limits
@@ -80,6 +86,11 @@ type Config struct {
 	Store        bindery.Store
 	Books        Books
 	ArtifactsDir string // runs' outputs: ArtifactsDir/<run id>/
+	// Outputs, when several nodes share storage (BINDERY_S3_…), is
+	// where a run's artifacts go once its format stage wrote them
+	// (blob.RunKey), so that any node serves them, publishes them, or
+	// carries on a run another node began. nil: this node's folder only.
+	Outputs blob.Store
 	// Jobs opens the job queue runs execute from (jobs.SQLite,
 	// jobs.Postgres): passed in, so the pipeline knows no database driver.
 	Jobs        jobs.Opener
@@ -496,14 +507,130 @@ func (e *Engine) apply(ctx context.Context, runID int64, c control) (*bindery.Ru
 	return r, nil
 }
 
-// Artifact opens an artifact of a run by file name. ENOTFOUND for names
-// that are not a plain file of the run's folder.
-func (e *Engine) Artifact(runID int64, name string) (*os.File, os.FileInfo, error) {
-	return bookfs.OpenPlain(e.artifactDir(runID), name)
+// Artifact opens an artifact of a run by file name, from this node's
+// folder or else from shared storage, and says when it was written.
+// ENOTFOUND for names that are not a plain file of the run's folder.
+func (e *Engine) Artifact(ctx context.Context, runID int64, name string) (io.ReadSeekCloser, time.Time, error) {
+	f, fi, err := bookfs.OpenPlain(e.artifactDir(runID), name)
+	if err == nil {
+		return f, fi.ModTime(), nil
+	}
+	if e.cfg.Outputs == nil || !bookfs.PlainName(name) {
+		return nil, time.Time{}, err
+	}
+	obj, info, oerr := e.cfg.Outputs.Open(ctx, blob.RunKey(runID, name))
+	if bindery.ErrorCode(oerr) == bindery.ENOTFOUND {
+		return nil, time.Time{}, err
+	} else if oerr != nil {
+		return nil, time.Time{}, oerr
+	}
+	return obj, info.Modified, nil
 }
 
-// Artifacts lists a run's artifact names.
-func (e *Engine) Artifacts(runID int64) []string { return bookfs.ListPlain(e.artifactDir(runID)) }
+// Artifacts lists a run's artifact names, from this node's folder or
+// else from shared storage.
+func (e *Engine) Artifacts(ctx context.Context, runID int64) []string {
+	names := bookfs.ListPlain(e.artifactDir(runID))
+	if len(names) > 0 || e.cfg.Outputs == nil {
+		return names
+	}
+	for info, err := range e.cfg.Outputs.List(ctx, blob.RunPrefix(runID)) {
+		if err != nil {
+			e.log.Warn("listing a run's artifacts in shared storage", "run_id", runID, "err", err)
+			break
+		}
+		names = append(names, strings.TrimPrefix(info.Key, blob.RunPrefix(runID)))
+	}
+	return names
+}
+
+// shareArtifacts puts the artifacts run runID wrote into shared storage.
+func (e *Engine) shareArtifacts(ctx context.Context, runID int64) error {
+	if e.cfg.Outputs == nil {
+		return nil
+	}
+	for _, name := range bookfs.ListPlain(e.artifactDir(runID)) {
+		f, _, err := bookfs.OpenPlain(e.artifactDir(runID), name)
+		if err != nil {
+			return err
+		}
+		_, err = e.cfg.Outputs.Put(ctx, blob.RunKey(runID, name), f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("storing %s in shared storage: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// fetchArtifacts brings the artifacts of run runID that shared storage
+// holds into this node's empty folder of the run: a run another node
+// began, carried on here after its format stage.
+func (e *Engine) fetchArtifacts(ctx context.Context, runID int64) error {
+	if e.cfg.Outputs == nil || len(bookfs.ListPlain(e.artifactDir(runID))) > 0 {
+		return nil
+	}
+	dir := e.artifactDir(runID)
+	for _, name := range e.Artifacts(ctx, runID) {
+		if !bookfs.PlainName(name) {
+			continue
+		}
+		obj, _, err := e.cfg.Outputs.Open(ctx, blob.RunKey(runID, name))
+		if err != nil {
+			return err
+		}
+		err = writeFileAtomic(dir, name, obj)
+		obj.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes r to dir/name through a hidden temporary file
+// renamed into place, in an os.Root of dir.
+func writeFileAtomic(dir, name string, r io.Reader) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	tmp := ".fetch-" + name
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		root.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		root.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		root.Remove(tmp)
+		return err
+	}
+	return root.Rename(tmp, name)
+}
+
+// removeOutputs deletes run runID's files, here and in shared storage.
+func (e *Engine) removeOutputs(ctx context.Context, runID int64) error {
+	if err := os.RemoveAll(e.artifactDir(runID)); err != nil {
+		return err
+	}
+	if e.cfg.Outputs != nil {
+		return blob.DeletePrefix(ctx, e.cfg.Outputs, blob.RunPrefix(runID))
+	}
+	return nil
+}
 
 // prune removes the files of book bookID's finished runs beyond the
 // KeepRuns newest, except the published run's and current's: what a
@@ -535,7 +662,7 @@ func (e *Engine) prune(ctx context.Context, bookID, current int64) {
 		if r.ID == published {
 			continue
 		}
-		if err := os.RemoveAll(e.artifactDir(r.ID)); err != nil {
+		if err := e.removeOutputs(ctx, r.ID); err != nil {
 			e.log.Warn("pruning a run's files", "run_id", r.ID, "err", err)
 		}
 	}

@@ -217,7 +217,7 @@ func TestFullRun(t *testing.T) {
 			t.Errorf("stage %s = %s (%s), want %s", st.Name, st.State, st.Message, wantStates[i])
 		}
 	}
-	arts := env.engine.Artifacts(r.ID)
+	arts := env.engine.Artifacts(context.Background(), r.ID)
 	slices.Sort(arts)
 	if len(arts) != 3 || !strings.HasSuffix(arts[0], ".epub") || !strings.HasSuffix(arts[2], ".pdf") {
 		t.Fatalf("artifacts = %v", arts)

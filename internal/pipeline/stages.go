@@ -26,6 +26,7 @@ type runContext struct {
 	cancel context.CancelCauseFunc // cancels the stages (errStopped)
 	dir    string                  // the book folder
 	out    string                  // the run's artifact folder
+	synced bool                    // dir was brought in step with shared storage (Books.Sync)
 	// m is the book, parsed once per execution (load) and shared by every
 	// stage: content checks it, images adds the cover to it, format builds
 	// it. root is the folder it reads images from, open until close.
@@ -132,7 +133,21 @@ func (rc *runContext) runStage(ctx context.Context, i int) error {
 		rc.step(ctx, st, &bindery.Event{Type: bindery.EventStageProgress, RunID: rc.run.ID, BookID: rc.book.ID, Stage: st.Name, Progress: &pct, Message: msg})
 	}
 	rc.hook(ctx, "stage:"+st.Name)
-	skipped, msg, err := stageFuncs[st.Name](ctx, rc, progress)
+	var skipped bool
+	var msg string
+	var err error
+	if !rc.synced {
+		// Once per execution, before the first stage it does: the
+		// stages read the book's folder, which on several nodes this
+		// node may hold an old copy of (or none).
+		if err = e.cfg.Books.Sync(ctx, rc.book.ID); err == nil {
+			err = e.fetchArtifacts(ctx, rc.run.ID)
+		}
+		rc.synced = err == nil
+	}
+	if err == nil {
+		skipped, msg, err = stageFuncs[st.Name](ctx, rc, progress)
+	}
 	rc.hook(ctx, "done:"+st.Name)
 	warning, warned := err.(stageWarning)
 	if warned {
@@ -299,6 +314,9 @@ func formatStage(ctx context.Context, rc *runContext, progress func(int, string)
 	if err != nil {
 		return false, "", err
 	}
+	if err := rc.e.shareArtifacts(ctx, rc.run.ID); err != nil {
+		return false, "", err
+	}
 	var names []string
 	for _, a := range res.Artifacts {
 		names = append(names, filepath.Base(a.Path))
@@ -308,7 +326,7 @@ func formatStage(ctx context.Context, rc *runContext, progress func(int, string)
 
 // qualityStage re-checks the book and the structure of every artifact.
 func qualityStage(ctx context.Context, rc *runContext, progress func(int, string)) (bool, string, error) {
-	names := rc.e.Artifacts(rc.run.ID)
+	names := rc.e.Artifacts(ctx, rc.run.ID)
 	if len(names) == 0 {
 		return false, "", bindery.Errorf(bindery.EUNPROCESSABLE, "no artifact was built")
 	}

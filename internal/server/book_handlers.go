@@ -87,7 +87,7 @@ func (s *Server) actor(r *http.Request) books.Actor {
 // handleGetBook: GET /api/v1/books/{id}.
 func (s *Server) handleGetBook(w http.ResponseWriter, r *http.Request) {
 	b := bookOf(r)
-	md, problem, err := s.books.Metadata(b.ID)
+	md, problem, err := s.books.Metadata(r.Context(), b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -116,7 +116,7 @@ func (s *Server) handleGetBook(w http.ResponseWriter, r *http.Request) {
 // metadata.yaml, whose changed entries are then edited in place).
 func (s *Server) handleUpdateBook(w http.ResponseWriter, r *http.Request) {
 	b := bookOf(r)
-	md, problem, err := s.books.Metadata(b.ID)
+	md, problem, err := s.books.Metadata(r.Context(), b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -110,7 +110,7 @@ func (s *Server) handleCatalogFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("file")
-	f, fi, err := s.catalog.Open(id, name)
+	f, modified, err := s.catalog.Open(r.Context(), id, name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -126,7 +126,7 @@ func (s *Server) handleCatalogFile(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	}
 	h.Set("Content-Security-Policy", userContentCSP)
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	http.ServeContent(w, r, "", modified, f)
 }
 
 // editionTypes are the media types of an edition's files (the artifacts

@@ -35,7 +35,7 @@ const userContentCSP = "default-src 'none'; img-src 'self'; style-src 'self'; sa
 // stored bytes ("sha256"); without it, "sha256" is null.
 func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request) {
 	b := bookOf(r)
-	files, err := s.books.Files(b.ID)
+	files, err := s.books.Files(r.Context(), b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -127,7 +127,10 @@ func (s *Server) handleUploadFiles(w http.ResponseWriter, r *http.Request) {
 	}
 	var place *books.Placement // loose files dropped on the book, placed by type
 	if r.URL.Query().Get("place") == "auto" {
-		place = s.books.Placement(bookOf(r).ID)
+		if place, err = s.books.Placement(r.Context(), bookOf(r).ID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	stored := []bookfs.File{}
 	for {
@@ -203,7 +206,7 @@ func (s *Server) handleGetFile(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, bindery.Errorf(bindery.ENOTFOUND, "File not found."))
 		return
 	}
-	f, info, err := s.books.Open(bookOf(r).ID, name)
+	f, info, err := s.books.Open(r.Context(), bookOf(r).ID, name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -59,7 +59,7 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasSuffix(name, ".md") && !strings.HasSuffix(name, ".txt") {
 		name += ".md"
 	}
-	root, err := s.books.Root(b.ID)
+	root, err := s.books.Root(r.Context(), b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -2,10 +2,11 @@ package server
 
 import (
 	"context"
+	"io"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
+	"time"
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
@@ -20,8 +21,9 @@ type Runs interface {
 	PauseRun(ctx context.Context, id int64) (*bindery.Run, error)
 	ResumeRun(ctx context.Context, id int64) (*bindery.Run, error)
 	StopRun(ctx context.Context, id int64) (*bindery.Run, error)
-	Artifact(runID int64, name string) (*os.File, os.FileInfo, error)
-	Artifacts(runID int64) []string
+	// Artifact opens an artifact and says when it was written.
+	Artifact(ctx context.Context, runID int64, name string) (io.ReadSeekCloser, time.Time, error)
+	Artifacts(ctx context.Context, runID int64) []string
 	Emit(ctx context.Context, e *bindery.Event)
 }
 
@@ -87,7 +89,7 @@ func (s *Server) handleGetRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, runView{Run: run, Artifacts: s.runs.Artifacts(run.ID), Published: pub != nil && pub.RunID == run.ID})
+	writeJSON(w, http.StatusOK, runView{Run: run, Artifacts: s.runs.Artifacts(r.Context(), run.ID), Published: pub != nil && pub.RunID == run.ID})
 }
 
 // handleRunControl: POST /api/v1/runs/{id}/pause|resume|stop. Audited.
@@ -125,7 +127,7 @@ var artifactTypes = map[string]string{
 // attachment with a sandboxing CSP (the HTML book is user content too).
 func (s *Server) handleGetArtifact(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	f, fi, err := s.runs.Artifact(runOf(r).ID, name)
+	f, modified, err := s.runs.Artifact(r.Context(), runOf(r).ID, name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -139,7 +141,7 @@ func (s *Server) handleGetArtifact(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", ct)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	h.Set("Content-Security-Policy", userContentCSP)
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	http.ServeContent(w, r, "", modified, f)
 }
 
 func extOf(name string) string {
