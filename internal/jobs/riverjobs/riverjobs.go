@@ -127,11 +127,7 @@ func Postgres(pool *pgxpool.Pool, o PostgresOptions) jobs.Opener {
 			o.FetchPollInterval = time.Second
 		}
 		log := logger(o.Logger)
-		m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		if err := migratePostgres(ctx, pool); err != nil {
 			return nil, fmt.Errorf("job queue migrations: %w", err)
 		}
 		client, err := river.NewClient[pgx.Tx](riverpgxv5.New(pool), clientConfig(work, workers, o.FetchPollInterval, log))
@@ -141,6 +137,35 @@ func Postgres(pool *pgxpool.Pool, o PostgresOptions) jobs.Opener {
 		return &pgQueue{client: client, pool: pool}, nil
 	}
 }
+
+// migratePostgres applies River's migrations while holding a
+// session-level advisory lock of Bindery's in this schema, so that nodes
+// starting together apply them once, one after the other (River's
+// migrator alone does not serialise: two at once fail on a duplicate
+// function). Not one transaction: River's migrations add an enum value
+// and use it, which PostgreSQL allows only across transactions.
+func migratePostgres(ctx context.Context, pool *pgxpool.Pool) error {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	const key = `hashtext('bindery:' || current_schema()), $1`
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+key+`)`, lockRiverMigrate); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`, lockRiverMigrate) //nolint:errcheck // the session ends with the pool anyway
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+// lockRiverMigrate is the advisory lock key of River's migrations, beside
+// the store's own keys (store/postgres: 1 to 7).
+const lockRiverMigrate = 8
 
 type pgQueue struct {
 	client *river.Client[pgx.Tx]

@@ -88,6 +88,35 @@ func TestPostgresQueueAnyNodeWorks(t *testing.T) {
 	}
 }
 
+// Nodes that start together on a new database migrate River's tables
+// once, one after the other: none fails (River's migrator alone fails on
+// a duplicate function when two run at once).
+func TestPostgresNodesStartTogether(t *testing.T) {
+	url := testkit.PostgresURL(t)
+	ctx := context.Background()
+	const nodes = 4
+	errs := make(chan error, nodes)
+	start := make(chan struct{})
+	for range nodes {
+		p, err := pgxpool.New(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		go func() {
+			<-start
+			_, err := riverjobs.Postgres(p, riverjobs.PostgresOptions{})(ctx, newWorked().work, 1)
+			errs <- err
+		}()
+	}
+	close(start)
+	for range nodes {
+		if err := <-errs; err != nil {
+			t.Errorf("a node starting with the others: %v", err)
+		}
+	}
+}
+
 // The SQLite queue works what this process inserts, at once, and
 // CancelUnfinished leaves nothing for a restart to work twice.
 func TestSQLiteQueue(t *testing.T) {

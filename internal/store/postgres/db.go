@@ -83,6 +83,7 @@ const (
 	lockServe   = 5
 	lockLead    = 6
 	lockSetup   = 7
+	// 8 is River's migrations (jobs/riverjobs).
 )
 
 // Open connects to the database at url (a postgres:// URL or a key=value
