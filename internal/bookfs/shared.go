@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -253,6 +255,10 @@ func (s *Shared) download(ctx context.Context, id int64, r bindery.BookFile, man
 	if err := tmp.Close(); err != nil {
 		return err
 	}
+	// Every node lists the file with the time it was written.
+	if err := root.Chtimes(tmpName, r.Modified, r.Modified); err != nil {
+		return err
+	}
 	tmp = nil
 	if err := root.Rename(tmpName, r.Path); err != nil {
 		root.Remove(tmpName)
@@ -329,6 +335,48 @@ func (s *Shared) Collect(ctx context.Context, grace time.Duration, now time.Time
 	}
 	for _, k := range unused {
 		if err := s.blobs.Delete(ctx, k); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Prune removes this node's copies of books deleted on other nodes: the
+// folders whose book exists no more (exists says), once their manifest,
+// or for a folder without one the folder itself, is older than before (a
+// book being created here has its folder in place a moment before its
+// row commits, and a new folder is never old). A deleted manuscript does
+// not stay on the disks of the nodes that did not delete it. Every node
+// runs it for itself. It returns how many folders it removed.
+func (s *Shared) Prune(ctx context.Context, exists func(context.Context, int64) (bool, error), before time.Time) (int, error) {
+	ids, err := s.files.IDs()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		fi, err := os.Stat(filepath.Join(s.files.Dir(id), manifestName))
+		if err != nil {
+			fi, err = os.Stat(s.files.Dir(id))
+		}
+		if err != nil || !fi.ModTime().Before(before) {
+			continue
+		}
+		ok, err := exists(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			continue
+		}
+		unlock := s.Lock(id)
+		err = s.files.Remove(id)
+		unlock()
+		if err != nil {
 			return n, err
 		}
 		n++

@@ -214,4 +214,29 @@ func TestSharedBookFiles(t *testing.T) {
 	for info, err := range blobs.List(ctx, "books/") {
 		t.Fatalf("after RemoveBook: %+v, %v", info, err)
 	}
+
+	// The book deleted (on node A), node B's copy goes at its next
+	// Prune — not while the book exists, nor while the copy is new.
+	exists := func(ctx context.Context, id int64) (bool, error) {
+		_, err := rows.BookByID(ctx, id)
+		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	if n, err := b.shared.Prune(ctx, exists, time.Now().Add(time.Minute)); n != 0 || err != nil {
+		t.Fatalf("Prune while the book exists = %d, %v", n, err)
+	}
+	if err := rows.DeleteBook(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.shared.Prune(ctx, exists, time.Now().Add(-time.Minute)); n != 0 || err != nil {
+		t.Fatalf("Prune of a new copy = %d, %v", n, err)
+	}
+	if n, err := b.shared.Prune(ctx, exists, time.Now().Add(time.Minute)); n != 1 || err != nil {
+		t.Fatalf("Prune = %d, %v; want node B's copy removed", n, err)
+	}
+	if _, err := os.Stat(b.files.Dir(id)); !os.IsNotExist(err) {
+		t.Fatalf("node B still holds the deleted book: %v", err)
+	}
 }

@@ -255,6 +255,9 @@ Examples:
 	}
 
 	go sweep(ctx, svc, store, retention{audit: cfg.AuditRetention, events: cfg.EventRetention, shared: bs.shared}, time.Now, log)
+	if bs.shared != nil {
+		go pruneDeletedBooks(ctx, bs.shared, store, log)
+	}
 
 	servers := []*http.Server{srv}
 	errc := make(chan error, 2)
@@ -488,6 +491,33 @@ func sweep(ctx context.Context, svc *auth.Service, store purger, r retention, no
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// pruneDeletedBooks removes, on this node, the copies of books deleted
+// through another node (bookfs.Shared.Prune), every sweepInterval: every
+// node runs it for its own folder.
+func pruneDeletedBooks(ctx context.Context, shared *bookfs.Shared, store bindery.BookStore, log *slog.Logger) {
+	exists := func(ctx context.Context, id int64) (bool, error) {
+		_, err := store.BookByID(ctx, id)
+		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := shared.Prune(ctx, exists, time.Now().Add(-sweepInterval)); err != nil && ctx.Err() == nil {
+			log.Error("removing this node's copies of deleted books failed", "err", err)
+		} else if n > 0 {
+			log.Info("removed this node's copies of books deleted elsewhere", "count", n)
 		}
 	}
 }
