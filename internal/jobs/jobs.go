@@ -24,6 +24,12 @@ type Queue interface {
 	// CancelUnfinished cancels every job not yet finished: recovery after
 	// a crash, while this server is the only one working the queue.
 	CancelUnfinished(ctx context.Context) error
+	// Unqueued returns the runs among runIDs that have no unfinished
+	// job: queued runs whose job was never inserted (the node that
+	// queued them died between the two writes). Giving such a run a job
+	// is safe even if one is being inserted meanwhile: a run is claimed
+	// by one job, and the others find nothing to do.
+	Unqueued(ctx context.Context, runIDs []int64) ([]int64, error)
 }
 
 // Opener builds a Queue whose workers (at most workers at once) call work.

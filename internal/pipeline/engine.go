@@ -217,6 +217,9 @@ func (e *Engine) handOverLoop(ctx context.Context) {
 			if _, err := e.HandOver(ctx); err != nil && ctx.Err() == nil {
 				e.log.Warn("taking over the runs of a silent node", "err", err)
 			}
+			if _, err := e.Requeue(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("giving queued runs their missing jobs", "err", err)
+			}
 		}
 	}
 }
@@ -252,6 +255,33 @@ func (e *Engine) HandOver(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// Requeue gives a job to every queued run that has none, and returns how
+// many: a node that died after queueing a run (or handing one over) and
+// before inserting its job leaves such a run, which would otherwise wait
+// forever. With several nodes the hand-over loop calls it; a single
+// server does the same at start-up (recover).
+func (e *Engine) Requeue(ctx context.Context) (int, error) {
+	runs, err := e.cfg.Store.RunsInState(ctx, bindery.RunQueued)
+	if err != nil || len(runs) == 0 {
+		return 0, err
+	}
+	ids := make([]int64, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	missing, err := e.queue.Unqueued(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	for i, id := range missing {
+		if err := e.queue.Insert(ctx, id); err != nil {
+			return i, err
+		}
+		e.log.Warn("a queued run had no job (its node stopped before queueing it); queued it again", "run_id", id)
+	}
+	return len(missing), nil
 }
 
 // Shutdown stops the workers: running stages see their context cancelled

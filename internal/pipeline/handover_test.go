@@ -26,7 +26,10 @@ import (
 // stage under A's lease, and finishes it. When A wakes up, its lease is
 // stale: it writes nothing more, so the run's events show one format stage
 // finished and one success, after the hand-over.
-func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
+// pgNodes returns a book store shared by the nodes (as S3 shares it) and
+// a maker of nodes on one fresh PostgreSQL database: each its own pool,
+// job client and engine.
+func pgNodes(t *testing.T) (*bookfs.Store, func(pipeline.Config) (*pipeline.Engine, *postgres.DB)) {
 	url := testkit.PostgresURL(t)
 	ctx := context.Background()
 	keys := testkit.Keyring(t)
@@ -36,7 +39,7 @@ func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	artifacts := filepath.Join(dir, "artifacts")
-	node := func(cfg pipeline.Config) (*pipeline.Engine, *postgres.DB) {
+	return files, func(cfg pipeline.Config) (*pipeline.Engine, *postgres.DB) {
 		db, err := postgres.Open(ctx, url, keys)
 		if err != nil {
 			t.Fatal(err)
@@ -56,7 +59,67 @@ func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
 		}
 		return e, db
 	}
+}
 
+// TestQueuedRunWithoutAJobIsQueued: a node that dies between queueing a
+// run and inserting its job leaves a queued run without a job; another
+// node's hand-over loop gives it one (Requeue), and it runs. Requeue is
+// idempotent: a run with a job gets no second one.
+func TestQueuedRunWithoutAJobIsQueued(t *testing.T) {
+	ctx := context.Background()
+	files, node := pgNodes(t)
+	_, db := node(pipeline.Config{Workers: 1})
+	u := &bindery.User{Email: "a@example.com", Role: bindery.RoleAuthor, PasswordHash: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	b := &bindery.Book{OwnerID: u.ID, Title: "T", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := db.CreateBook(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := files.Create(b.ID); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range noCoverBook() {
+		if _, err := files.Put(ctx, b.ID, name, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What a node that died after QueueRun's insert leaves: the row only.
+	r, err := db.QueueRun(ctx, &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: []string{"html"}, CreatedBy: u.ID, CreatedAt: time.Now()}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := node(pipeline.Config{Workers: 1, HeartbeatInterval: 50 * time.Millisecond, HandOverAfter: 300 * time.Millisecond})
+	if n, err := e.Requeue(ctx); n != 1 || err != nil {
+		t.Fatalf("Requeue = %d, %v; want the run without a job", n, err)
+	}
+	if n, err := e.Requeue(ctx); n != 0 || err != nil {
+		t.Fatalf("Requeue again = %d, %v; want none (its job exists)", n, err)
+	}
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Shutdown(context.Background()) })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, err := db.RunByID(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State == bindery.RunSucceeded {
+			break
+		}
+		if got.State == bindery.RunFailed || time.Now().After(deadline) {
+			t.Fatalf("run %s (%s)", got.State, got.Error)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the store with a deadline
+	}
+}
+
+func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
+	ctx := context.Background()
+	files, node := pgNodes(t)
 	inFormat, release := make(chan int64, 1), make(chan struct{})
 	a, db := node(pipeline.Config{Workers: 1, HeartbeatInterval: time.Hour})
 	pipeline.SetHook(a, func(ctx context.Context, runID int64, point string) {

@@ -102,6 +102,21 @@ func (q *sqliteQueue) Stop(ctx context.Context) error  { return q.sleep.shutdown
 // or runs).
 func (q *sqliteQueue) Awake() bool { return q.sleep.awake() }
 
+func (q *sqliteQueue) Unqueued(ctx context.Context, runIDs []int64) ([]int64, error) {
+	var out []int64
+	for _, id := range runIDs {
+		var n int
+		if err := q.db.QueryRowContext(ctx, `SELECT count(*) FROM river_job
+			WHERE kind = ? AND finalized_at IS NULL AND json_extract(args, '$.run_id') = ?`, runJobKind, id).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 func (q *sqliteQueue) CancelUnfinished(ctx context.Context) error {
 	_, err := q.db.ExecContext(ctx, `UPDATE river_job SET state = 'cancelled', finalized_at = datetime('now', 'subsec')
 		WHERE kind = ? AND finalized_at IS NULL`, runJobKind)
@@ -184,6 +199,16 @@ func (q *pgQueue) Stop(ctx context.Context) error  { return q.client.Stop(ctx) }
 // guarantees it today): every unfinished job is then a previous
 // incarnation's. Several nodes will instead hand over the runs of a dead
 // node by their leases.
+func (q *pgQueue) Unqueued(ctx context.Context, runIDs []int64) ([]int64, error) {
+	rows, err := q.pool.Query(ctx, `SELECT r.run_id FROM unnest($1::bigint[]) AS r (run_id) WHERE NOT EXISTS (
+		SELECT 1 FROM river_job j WHERE j.kind = $2 AND j.finalized_at IS NULL AND (j.args->>'run_id')::bigint = r.run_id)
+		ORDER BY r.run_id`, runIDs, runJobKind)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
 func (q *pgQueue) CancelUnfinished(ctx context.Context) error {
 	_, err := q.pool.Exec(ctx, `UPDATE river_job SET state = 'cancelled', finalized_at = now()
 		WHERE kind = $1 AND finalized_at IS NULL`, runJobKind)

@@ -80,6 +80,9 @@ func TestPostgresQueueAnyNodeWorks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if got, err := a.Unqueued(ctx, []int64{1, 6}); err != nil || !slices.Equal(got, []int64{6}) && !slices.Equal(got, []int64{1, 6}) {
+		t.Fatalf("Unqueued = %v, %v; want 6 (and 1 once worked)", got, err)
+	}
 	if got := busy.waitFor(t, 5); !slices.Equal(got, []int64{1, 2, 3, 4, 5}) {
 		t.Fatalf("node B worked %v, want 1…5 once each", got)
 	}
@@ -140,8 +143,14 @@ func TestSQLiteQueue(t *testing.T) {
 	if err := q.Insert(ctx, 7); err != nil { // before Start: kept for it
 		t.Fatal(err)
 	}
+	if got, err := q.Unqueued(ctx, []int64{6, 7, 9}); err != nil || !slices.Equal(got, []int64{6, 9}) {
+		t.Fatalf("Unqueued = %v, %v; want 6 and 9 (7 has a job)", got, err)
+	}
 	if err := q.CancelUnfinished(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := q.Unqueued(ctx, []int64{7}); err != nil || !slices.Equal(got, []int64{7}) {
+		t.Fatalf("Unqueued after cancelling = %v, %v; want 7", got, err)
 	}
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
