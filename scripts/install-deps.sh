@@ -14,6 +14,7 @@ declare -A need=(
   [mutool]=mupdf-tools                        # MuPDF's text extraction (the PDF text-layer test)
   [pdf2txt]=python3-pdfminer                  # pdfminer's text extraction (the PDF text-layer test)
   [nginx]=nginx                               # the deployment test (deploy/nginx)
+  [systemd-analyze]=systemd                   # verifies the units of deploy/systemd
   [chromium]=chromium                         # the dashboard's browser tests (internal/e2e)
   [/usr/lib/python3/dist-packages/cryptography]=python3-cryptography  # Fernet interoperability
   [zbarimg]=zbar-tools                        # reads back the TOTP QR code
