@@ -18,6 +18,7 @@ import (
 	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/config"
 	"github.com/bindery/bindery/internal/ideogram"
@@ -131,7 +132,7 @@ Examples:
 		return err
 	}
 	files := bs.files
-	images, keys, err := newImageGenerator(ctx, e, cfg, log)
+	images, keys, err := newImageGenerator(ctx, e, cfg, bs.outputs, log)
 	if err != nil {
 		return err
 	}
@@ -376,12 +377,24 @@ func newGuard(cfg *config.Config, store auth.Store, secrets *secretbox.Keyring, 
 // key is configured, local typographic covers otherwise. SIGHUP re-reads
 // the keys (and the .env file), so a rotated key is used without a
 // restart; keys given as _FILE are also re-read when the file changes.
-func newImageGenerator(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger) (*ideogram.Generator, *ideogram.KeySource, error) {
+//
+// The image cache is the data folder's, or with shared storage the
+// bucket's (cache/images/), so that an image one node paid for serves
+// every node.
+func newImageGenerator(ctx context.Context, e *env, cfg *config.Config, shared blob.Store, log *slog.Logger) (*ideogram.Generator, *ideogram.KeySource, error) {
 	keys := ideogram.NewStaticKeySource(cfg.Ideogram)
-	g, err := ideogram.NewGenerator(ideogram.GeneratorOptions{
+	o := ideogram.GeneratorOptions{
 		Keys: keys, CacheDir: filepath.Join(cfg.DataDir, "cache", "images"), Logger: log,
 		ClientOptions: ideogram.ClientOptions{BaseURL: cfg.Ideogram.BaseURL, Logger: log},
-	})
+	}
+	if shared != nil {
+		c, err := ideogram.NewCache(shared, "cache/images/")
+		if err != nil {
+			return nil, nil, err
+		}
+		o.Cache = c
+	}
+	g, err := ideogram.NewGenerator(o)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,16 +1,18 @@
 package ideogram
 
 import (
-	"crypto/rand"
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path"
 	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/blob"
 )
 
 // Prices per output image in US dollars, for the cost estimate in each
@@ -75,34 +77,43 @@ type Record struct {
 	Created         time.Time `json:"created"`
 }
 
-// Cache stores images by cache key under one folder, as
-// <dir>/<first two hex digits>/<key>.png|.jpg and <key>.json. All access
-// goes through an os.Root, and every write is a temporary file renamed into
-// place, so a crash leaves either the old state or the new, never half an
-// image. Safe for concurrent use (writes of the same key race harmlessly:
-// both write the same content).
+// Cache stores images by cache key in a blob store (package blob), as
+// <prefix><first two hex digits>/<key>.png|.jpg and <key>.json: a folder
+// of this node (OpenCache) or, when nodes share storage, the bucket every
+// node reads (NewCache with prefix "cache/images/"), so that one node's
+// purchase serves them all. Every write is atomic as seen by readers
+// (blob.Store.Put), so a crash leaves either the old state or the new,
+// never half an image. Safe for concurrent use (writes of the same key
+// race harmlessly: both write the same content).
 type Cache struct {
-	root *os.Root
+	store  blob.Store
+	prefix string
+	close  func() error
 }
 
-// maxRecordBytes bounds a record read back from disk.
+// maxRecordBytes bounds a record read back from storage.
 const maxRecordBytes = 64 << 10
 
-// OpenCache opens (creating it 0700 if needed: generated covers are unpublished work) the cache folder dir.
-// Close releases it.
+// OpenCache opens (creating it 0700 if needed: generated covers are
+// unpublished work) the cache folder dir. Close releases it.
 func OpenCache(dir string) (*Cache, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("ideogram cache: %w", err)
-	}
-	root, err := os.OpenRoot(dir)
+	local, err := blob.OpenLocal(dir)
 	if err != nil {
 		return nil, fmt.Errorf("ideogram cache: %w", err)
 	}
-	return &Cache{root: root}, nil
+	return &Cache{store: local, close: local.Close}, nil
+}
+
+// NewCache is a cache in store under prefix ("" or ending in "/").
+func NewCache(store blob.Store, prefix string) (*Cache, error) {
+	if err := blob.CheckPrefix(prefix); err != nil {
+		return nil, err
+	}
+	return &Cache{store: store, prefix: prefix, close: func() error { return nil }}, nil
 }
 
 // Close releases the cache folder.
-func (c *Cache) Close() error { return c.root.Close() }
+func (c *Cache) Close() error { return c.close() }
 
 // ErrCacheMiss is returned by Get when the cache holds no usable entry.
 var ErrCacheMiss = errors.New("ideogram cache: miss")
@@ -115,26 +126,26 @@ func validKey(key string) bool {
 	return err == nil
 }
 
-func (c *Cache) names(key, mime string) (dir, img, rec string) {
-	dir = key[:2]
+func (c *Cache) names(key, mime string) (img, rec string) {
+	dir := c.prefix + key[:2]
 	ext := ".png"
 	if mime == "image/jpeg" {
 		ext = ".jpg"
 	}
-	return dir, path.Join(dir, key+ext), path.Join(dir, key+".json")
+	return path.Join(dir, key+ext), path.Join(dir, key+".json")
 }
 
 // Get returns the image and record stored under key, or ErrCacheMiss. An
 // entry whose image does not match its record's SHA-256, or whose image is
 // not PNG or JPEG, counts as a miss.
-func (c *Cache) Get(key string) ([]byte, Record, error) {
+func (c *Cache) Get(ctx context.Context, key string) ([]byte, Record, error) {
 	if !validKey(key) {
 		return nil, Record{}, ErrCacheMiss
 	}
-	_, _, recName := c.names(key, "")
-	raw, err := readRootFile(c.root, recName, maxRecordBytes)
+	_, recName := c.names(key, "")
+	raw, err := c.read(ctx, recName, maxRecordBytes)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
 			return nil, Record{}, ErrCacheMiss
 		}
 		return nil, Record{}, fmt.Errorf("ideogram cache: %w", err)
@@ -143,10 +154,10 @@ func (c *Cache) Get(key string) ([]byte, Record, error) {
 	if json.Unmarshal(raw, &rec) != nil || rec.Key != key {
 		return nil, Record{}, ErrCacheMiss
 	}
-	_, imgName, _ := c.names(key, rec.MIME)
-	img, err := readRootFile(c.root, imgName, MaxImageBytes)
+	imgName, _ := c.names(key, rec.MIME)
+	img, err := c.read(ctx, imgName, MaxImageBytes)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
 			return nil, Record{}, ErrCacheMiss
 		}
 		return nil, Record{}, fmt.Errorf("ideogram cache: %w", err)
@@ -164,7 +175,7 @@ func (c *Cache) Get(key string) ([]byte, Record, error) {
 // Put stores img under rec.Key, filling rec's SHA256, Bytes and MIME. The
 // image is written first and the record last, so a record always describes
 // an image that is fully there.
-func (c *Cache) Put(img []byte, rec Record) error {
+func (c *Cache) Put(ctx context.Context, img []byte, rec Record) error {
 	if !validKey(rec.Key) {
 		return fmt.Errorf("ideogram cache: malformed key")
 	}
@@ -178,56 +189,29 @@ func (c *Cache) Put(img []byte, rec Record) error {
 	if err != nil {
 		return fmt.Errorf("ideogram cache: %w", err)
 	}
-	dir, imgName, recName := c.names(rec.Key, mime)
-	if err := c.root.MkdirAll(dir, 0o700); err != nil {
+	imgName, recName := c.names(rec.Key, mime)
+	if _, err := c.store.Put(ctx, imgName, bytes.NewReader(img)); err != nil {
 		return fmt.Errorf("ideogram cache: %w", err)
 	}
-	if err := writeAtomic(c.root, imgName, img); err != nil {
-		return err
-	}
-	return writeAtomic(c.root, recName, append(data, '\n'))
-}
-
-// writeAtomic writes data to a new temporary file beside name, syncs it
-// and renames it over name.
-func writeAtomic(root *os.Root, name string, data []byte) error {
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := path.Join(path.Dir(name), "."+path.Base(name)+"."+hex.EncodeToString(rnd[:])+".tmp")
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-	if err != nil {
+	if _, err := c.store.Put(ctx, recName, bytes.NewReader(append(data, '\n'))); err != nil {
 		return fmt.Errorf("ideogram cache: %w", err)
-	}
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = root.Rename(tmp, name)
-	}
-	if werr != nil {
-		_ = root.Remove(tmp)
-		return fmt.Errorf("ideogram cache: %w", werr)
 	}
 	return nil
 }
 
-// readRootFile reads name under root, refusing files over limit bytes.
-func readRootFile(root *os.Root, name string, limit int64) ([]byte, error) {
-	f, err := root.Open(name)
+// read reads key, refusing objects over limit bytes.
+func (c *Cache) read(ctx context.Context, key string, limit int64) ([]byte, error) {
+	obj, _, err := c.store.Open(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	data, tooBig, err := readLimited(f, limit)
+	defer obj.Close()
+	data, tooBig, err := readLimited(obj, limit)
 	if err != nil {
 		return nil, err
 	}
 	if tooBig {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
+		return nil, fmt.Errorf("%s is larger than %d bytes", key, limit)
 	}
 	if data == nil {
 		data = []byte{}

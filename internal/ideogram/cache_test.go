@@ -1,12 +1,16 @@
 package ideogram
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bindery/bindery/internal/blob"
 )
 
 func TestCacheKeyCoversEveryField(t *testing.T) {
@@ -45,15 +49,15 @@ func TestCachePutGet(t *testing.T) {
 	}
 	defer c.Close()
 	key := coverReq.CacheKey()
-	if _, _, err := c.Get(key); !errors.Is(err, ErrCacheMiss) {
+	if _, _, err := c.Get(context.Background(), key); !errors.Is(err, ErrCacheMiss) {
 		t.Fatalf("empty cache: err = %v", err)
 	}
 	img := tinyPNG(t)
 	created := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	if err := c.Put(img, Record{Key: key, Prompt: coverReq.Prompt, Model: Model, CostEstimateUSD: 0.03, AltText: "alt", Created: created}); err != nil {
+	if err := c.Put(context.Background(), img, Record{Key: key, Prompt: coverReq.Prompt, Model: Model, CostEstimateUSD: 0.03, AltText: "alt", Created: created}); err != nil {
 		t.Fatal(err)
 	}
-	got, rec, err := c.Get(key)
+	got, rec, err := c.Get(context.Background(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +76,7 @@ func TestCachePutGet(t *testing.T) {
 
 	// A damaged image is a miss, not a wrong answer.
 	os.WriteFile(filepath.Join(dir, key[:2], key+".png"), append(img, 0), 0o640)
-	if _, _, err := c.Get(key); !errors.Is(err, ErrCacheMiss) {
+	if _, _, err := c.Get(context.Background(), key); !errors.Is(err, ErrCacheMiss) {
 		t.Errorf("damaged image: err = %v, want a miss", err)
 	}
 }
@@ -84,14 +88,46 @@ func TestCacheRefusesBadInput(t *testing.T) {
 	}
 	defer c.Close()
 	for _, key := range []string{"", "../../etc/passwd", strings.Repeat("z", 64), strings.Repeat("a", 63)} {
-		if _, _, err := c.Get(key); !errors.Is(err, ErrCacheMiss) {
+		if _, _, err := c.Get(context.Background(), key); !errors.Is(err, ErrCacheMiss) {
 			t.Errorf("Get(%q) err = %v", key, err)
 		}
-		if err := c.Put(tinyPNG(t), Record{Key: key}); err == nil {
+		if err := c.Put(context.Background(), tinyPNG(t), Record{Key: key}); err == nil {
 			t.Errorf("Put(%q) succeeded", key)
 		}
 	}
-	if err := c.Put([]byte("GIF89a"), Record{Key: coverReq.CacheKey()}); err == nil {
+	if err := c.Put(context.Background(), []byte("GIF89a"), Record{Key: coverReq.CacheKey()}); err == nil {
 		t.Errorf("Put of a GIF succeeded")
+	}
+}
+
+// TestSharedCache: with shared storage, an image one node cached (and
+// paid for) is a hit on another node, under the prefix given; a bad
+// prefix is refused.
+func TestSharedCache(t *testing.T) {
+	ctx := context.Background()
+	store, err := blob.OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a, err := NewCache(store, "cache/images/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewCache(store, "cache/images/")
+	key := coverReq.CacheKey()
+	img := tinyPNG(t)
+	if err := a.Put(ctx, img, Record{Key: key, Prompt: coverReq.Prompt, Model: Model}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := b.Get(ctx, key)
+	if err != nil || !bytes.Equal(got, img) {
+		t.Fatalf("the other node's Get = %d bytes, %v", len(got), err)
+	}
+	if _, err := store.Stat(ctx, "cache/images/"+key[:2]+"/"+key+".png"); err != nil {
+		t.Fatalf("not under the prefix: %v", err)
+	}
+	if _, err := NewCache(store, "../x/"); err == nil {
+		t.Fatal("a prefix climbing out was accepted")
 	}
 }

@@ -53,8 +53,12 @@ type GeneratorOptions struct {
 	Client        *Client
 	ClientOptions ClientOptions
 	// CacheDir is the cache folder (typically BINDERY_DATA_DIR/cache/images).
-	// Required.
+	// Required unless Cache is set.
 	CacheDir string
+	// Cache, when set, is the cache to use instead of CacheDir's: when
+	// nodes share storage, the bucket's (NewCache), so that an image one
+	// node paid for serves every node.
+	Cache *Cache
 	Logger   *slog.Logger // discards when nil
 	Now      func() time.Time
 
@@ -87,13 +91,17 @@ type Generator struct {
 // NewGenerator opens the cache folder and returns a Generator. Close
 // releases the folder.
 func NewGenerator(o GeneratorOptions) (*Generator, error) {
-	if o.CacheDir == "" {
-		return nil, bindery.Errorf(bindery.EINVALID, "The image cache folder is not set.")
+	cache := o.Cache
+	if cache == nil {
+		if o.CacheDir == "" {
+			return nil, bindery.Errorf(bindery.EINVALID, "The image cache folder is not set.")
+		}
+		var err error
+		if cache, err = OpenCache(o.CacheDir); err != nil {
+			return nil, err
+		}
 	}
-	cache, err := OpenCache(o.CacheDir)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	g := &Generator{keys: o.Keys, client: o.Client, cache: cache, log: o.Logger, now: o.Now, o: o, inflight: map[string]*keyLock{}}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
@@ -232,7 +240,7 @@ func (g *Generator) generate(ctx context.Context, r Request, alt string) (Image,
 		return Image{}, err
 	}
 	key := nr.CacheKey()
-	if im, ok := g.fromCache(key); ok {
+	if im, ok := g.fromCache(ctx, key); ok {
 		return im, nil
 	}
 	// Without a key there is nothing more to try; say so before waiting on
@@ -245,7 +253,7 @@ func (g *Generator) generate(ctx context.Context, r Request, alt string) (Image,
 		return Image{}, err
 	}
 	defer unlock()
-	if im, ok := g.fromCache(key); ok {
+	if im, ok := g.fromCache(ctx, key); ok {
 		return im, nil
 	}
 	res, err := g.client.Generate(ctx, nr)
@@ -259,7 +267,7 @@ func (g *Generator) generate(ctx context.Context, r Request, alt string) (Image,
 		CostEstimateUSD: g.price(nr.RenderingSpeed), KeyVersion: res.KeyVersion,
 		AltText: alt, Created: g.now().UTC(),
 	}
-	if err := g.cache.Put(res.Data, rec); err != nil {
+	if err := g.cache.Put(context.WithoutCancel(ctx), res.Data, rec); err != nil {
 		// The image is paid for; hand it over even if it cannot be kept.
 		g.log.Warn("ideogram: cannot cache an image", "key", key, "error", err.Error())
 	}
@@ -268,8 +276,8 @@ func (g *Generator) generate(ctx context.Context, r Request, alt string) (Image,
 	return Image{Data: res.Data, MIME: res.MIME, AltText: alt, Source: SourceIdeogram, CacheKey: key, Record: &rec}, nil
 }
 
-func (g *Generator) fromCache(key string) (Image, bool) {
-	data, rec, err := g.cache.Get(key)
+func (g *Generator) fromCache(ctx context.Context, key string) (Image, bool) {
+	data, rec, err := g.cache.Get(ctx, key)
 	if err != nil {
 		if !errors.Is(err, ErrCacheMiss) {
 			g.log.Warn("ideogram: cache unreadable", "key", key, "error", err.Error())
