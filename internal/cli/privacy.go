@@ -45,7 +45,7 @@ func newPrivacy(ctx context.Context, d *deps) (*privacy.Service, error) {
 		return nil, err
 	}
 	library := newLibrary(d.cfg, d.store, d.auth, bs, cat, d.log, bookEvents{})
-	return newPrivacyService(d.cfg, d.store, d.auth, bs.files, library, d.secrets, d.log), nil
+	return newPrivacyService(d.cfg, d.store, d.auth, bs, library, d.secrets, d.log), nil
 }
 
 // bookStorage is where book files, artifacts and editions are: this
@@ -100,9 +100,9 @@ func newLibrary(cfg *config.Config, store bindery.Store, svc *auth.Service, bs b
 }
 
 // newPrivacyService is the one way the server and the shell build it.
-func newPrivacyService(cfg *config.Config, store bindery.Store, svc *auth.Service, files *bookfs.Store, library *books.Service, secrets *secretbox.Keyring, log *slog.Logger) *privacy.Service {
-	return privacy.New(privacy.Deps{Store: store, Auth: svc, Books: files, Library: library, Logger: log,
-		ArtifactsDir: artifactsDir(cfg), PublishedDir: editionDir(cfg),
+func newPrivacyService(cfg *config.Config, store bindery.Store, svc *auth.Service, bs bookStorage, library *books.Service, secrets *secretbox.Keyring, log *slog.Logger) *privacy.Service {
+	return privacy.New(privacy.Deps{Store: store, Auth: svc, Books: bs.files, Library: library, Logger: log,
+		ArtifactsDir: artifactsDir(cfg), PublishedDir: editionDir(cfg), Outputs: bs.outputs,
 		Pseudonyms: func(email string) []string { return auditchain.Pseudonyms(secrets, email) }})
 }
 

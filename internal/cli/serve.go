@@ -152,7 +152,17 @@ Examples:
 		}
 		var n int64
 		for _, r := range runs {
-			n += bookfs.FolderBytes(filepath.Join(artifacts, strconv.FormatInt(r.ID, 10)))
+			here := bookfs.FolderBytes(filepath.Join(artifacts, strconv.FormatInt(r.ID, 10)))
+			if bs.outputs != nil && here == 0 {
+				// Built on another node: its copies in shared storage.
+				for info, err := range bs.outputs.List(context.WithoutCancel(ctx), blob.RunPrefix(r.ID)) {
+					if err != nil {
+						return 0, err
+					}
+					here += info.Size
+				}
+			}
+			n += here
 		}
 		return n, nil
 	})
@@ -173,7 +183,7 @@ Examples:
 		emit:       func(ctx context.Context, ev *bindery.Event) { engine.Emit(ctx, ev) },
 		disconnect: func(id int64) { server.Disconnect(hub, auth.Revocation{UserID: id}) },
 	})
-	priv := newPrivacyService(cfg, store, svc, files, library, d.secrets, log)
+	priv := newPrivacyService(cfg, store, svc, bs, library, d.secrets, log)
 	if rep, err := priv.Reconcile(ctx); err != nil {
 		return fmt.Errorf("reconciling the data folder: %w", err)
 	} else if rep != (privacy.Reconciled{}) {

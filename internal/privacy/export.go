@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/bookfs"
 )
 
@@ -156,14 +158,14 @@ func (s *Service) WriteExport(ctx context.Context, u *bindery.User, w io.Writer)
 // exportBook copies an owned book's files and artifacts into the zip.
 func (s *Service) exportBook(ctx context.Context, zw *zip.Writer, b *bindery.Book, eb *exportBook) error {
 	base := fmt.Sprintf("books/%d", b.ID)
-	files, err := s.d.Books.List(b.ID)
+	files, err := s.d.Library.Files(ctx, b.ID)
 	if err != nil {
 		return err
 	}
 	for _, fi := range files {
 		name := path.Join(base, "source", fi.Path)
 		if err := s.copyIn(zw, name, func() (io.ReadCloser, error) {
-			f, _, err := s.d.Books.Get(b.ID, fi.Path)
+			f, _, err := s.d.Library.Open(ctx, b.ID, fi.Path)
 			return f, err
 		}); err != nil {
 			return err
@@ -177,12 +179,27 @@ func (s *Service) exportBook(ctx context.Context, zw *zip.Writer, b *bindery.Boo
 	for _, r := range runs {
 		er := exportRun{ID: r.ID, State: string(r.State), CreatedAt: r.CreatedAt}
 		dir := s.d.ArtifactsDir(r.ID)
-		for _, a := range bookfs.ListPlain(dir) {
+		open := func(a string) (io.ReadCloser, error) {
+			f, _, err := bookfs.OpenPlain(dir, a)
+			return f, err
+		}
+		names := bookfs.ListPlain(dir)
+		if len(names) == 0 && s.d.Outputs != nil {
+			// Built on another node: the copies in shared storage.
+			for info, err := range s.d.Outputs.List(ctx, blob.RunPrefix(r.ID)) {
+				if err != nil {
+					return err
+				}
+				names = append(names, strings.TrimPrefix(info.Key, blob.RunPrefix(r.ID)))
+			}
+			open = func(a string) (io.ReadCloser, error) {
+				obj, _, err := s.d.Outputs.Open(ctx, blob.RunKey(r.ID, a))
+				return obj, err
+			}
+		}
+		for _, a := range names {
 			name := path.Join(base, "runs", fmt.Sprint(r.ID), a)
-			if err := s.copyIn(zw, name, func() (io.ReadCloser, error) {
-				f, _, err := bookfs.OpenPlain(dir, a)
-				return f, err
-			}); err != nil {
+			if err := s.copyIn(zw, name, func() (io.ReadCloser, error) { return open(a) }); err != nil {
 				return err
 			}
 			er.Artifacts = append(er.Artifacts, name)

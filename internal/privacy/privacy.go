@@ -17,6 +17,7 @@ import (
 
 	"github.com/bindery/bindery/internal/auth"
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/bookfs"
 	"github.com/bindery/bindery/internal/books"
 )
@@ -26,12 +27,16 @@ type Deps struct {
 	Store bindery.Store
 	Auth  *auth.Service
 	Books *bookfs.Store
-	// Library deletes books (books.Service: files, edition, rows).
+	// Library reads and deletes books (books.Service: files, edition,
+	// rows; in step with shared storage).
 	Library *books.Service
 	// ArtifactsDir and PublishedDir name the folders of a run's artifacts
 	// and of a book's published copy.
 	ArtifactsDir func(runID int64) string
 	PublishedDir func(bookID int64) string
+	// Outputs is the shared storage of runs' artifacts (blob.RunKey)
+	// when nodes share storage; nil on a single node.
+	Outputs blob.Store
 	// Pseudonyms returns the audit log's pseudonyms of an address (under
 	// the current and previous keys), to find the failed sign-ins that
 	// claimed it.
