@@ -151,10 +151,14 @@ Examples:
 			return 0, err
 		}
 		var n int64
-		for _, r := range runs {
+		for i, r := range runs { // newest first
 			here := bookfs.FolderBytes(filepath.Join(artifacts, strconv.FormatInt(r.ID, 10)))
-			if bs.outputs != nil && here == 0 {
+			if bs.outputs != nil && here == 0 && i < cfg.KeepRuns+4 {
 				// Built on another node: its copies in shared storage.
+				// Only the newest runs can have any (BINDERY_KEEP_RUNS
+				// finished ones, and those under way): older ones were
+				// pruned, and asking the bucket about each would make
+				// every upload wait on hundreds of requests.
 				for info, err := range bs.outputs.List(context.WithoutCancel(ctx), blob.RunPrefix(r.ID)) {
 					if err != nil {
 						return 0, err
