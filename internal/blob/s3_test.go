@@ -4,39 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/blob/blobtest"
+	"github.com/bindery/bindery/internal/testkit"
 )
 
-// s3Env returns the settings of the test S3 server that
-// scripts/versitygw.sh started (BINDERY_TEST_S3_*), with a fresh key
-// prefix, so that every test (and every run) has its own empty store in
-// the shared bucket. Without a server the test is skipped, except under
-// CI=true, where it fails: CI must never pass by skipping.
-func s3Env(t testing.TB) blob.S3Config {
-	t.Helper()
-	cfg := blob.S3Config{
-		Endpoint:  os.Getenv("BINDERY_TEST_S3_ENDPOINT"),
-		Bucket:    os.Getenv("BINDERY_TEST_S3_BUCKET"),
-		AccessKey: os.Getenv("BINDERY_TEST_S3_ACCESS_KEY"),
-		SecretKey: blob.Secret(os.Getenv("BINDERY_TEST_S3_SECRET_KEY")),
-		Region:    "us-east-1",
-		Prefix:    "test-" + randomHex(8) + "/",
-	}
-	if cfg.Endpoint == "" || cfg.Bucket == "" || cfg.AccessKey == "" || cfg.SecretKey == "" {
-		const why = `no test S3 server: BINDERY_TEST_S3_ENDPOINT, _BUCKET, _ACCESS_KEY and _SECRET_KEY are unset (start one with: eval "$(scripts/versitygw.sh start)")`
-		if os.Getenv("CI") == "true" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
-	}
-	return cfg
-}
+// s3Env is the test S3 server's settings, with a prefix of its own
+// (testkit.S3Config: skipped without a server, failed under CI=true).
+func s3Env(t testing.TB) blob.S3Config { return testkit.S3Config(t) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -28,6 +28,18 @@ import (
 // at once — files, metadata, the source export — and deleting the book
 // on one leaves nothing of it in shared storage.
 func TestTwoNodesShareBooks(t *testing.T) {
+	t.Run("local", func(t *testing.T) {
+		shared, err := blob.OpenLocal(filepath.Join(t.TempDir(), "bucket"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { shared.Close() })
+		testTwoNodes(t, shared)
+	})
+	t.Run("s3", func(t *testing.T) { testTwoNodes(t, testkit.S3(t)) })
+}
+
+func testTwoNodes(t *testing.T, shared blob.Store) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "bindery.db"), testkit.Keyring(t))
@@ -35,11 +47,6 @@ func TestTwoNodesShareBooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	shared, err := blob.OpenLocal(filepath.Join(dir, "bucket"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { shared.Close() })
 	u := &bindery.User{Email: "owner@example.com", Role: bindery.RoleAuthor, PasswordHash: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
