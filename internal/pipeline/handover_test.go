@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/bookfs"
 	bookService "github.com/bindery/bindery/internal/books"
 	"github.com/bindery/bindery/internal/catalog"
@@ -19,45 +21,90 @@ import (
 	"github.com/bindery/bindery/internal/testkit"
 )
 
-// TestRunOfASilentNodeIsTakenOver: two nodes on one PostgreSQL (their own
-// pools and job clients; the book folder shared, as S3 will share it). Node
-// A claims a run and goes silent inside its format stage (no heartbeat, its
-// only worker held): node B takes the run over from its last finished
-// stage under A's lease, and finishes it. When A wakes up, its lease is
-// stale: it writes nothing more, so the run's events show one format stage
-// finished and one success, after the hand-over.
-// pgNodes returns a book store shared by the nodes (as S3 shares it) and
-// a maker of nodes on one fresh PostgreSQL database: each its own pool,
-// job client and engine.
-func pgNodes(t *testing.T) (*bookfs.Store, func(pipeline.Config) (*pipeline.Engine, *postgres.DB)) {
+// pgNodes returns a maker of nodes on one fresh PostgreSQL database and
+// one shared blob store (a folder standing for the bucket): each node its
+// own data folder, pool, job client, book service and engine, as
+// `bindery serve` builds them with BINDERY_S3_…; and a function that
+// makes a book (through the first node's book service) for a new user.
+func pgNodes(t *testing.T) (node func(pipeline.Config) (*pipeline.Engine, *postgres.DB), newBook func() (*bindery.Book, *bindery.User)) {
 	url := testkit.PostgresURL(t)
 	ctx := context.Background()
 	keys := testkit.Keyring(t)
-	dir := t.TempDir()
-	files, err := bookfs.New(filepath.Join(dir, "books"), bookfs.Limits{MaxFileBytes: 50 << 20, MaxFiles: 1000, MaxBookBytes: 1 << 30})
+	root := t.TempDir()
+	bucket, err := blob.OpenLocal(filepath.Join(root, "bucket"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	artifacts := filepath.Join(dir, "artifacts")
-	return files, func(cfg pipeline.Config) (*pipeline.Engine, *postgres.DB) {
+	t.Cleanup(func() { bucket.Close() })
+	var first *bookService.Service
+	var firstDB *postgres.DB
+	n := 0
+	node = func(cfg pipeline.Config) (*pipeline.Engine, *postgres.DB) {
+		n++
+		dir := filepath.Join(root, "node-"+strconv.Itoa(n))
 		db, err := postgres.Open(ctx, url, keys)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		art := func(id int64) string { return filepath.Join(artifacts, strconv.FormatInt(id, 10)) }
-		cat, err := catalog.New(catalog.Config{Store: db, Dir: filepath.Join(dir, "published"), ArtifactsDir: art, BookDir: files.Dir})
+		files, err := bookfs.New(filepath.Join(dir, "books"), bookfs.Limits{MaxFileBytes: 50 << 20, MaxFiles: 1000, MaxBookBytes: 1 << 30})
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Store, cfg.ArtifactsDir, cfg.PollInterval = db, artifacts, 20*time.Millisecond
-		cfg.Books = bookService.New(bookService.Deps{Store: db, Files: files, Catalog: cat, Audit: noAudit{}, ArtifactsDir: art})
+		artifacts := filepath.Join(dir, "artifacts")
+		art := func(id int64) string { return filepath.Join(artifacts, strconv.FormatInt(id, 10)) }
+		cat, err := catalog.New(catalog.Config{Store: db, Dir: filepath.Join(dir, "published"), ArtifactsDir: art, BookDir: files.Dir, Outputs: bucket})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := bookService.New(bookService.Deps{Store: db, Files: files, Shared: bookfs.NewShared(files, bucket, db), Outputs: bucket,
+			Catalog: cat, Audit: noAudit{}, ArtifactsDir: art})
+		if first == nil {
+			first, firstDB = svc, db
+		}
+		cfg.Store, cfg.Books, cfg.ArtifactsDir, cfg.Outputs, cfg.PollInterval = db, svc, artifacts, bucket, 20*time.Millisecond
 		cfg.Jobs = riverjobs.Postgres(db.Pool(), riverjobs.PostgresOptions{FetchPollInterval: 100 * time.Millisecond})
 		e, err := pipeline.New(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return e, db
+	}
+	newBook = func() (*bindery.Book, *bindery.User) {
+		t.Helper()
+		u := &bindery.User{Email: "a@example.com", Role: bindery.RoleAuthor, PasswordHash: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if err := firstDB.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		extra := map[string]string{}
+		for name, data := range noCoverBook() {
+			extra[name] = string(data)
+		}
+		imp, err := first.Import(ctx, bookService.Actor{User: u}, bytes.NewReader(testkit.ZipDir(t, t.TempDir(), "", extra)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return imp.Book, u
+	}
+	return node, newBook
+}
+
+// waitForRun polls the store, with a deadline, until run id succeeded.
+func waitForRun(t *testing.T, db bindery.Store, id int64) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, err := db.RunByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State == bindery.RunSucceeded {
+			return
+		}
+		if got.State == bindery.RunFailed || time.Now().After(deadline) {
+			t.Fatalf("run %s (%s)", got.State, got.Error)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the store with a deadline
 	}
 }
 
@@ -67,24 +114,9 @@ func pgNodes(t *testing.T) (*bookfs.Store, func(pipeline.Config) (*pipeline.Engi
 // idempotent: a run with a job gets no second one.
 func TestQueuedRunWithoutAJobIsQueued(t *testing.T) {
 	ctx := context.Background()
-	files, node := pgNodes(t)
+	node, newBook := pgNodes(t)
 	_, db := node(pipeline.Config{Workers: 1})
-	u := &bindery.User{Email: "a@example.com", Role: bindery.RoleAuthor, PasswordHash: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	b := &bindery.Book{OwnerID: u.ID, Title: "T", CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if err := db.CreateBook(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	if err := files.Create(b.ID); err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range noCoverBook() {
-		if _, err := files.Put(ctx, b.ID, name, bytes.NewReader(data)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b, u := newBook()
 	// What a node that died after QueueRun's insert leaves: the row only.
 	r, err := db.QueueRun(ctx, &bindery.Run{BookID: b.ID, State: bindery.RunQueued, Formats: []string{"html"}, CreatedBy: u.ID, CreatedAt: time.Now()}, 0)
 	if err != nil {
@@ -101,25 +133,20 @@ func TestQueuedRunWithoutAJobIsQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Shutdown(context.Background()) })
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		got, err := db.RunByID(ctx, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.State == bindery.RunSucceeded {
-			break
-		}
-		if got.State == bindery.RunFailed || time.Now().After(deadline) {
-			t.Fatalf("run %s (%s)", got.State, got.Error)
-		}
-		time.Sleep(20 * time.Millisecond) // polling the store with a deadline
-	}
+	waitForRun(t, db, r.ID)
 }
 
+// TestRunOfASilentNodeIsTakenOver: two nodes on one PostgreSQL (their own
+// data folders, pools and job clients; book files and artifacts shared
+// through a blob store, as with BINDERY_S3_…). Node
+// A claims a run and goes silent inside its format stage (no heartbeat, its
+// only worker held): node B takes the run over from its last finished
+// stage under A's lease, and finishes it. When A wakes up, its lease is
+// stale: it writes nothing more, so the run's events show one format stage
+// finished and one success, after the hand-over.
 func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
 	ctx := context.Background()
-	files, node := pgNodes(t)
+	node, newBook := pgNodes(t)
 	inFormat, release := make(chan int64, 1), make(chan struct{})
 	a, db := node(pipeline.Config{Workers: 1, HeartbeatInterval: time.Hour})
 	pipeline.SetHook(a, func(ctx context.Context, runID int64, point string) {
@@ -134,23 +161,7 @@ func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
 	var once sync.Once
 	wake := func() { once.Do(func() { close(release) }) }
 	t.Cleanup(func() { wake(); a.Shutdown(context.Background()) })
-
-	u := &bindery.User{Email: "a@example.com", Role: bindery.RoleAuthor, PasswordHash: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	b := &bindery.Book{OwnerID: u.ID, Title: "T", CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if err := db.CreateBook(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	if err := files.Create(b.ID); err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range noCoverBook() {
-		if _, err := files.Put(ctx, b.ID, name, bytes.NewReader(data)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b, u := newBook()
 	r, err := a.StartRun(ctx, b, u, []string{"html"}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -167,20 +178,7 @@ func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
 	}
 	t.Cleanup(func() { bNode.Shutdown(context.Background()) })
 
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		got, err := db.RunByID(ctx, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.State == bindery.RunSucceeded {
-			break
-		}
-		if got.State == bindery.RunFailed || time.Now().After(deadline) {
-			t.Fatalf("run %s (%s) 60 s after node A went silent", got.State, got.Error)
-		}
-		time.Sleep(20 * time.Millisecond) // polling the store with a deadline
-	}
+	waitForRun(t, db, r.ID)
 	wake() // node A wakes up, under a stale lease
 	// Shutdown returns once A's worker has returned: whatever its stale
 	// execution could write is written by then.
@@ -209,5 +207,81 @@ func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
 	}
 	if handedOver != 1 || formatDone != 1 || succeeded != 1 || last != bindery.EventRunSucceeded {
 		t.Fatalf("events of the run: %d hand-overs, %d format stages finished, %d successes, last %s; want 1, 1, 1, run_succeeded", handedOver, formatDone, succeeded, last)
+	}
+}
+
+// TestArtifactsFollowAHandOver: node A builds a run's artifacts and goes
+// silent in its quality stage; node B, which has neither the book nor the
+// artifacts in its data folder, takes the run over, fetches the artifacts
+// A shared, checks them and serves them.
+func TestArtifactsFollowAHandOver(t *testing.T) {
+	ctx := context.Background()
+	node, newBook := pgNodes(t)
+	inQuality, release := make(chan int64, 1), make(chan struct{})
+	a, db := node(pipeline.Config{Workers: 1, HeartbeatInterval: time.Hour})
+	pipeline.SetHook(a, func(ctx context.Context, runID int64, point string) {
+		if point == "stage:"+bindery.StageQuality {
+			inQuality <- runID
+			<-release
+		}
+	})
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	wake := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(func() { wake(); a.Shutdown(context.Background()) })
+	b, u := newBook()
+	r, err := a.StartRun(ctx, b, u, []string{"html", "epub"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-inQuality:
+	case <-time.After(60 * time.Second):
+		t.Fatal("node A never reached the quality stage")
+	}
+	bNode, _ := node(pipeline.Config{Workers: 1, HeartbeatInterval: 50 * time.Millisecond, HandOverAfter: 300 * time.Millisecond})
+	if err := bNode.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bNode.Shutdown(context.Background()) })
+	waitForRun(t, db, r.ID)
+	got, err := db.RunByID(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range got.Stages {
+		if st.Name == bindery.StageFormat && st.State != "succeeded" {
+			t.Fatalf("format stage %s", st.State)
+		}
+	}
+	names := bNode.Artifacts(ctx, r.ID)
+	if len(names) != 2 {
+		t.Fatalf("node B lists artifacts %v", names)
+	}
+	for _, name := range names {
+		f, _, err := bNode.Artifact(ctx, r.ID, name)
+		if err != nil {
+			t.Fatalf("node B opens %s: %v", name, err)
+		}
+		data, _ := io.ReadAll(f)
+		f.Close()
+		if len(data) == 0 {
+			t.Fatalf("%s is empty on node B", name)
+		}
+	}
+	events, err := db.EventsAfter(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	formatDone := 0
+	for _, ev := range events {
+		if ev.RunID == r.ID && ev.Type == bindery.EventStageFinished && ev.Stage == bindery.StageFormat {
+			formatDone++
+		}
+	}
+	if formatDone != 1 {
+		t.Fatalf("the format stage finished %d times; node B should have used node A's artifacts", formatDone)
 	}
 }
