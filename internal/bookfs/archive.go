@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/bindery/bindery/internal/bindery"
 )
@@ -90,7 +89,7 @@ func (s *Store) NewStage() (*Staged, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Staged{s: s, parent: parent, staging: &Store{dir: parent, lim: s.lim, locks: map[int64]*sync.Mutex{}}}
+	st := &Staged{s: s, parent: parent, staging: &Store{dir: parent, lim: s.lim}}
 	if err := st.staging.Create(0); err != nil {
 		st.Discard()
 		return nil, err
@@ -126,7 +125,7 @@ func (s *Store) Stage(ctx context.Context, r io.Reader) (st *Staged, err error) 
 	if err != nil {
 		return nil, err
 	}
-	staging := &Store{dir: parent, lim: s.lim, locks: map[int64]*sync.Mutex{}}
+	staging := &Store{dir: parent, lim: s.lim}
 	staged := &Staged{s: s, parent: parent, staging: staging}
 	st = staged
 	defer func() {

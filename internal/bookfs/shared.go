@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
@@ -56,13 +55,12 @@ type Shared struct {
 	blobs blob.Store
 	rows  bindery.BookFileStore
 
-	mu    sync.Mutex
-	locks map[int64]*sync.Mutex
+	locks bookLocks
 }
 
 // NewShared shares files' books through blobs and rows.
 func NewShared(files *Store, blobs blob.Store, rows bindery.BookFileStore) *Shared {
-	return &Shared{files: files, blobs: blobs, rows: rows, locks: map[int64]*sync.Mutex{}}
+	return &Shared{files: files, blobs: blobs, rows: rows}
 }
 
 // manifestName is the hidden file of a book folder that records what
@@ -81,15 +79,7 @@ type manifest map[string]manifestEntry
 // Lock serialises this node's reads and changes of book id's folder and
 // rows; call the returned function to release it.
 func (s *Shared) Lock(id int64) func() {
-	s.mu.Lock()
-	l, ok := s.locks[id]
-	if !ok {
-		l = &sync.Mutex{}
-		s.locks[id] = l
-	}
-	s.mu.Unlock()
-	l.Lock()
-	return l.Unlock
+	return s.locks.lock(id)
 }
 
 // blobPrefix is where book id's file versions are.

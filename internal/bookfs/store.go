@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bindery/bindery/internal/bindery"
@@ -50,8 +49,7 @@ type Store struct {
 	dir string
 	lim Limits
 
-	mu    sync.Mutex
-	locks map[int64]*sync.Mutex // per book: serialises quota check + rename
+	locks bookLocks // per book: serialises quota check + rename
 
 	// outputs, when set, is the bytes a book's runs hold outside its
 	// folder (their artifacts), counted in the book's byte limit.
@@ -69,7 +67,7 @@ func New(dir string, lim Limits) (*Store, error) {
 		return nil, fmt.Errorf("book storage: %w", err)
 	}
 	lim.Manuscript = lim.Manuscript.WithDefaults()
-	return &Store{dir: dir, lim: lim, locks: map[int64]*sync.Mutex{}}, nil
+	return &Store{dir: dir, lim: lim}, nil
 }
 
 // Limits returns the store's limits (Manuscript with its defaults filled
@@ -82,17 +80,7 @@ func (s *Store) bookDir(id int64) string { return filepath.Join(s.dir, strconv.F
 // own os.Root on it (the build).
 func (s *Store) Dir(id int64) string { return s.bookDir(id) }
 
-func (s *Store) lock(id int64) func() {
-	s.mu.Lock()
-	l, ok := s.locks[id]
-	if !ok {
-		l = &sync.Mutex{}
-		s.locks[id] = l
-	}
-	s.mu.Unlock()
-	l.Lock()
-	return l.Unlock
-}
+func (s *Store) lock(id int64) func() { return s.locks.lock(id) }
 
 // Create makes the folder of a new book with the standard layout.
 func (s *Store) Create(id int64) error {

@@ -108,6 +108,45 @@ func waitForRun(t *testing.T, db bindery.Store, id int64) {
 	}
 }
 
+// silentNode starts a node whose one worker, on reaching stage, reports
+// the run on the returned channel and goes silent (no heartbeat, its
+// worker held) until wake is called (also at the end of the test).
+func silentNode(t *testing.T, node func(pipeline.Config) (*pipeline.Engine, *postgres.DB), stage string) (e *pipeline.Engine, db *postgres.DB, reached <-chan int64, wake func()) {
+	t.Helper()
+	got, release := make(chan int64, 1), make(chan struct{})
+	e, db = node(pipeline.Config{Workers: 1, HeartbeatInterval: time.Hour})
+	pipeline.SetHook(e, func(ctx context.Context, runID int64, point string) {
+		if point == "stage:"+stage {
+			got <- runID
+			<-release
+		}
+	})
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	wake = func() { once.Do(func() { close(release) }) }
+	t.Cleanup(func() { wake(); e.Shutdown(context.Background()) })
+	return e, db, got, wake
+}
+
+// takeOver starts a node that takes over silent nodes' runs after 300 ms,
+// once reached reports that the silent node holds one.
+func takeOver(t *testing.T, node func(pipeline.Config) (*pipeline.Engine, *postgres.DB), reached <-chan int64) *pipeline.Engine {
+	t.Helper()
+	select {
+	case <-reached:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the silent node never reached its stage")
+	}
+	e, _ := node(pipeline.Config{Workers: 1, HeartbeatInterval: 50 * time.Millisecond, HandOverAfter: 300 * time.Millisecond})
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Shutdown(context.Background()) })
+	return e
+}
+
 // TestQueuedRunWithoutAJobIsQueued: a node that dies between queueing a
 // run and inserting its job leaves a queued run without a job; another
 // node's hand-over loop gives it one (Requeue), and it runs. Requeue is
@@ -147,37 +186,13 @@ func TestQueuedRunWithoutAJobIsQueued(t *testing.T) {
 func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
 	ctx := context.Background()
 	node, newBook := pgNodes(t)
-	inFormat, release := make(chan int64, 1), make(chan struct{})
-	a, db := node(pipeline.Config{Workers: 1, HeartbeatInterval: time.Hour})
-	pipeline.SetHook(a, func(ctx context.Context, runID int64, point string) {
-		if point == "stage:"+bindery.StageFormat {
-			inFormat <- runID
-			<-release // silent: no heartbeat, the worker held
-		}
-	})
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	wake := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(func() { wake(); a.Shutdown(context.Background()) })
+	a, db, inFormat, wake := silentNode(t, node, bindery.StageFormat)
 	b, u := newBook()
 	r, err := a.StartRun(ctx, b, u, []string{"html"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-inFormat:
-	case <-time.After(60 * time.Second):
-		t.Fatal("node A never reached the format stage")
-	}
-
-	bNode, _ := node(pipeline.Config{Workers: 1, HeartbeatInterval: 50 * time.Millisecond, HandOverAfter: 300 * time.Millisecond})
-	if err := bNode.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bNode.Shutdown(context.Background()) })
-
+	takeOver(t, node, inFormat)
 	waitForRun(t, db, r.ID)
 	wake() // node A wakes up, under a stale lease
 	// Shutdown returns once A's worker has returned: whatever its stale
@@ -217,35 +232,13 @@ func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
 func TestArtifactsFollowAHandOver(t *testing.T) {
 	ctx := context.Background()
 	node, newBook := pgNodes(t)
-	inQuality, release := make(chan int64, 1), make(chan struct{})
-	a, db := node(pipeline.Config{Workers: 1, HeartbeatInterval: time.Hour})
-	pipeline.SetHook(a, func(ctx context.Context, runID int64, point string) {
-		if point == "stage:"+bindery.StageQuality {
-			inQuality <- runID
-			<-release
-		}
-	})
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	wake := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(func() { wake(); a.Shutdown(context.Background()) })
+	a, db, inQuality, _ := silentNode(t, node, bindery.StageQuality)
 	b, u := newBook()
 	r, err := a.StartRun(ctx, b, u, []string{"html", "epub"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-inQuality:
-	case <-time.After(60 * time.Second):
-		t.Fatal("node A never reached the quality stage")
-	}
-	bNode, _ := node(pipeline.Config{Workers: 1, HeartbeatInterval: 50 * time.Millisecond, HandOverAfter: 300 * time.Millisecond})
-	if err := bNode.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bNode.Shutdown(context.Background()) })
+	bNode := takeOver(t, node, inQuality)
 	waitForRun(t, db, r.ID)
 	got, err := db.RunByID(ctx, r.ID)
 	if err != nil {
