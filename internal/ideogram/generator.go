@@ -58,9 +58,9 @@ type GeneratorOptions struct {
 	// Cache, when set, is the cache to use instead of CacheDir's: when
 	// nodes share storage, the bucket's (NewCache), so that an image one
 	// node paid for serves every node.
-	Cache *Cache
-	Logger   *slog.Logger // discards when nil
-	Now      func() time.Time
+	Cache  *Cache
+	Logger *slog.Logger // discards when nil
+	Now    func() time.Time
 
 	RenderingSpeed string // "TURBO" when empty
 	StyleType      string // "AUTO" when empty
