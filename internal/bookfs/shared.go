@@ -332,6 +332,36 @@ func (s *Shared) Collect(ctx context.Context, grace time.Duration, now time.Time
 	return n, nil
 }
 
+// Adopt shares the books of this node's folder that were never synced (no
+// manifest): a data folder that served one server before its books moved
+// to shared storage. Each is synced, which pushes its files; a book whose
+// row is gone is left to Prune. It returns how many books it shared.
+func (s *Shared) Adopt(ctx context.Context, exists func(context.Context, int64) (bool, error)) (int, error) {
+	ids, err := s.files.IDs()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		if _, err := os.Stat(filepath.Join(s.files.Dir(id), manifestName)); err == nil {
+			continue
+		}
+		if ok, err := exists(ctx, id); err != nil {
+			return n, err
+		} else if !ok {
+			continue
+		}
+		unlock := s.Lock(id)
+		err := s.Sync(ctx, id)
+		unlock()
+		if err != nil {
+			return n, fmt.Errorf("sharing book %d: %w", id, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
 // Prune removes this node's copies of books deleted on other nodes: the
 // folders whose book exists no more (exists says), once their manifest,
 // or for a folder without one the folder itself, is older than before (a

@@ -240,3 +240,32 @@ func TestSharedBookFiles(t *testing.T) {
 		t.Fatalf("node B still holds the deleted book: %v", err)
 	}
 }
+
+// TestSharedAdopt: a data folder that served one server before its books
+// moved to shared storage is adopted at start-up: its books' files are
+// pushed (no manifest yet), and another node reads them; a second Adopt
+// finds nothing to do.
+func TestSharedAdopt(t *testing.T) {
+	ctx := context.Background()
+	a, b, _, rows, id := sharedNodes(t)
+	if err := a.files.Create(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.files.Put(ctx, id, "chapters/01.md", strings.NewReader("# Before sharing\n")); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(ctx context.Context, id int64) (bool, error) {
+		_, err := rows.BookByID(ctx, id)
+		return err == nil, nil
+	}
+	if n, err := a.shared.Adopt(ctx, exists); n != 1 || err != nil {
+		t.Fatalf("Adopt = %d, %v", n, err)
+	}
+	if n, err := a.shared.Adopt(ctx, exists); n != 0 || err != nil {
+		t.Fatalf("Adopt again = %d, %v", n, err)
+	}
+	b.sync(t, id)
+	if got := b.read(t, id, "chapters/01.md"); got != "# Before sharing\n" {
+		t.Fatalf("node B reads %q", got)
+	}
+}

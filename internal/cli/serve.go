@@ -194,6 +194,17 @@ Examples:
 		log.Warn("the data folder held leftovers of an interrupted process; settled", "deletions_finished", rep.DeletionsFinished,
 			"orphans_removed", rep.OrphansRemoved, "folders_created", rep.FoldersCreated, "temporary_files_removed", rep.TempsRemoved)
 	}
+	if bs.shared != nil {
+		// Books this data folder held before they were shared: pushed
+		// before any request or run, so that every node finds them.
+		n, err := bs.shared.Adopt(ctx, bookExists(store))
+		if err != nil {
+			return fmt.Errorf("moving this data folder's books to shared storage: %w", err)
+		}
+		if n > 0 {
+			log.Info("moved this data folder's books to shared storage", "books", n)
+		}
+	}
 	engine, err = pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: library, ArtifactsDir: artifacts, Outputs: bs.outputs, Jobs: queue, Logger: log,
 		Workers: cfg.Workers, MaxActiveRuns: cfg.UserMaxActive, KeepRuns: cfg.KeepRuns, Illustrator: pipeline.IdeogramIllustrator(images), StageObserver: m.Stage,
@@ -526,13 +537,7 @@ func sweep(ctx context.Context, svc *auth.Service, store purger, r retention, no
 // through another node (bookfs.Shared.Prune), every sweepInterval: every
 // node runs it for its own folder.
 func pruneDeletedBooks(ctx context.Context, shared *bookfs.Shared, store bindery.BookStore, log *slog.Logger) {
-	exists := func(ctx context.Context, id int64) (bool, error) {
-		_, err := store.BookByID(ctx, id)
-		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
-			return false, nil
-		}
-		return err == nil, err
-	}
+	exists := bookExists(store)
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
@@ -546,5 +551,16 @@ func pruneDeletedBooks(ctx context.Context, shared *bookfs.Shared, store bindery
 		} else if n > 0 {
 			log.Info("removed this node's copies of books deleted elsewhere", "count", n)
 		}
+	}
+}
+
+// bookExists reports whether a book has a row.
+func bookExists(store bindery.BookStore) func(context.Context, int64) (bool, error) {
+	return func(ctx context.Context, id int64) (bool, error) {
+		_, err := store.BookByID(ctx, id)
+		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
+			return false, nil
+		}
+		return err == nil, err
 	}
 }
