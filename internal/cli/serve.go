@@ -204,6 +204,11 @@ Examples:
 		if n > 0 {
 			log.Info("moved this data folder's books to shared storage", "books", n)
 		}
+		if n, err = adoptOutputs(ctx, cfg, store, bs.outputs); err != nil {
+			return fmt.Errorf("moving this data folder's editions and artifacts to shared storage: %w", err)
+		} else if n > 0 {
+			log.Info("moved this data folder's editions and artifacts to shared storage", "files", n)
+		}
 	}
 	engine, err = pipeline.New(ctx, pipeline.Config{
 		Store: store, Books: library, ArtifactsDir: artifacts, Outputs: bs.outputs, Jobs: queue, Logger: log,
