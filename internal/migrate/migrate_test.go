@@ -91,10 +91,31 @@ func newSource(t *testing.T, kr *secretbox.Keyring) *source {
 		must(db.AppendEvent(ctx, e))
 		s.maxEvent = e.ID
 	}
+	// Retention removed the newest events (they were the oldest by
+	// time): SQLite's AUTOINCREMENT counter is past the largest id left,
+	// and ids are never reused.
+	for range 10 {
+		e := &bindery.Event{Type: bindery.EventLog, Timestamp: t0.Add(-time.Hour), Message: "old"}
+		must(db.AppendEvent(ctx, e))
+		s.maxEvent = e.ID
+	}
+	if _, err := db.DeleteEventsBefore(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
 	for i := range s.audit {
 		actor := ann.ID
 		must(db.AppendAudit(ctx, &bindery.AuditEvent{At: t0.Add(time.Duration(i) * time.Second), Action: "test.action", ActorID: &actor, ClientAddr: "192.0.2.1", Target: fmt.Sprintf("book:%d", i), Detail: "detail"}))
 	}
+	// Retention removed the oldest audit entries: the chain starts at an
+	// anchor past 1.
+	if _, err := db.PurgeAudit(ctx, t0.Add(5*time.Second), t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.VerifyAudit(ctx)
+	if err != nil || !v.OK() || v.AnchorID <= 1 {
+		t.Fatalf("the source's audit chain: %+v, %v", v, err)
+	}
+	s.audit = v.Entries
 
 	s.session = bytes.Repeat([]byte{7}, 32)
 	s.token = bytes.Repeat([]byte{9}, 32)
