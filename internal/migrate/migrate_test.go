@@ -356,7 +356,12 @@ func TestMigrate(t *testing.T) {
 func TestMigrateTwiceIsIdempotent(t *testing.T) {
 	s := newSource(t, testkit.Keyring(t))
 	url := testkit.PostgresURL(t)
-	dst := localStore(t)
+	dstDir := t.TempDir()
+	dst, err := blob.OpenLocal(dstDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
 	first := mustRun(t, options(t, s, openTarget(t, url, s.kr), dst))
 	second := mustRun(t, options(t, s, openTarget(t, url, s.kr), dst))
 	for i, tr := range second.Tables {
@@ -369,6 +374,26 @@ func TestMigrateTwiceIsIdempotent(t *testing.T) {
 	}
 	if second.Blobs.Copied != 0 || second.Blobs.Already != second.Blobs.Objects || second.Blobs.Verified != second.Blobs.Objects {
 		t.Errorf("files on the second run: %+v", second.Blobs)
+	}
+
+	// A file in the target with the right size but other bytes (a
+	// damaged disk, a foreign writer) is found: content keys found
+	// already there are hashed again.
+	path := filepath.Join(dstDir, filepath.FromSlash(s.blobKeys[0]))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 1
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third, err := migrate.Run(context.Background(), options(t, s, openTarget(t, url, s.kr), dst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.OK() || len(third.Problems) != 1 || !strings.Contains(third.Problems[0], s.blobKeys[0]+" in the target does not hash to its name") {
+		t.Errorf("a damaged file in the target: %v", third.Problems)
 	}
 }
 
@@ -391,7 +416,9 @@ func TestMigrateResumes(t *testing.T) {
 		t.Fatalf("only %d steps: the crash points would not cover batches and files", steps)
 	}
 
-	for _, crashAt := range []int{1, 3, steps / 2, steps - 3, steps - 1} {
+	// Every third step: inside the audit log, inside the events (13
+	// batches), at table boundaries, among the files.
+	for crashAt := 1; crashAt < steps; crashAt += 3 {
 		t.Run(fmt.Sprint("crash after step ", crashAt), func(t *testing.T) {
 			url := testkit.PostgresURL(t)
 			dst := localStore(t)
@@ -543,5 +570,35 @@ func TestMigrateDamagedFile(t *testing.T) {
 		if sum := sha256.Sum256([]byte("tampered")); strings.HasSuffix(info.Key, hex.EncodeToString(sum[:])) {
 			t.Errorf("the damaged bytes were left in the target as %s", info.Key)
 		}
+	}
+}
+
+// TestMigrateDetectsDifferences: a target row that differs from the
+// source's (same count, other bytes) fails the verification, naming the
+// table, and the migration is not recorded as finished.
+func TestMigrateDetectsDifferences(t *testing.T) {
+	ctx := context.Background()
+	s := newSource(t, testkit.Keyring(t))
+	url := testkit.PostgresURL(t)
+	tgt := openTarget(t, url, s.kr)
+	mustRun(t, options(t, s, tgt, nil))
+	if _, err := tgt.Pool().Exec(ctx, `UPDATE books SET title = 'Frankenstein!'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tgt.Pool().Exec(ctx, `UPDATE bindery_migrated_from SET finished_at = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := migrate.Run(ctx, options(t, s, tgt, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	rep.Print(&out)
+	if rep.OK() || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "table books: the rows differ") || !strings.Contains(out.String(), "MISMATCH") {
+		t.Fatalf("a changed row:\n%s", out.String())
+	}
+	var finished *int64
+	if err := tgt.Pool().QueryRow(ctx, `SELECT finished_at FROM bindery_migrated_from`).Scan(&finished); err != nil || finished != nil {
+		t.Errorf("a copy that does not verify was recorded as finished: %v, %v", finished, err)
 	}
 }
