@@ -3,12 +3,20 @@ package cli_test
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/cli"
@@ -152,5 +160,72 @@ func TestScrub(t *testing.T) {
 	}
 	if cli.Scrub(nil, []string{"x"}) != nil {
 		t.Error("nil became an error")
+	}
+}
+
+// TestMigrateKilledResumes: `bindery migrate` killed with SIGKILL while
+// it copies the events, then run again, completes and verifies, finding
+// the rows the killed run committed.
+func TestMigrateKilledResumes(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	key := secretbox.GenerateKey()
+	env := map[string]string{"BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": key}
+	if code, _, errs := runEnv(t, env, "correct horse battery staple\n", "user", "add", "--email", "ann@example.com", "--role", "admin"); code != 0 {
+		t.Fatal(errs)
+	}
+	// Many events, so that the copy takes long enough to be killed in.
+	const events = 100000
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(data, "bindery.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)
+		INSERT INTO events (at, type, run_id, book_id, body) SELECT x, 'log', 0, 0, '{"type":"log","message":"line ' || x || '"}' FROM c`, events); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	target := testkit.PostgresURL(t)
+	cmd := exec.Command(testkit.Binary(t), "migrate", "--to", target)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + data, "BINDERY_DATA_DIR=" + data, "ENCRYPTION_KEY=" + key}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	conn, err := pgx.Connect(ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	killed := false
+	for deadline := time.Now().Add(2 * time.Minute); !killed && time.Now().Before(deadline); {
+		select {
+		case err := <-done:
+			t.Fatalf("migrate ended (%v) before it could be killed part-way", err)
+		default:
+		}
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT COUNT(*) FROM events`).Scan(&n); err == nil && n > 0 && n < events {
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			killed = true
+		}
+	}
+	if !killed {
+		t.Fatal("never saw the copy part-way")
+	}
+	<-done
+
+	code, out, errs := runEnv(t, env, "", "migrate", "--to", target)
+	if code != 0 || !strings.Contains(out, "Done:") {
+		t.Fatalf("migrate after the kill: exit %d\n%s\n%s", code, out, errs)
+	}
+	t.Logf("\n%s", out)
+	m := regexp.MustCompile(`events\s+(\d+)\s+(\d+)\s+(\d+)\s+ok`).FindStringSubmatch(out)
+	if m == nil || m[1] != strconv.Itoa(events) || m[3] == "0" {
+		t.Errorf("events after the kill: %v\n%s", m, out)
 	}
 }
