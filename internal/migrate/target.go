@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -73,7 +74,15 @@ func (m *migration) lockTarget(ctx context.Context) (func(), error) {
 		conn.Release()
 		return nil, bindery.Errorf(bindery.ECONFLICT, "Another `bindery migrate` is filling this database.")
 	}
-	releaseMigrate := func() { conn.Hijack().Close(context.WithoutCancel(ctx)) } //nolint:errcheck // closing the session drops its lock
+	releaseMigrate := func() {
+		// Unlock, then close: the server ends a closed session a moment
+		// later, and a migrate run again at once must not find the lock
+		// still held.
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		conn.Exec(bg, `SELECT pg_advisory_unlock(hashtext('bindery migrate:' || current_schema()), 1)`) //nolint:errcheck // closing drops it anyway
+		conn.Hijack().Close(bg)                                                                         //nolint:errcheck
+	}
 	releaseServe, err := m.o.Target.LockServe(ctx)
 	if err != nil {
 		releaseMigrate()
