@@ -132,6 +132,9 @@ func migrateTo(ctx context.Context, e *env, dataDir, target, blobsTo string, s3 
 		o.TargetBlobs = dst
 	} else {
 		filesNote = "Files: not copied (no --blobs); they stay in " + filepath.Join(dataDir, "blobs") + ": run the PostgreSQL server on this data folder, or move them later with --blobs.\n"
+		if s3 != nil {
+			filesNote += "Warning: BINDERY_S3_ is set, so servers will look for the files in the bucket: run migrate again with --blobs s3.\n"
+		}
 	}
 
 	fmt.Fprintf(e.stdout, "Copying %s (SQLite) to %s (PostgreSQL)\n", dbPath, redactURL(target))
