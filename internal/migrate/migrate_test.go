@@ -472,6 +472,10 @@ func TestMigrateRefusesForeignTarget(t *testing.T) {
 	if n, err := tgt.CountUsers(ctx); err != nil || n != 1 {
 		t.Errorf("the foreign target changed: %d users, %v", n, err)
 	}
+	var marker bool
+	if err := tgt.Pool().QueryRow(ctx, `SELECT to_regclass('bindery_migrated_from') IS NOT NULL`).Scan(&marker); err != nil || marker {
+		t.Errorf("the refused target got a migration record table: %v, %v", marker, err)
+	}
 
 	// A target half-filled from another data folder (same key).
 	other := newSource(t, kr)

@@ -290,27 +290,26 @@ func (m *migration) order(ctx context.Context, tables map[string]*table) error {
 }
 
 // claimTarget records the source in the target on the first run, and
-// refuses a target filled, or being filled, from anything else.
+// refuses a target filled, or being filled, from anything else. A
+// refused target is left as it was: the record's table is made in the
+// same transaction as the record, after the checks.
 func (m *migration) claimTarget(ctx context.Context) error {
-	if _, err := m.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+markerTable+` (
-		id          INTEGER PRIMARY KEY CHECK (id = 1),
-		source      TEXT    NOT NULL,
-		started_at  BIGINT  NOT NULL,
-		finished_at BIGINT
-	)`); err != nil {
-		return fmt.Errorf("recording the migration in the target: %w", err)
-	}
 	return pgx.BeginFunc(ctx, m.pool, func(tx pgx.Tx) error {
-		var recorded string
-		err := tx.QueryRow(ctx, `SELECT source FROM `+markerTable+` WHERE id = 1`).Scan(&recorded)
-		switch {
-		case err == nil:
-			if recorded != m.source {
-				return bindery.Errorf(bindery.ECONFLICT, "The target database was filled from another data folder: migrate into a new, empty database.")
-			}
-			return nil
-		case !errors.Is(err, pgx.ErrNoRows):
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, markerTable).Scan(&exists); err != nil {
 			return err
+		}
+		if exists {
+			var recorded string
+			err := tx.QueryRow(ctx, `SELECT source FROM `+markerTable+` WHERE id = 1`).Scan(&recorded)
+			switch {
+			case err == nil && recorded == m.source:
+				return nil
+			case err == nil:
+				return bindery.Errorf(bindery.ECONFLICT, "The target database was filled from another data folder: migrate into a new, empty database.")
+			case !errors.Is(err, pgx.ErrNoRows):
+				return err
+			}
 		}
 		for _, t := range m.tables {
 			if openerRows[t.name] {
@@ -324,7 +323,15 @@ func (m *migration) claimTarget(ctx context.Context) error {
 				return bindery.Errorf(bindery.ECONFLICT, "The target database already holds Bindery data (table %s has rows) that did not come from this data folder: migrate into a new, empty database.", t.name)
 			}
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO `+markerTable+` (id, source, started_at) VALUES (1, $1, $2)`, m.source, m.o.Now().UnixNano())
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+markerTable+` (
+			id          INTEGER PRIMARY KEY CHECK (id = 1),
+			source      TEXT    NOT NULL,
+			started_at  BIGINT  NOT NULL,
+			finished_at BIGINT
+		)`); err != nil {
+			return fmt.Errorf("recording the migration in the target: %w", err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO `+markerTable+` (id, source, started_at) VALUES (1, $1, $2)`, m.source, m.o.Now().UnixNano())
 		return err
 	})
 }
