@@ -55,6 +55,7 @@ func commands() []command {
 		{"sessions", "sessions revoke --all       sign everybody out", runSessions, helpSessions},
 		{"audit", "audit verify | export [--since T] [--out FILE]  check the audit chain; JSON lines copy", runAudit, helpAudit},
 		{"keys", "keys generate|rotate       print new keys; re-encrypt stored data with ENCRYPTION_KEY", runKeys, helpKeys},
+		{"migrate", "migrate --to postgres://… [--blobs s3]  move the SQLite data folder (and its files) to PostgreSQL (and S3)", runMigrate, helpMigrate},
 		{"version", "version                    print version information", runVersion, "Usage: bindery version\n\nPrints Bindery's version, commit and Go version.\n"},
 	}
 }

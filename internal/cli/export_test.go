@@ -16,3 +16,6 @@ func PurgeExpired(ctx context.Context, store interface {
 // BookLimits are the limits serve gives the book store (uploads,
 // previews and, through it, runs).
 var BookLimits = bookLimits
+
+// Scrub is migrate's last guard on printed errors: every secret replaced.
+var Scrub = scrub

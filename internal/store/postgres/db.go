@@ -153,7 +153,13 @@ func (d *DB) LockServe(ctx context.Context) (release func(), err error) {
 		return nil, ErrServing
 	}
 	return func() {
-		// Closing the connection ends the session, and the lock with it.
+		// Unlock, then close: closing only asks the server to end the
+		// session, which it does a moment later, so a process claiming
+		// the database right after (a server restarted, `bindery migrate`
+		// run again) could still find the lock held.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		conn.Exec(ctx, `SELECT pg_advisory_unlock(`+lockScope+`, $1)`, int32(lockServe)) //nolint:errcheck // closing ends the session, and the lock, anyway
+		cancel()
 		conn.Hijack().Close(context.Background()) //nolint:errcheck
 	}, nil
 }
