@@ -312,11 +312,12 @@ func httpsRedirect(publicURL string) http.Handler {
 
 // handOverAfter is how long a running run's execution may stay silent
 // before another node takes the run over: on PostgreSQL, where runs and
-// jobs are shared, 30 s (fifteen heartbeats); with SQLite never — one
-// process serves the data folder and recovers its runs at start-up.
+// jobs are shared, BINDERY_RUN_HANDOVER_AFTER (30 s, fifteen heartbeats,
+// by default); with SQLite never — one process serves the data folder and
+// recovers its runs at start-up.
 func handOverAfter(cfg *config.Config) time.Duration {
 	if cfg.DatabaseURL != "" {
-		return 30 * time.Second
+		return cfg.RunHandOverAfter
 	}
 	return 0
 }
