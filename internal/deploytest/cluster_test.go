@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -346,6 +347,11 @@ func TestCluster(t *testing.T) {
 			t.Fatalf("the socket is on node %d, want 0", n)
 		}
 		firstFrame(t, ctx, ws)
+		site, _ := url.Parse(c.public)
+		session := bob.Jar.Cookies(site)
+		if len(session) == 0 {
+			t.Fatal("no session cookie after the sign-in")
+		}
 		c.aim(bob, 1)
 		resp, body := c.do(bob, "POST", "/api/v1/auth/logout", "", nil)
 		c.expect(resp, 1, "the sign-out")
@@ -365,6 +371,25 @@ func TestCluster(t *testing.T) {
 				}
 			}
 			break
+		}
+		// And the session's cookie, kept by a client that ignores the
+		// sign-out's, is refused on every node (after at most the
+		// principal cache's second).
+		bob.Jar.SetCookies(site, session)
+		for i := range c.nodes {
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				c.aim(bob, i)
+				resp, _ := c.do(bob, "GET", "/api/v1/me", "", nil)
+				c.expect(resp, i, "GET /me after the sign-out")
+				if resp.StatusCode == 401 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("node %d still accepts the signed-out session: %d", i, resp.StatusCode)
+				}
+				time.Sleep(50 * time.Millisecond) // polling, with a deadline
+			}
 		}
 	})
 
