@@ -205,7 +205,7 @@ Examples:
 		v, _, err := store.Credential(kctx, "ideogram")
 		return v, err == nil && v != ""
 	})
-	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: library, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Privacy: priv, Logger: log,
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: library, Runs: engine, Hub: hub, CatchUp: nodes.catchUp, Catalog: cat, Metrics: m, Privacy: priv, Logger: log,
 		Integrations: func() []server.Integration {
 			st := keys.Status()
 			return []server.Integration{{Name: "Ideogram", Configured: st.Configured, Version: st.Version, Versions: st.Versions, FromFile: st.FromFile, Error: st.Error}}
