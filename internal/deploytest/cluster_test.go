@@ -259,7 +259,11 @@ func reader(ctx context.Context, ws *websocket.Conn) (<-chan frame, <-chan error
 				errc <- fmt.Errorf("frame %q: %w", data, err)
 				return
 			}
-			frames <- f
+			select {
+			case frames <- f:
+			case <-ctx.Done():
+				return
+			}
 		}
 	}()
 	return frames, errc
@@ -462,7 +466,7 @@ func runSurvivesKill(t *testing.T, c *cluster) {
 		select {
 		case f := <-frames:
 			if f.Type == "state_sync" {
-				t.Fatalf("a state_sync after frame %d: the watcher lost events", last)
+				t.Fatalf("a state_sync after frame %d from node %d: the watcher's resume was refused (its events lost)", last, watcher)
 			}
 			if f.ID <= last && f.Type != "pong" {
 				t.Fatalf("frame %s %d after frame %d: ids must increase", f.Type, f.ID, last)
