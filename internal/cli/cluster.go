@@ -34,6 +34,9 @@ type nodeEvents struct {
 	revoked func(auth.Revocation)
 	// run listens and feeds until ctx ends (nil: nothing to run).
 	run func(ctx context.Context)
+	// catchUp waits until the feed has read event id (nil with one
+	// process: its hub publishes every event as it is stored).
+	catchUp func(ctx context.Context, id int64)
 }
 
 // newNodeEvents wires the hub for db. last is the id of the last event the
@@ -79,6 +82,7 @@ func newNodeEvents(ctx context.Context, db bindery.Store, hub *realtime.Hub, las
 				log.Error("telling the other nodes of a revocation; their sockets close at their next check", "err", err)
 			}
 		},
+		catchUp: func(ctx context.Context, id int64) { feed.WaitFor(ctx, id) },
 		run: func(ctx context.Context) {
 			go feed.Run(ctx)
 			go func() {

@@ -237,7 +237,7 @@ Examples:
 		v, _, err := store.Credential(kctx, "ideogram")
 		return v, err == nil && v != ""
 	})
-	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: library, Runs: engine, Hub: hub, Catalog: cat, Metrics: m, Privacy: priv, Logger: log,
+	handler, err := server.New(server.Deps{Config: cfg, Store: store, Auth: svc, Books: library, Runs: engine, Hub: hub, CatchUp: nodes.catchUp, Catalog: cat, Metrics: m, Privacy: priv, Logger: log,
 		Integrations: func() []server.Integration {
 			st := keys.Status()
 			return []server.Integration{{Name: "Ideogram", Configured: st.Configured, Version: st.Version, Versions: st.Versions, FromFile: st.FromFile, Error: st.Error}}
@@ -347,11 +347,12 @@ func httpsRedirect(publicURL string) http.Handler {
 
 // handOverAfter is how long a running run's execution may stay silent
 // before another node takes the run over: on PostgreSQL, where runs and
-// jobs are shared, 30 s (fifteen heartbeats); with SQLite never — one
-// process serves the data folder and recovers its runs at start-up.
+// jobs are shared, BINDERY_RUN_HANDOVER_AFTER (30 s, fifteen heartbeats,
+// by default); with SQLite never — one process serves the data folder and
+// recovers its runs at start-up.
 func handOverAfter(cfg *config.Config) time.Duration {
 	if cfg.DatabaseURL != "" {
-		return 30 * time.Second
+		return cfg.RunHandOverAfter
 	}
 	return 0
 }

@@ -312,3 +312,29 @@ func TestEventsReachEveryNode(t *testing.T) {
 		t.Fatal("the revocation did not reach node A")
 	}
 }
+
+// WaitFor, without anything else waking the feed, returns once the feed
+// has read an event stored before the call (a client saw it on another
+// node), true; for an id no node stored, it returns false after one read
+// instead of waiting for ctx.
+func TestFeedWaitFor(t *testing.T) {
+	store := &memEvents{}
+	f := cluster.NewFeed(store, 0, func(*bindery.Event) error { return nil }, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	store.append(3) // stored, not yet read: no wake
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	if !f.WaitFor(wctx, 3) || f.Last() != 3 {
+		t.Fatalf("WaitFor(3) after 3 stored: last %d", f.Last())
+	}
+	if !f.WaitFor(wctx, 2) {
+		t.Fatal("WaitFor(2) after 3 read: false")
+	}
+	if f.WaitFor(wctx, 500) || wctx.Err() != nil {
+		t.Fatalf("WaitFor(500), never stored: true or waited for the deadline (%v)", wctx.Err())
+	}
+}

@@ -29,6 +29,9 @@ type Feed struct {
 
 	mu   sync.Mutex
 	last int64 // the last event published
+	// next is closed when a read that began after it was made has ended
+	// (WaitFor).
+	next chan struct{}
 	wake chan struct{}
 }
 
@@ -39,7 +42,7 @@ func NewFeed(store EventReader, last int64, publish func(*bindery.Event) error, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Feed{store: store, publish: publish, log: log, last: last, wake: make(chan struct{}, 1)}
+	return &Feed{store: store, publish: publish, log: log, last: last, next: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 
 // Wake asks the feed to read what is new.
@@ -57,6 +60,29 @@ func (f *Feed) Last() int64 {
 	return f.last
 }
 
+// WaitFor returns once the feed has published event id, or has read
+// everything stored when it was called without reaching id (then id is
+// no event this database holds, or not yet one), or ctx ends; it reports
+// whether id was published. A client that saw event id on another node
+// resumes here after it (realtime.HandlerOptions.CatchUp): event ids are
+// committed in id order (the store serialises appends), so one read
+// begun after the client saw id reaches it.
+func (f *Feed) WaitFor(ctx context.Context, id int64) bool {
+	f.mu.Lock()
+	if f.last >= id {
+		f.mu.Unlock()
+		return true
+	}
+	read := f.next
+	f.mu.Unlock()
+	f.Wake()
+	select {
+	case <-read:
+	case <-ctx.Done():
+	}
+	return f.Last() >= id
+}
+
 // Run reads on every wake until ctx ends.
 func (f *Feed) Run(ctx context.Context) {
 	for {
@@ -65,7 +91,13 @@ func (f *Feed) Run(ctx context.Context) {
 			return
 		case <-f.wake:
 		}
-		if err := f.catchUp(ctx); err != nil && ctx.Err() == nil {
+		f.mu.Lock()
+		read := f.next // the waiters of this read, which begins now
+		f.next = make(chan struct{})
+		f.mu.Unlock()
+		err := f.catchUp(ctx)
+		close(read)
+		if err != nil && ctx.Err() == nil {
 			// The next wake (or the listener's reconnection) retries.
 			f.log.Warn("reading new events for this node's sockets", "err", err)
 		}

@@ -82,6 +82,11 @@ type Config struct {
 	KeepRuns         int           // BINDERY_KEEP_RUNS: finished runs per book whose files are kept
 	EventRetention   time.Duration // BINDERY_EVENT_RETENTION: how long run events are kept
 	AuditRetention   time.Duration // BINDERY_AUDIT_RETENTION: how long audit entries are kept; 0 keeps them forever
+	// RunHandOverAfter is BINDERY_RUN_HANDOVER_AFTER: with several nodes
+	// on one PostgreSQL database, how long a running run's execution may
+	// go without a heartbeat before another node takes the run over (its
+	// node died). At least MinRunHandOverAfter. Unused with SQLite.
+	RunHandOverAfter time.Duration
 
 	LogFile   string // BINDERY_LOG_FILE
 	LogLevel  string // BINDERY_LOG_LEVEL: debug, info, warn or error
@@ -143,6 +148,14 @@ func (c *Config) Secrets() []string {
 	return out
 }
 
+// MinRunHandOverAfter is the shortest BINDERY_RUN_HANDOVER_AFTER: five
+// of a running execution's heartbeats (pipeline.Config.HeartbeatInterval,
+// 2 s). Shorter, a node merely slowed down (a long garbage collection, a
+// busy disk, a database fail-over) would see its runs taken over while it
+// still executes them; the lease keeps that safe, but the work is done
+// twice.
+const MinRunHandOverAfter = 10 * time.Second
+
 // maxVersionedKeys bounds the scan for IDEOGRAM_API_KEY_V1…Vn.
 const maxVersionedKeys = 99
 
@@ -178,6 +191,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		KeepRuns:         int(l.int64("BINDERY_KEEP_RUNS", 5, 1)),
 		EventRetention:   l.duration("BINDERY_EVENT_RETENTION", 30*24*time.Hour),
 		AuditRetention:   l.retention("BINDERY_AUDIT_RETENTION", 365*24*time.Hour),
+		RunHandOverAfter: l.duration("BINDERY_RUN_HANDOVER_AFTER", 30*time.Second),
 		LogFile:          l.str("BINDERY_LOG_FILE", ""),
 		LogLevel:         l.oneOf("BINDERY_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		LogFormat:        l.oneOf("BINDERY_LOG_FORMAT", "text", "text", "json"),
@@ -243,6 +257,10 @@ func (l *loader) check(c *Config) {
 	}
 	if c.SessionIdle > c.SessionTTL {
 		l.fail("BINDERY_SESSION_IDLE", "must not exceed BINDERY_SESSION_TTL")
+		return
+	}
+	if c.RunHandOverAfter < MinRunHandOverAfter {
+		l.fail("BINDERY_RUN_HANDOVER_AFTER", fmt.Sprintf("must be at least %s: a live run records a heartbeat every 2 s, and a node slowed down for a few heartbeats must not lose its runs to another", MinRunHandOverAfter))
 		return
 	}
 	if c.DatabaseURL != "" {

@@ -41,6 +41,7 @@ func TestDefaults(t *testing.T) {
 		{"log format", c.LogFormat, "text"},
 		{"event retention", c.EventRetention, 30 * 24 * time.Hour},
 		{"audit retention", c.AuditRetention, 365 * 24 * time.Hour},
+		{"run hand-over", c.RunHandOverAfter, 30 * time.Second},
 		{"public url", c.PublicURL.String(), "http://127.0.0.1:8765"},
 		{"loopback", c.Loopback(), true},
 	}
@@ -77,6 +78,8 @@ func TestRefusals(t *testing.T) {
 		{"negative duration", map[string]string{"BINDERY_SESSION_TTL": "-1h"}, "BINDERY_SESSION_TTL", ""},
 		{"bad audit retention", map[string]string{"BINDERY_AUDIT_RETENTION": "1 year"}, "BINDERY_AUDIT_RETENTION", ""},
 		{"negative audit retention", map[string]string{"BINDERY_AUDIT_RETENTION": "-24h"}, "BINDERY_AUDIT_RETENTION", ""},
+		{"hand-over below five heartbeats", map[string]string{"BINDERY_RUN_HANDOVER_AFTER": "5s"}, "BINDERY_RUN_HANDOVER_AFTER", ""},
+		{"bad hand-over", map[string]string{"BINDERY_RUN_HANDOVER_AFTER": "soon"}, "BINDERY_RUN_HANDOVER_AFTER", ""},
 		{"idle above ttl", map[string]string{"BINDERY_SESSION_TTL": "1h", "BINDERY_SESSION_IDLE": "2h"}, "BINDERY_SESSION_IDLE", ""},
 		{"bad CIDR", map[string]string{"BINDERY_TRUSTED_PROXIES": "10.0.0.0/8, nginx"}, "BINDERY_TRUSTED_PROXIES", ""},
 		{"bad max failures", map[string]string{"BINDERY_LOGIN_MAX_FAILURES": "0"}, "BINDERY_LOGIN_MAX_FAILURES", ""},

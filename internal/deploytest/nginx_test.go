@@ -1,6 +1,8 @@
 // Package deploytest checks the deployment files of deploy/ against real
 // software: deploy/nginx/bindery.conf with Debian's nginx in front of a
-// real bindery process, over TLS with a self-signed certificate.
+// real bindery process, over TLS with a self-signed certificate, and
+// deploy/nginx/bindery-cluster.conf in front of three nodes sharing one
+// PostgreSQL and one S3-compatible store (cluster_test.go).
 package deploytest
 
 import (
@@ -52,27 +54,28 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startNginx runs nginx with deploy/nginx/bindery.conf, adjusted only for
-// the test: ports, certificate paths, and loopback addresses.
-func startNginx(t *testing.T, nginx string, httpsPort, httpPort, binderyPort int, cert, key string) {
+// startNginx runs nginx with deploy/nginx/<file>, adjusted only for the
+// test: ports, certificate paths, and loopback addresses, plus the
+// replacements of upstream (old → new, each of which must be in the file).
+// It returns nginx's folder (error.log is there).
+func startNginx(t *testing.T, nginx, file string, httpsPort, httpPort int, cert, key string, upstream ...[2]string) string {
 	t.Helper()
-	conf, err := os.ReadFile("../../deploy/nginx/bindery.conf")
+	conf, err := os.ReadFile(filepath.Join("..", "..", "deploy", "nginx", file))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := string(conf)
-	for _, r := range [][2]string{
+	for _, r := range append([][2]string{
 		{"listen 443 ssl http2;", fmt.Sprintf("listen 127.0.0.1:%d ssl http2;", httpsPort)},
 		{"listen [::]:443 ssl http2;", ""},
 		{"listen 80;", fmt.Sprintf("listen 127.0.0.1:%d;", httpPort)},
 		{"listen [::]:80;", ""},
-		{"server 127.0.0.1:8765;", fmt.Sprintf("server 127.0.0.1:%d;", binderyPort)},
 		{"/etc/ssl/books.example.org/fullchain.pem", cert},
 		{"/etc/ssl/books.example.org/privkey.pem", key},
 		{"return 301 https://books.example.org$request_uri;", fmt.Sprintf("return 301 https://books.example.org:%d$request_uri;", httpsPort)},
-	} {
+	}, upstream...) {
 		if !strings.Contains(c, r[0]) {
-			t.Fatalf("deploy/nginx/bindery.conf no longer contains %q; update this test", r[0])
+			t.Fatalf("deploy/nginx/%s no longer contains %q; update this test", file, r[0])
 		}
 		c = strings.ReplaceAll(c, r[0], r[1])
 	}
@@ -106,7 +109,7 @@ http {
 	for {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", httpsPort)); err == nil {
 			c.Close()
-			return
+			return dir
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
@@ -171,7 +174,8 @@ func TestBehindNginx(t *testing.T) {
 		"BINDERY_ENV": "production", "ENCRYPTION_KEY": testkit.EncryptionKey(), "BINDERY_PUBLIC_URL": public, "BINDERY_TRUSTED_PROXIES": "127.0.0.1",
 		"WEBSOCKET_PORT": fmt.Sprint(binderyPort), "BINDERY_DATA_DIR": t.TempDir(), "BINDERY_LOGIN_MAX_FAILURES": "3",
 	}, true)
-	startNginx(t, nginx, httpsPort, httpPort, binderyPort, cert, key)
+	startNginx(t, nginx, "bindery.conf", httpsPort, httpPort, cert, key,
+		[2]string{"server 127.0.0.1:8765;", fmt.Sprintf("server 127.0.0.1:%d;", binderyPort)})
 
 	alice := clientFrom(t, "127.0.0.2", httpsPort, cert)
 	code, body := call(t, alice, "POST", public+"/api/v1/setup",

@@ -50,6 +50,10 @@ func (e *Engine) work(ctx context.Context, runID int64) error {
 	} else if !claimed {
 		return nil // paused, stopped, or taken by another job of the same run
 	}
+	// Which node executes a run is in its log only: with several nodes,
+	// this line says where to look when a run misbehaves (and which
+	// process a hand-over replaced).
+	e.log.Info("executing run", "run_id", r.ID, "book_id", r.BookID, "lease", lease)
 	go e.watch(stageCtx, cancel, r.ID, lease)
 	e.prune(ctx, r.BookID, r.ID)
 

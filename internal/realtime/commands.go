@@ -99,6 +99,7 @@ func (h *Handler) logs(c *client, runID int64) {
 // resume answers an in-band resume: the missed events, or a fresh
 // state_sync when they are gone.
 func (h *Handler) resume(c *client, since int64) {
+	h.catchUp(since)
 	if h.hub.resume(c, since) {
 		return
 	}

@@ -95,4 +95,11 @@
 // LISTENs for notifications and calls Publish will fan out events stored by
 // other nodes; Publish ignores ids it has already seen, so at-least-once
 // delivery from a Source is fine, but ids must arrive in increasing order.
+//
+// A client may resume on one node after an event it saw on another, which
+// this node's Source has not read yet: HandlerOptions.CatchUp (the
+// Source's read, cluster.Feed.WaitFor) is then called first, after
+// authentication, so that the resume replays what follows instead of
+// sending a state_sync. A Source's reads merge, so resumes cannot
+// multiply the database's work.
 package realtime

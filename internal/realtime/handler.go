@@ -93,6 +93,16 @@ type HandlerOptions struct {
 	// count them apart from sign-in failures (see server.newWSHandler).
 	OnAuthFailure func(r *http.Request, reason string) (retryAfter time.Duration)
 
+	// CatchUp, when set, is called before a resume (?since=ID, a token
+	// frame's since, or an in-band resume) whose ID is beyond the newest
+	// event this hub has published, and returns when the hub has read
+	// what was stored up to now, or when ctx ends. With several nodes the
+	// client may have seen event ID on another node before this node's
+	// feed read it; without the wait such a resume would get a fresh
+	// state_sync instead of the events after ID. An ID still beyond after
+	// the catch-up is unknown, and gets the state_sync.
+	CatchUp func(ctx context.Context, id int64)
+
 	AuthTimeout   time.Duration // for the token frame (default 5 s)
 	MaxFrameBytes int64         // per client frame (default 64 KiB)
 	CallTimeout   time.Duration // per Backend or Authenticator call (default 10 s)
@@ -377,6 +387,9 @@ func (h *Handler) refuseHandshake(w http.ResponseWriter, r *http.Request, reason
 // start makes c live: the missed events for a resumable since, else a
 // state_sync. It reports false when the connection is over.
 func (h *Handler) start(c *client, resume bool, since int64) bool {
+	if resume {
+		h.catchUp(since)
+	}
 	if !h.hub.attach(c, resume, since, nil) {
 		return true
 	}
@@ -389,6 +402,18 @@ func (h *Handler) start(c *client, resume bool, since int64) bool {
 	}
 	h.hub.attach(c, false, 0, runs)
 	return true
+}
+
+// catchUp waits, at most CallTimeout, for this hub to have read what is
+// stored up to event since when it is beyond the newest it published
+// (HandlerOptions.CatchUp).
+func (h *Handler) catchUp(since int64) {
+	if h.o.CatchUp == nil || since <= h.hub.newest() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.hub.ctx, h.o.CallTimeout)
+	defer cancel()
+	h.o.CatchUp(ctx, since)
 }
 
 // activeRuns returns the active runs the viewer may read, never nil.

@@ -288,6 +288,13 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// newest is the id of the newest event published.
+func (h *Hub) newest() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last
+}
+
 // HubStats is a snapshot of the hub for metrics and tests.
 type HubStats struct {
 	Conns  int   // accepted connections, authenticated or not

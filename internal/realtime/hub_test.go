@@ -112,6 +112,51 @@ func TestResumeAtConnect(t *testing.T) {
 	}
 }
 
+// TestResumeCatchesUp: with several nodes a client may resume after an
+// event this hub has not read yet (it saw it on another node). The
+// handler asks CatchUp to read up to it first: the client then gets what
+// follows, not a state_sync — at connect time and in band. An id that
+// no node stored still gets the state_sync.
+func TestResumeCatchesUp(t *testing.T) {
+	var h *harness
+	var stored atomic.Int64 // what the other nodes stored
+	h = newHarness(t, func(_ *HubOptions, o *HandlerOptions) {
+		o.CatchUp = func(_ context.Context, id int64) { // the feed: reads what is stored
+			for next := h.hub.newest() + 1; next <= stored.Load(); next++ {
+				h.hub.Publish(event(next, 1))
+			}
+		}
+	})
+	h.publish(1, 1, 2, 3)
+	stored.Store(5) // 4 and 5 seen on another node
+
+	c, _, err := h.dial(dialOpts{origin: "self", cookie: carolSession, query: "?since=5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.publish(1, 6)
+	if f := mustRead(t, c); f.Type == FrameStateSync || f.ID != 6 {
+		t.Fatalf("resuming after 5: got %s id %d, want event 6", f.Type, f.ID)
+	}
+
+	stored.Store(8)
+	send(t, c, `{"type":"resume","since":8}`)
+	if got := readIDs(t, c, 2); !slices.Equal(got, []int64{7, 8}) {
+		t.Fatalf("in-band resume after 8: got %v, want 7 and 8 (read by the catch-up)", got)
+	}
+	if p := ping(t, c); p.ID != 8 {
+		t.Fatalf("pong id %d after the in-band resume, want 8 (no state_sync)", p.ID)
+	}
+
+	c, _, err = h.dial(dialOpts{origin: "self", cookie: carolSession, query: "?since=500"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := mustRead(t, c); f.Type != FrameStateSync || f.ID != 8 {
+		t.Fatalf("resuming after 500, never stored: got %s id %d, want a state_sync", f.Type, f.ID)
+	}
+}
+
 func TestResumeInBand(t *testing.T) {
 	h := newHarness(t)
 	for id := int64(1); id <= 100; id++ {

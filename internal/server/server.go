@@ -37,6 +37,10 @@ type Deps struct {
 	Integrations func() []Integration
 	Logger       *slog.Logger
 	Now          func() time.Time // default time.Now
+
+	// CatchUp, with several nodes, waits until this node's hub has read
+	// event id (realtime.HandlerOptions.CatchUp); nil with one process.
+	CatchUp func(ctx context.Context, id int64)
 }
 
 // Server is the HTTP handler of Bindery.
@@ -87,7 +91,7 @@ func New(d Deps) (*Server, error) {
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, bindery.Errorf(bindery.EFORBIDDEN, "Cross-origin requests that change state are refused."))
 	}))
-	if s.ws, err = s.newWSHandler(d.Hub); err != nil {
+	if s.ws, err = s.newWSHandler(d.Hub, d.CatchUp); err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()

@@ -169,11 +169,11 @@ const (
 // counted apart by a bounded per-address limiter instead, whose only
 // effect is that refusals beyond it get 429 and stop filling the audit
 // log; sign-in and valid connections are untouched.
-func (s *Server) newWSHandler(hub *realtime.Hub) (http.Handler, error) {
+func (s *Server) newWSHandler(hub *realtime.Hub, catchUp func(context.Context, int64)) (http.Handler, error) {
 	refusals := auth.NewLimiter(wsRefusalLimit, wsRefusalWindow, 0, s.now)
 	ws, err := realtime.NewHandler(realtime.HandlerOptions{
 		Hub: hub, Auth: realtime.AuthenticatorFunc(s.wsAuthenticate), Backend: wsBackend{s},
-		PublicURL: s.cfg.PublicURL, DashboardToken: s.cfg.DashboardToken, Logger: s.log,
+		PublicURL: s.cfg.PublicURL, DashboardToken: s.cfg.DashboardToken, Logger: s.log, CatchUp: catchUp,
 		OnAuthFailure: func(r *http.Request, reason string) time.Duration {
 			c := s.client(r)
 			ctx := context.Background()
