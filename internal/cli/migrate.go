@@ -16,14 +16,16 @@ import (
 	"github.com/bindery/bindery/internal/store/postgres"
 )
 
-const helpMigrate = `Usage: bindery migrate [--to postgres://…] [--blobs s3|DIR]
+const helpMigrate = `Usage: bindery migrate [--to postgres://…] [--blobs s3]
 
 Copies the SQLite data folder (BINDERY_DATA_DIR) into a PostgreSQL
 database: accounts, books, runs, events, the audit chain, everything but
-the job queue; with --blobs, also every file of the data folder's blob
-store (DATA/blobs). Then it verifies the copy (row counts and a checksum
-per table, the audit chain, every file's size and hash) and prints what it
-copied, found already there, and verified. The data folder is only read.
+the job queue; with --blobs s3, also every file — the books' files,
+runs' artifacts, published editions and the image cache — into an
+S3-compatible bucket, as several nodes share them. Then it verifies the
+copy (row counts and a checksum per table, the audit chain, every file's
+size and hash) and prints what it copied, found already there, and
+verified. The data folder is only read.
 
   --to URL     the target database (default: BINDERY_DATABASE_URL, which
                may come from BINDERY_DATABASE_URL_FILE; prefer that, or
@@ -32,9 +34,8 @@ copied, found already there, and verified. The data folder is only read.
   --blobs s3   copy the files to the bucket of BINDERY_S3_ENDPOINT,
                _BUCKET, _REGION, _ACCESS_KEY, _SECRET_KEY (each with
                _FILE), under BINDERY_S3_PREFIX
-  --blobs DIR  copy the files to a folder (another disk)
-               Without --blobs the files stay in DATA/blobs: run the
-               PostgreSQL server on this data folder.
+               Without --blobs the files stay in the data folder: run
+               the one PostgreSQL server on this data folder.
 
 Stop the server first (the data folder's lock is checked), and let runs
 finish: a data folder with queued, running or paused runs is refused.
@@ -58,7 +59,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "migrate")
 	fs.Usage = func() { fmt.Fprint(e.stderr, helpMigrate) }
 	to := fs.String("to", "", "the target PostgreSQL database (default: BINDERY_DATABASE_URL)")
-	blobs := fs.String("blobs", "", `where the files go: "s3" (the BINDERY_S3_ bucket) or a folder; default: they stay in the data folder`)
+	blobs := fs.String("blobs", "", `"s3": copy the files to the BINDERY_S3_ bucket; default: they stay in the data folder`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -113,27 +114,25 @@ func migrateTo(ctx context.Context, e *env, dataDir, target, blobsTo string, s3 
 
 	filesNote := ""
 	if blobsTo != "" {
-		srcDir := filepath.Join(dataDir, "blobs")
-		if fi, err := os.Stat(srcDir); err == nil && fi.IsDir() {
-			local, err := blob.OpenLocal(srcDir)
-			if err != nil {
-				return err
-			}
-			defer local.Close()
-			o.SourceBlobs = local
-		} else {
-			filesNote = "Files: the data folder has no blobs/ folder, so there are none to copy.\n"
+		if blobsTo != "s3" {
+			return usagef(`--blobs takes "s3" (the bucket of the BINDERY_S3_ settings)`)
 		}
-		dst, closeDst, err := openBlobTarget(ctx, blobsTo, srcDir, s3)
+		if s3 == nil {
+			return usagef("--blobs s3 copies to the bucket of BINDERY_S3_ENDPOINT, _BUCKET, _ACCESS_KEY and _SECRET_KEY: set them")
+		}
+		dst, err := blob.NewS3(ctx, *s3)
 		if err != nil {
-			return err
+			return fmt.Errorf("--blobs s3: %w", err)
 		}
-		defer closeDst()
-		o.TargetBlobs = dst
+		folder, err := migrate.OpenDataFolder(ctx, dataDir, src)
+		if err != nil {
+			return fmt.Errorf("listing the data folder's files: %w", err)
+		}
+		o.SourceBlobs, o.TargetBlobs, o.BookFiles = folder, dst, folder.BookFiles()
 	} else {
-		filesNote = "Files: not copied (no --blobs); they stay in " + filepath.Join(dataDir, "blobs") + ": run the PostgreSQL server on this data folder, or move them later with --blobs.\n"
+		filesNote = "Files: not copied (no --blobs); they stay in " + dataDir + ": run the one PostgreSQL server on this data folder, or copy them later with --blobs s3.\n"
 		if s3 != nil {
-			filesNote += "Warning: BINDERY_S3_ is set, so servers will look for the files in the bucket: run migrate again with --blobs s3.\n"
+			filesNote += "Note: BINDERY_S3_ is set. If this server kept its files in that bucket already, nothing more is needed; otherwise servers will look for files that are not there: run migrate again with --blobs s3.\n"
 		}
 	}
 
@@ -155,34 +154,6 @@ func migrateTo(ctx context.Context, e *env, dataDir, target, blobsTo string, s3 
 	}
 	fmt.Fprintln(e.stdout, "Next: set BINDERY_DATABASE_URL to the target (and BINDERY_S3_… if the files moved to S3), then start bindery serve.")
 	return nil
-}
-
-// openBlobTarget opens where --blobs sends the files: the configured S3
-// bucket for "s3" (its secret from BINDERY_S3_SECRET_KEY(_FILE), never
-// the command line), else a local folder, which must not be the source's.
-func openBlobTarget(ctx context.Context, to, srcDir string, s3 *blob.S3Config) (blob.Store, func(), error) {
-	if to == "s3" {
-		if s3 == nil {
-			return nil, nil, usagef("--blobs s3 copies to the bucket of BINDERY_S3_ENDPOINT, _BUCKET, _ACCESS_KEY and _SECRET_KEY: set them")
-		}
-		st, err := blob.NewS3(ctx, *s3)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--blobs s3: %w", err)
-		}
-		return st, func() {}, nil
-	}
-	if strings.Contains(to, "://") || !filepath.IsAbs(to) {
-		return nil, nil, usagef(`--blobs takes "s3" (the BINDERY_S3_ bucket) or an absolute folder path`)
-	}
-	a, _ := filepath.Abs(srcDir)
-	if filepath.Clean(to) == a {
-		return nil, nil, usagef("--blobs names the data folder's own blobs/ folder")
-	}
-	l, err := blob.OpenLocal(to)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--blobs: %w", err)
-	}
-	return l, func() { l.Close() }, nil
 }
 
 // urlSecrets returns the password of a database URL, given in its user

@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,9 +21,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/bindery/bindery/internal/blob"
+	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/cli"
 	"github.com/bindery/bindery/internal/secretbox"
+	"github.com/bindery/bindery/internal/store/sqlite"
 	"github.com/bindery/bindery/internal/testkit"
 )
 
@@ -46,11 +50,13 @@ func withPassword(t *testing.T, raw, pw string) string {
 	return u.String()
 }
 
-// TestMigrateCommand: `bindery migrate` moves a data folder made by the
-// commands to PostgreSQL and its files to another folder, prints the
-// table of what it did without the database password, leaves the
-// database file's bytes as they were, and the commands then find the
-// account and a verifying audit chain in PostgreSQL.
+// TestMigrateCommand: `bindery migrate --blobs s3` moves a data folder
+// made by the commands (accounts) and by a server (a book folder, an
+// image in the cache) to PostgreSQL and versitygw, prints the table of
+// what it did without the database password, leaves the database file's
+// bytes as they were; the commands then find the accounts and a
+// verifying audit chain in PostgreSQL, and a new node with an empty data
+// folder serves the book's files from the bucket.
 func TestMigrateCommand(t *testing.T) {
 	data := t.TempDir()
 	key := secretbox.GenerateKey()
@@ -61,26 +67,54 @@ func TestMigrateCommand(t *testing.T) {
 			t.Fatalf("user add: %s", errs)
 		}
 	}
-	files, err := blob.OpenLocal(filepath.Join(data, "blobs"))
+	// A book as a single server keeps it: a row, and a folder.
+	ctx := context.Background()
+	kr, err := secretbox.NewKeyring(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := files.PutContent(context.Background(), "books/1/files/", strings.NewReader("# Chapter 1\n"))
-	files.Close()
+	db, err := sqlite.Open(ctx, filepath.Join(data, "bindery.db"), kr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ann, err := db.UserByEmail(ctx, "ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bk := &bindery.Book{OwnerID: ann.ID, Title: "Moved", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := db.CreateBook(ctx, bk); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	chapter := "# Chapter 1\n\nMoved with its book.\n"
+	for name, text := range map[string]string{"metadata.yaml": "title: Moved\n", "chapters/01.md": chapter, "chapters/02.md": chapter} {
+		p := filepath.Join(data, "books", strconv.FormatInt(bk.ID, 10), filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cached := filepath.Join(data, "cache", "images", "ab", strings.Repeat("ab", 32)+".json")
+	os.MkdirAll(filepath.Dir(cached), 0o700)
+	os.WriteFile(cached, []byte("{}\n"), 0o600)
 	before := fileSum(t, filepath.Join(data, "bindery.db"))
 
+	s3 := testkit.S3Config(t)
+	s3env := map[string]string{"BINDERY_S3_ENDPOINT": s3.Endpoint, "BINDERY_S3_BUCKET": s3.Bucket, "BINDERY_S3_REGION": s3.Region,
+		"BINDERY_S3_ACCESS_KEY": s3.AccessKey, "BINDERY_S3_SECRET_KEY": string(s3.SecretKey), "BINDERY_S3_PREFIX": s3.Prefix}
+	for k, v := range s3env {
+		env[k] = v
+	}
 	const secret = "pw-that-must-not-show"
 	target := withPassword(t, testkit.PostgresURL(t), secret)
-	dst := t.TempDir()
-	code, out, errs := runEnv(t, env, "", "migrate", "--to", target, "--blobs", dst)
+	code, out, errs := runEnv(t, env, "", "migrate", "--to", target, "--blobs", "s3")
 	if code != 0 {
 		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errs)
 	}
 	t.Logf("\n%s", out)
-	for _, want := range []string{"users", "audit_log", "Done:", "Audit chain: ", "files", "Files: 1 copied", "xxxxx"} {
+	for _, want := range []string{"users", "audit_log", "book_files (from the book folders)", "Done:", "Audit chain: ", "Files: 3 copied", "xxxxx"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output lacks %q:\n%s", want, out)
 		}
@@ -91,8 +125,8 @@ func TestMigrateCommand(t *testing.T) {
 	if fileSum(t, filepath.Join(data, "bindery.db")) != before {
 		t.Errorf("the source database changed")
 	}
-	if _, err := os.Stat(filepath.Join(dst, filepath.FromSlash(info.Key))); err != nil {
-		t.Errorf("the file was not copied: %v", err)
+	if code, out2, _ := runEnv(t, env, "", "migrate", "--to", target, "--blobs", "s3"); code != 0 || !strings.Contains(out2, "Files: 0 copied") {
+		t.Errorf("migrate again: exit %d\n%s", code, out2)
 	}
 
 	pgEnv := map[string]string{"BINDERY_DATA_DIR": t.TempDir(), "BINDERY_DATABASE_URL": target, "ENCRYPTION_KEY": key}
@@ -103,10 +137,37 @@ func TestMigrateCommand(t *testing.T) {
 		t.Errorf("audit verify on the target: exit %d\n%s\n%s", code, out, errs)
 	}
 
+	// A node of the new deployment, its data folder empty, serves the
+	// book from the bucket.
+	for k, v := range s3env {
+		pgEnv[k] = v
+	}
+	pgEnv["WEBSOCKET_PORT"] = "0"
+	delete(pgEnv, "BINDERY_DATA_DIR") // start gives it a fresh one
+	node := start(t, pgEnv)
+	m := node.expect(t, listening)
+	base := m[1] + "://" + m[2]
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	res, err := client.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"email":"ann@example.com","password":"`+pw+`"}`))
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in on the new node: %v %v", res, err)
+	}
+	res.Body.Close()
+	res, err = client.Get(base + "/api/v1/books/" + strconv.FormatInt(bk.ID, 10) + "/files/chapters/02.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(got) != chapter {
+		t.Fatalf("the chapter on the new node: %s %q", res.Status, got)
+	}
+
 	// Without a password anywhere in the output, even when connecting
 	// fails.
 	bad := "postgres://bindery:" + secret + "@127.0.0.1:1/bindery?sslmode=disable&connect_timeout=5"
-	code, out, errs = runEnv(t, env, "", "migrate", "--to", bad)
+	code, out, errs = runEnv(t, map[string]string{"BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": key}, "", "migrate", "--to", bad)
 	if code != 1 || strings.Contains(out+errs, secret) {
 		t.Errorf("a target that does not answer: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -145,8 +206,8 @@ func TestMigrateUsage(t *testing.T) {
 	if code, _, errs := runEnv(t, env, "", "migrate", "--to", "postgres://localhost/b", "--blobs", "s3"); code != 2 || !strings.Contains(errs, "BINDERY_S3_ENDPOINT") {
 		t.Errorf("--blobs s3 without settings: exit %d, %s", code, errs)
 	}
-	if code, _, errs := runEnv(t, env, "", "migrate", "--to", "postgres://localhost/b", "--blobs", "relative/dir"); code != 2 || !strings.Contains(errs, "absolute") {
-		t.Errorf("--blobs relative: exit %d, %s", code, errs)
+	if code, _, errs := runEnv(t, env, "", "migrate", "--to", "postgres://localhost/b", "--blobs", "/some/dir"); code != 2 || !strings.Contains(errs, `--blobs takes "s3"`) {
+		t.Errorf("--blobs a folder: exit %d, %s", code, errs)
 	}
 }
 

@@ -77,6 +77,12 @@ type Options struct {
 	// and nothing is copied or checked).
 	SourceBlobs blob.Store
 	TargetBlobs blob.Store
+	// BookFiles, with files copied from a single server's data folder
+	// (DataFolder), are the pointer rows its book files need in the
+	// target (a single server keeps none): created after the files,
+	// verified row for row, in place of the source's empty book_files
+	// table. nil: book_files is copied like any other table.
+	BookFiles []bindery.BookFile
 
 	// BatchRows is the number of rows per transaction (default 500).
 	BatchRows int
@@ -122,6 +128,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := m.claimTarget(ctx); err != nil {
 		return nil, err
 	}
+	if o.BookFiles != nil {
+		if err := m.takeBookFiles(ctx); err != nil {
+			return nil, err
+		}
+	}
 
 	rep := &Report{}
 	for _, t := range m.tables {
@@ -140,6 +151,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, fmt.Errorf("copying files: %w", err)
 		}
 		rep.Blobs = br
+	}
+	if o.BookFiles != nil {
+		tr, err := m.copyBookFiles(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("recording the book files: %w", err)
+		}
+		rep.BookFiles = tr
 	}
 
 	if err := m.verify(ctx, rep); err != nil {

@@ -16,6 +16,9 @@ type Report struct {
 	Tables []TableReport
 	// Blobs is nil when no files were copied (no target blob store).
 	Blobs *BlobReport
+	// BookFiles is the pointer rows made for the book files of a single
+	// server's data folder (Options.BookFiles); nil when none were.
+	BookFiles *TableReport
 	// Audit is the target's audit chain verification; SourceEntries the
 	// number of entries in the source's chain (from its anchor on).
 	Audit         bindery.AuditVerification
@@ -79,6 +82,22 @@ func (m *migration) verify(ctx context.Context, rep *Report) error {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("the audit chain has %d entries in the source, %d verified in the target", rep.SourceEntries, v.Entries))
 	}
 
+	if rep.BookFiles != nil {
+		n, sum, err := m.targetBookFiles(ctx)
+		if err != nil {
+			return fmt.Errorf("book files: %w", err)
+		}
+		want := bookFilesChecksum(m.o.BookFiles)
+		rep.BookFiles.Target, rep.BookFiles.Checksum = n, hex.EncodeToString(want)
+		switch {
+		case n != int64(len(m.o.BookFiles)):
+			rep.Problems = append(rep.Problems, fmt.Sprintf("book files: %d in the data folder, %d rows in the target", len(m.o.BookFiles), n))
+		case !bytes.Equal(sum, want):
+			rep.Problems = append(rep.Problems, "book files: the target's rows differ from the data folder's files")
+		default:
+			rep.BookFiles.Verified = true
+		}
+	}
 	if rep.Blobs != nil {
 		problems, err := m.verifyBlobs(ctx, rep.Blobs)
 		if err != nil {
@@ -104,6 +123,13 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t\n", t.Name, t.Source, t.Copied, t.Already, check)
 		rows += t.Source
 		copied += t.Copied
+	}
+	if t := r.BookFiles; t != nil {
+		check := "MISMATCH"
+		if t.Verified {
+			check = "ok " + t.Checksum[:12]
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t\n", t.Name, t.Source, t.Copied, t.Already, check)
 	}
 	if b := r.Blobs; b != nil {
 		check := "MISMATCH"
