@@ -1,11 +1,12 @@
 // Package migrate moves a Bindery deployment from its SQLite data folder
-// to PostgreSQL (and, optionally, its files from the data folder's blob
-// store to another blob store, an S3 bucket): `bindery migrate`.
+// to PostgreSQL (and, optionally, its files from the data folder into an
+// S3 bucket, as several nodes share them): `bindery migrate`.
 //
 // One job: copy every table of the SQLite database, generically (the
 // tables and columns are read from the target's schema, which is the
-// same schema, migration for migration, as the source's), and every blob
-// key, then verify the copy. What it promises:
+// same schema, migration for migration, as the source's), and every file
+// under the key shared storage gives it (DataFolder, with the pointer
+// rows of the book files), then verify the copy. What it promises:
 //
 //   - The source is never written: the database is opened read-only
 //     (OpenSource), the source blob store is only listed and read. The

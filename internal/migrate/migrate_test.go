@@ -32,9 +32,10 @@ type source struct {
 	kr        *secretbox.Keyring
 	events    int
 	audit     int
-	session   []byte // a session's token hash
-	token     []byte // an API token's hash
-	blobKeys  []string
+	session   []byte            // a session's token hash
+	token     []byte            // an API token's hash
+	blobKeys  []string          // the keys the data folder's files get
+	paths     map[string]string // key → the file in the data folder
 	maxEvent  int64
 	maxUserID int64
 }
@@ -133,28 +134,27 @@ func newSource(t *testing.T, kr *secretbox.Keyring) *source {
 	must(db.GuardBlock(ctx, "addr:192.0.2.10", t0.Add(24*time.Hour*365*10)))
 	must(db.Close())
 
-	files, err := blob.OpenLocal(filepath.Join(s.dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer files.Close()
-	for _, p := range []struct{ prefix, body string }{
-		{"books/1/files/", "# Chapter 1\n\nYou will rejoice to hear…"},
-		{"books/1/files/", "title: Frankenstein\n"},
-		{"runs/1/", strings.Repeat("epub bytes ", 5000)},
-		{"editions/1/", strings.Repeat("epub bytes ", 5000) + "!"},
-	} {
-		info, err := files.PutContent(ctx, p.prefix, strings.NewReader(p.body))
-		if err != nil {
-			t.Fatal(err)
+	// Files as a single server keeps them: book folders, runs'
+	// artifacts, the published edition, the image cache.
+	s.paths = map[string]string{}
+	put := func(key, rel, body string) {
+		t.Helper()
+		p := filepath.Join(s.dir, filepath.FromSlash(rel))
+		must(os.MkdirAll(filepath.Dir(p), 0o700))
+		must(os.WriteFile(p, []byte(body), 0o600))
+		if key == "" {
+			sum := sha256.Sum256([]byte(body))
+			key = fmt.Sprintf("books/%d/files/%s", book.ID, hex.EncodeToString(sum[:]))
 		}
-		s.blobKeys = append(s.blobKeys, info.Key)
+		s.blobKeys = append(s.blobKeys, key)
+		s.paths[key] = p
 	}
-	key := "cache/images/" + strings.Repeat("ab", 32)
-	if _, err := files.Put(ctx, key, strings.NewReader("png bytes")); err != nil {
-		t.Fatal(err)
-	}
-	s.blobKeys = append(s.blobKeys, key)
+	put("", fmt.Sprintf("books/%d/chapters/01.md", book.ID), "# Chapter 1\n\nYou will rejoice to hear…")
+	put("", fmt.Sprintf("books/%d/metadata.yaml", book.ID), "title: Frankenstein\n")
+	put(blob.RunKey(ok.ID, "book.epub"), fmt.Sprintf("artifacts/%d/book.epub", ok.ID), strings.Repeat("epub bytes ", 5000))
+	put(blob.EditionKey(book.ID, ok.ID, "book.epub"), fmt.Sprintf("published/%d/book.epub", book.ID), strings.Repeat("epub bytes ", 5000)+"!")
+	cache := strings.Repeat("ab", 32)
+	put("cache/images/ab/"+cache+".png", "cache/images/ab/"+cache+".png", "png bytes")
 	return s
 }
 
@@ -209,12 +209,11 @@ func options(t *testing.T, s *source, tgt *postgres.DB, dst blob.Store) migrate.
 	t.Cleanup(func() { src.Close() })
 	o := migrate.Options{Source: src, Target: tgt, Keyring: s.kr, BatchRows: 100}
 	if dst != nil {
-		files, err := blob.OpenLocal(filepath.Join(s.dir, "blobs"))
+		folder, err := migrate.OpenDataFolder(context.Background(), s.dir, src)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { files.Close() })
-		o.SourceBlobs, o.TargetBlobs = files, dst
+		o.SourceBlobs, o.TargetBlobs, o.BookFiles = folder, dst, folder.BookFiles()
 	}
 	return o
 }
@@ -338,11 +337,8 @@ func TestMigrate(t *testing.T) {
 		}
 		b, _ := io.ReadAll(r)
 		r.Close()
-		if !strings.HasPrefix(k, "cache/") {
-			sum := sha256.Sum256(b)
-			if !strings.HasSuffix(k, hex.EncodeToString(sum[:])) {
-				t.Errorf("file %s holds other bytes", k)
-			}
+		if want, err := os.ReadFile(s.paths[k]); err != nil || !bytes.Equal(b, want) {
+			t.Errorf("file %s holds other bytes than %s (%v)", k, s.paths[k], err)
 		}
 	}
 
@@ -554,16 +550,17 @@ func TestOpenSourceIsReadOnly(t *testing.T) {
 	}
 }
 
-// TestMigrateDamagedFile: a source file that does not hash to its name
-// stops the migration, naming it, and leaves no copy under any name.
+// TestMigrateDamagedFile: a book file that changed after it was listed
+// (it no longer hashes to the name it was given) stops the migration,
+// naming it, and leaves no copy under any name.
 func TestMigrateDamagedFile(t *testing.T) {
 	s := newSource(t, testkit.Keyring(t))
-	path := filepath.Join(s.dir, "blobs", filepath.FromSlash(s.blobKeys[0]))
-	if err := os.WriteFile(path, []byte("tampered"), 0o600); err != nil {
+	dst := localStore(t)
+	o := options(t, s, openTarget(t, testkit.PostgresURL(t), s.kr), dst)
+	if err := os.WriteFile(s.paths[s.blobKeys[0]], []byte("tampered"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dst := localStore(t)
-	_, err := migrate.Run(context.Background(), options(t, s, openTarget(t, testkit.PostgresURL(t), s.kr), dst))
+	_, err := migrate.Run(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), s.blobKeys[0]) || !strings.Contains(err.Error(), "does not hash to its name") {
 		t.Fatalf("a damaged file: %v", err)
 	}
