@@ -3,20 +3,25 @@
 # N times: median wall time, and rows and bytes per second.
 #
 #   eval "$(scripts/postgres.sh start)"     # or any postgres:// URL
-#   BINDERY_TEST_POSTGRES_URL=… bench/migrate.sh [EVENTS] [FILES] [RUNS]
+#   eval "$(scripts/versitygw.sh start)"    # or any BINDERY_TEST_S3_… bucket
+#   bench/migrate.sh [EVENTS] [FILES] [RUNS]
 #
 # The data folder holds one account, EVENTS run events (default 100000,
-# inserted with python3's sqlite3 module) and FILES files of 256 KiB in
-# its blob store (default 200), copied to a folder with --blobs DIR. Each
-# run gets a new schema (dropped afterwards), so every run copies
-# everything; the verification (checksums of both sides, the audit chain,
-# every file's size) is part of the time, as it is of every migrate.
+# inserted with python3's sqlite3 module) and one book of FILES files of
+# 256 KiB (default 200), copied to the bucket with --blobs s3 (each run
+# under its own BINDERY_S3_PREFIX). Each run gets a new schema (dropped
+# afterwards), so every run copies everything; the verification
+# (checksums of both sides, the audit chain, every file's size and hash)
+# is part of the time, as it is of every migrate.
 set -euo pipefail
 
 events=${1:-100000}
 files=${2:-200}
 runs=${3:-5}
 url=${BINDERY_TEST_POSTGRES_URL:?set BINDERY_TEST_POSTGRES_URL (eval "\$(scripts/postgres.sh start)")}
+: "${BINDERY_TEST_S3_ENDPOINT:?set BINDERY_TEST_S3_… (eval "\$(scripts/versitygw.sh start)")}"
+export BINDERY_S3_ENDPOINT=$BINDERY_TEST_S3_ENDPOINT BINDERY_S3_BUCKET=$BINDERY_TEST_S3_BUCKET \
+	BINDERY_S3_ACCESS_KEY=$BINDERY_TEST_S3_ACCESS_KEY BINDERY_S3_SECRET_KEY=$BINDERY_TEST_S3_SECRET_KEY
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,16 +37,15 @@ db = sqlite3.connect(sys.argv[1])
 db.execute("""WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)
   INSERT INTO events (at, type, run_id, book_id, body)
   SELECT x, 'log', 0, 0, '{"type":"log","level":"info","message":"line ' || x || ' of the build log"}' FROM c""", (int(sys.argv[2]),))
+db.execute("INSERT INTO books (id, owner_id, title, created_at, updated_at) VALUES (1, 1, 'Bench', 0, 0)")
 db.commit()
 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 db.close()
 EOF
-# Files under content keys (books/1/files/<sha256>), as blob.Local keeps them.
+# The book's folder, as a single server keeps it.
+mkdir -p "$data/books/1/chapters"
 for i in $(seq "$files"); do
-	head -c 262144 /dev/urandom >"$tmp/f"
-	sum=$(sha256sum "$tmp/f" | cut -d' ' -f1)
-	mkdir -p "$data/blobs/books/1/files"
-	mv "$tmp/f" "$data/blobs/books/1/files/$sum"
+	head -c 262144 /dev/urandom >"$data/books/1/chapters/$i.md"
 done
 chmod -R go-rwx "$data"
 
@@ -51,11 +55,10 @@ for i in $(seq "$runs"); do
 	psql -q "$url" -c "CREATE SCHEMA $schema" >/dev/null
 	sep='?'; [[ $url == *\?* ]] && sep='&'
 	start=$(date +%s.%N)
-	"$tmp/bindery" migrate --to "$url${sep}search_path=$schema" --blobs "$tmp/blobs-$i" >"$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+	BINDERY_S3_PREFIX=bench-migrate-$$-$i/ "$tmp/bindery" migrate --to "$url${sep}search_path=$schema" --blobs s3 >"$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
 	end=$(date +%s.%N)
 	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }' >>"$tmp/times"
 	psql -q "$url" -c "SET client_min_messages = warning; DROP SCHEMA $schema CASCADE" >/dev/null
-	rm -rf "$tmp/blobs-$i"
 done
 tail -n 4 "$tmp/out"
 bytes=$((files * 262144))
