@@ -69,7 +69,4 @@ type BookFileStore interface {
 	// DeleteBookFile removes the row of path; removing a missing row is
 	// not an error (a retry, or the same deletion from two nodes).
 	DeleteBookFile(ctx context.Context, bookID int64, path string) error
-	// BlobReferenced reports whether a row names key: the collector
-	// deletes only blobs that none does.
-	BlobReferenced(ctx context.Context, key string) (bool, error)
 }

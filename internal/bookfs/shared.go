@@ -88,8 +88,9 @@ func blobPrefix(id int64) string { return "books/" + strconv.FormatInt(id, 10) +
 // Sync brings book id's folder in step with its rows: a file whose row
 // names other bytes than the manifest records is downloaded (checked
 // against its SHA-256, renamed into place), one whose row is gone is
-// removed, one written here and not yet pushed is pushed. ENOTFOUND when
-// the book has neither rows nor a folder here.
+// removed, one written here and not yet pushed is pushed. A book this
+// node has no folder for gets one: the caller has found the book's row
+// (a book deleted meanwhile leaves a folder that Prune removes).
 func (s *Shared) Sync(ctx context.Context, id int64) error {
 	rows, err := s.rows.BookFiles(ctx, id)
 	if err != nil {
@@ -97,9 +98,6 @@ func (s *Shared) Sync(ctx context.Context, id int64) error {
 	}
 	local, err := s.files.List(id)
 	if bindery.ErrorCode(err) == bindery.ENOTFOUND {
-		if len(rows) == 0 {
-			return err
-		}
 		if err := s.files.Create(id); err != nil {
 			return err
 		}
@@ -305,24 +303,33 @@ func (s *Shared) RemoveBook(ctx context.Context, id int64) error {
 // are older than grace: replaced or deleted versions, once no reader can
 // still be on its way to them (see package blob). It returns how many it
 // deleted. Run it on one node at a time (the cluster's periodic work).
+// One query per book: the bucket lists a book's versions together.
 func (s *Shared) Collect(ctx context.Context, grace time.Duration, now time.Time) (int, error) {
-	n := 0
 	var unused []string
+	book, used := int64(-1), map[string]bool{}
 	for info, err := range s.blobs.List(ctx, "books/") {
 		if err != nil {
-			return n, err
+			return 0, err
 		}
-		if now.Sub(info.Modified) < grace || !strings.Contains(info.Key, "/files/") {
+		id, ok := versionOf(info.Key)
+		if !ok || now.Sub(info.Modified) < grace {
 			continue
 		}
-		used, err := s.rows.BlobReferenced(ctx, info.Key)
-		if err != nil {
-			return n, err
+		if id != book {
+			rows, err := s.rows.BookFiles(ctx, id)
+			if err != nil {
+				return 0, err
+			}
+			book, used = id, make(map[string]bool, len(rows))
+			for _, r := range rows {
+				used[r.BlobKey] = true
+			}
 		}
-		if !used {
+		if !used[info.Key] {
 			unused = append(unused, info.Key)
 		}
 	}
+	n := 0
 	for _, k := range unused {
 		if err := s.blobs.Delete(ctx, k); err != nil {
 			return n, err
@@ -330,6 +337,20 @@ func (s *Shared) Collect(ctx context.Context, grace time.Duration, now time.Time
 		n++
 	}
 	return n, nil
+}
+
+// versionOf returns the book of a key books/<id>/files/<sha256>.
+func versionOf(key string) (int64, bool) {
+	rest, ok := strings.CutPrefix(key, "books/")
+	if !ok {
+		return 0, false
+	}
+	idText, name, ok := strings.Cut(rest, "/files/")
+	if !ok || strings.Contains(name, "/") {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	return id, err == nil && id > 0
 }
 
 // Adopt shares the books of this node's folder that were never synced (no

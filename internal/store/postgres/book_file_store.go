@@ -56,10 +56,3 @@ func (d *DB) DeleteBookFile(ctx context.Context, bookID int64, path string) erro
 	_, err := d.pool.Exec(ctx, `DELETE FROM book_files WHERE book_id = $1 AND path = $2`, bookID, path)
 	return err
 }
-
-// BlobReferenced reports whether a row names key.
-func (d *DB) BlobReferenced(ctx context.Context, key string) (bool, error) {
-	var n int
-	err := d.pool.QueryRow(ctx, `SELECT count(*) FROM book_files WHERE blob_key = $1`, key).Scan(&n)
-	return n > 0, err
-}

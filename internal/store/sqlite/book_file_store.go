@@ -58,10 +58,3 @@ func (d *DB) DeleteBookFile(ctx context.Context, bookID int64, path string) erro
 	_, err := d.db.ExecContext(ctx, `DELETE FROM book_files WHERE book_id = ? AND path = ?`, bookID, path)
 	return err
 }
-
-// BlobReferenced reports whether a row names key.
-func (d *DB) BlobReferenced(ctx context.Context, key string) (bool, error) {
-	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM book_files WHERE blob_key = ?`, key).Scan(&n)
-	return n > 0, err
-}

@@ -12,4 +12,3 @@ CREATE TABLE book_files (
     modified_at INTEGER NOT NULL,
     PRIMARY KEY (book_id, path)
 );
-CREATE INDEX book_files_blob ON book_files (blob_key);
