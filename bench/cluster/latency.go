@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/bindery/bindery/internal/bindery"
+	"github.com/bindery/bindery/internal/client"
+)
+
+// startLatency measures, samples times, the time from just before POST
+// /books/{id}/runs is sent to node A (api) until node C's dashboard
+// socket (w) has read that run's run_started. Runs go one at a time: the
+// next is started when the watcher has seen the previous one end, so
+// each run_started measures an idle cluster taking a new run, not a
+// queue. It returns the latencies and how the runs ended.
+func startLatency(ctx context.Context, api *client.Client, w *watcher, book int64, formats []string, samples int, log io.Writer) ([]time.Duration, map[string]int, error) {
+	var lat []time.Duration
+	ends := map[string]int{}
+	for i := range samples {
+		t0 := time.Now()
+		run, err := api.StartRun(ctx, book, formats, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		f, err := w.until(ctx, run.ID, bindery.EventRunStarted, 30*time.Second, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		lat = append(lat, f.at.Sub(t0))
+		end, err := w.until(ctx, run.ID, "", 5*time.Minute, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		ends[end.Type]++
+		if (i+1)%10 == 0 {
+			fmt.Fprintf(log, "  %d/%d samples, last %s\n", i+1, samples, ms(lat[i]))
+		}
+	}
+	return lat, ends, nil
+}
