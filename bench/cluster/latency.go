@@ -10,14 +10,21 @@ import (
 	"github.com/bindery/bindery/internal/client"
 )
 
+// sample is one start latency: when the POST was sent, and how long until
+// run_started was read.
+type sample struct {
+	at  time.Time
+	lat time.Duration
+}
+
 // startLatency measures, samples times, the time from just before POST
 // /books/{id}/runs is sent to node A (api) until node C's dashboard
 // socket (w) has read that run's run_started. Runs go one at a time: the
 // next is started when the watcher has seen the previous one end, so
 // each run_started measures an idle cluster taking a new run, not a
-// queue. It returns the latencies and how the runs ended.
-func startLatency(ctx context.Context, api *client.Client, w *watcher, book int64, formats []string, samples int, log io.Writer) ([]time.Duration, map[string]int, error) {
-	var lat []time.Duration
+// queue. It returns the samples and how the runs ended.
+func startLatency(ctx context.Context, api *client.Client, w *watcher, book int64, formats []string, samples int, log io.Writer) ([]sample, map[string]int, error) {
+	var lat []sample
 	ends := map[string]int{}
 	for i := range samples {
 		t0 := time.Now()
@@ -29,14 +36,14 @@ func startLatency(ctx context.Context, api *client.Client, w *watcher, book int6
 		if err != nil {
 			return nil, nil, err
 		}
-		lat = append(lat, f.at.Sub(t0))
+		lat = append(lat, sample{at: t0, lat: f.at.Sub(t0)})
 		end, err := w.until(ctx, run.ID, "", 5*time.Minute, nil)
 		if err != nil {
 			return nil, nil, err
 		}
 		ends[end.Type]++
 		if (i+1)%10 == 0 {
-			fmt.Fprintf(log, "  %d/%d samples, last %s\n", i+1, samples, ms(lat[i]))
+			fmt.Fprintf(log, "  %d/%d samples, last %s\n", i+1, samples, ms(lat[i].lat))
 		}
 	}
 	return lat, ends, nil

@@ -82,6 +82,7 @@ func main() {
 
 type options struct {
 	bin              string
+	nodes            int
 	samples          int
 	clients          int
 	rounds           int
@@ -90,14 +91,20 @@ type options struct {
 	idle             time.Duration
 	formats, cpuFmts []string
 	book             string
-	only             string
+	only             map[string]bool // empty: everything
+	dbParams         string          // added to the nodes' database URL
+	csv              string          // file for the start latency samples
 }
+
+// wants reports whether part (latency, fanout or cpu) is to be measured.
+func (o options) wants(part string) bool { return len(o.only) == 0 || o.only[part] }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
 	fs.StringVar(&o.bin, "bindery", "", "the bindery binary (default: built into a temporary folder)")
+	fs.IntVar(&o.nodes, "nodes", 3, "nodes sharing the database and storage (1–8); the last one is \"C\"")
 	fs.IntVar(&o.samples, "samples", 100, "runs timed from POST on A to run_started on C")
 	fs.IntVar(&o.clients, "clients", 1000, "WebSocket clients in the fan-out")
 	fs.IntVar(&o.rounds, "rounds", 2, "fan-out rounds of each layout, alternating")
@@ -107,11 +114,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	formats := fs.String("formats", "epub", "formats of the latency and fan-out runs")
 	cpuFormats := fs.String("cpu-formats", "epub,html,pdf", "formats of the CPU runs (the default formats)")
 	fs.StringVar(&o.book, "book", "", "the book of the CPU runs (default $BINDERY_CORPUS, else ../shared/corpus/frankenstein)")
-	fs.StringVar(&o.only, "only", "", "cluster (latency and fan-out) or cpu; default both")
+	only := fs.String("only", "", "comma-separated parts to measure: latency, fanout, cpu (default all)")
+	fs.StringVar(&o.dbParams, "db-params", "", "query parameters added to the nodes' BINDERY_DATABASE_URL, e.g. pool_max_conns=16")
+	fs.StringVar(&o.csv, "csv", "", "write the start latency samples to this file (run, seconds since the first, ms)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	o.formats, o.cpuFmts = strings.Split(*formats, ","), strings.Split(*cpuFormats, ",")
+	if o.nodes < 1 || o.nodes > 8 {
+		return fmt.Errorf("-nodes %d: want 1 to 8", o.nodes)
+	}
+	o.only = map[string]bool{}
+	for _, p := range strings.Split(*only, ",") {
+		switch p {
+		case "latency", "fanout", "cpu":
+			o.only[p] = true
+		case "":
+		default:
+			return fmt.Errorf("-only %q: want latency, fanout or cpu", p)
+		}
+	}
 	if o.book == "" {
 		o.book = getenv("BINDERY_CORPUS")
 	}
@@ -143,7 +165,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer admin.Close(context.WithoutCancel(ctx))
 	fmt.Fprintf(stdout, "load average before: %s", loadavg())
 
-	if o.only == "" || o.only == "cluster" {
+	if o.wants("latency") || o.wants("fanout") {
 		s3 := map[string]string{}
 		for _, k := range []string{"ENDPOINT", "BUCKET", "ACCESS_KEY", "SECRET_KEY"} {
 			v := getenv("BINDERY_TEST_S3_" + k)
@@ -156,12 +178,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
+		if o.dbParams != "" {
+			u += "&" + o.dbParams
+		}
 		s3["BINDERY_DATABASE_URL"] = u
 		if err := clusterPhase(ctx, o, filepath.Join(tmp, "cluster"), s3, stdout, stderr); err != nil {
 			return err
 		}
 	}
-	if o.only == "" || o.only == "cpu" {
+	if o.wants("cpu") {
 		u, err := freshDB(ctx, admin, pgURL, "bindery_cpu")
 		if err != nil {
 			return err
@@ -201,14 +226,14 @@ func clusterPhase(ctx context.Context, o options, tmp string, env map[string]str
 			n.stop()
 		}
 	}()
-	for _, name := range []string{"A", "B", "C"} {
+	for _, name := range []string{"A", "B", "C", "D", "E", "F", "G", "H"}[:o.nodes] {
 		n, err := d.start(ctx, name)
 		if err != nil {
 			return err
 		}
 		nodes = append(nodes, n)
 	}
-	a, c := nodes[0], nodes[2]
+	a, c := nodes[0], nodes[len(nodes)-1] // c is a with -nodes 1
 	api, err := client.New(a.base, d.token)
 	if err != nil {
 		return err
@@ -218,21 +243,14 @@ func clusterPhase(ctx context.Context, o options, tmp string, env map[string]str
 		return err
 	}
 
-	fmt.Fprintf(stderr, "start latency: %d runs, POST on A, run_started read on C\n", o.samples)
-	wc, err := watch(ctx, c, d.dashboard)
-	if err != nil {
-		return err
+	if o.wants("latency") {
+		if err := latencyPart(ctx, o, api, c, d.dashboard, book, stdout, stderr); err != nil {
+			return err
+		}
 	}
-	defer wc.close()
-	if _, _, err := startLatency(ctx, api, wc, book, o.formats, 2, io.Discard); err != nil {
-		return fmt.Errorf("warm-up: %w", err)
+	if !o.wants("fanout") {
+		return nil
 	}
-	lat, ends, err := startLatency(ctx, api, wc, book, o.formats, o.samples, stderr)
-	if err != nil {
-		return err
-	}
-	wc.close()
-
 	fmt.Fprintf(stderr, "fan-out: %d clients, %d rounds × %d runs per layout\n", o.clients, o.rounds, o.runs)
 	wa, err := watch(ctx, a, d.dashboard)
 	if err != nil {
@@ -242,7 +260,7 @@ func clusterPhase(ctx context.Context, o options, tmp string, env map[string]str
 	layouts := []struct {
 		label string
 		nodes []*node
-	}{{"spread over A, B, C", nodes}, {"all on A", nodes[:1]}}
+	}{{fmt.Sprintf("spread over %d nodes", len(nodes)), nodes}, {"all on A", nodes[:1]}}
 	results := make([][][]fanoutEvent, len(layouts))
 	disorder := make([]int64, len(layouts))
 	for r := range o.rounds {
@@ -260,11 +278,6 @@ func clusterPhase(ctx context.Context, o options, tmp string, env map[string]str
 		}
 	}
 
-	fmt.Fprintf(stdout, "\nStart latency, POST /runs on node A → run_started read on node C, %d runs (one at a time; ended: %v):\n\n", len(lat), ends)
-	fmt.Fprintln(stdout, "| p50 | p90 | p99 | max | min |")
-	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|")
-	fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s |\n", ms(quantile(lat, 0.5)), ms(quantile(lat, 0.9)), ms(quantile(lat, 0.99)), ms(quantile(lat, 1)), ms(quantile(lat, 0)))
-
 	fmt.Fprintf(stdout, "\nFan-out to %d dashboard sockets, %d rounds × %d runs per layout; per event p50/p99/max over the clients, median over the events (range over the events):\n\n", o.clients, o.rounds, o.runs)
 	fmt.Fprintln(stdout, "| layout, events | p50 | p99 | max (last client) | missing | disorder |")
 	fmt.Fprintln(stdout, "|---|---:|---:|---:|---:|---:|")
@@ -277,6 +290,39 @@ func clusterPhase(ctx context.Context, o options, tmp string, env map[string]str
 		fmt.Fprintf(stdout, "\nRatio spread / one node, median of the per-event max: %.2f; of p99: %.2f\n",
 			float64(median(sums[0].max))/float64(m), float64(median(sums[0].p99))/float64(median(sums[1].p99)))
 	}
+	return nil
+}
+
+// latencyPart measures start latency: POST on A (api), run_started on c.
+func latencyPart(ctx context.Context, o options, api *client.Client, c *node, dashboard string, book int64, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "start latency: %d runs, POST on A, run_started read on %s\n", o.samples, c.name)
+	wc, err := watch(ctx, c, dashboard)
+	if err != nil {
+		return err
+	}
+	defer wc.close()
+	if _, _, err := startLatency(ctx, api, wc, book, o.formats, 2, io.Discard); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	samples, ends, err := startLatency(ctx, api, wc, book, o.formats, o.samples, stderr)
+	if err != nil {
+		return err
+	}
+	lat := make([]time.Duration, len(samples))
+	for i, s := range samples {
+		lat[i] = s.lat
+	}
+
+	if o.csv != "" {
+		if err := writeCSV(o.csv, samples); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "\nStart latency, POST /runs on node A → run_started read on node %s, %d runs (one at a time; ended: %v):\n\n", c.name, len(lat), ends)
+	fmt.Fprintln(stdout, "| p50 | p90 | p99 | max | min |")
+	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s |\n", ms(quantile(lat, 0.5)), ms(quantile(lat, 0.9)), ms(quantile(lat, 0.99)), ms(quantile(lat, 1)), ms(quantile(lat, 0)))
+
 	return nil
 }
 
@@ -443,6 +489,17 @@ func postmaster(dir string) int {
 	var pid int
 	fmt.Sscan(string(b), &pid)
 	return pid
+}
+
+// writeCSV writes the latency samples, one a line: index, seconds since
+// the first sample started, latency in ms.
+func writeCSV(name string, lat []sample) error {
+	var b strings.Builder
+	b.WriteString("run,at_s,latency_ms\n")
+	for i, s := range lat {
+		fmt.Fprintf(&b, "%d,%.3f,%.2f\n", i+1, s.at.Sub(lat[0].at).Seconds(), float64(s.lat)/float64(time.Millisecond))
+	}
+	return os.WriteFile(name, []byte(b.String()), 0o600)
 }
 
 func loadavg() string {
