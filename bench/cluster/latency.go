@@ -22,11 +22,24 @@ type sample struct {
 // socket (w) has read that run's run_started. Runs go one at a time: the
 // next is started when the watcher has seen the previous one end, so
 // each run_started measures an idle cluster taking a new run, not a
-// queue. It returns the samples and how the runs ended.
-func startLatency(ctx context.Context, api *client.Client, w *watcher, book int64, formats []string, samples int, log io.Writer) ([]sample, map[string]int, error) {
+// queue; and gap passes between the end of one and the start of the next.
+// A tiny run that fails at once (its files are on another node) ends
+// within about 10 ms, so without a gap the POSTs may follow each other
+// within River's FetchCooldown (20 ms), inside which River sends no
+// second insert notification: such a run waits for a node's fetch poll
+// (every second). -gap 0 shows that case. It returns the samples and how
+// the runs ended.
+func startLatency(ctx context.Context, api *client.Client, w *watcher, book int64, formats []string, samples int, gap time.Duration, log io.Writer) ([]sample, map[string]int, error) {
 	var lat []sample
 	ends := map[string]int{}
 	for i := range samples {
+		if i > 0 && gap > 0 {
+			select {
+			case <-time.After(gap):
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+		}
 		t0 := time.Now()
 		run, err := api.StartRun(ctx, book, formats, false)
 		if err != nil {

@@ -83,6 +83,7 @@ func main() {
 type options struct {
 	bin              string
 	nodes            int
+	gap              time.Duration
 	samples          int
 	clients          int
 	rounds           int
@@ -105,6 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var o options
 	fs.StringVar(&o.bin, "bindery", "", "the bindery binary (default: built into a temporary folder)")
 	fs.IntVar(&o.nodes, "nodes", 3, "nodes sharing the database and storage (1–8); the last one is \"C\"")
+	fs.DurationVar(&o.gap, "gap", 100*time.Millisecond, "pause between the end of one timed run and the next POST (see startLatency)")
 	fs.IntVar(&o.samples, "samples", 100, "runs timed from POST on A to run_started on C")
 	fs.IntVar(&o.clients, "clients", 1000, "WebSocket clients in the fan-out")
 	fs.IntVar(&o.rounds, "rounds", 2, "fan-out rounds of each layout, alternating")
@@ -301,10 +303,10 @@ func latencyPart(ctx context.Context, o options, api *client.Client, c *node, da
 		return err
 	}
 	defer wc.close()
-	if _, _, err := startLatency(ctx, api, wc, book, o.formats, 2, io.Discard); err != nil {
+	if _, _, err := startLatency(ctx, api, wc, book, o.formats, 2, o.gap, io.Discard); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
 	}
-	samples, ends, err := startLatency(ctx, api, wc, book, o.formats, o.samples, stderr)
+	samples, ends, err := startLatency(ctx, api, wc, book, o.formats, o.samples, o.gap, stderr)
 	if err != nil {
 		return err
 	}
@@ -318,7 +320,7 @@ func latencyPart(ctx context.Context, o options, api *client.Client, c *node, da
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "\nStart latency, POST /runs on node A → run_started read on node %s, %d runs (one at a time; ended: %v):\n\n", c.name, len(lat), ends)
+	fmt.Fprintf(stdout, "\nStart latency, POST /runs on node A → run_started read on node %s, %d runs (one at a time, %s apart; ended: %v):\n\n", c.name, len(lat), o.gap, ends)
 	fmt.Fprintln(stdout, "| p50 | p90 | p99 | max | min |")
 	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|")
 	fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s |\n", ms(quantile(lat, 0.5)), ms(quantile(lat, 0.9)), ms(quantile(lat, 0.99)), ms(quantile(lat, 1)), ms(quantile(lat, 0)))
