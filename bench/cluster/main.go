@@ -3,8 +3,9 @@
 // S3-compatible store (versitygw), as deployed.
 //
 //	bench/cluster.sh [flags]     # starts PostgreSQL and versitygw, then this
-//	go run ./bench/cluster -bindery PATH [-samples 100] [-clients 1000]
-//	    [-rounds 2] [-runs 5] [-cpu-runs 5] [-idle 5s] [-only cluster|cpu]
+//	go run ./bench/cluster [-bindery PATH] [-nodes 3] [-samples 100] [-gap 100ms]
+//	    [-clients 1000] [-rounds 2] [-runs 5] [-cpu-runs 5] [-idle 5s]
+//	    [-only latency,fanout,cpu] [-csv FILE] [-db-params pool_max_conns=16]
 //
 // It needs $BINDERY_TEST_POSTGRES_URL (scripts/postgres.sh start) and,
 // for the three nodes, $BINDERY_TEST_S3_ENDPOINT, _BUCKET, _ACCESS_KEY and
@@ -16,13 +17,16 @@
 //
 // # What is measured
 //
-// Three nodes A, B and C, one admin account and its API token, a book of
-// one short chapter imported through A; runs build it as epub (-formats).
+// Three nodes A, B and C (-nodes: 1 to 8; the last is "C"), one admin
+// account and its API token, a book of one short chapter imported through
+// A; runs build it as epub (-formats).
 //
 //   - Start latency: from just before POST /books/{id}/runs is sent to A
 //     until a dashboard socket on C has read that run's run_started (the
 //     event a worker emits when it takes the run; whichever node's worker
-//     does). One run at a time, -samples of them, after two unmeasured.
+//     does). One run at a time, -gap between the end of one and the next,
+//     -samples of them, after two unmeasured (startLatency says why the
+//     gap matters).
 //   - Fan-out: -clients dashboard sockets (DASHBOARD_TOKEN), either spread
 //     over A, B and C (client i on node i mod 3) or all on A; -runs runs
 //     per round started on A, one at a time, each waiting until every
