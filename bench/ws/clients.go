@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bindery/bindery/bench/internal/wsclient"
 )
 
 // dialers bounds the handshakes in flight while connecting.
@@ -26,22 +28,23 @@ const dialers = 64
 // says how many were published and every connection has them all (or
 // drain has passed since), then prints a clientReport as JSON.
 //
-// Both servers get the same code from the TCP connection on (wsConn and
-// the poller); only the authentication differs, as each protocol has it.
+// Both servers get the same code from the TCP connection on
+// (bench/internal/wsclient); only the authentication differs, as each
+// protocol has it.
 func runClients(ctx context.Context, kind, url, token string, n int, drain time.Duration, stdin io.Reader, stdout io.Writer) error {
 	// The clients allocate little; collecting less often leaves more of
 	// the shared cores to the server.
 	debug.SetGCPercent(400)
-	var dial func(context.Context) (*wsConn, error)
+	var dial func(context.Context) (*wsclient.Conn, error)
 	switch kind {
 	case serverBindery:
-		dial = func(ctx context.Context) (*wsConn, error) { return dialBindery(ctx, url, token) }
+		dial = func(ctx context.Context) (*wsclient.Conn, error) { return dialBindery(ctx, url, token) }
 	case serverCentrifugo:
-		dial = func(ctx context.Context) (*wsConn, error) { return dialCentrifugo(ctx, url, token) }
+		dial = func(ctx context.Context) (*wsclient.Conn, error) { return dialCentrifugo(ctx, url, token) }
 	default:
 		return fmt.Errorf("-client %q: want %s or %s", kind, serverBindery, serverCentrifugo)
 	}
-	conns := make([]*wsConn, n)
+	conns := make([]*wsclient.Conn, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, dialers)
 	errs := make(chan error, n)
@@ -65,7 +68,7 @@ func runClients(ctx context.Context, kind, url, token string, n int, drain time.
 	defer func() {
 		for _, c := range conns {
 			if c != nil {
-				c.close()
+				c.Close()
 			}
 		}
 	}()
@@ -89,23 +92,23 @@ func runClients(ctx context.Context, kind, url, token string, n int, drain time.
 		}
 	}
 	// One poller per core, each with its share of the connections.
-	pollers := make([]*poller, runtime.GOMAXPROCS(0))
+	pollers := make([]*wsclient.Poller, runtime.GOMAXPROCS(0))
 	for i := range pollers {
-		p, err := newPoller()
+		p, err := wsclient.NewPoller()
 		if err != nil {
 			return err
 		}
-		defer p.close()
+		defer p.Close()
 		pollers[i] = p
 	}
 	for i, c := range conns {
-		if err := pollers[i%len(pollers)].add(c); err != nil {
+		if err := pollers[i%len(pollers)].Add(c); err != nil {
 			return err
 		}
 	}
 	var loops sync.WaitGroup
 	for _, p := range pollers {
-		loops.Go(func() { p.loop(&stop, delivered) })
+		loops.Go(func() { p.Loop(&stop, delivered) })
 	}
 	fmt.Fprintln(stdout, "ready")
 
@@ -130,8 +133,8 @@ func runClients(ctx context.Context, kind, url, token string, n int, drain time.
 	var rep clientReport
 	var lat []int64
 	for _, c := range conns {
-		lat = append(lat, c.lat...)
-		rep.Disorder += c.disorder
+		lat = append(lat, c.Lat...)
+		rep.Disorder += c.Disorder
 	}
 	slices.Sort(lat)
 	rep.Delivered = int64(len(lat))
@@ -145,90 +148,20 @@ func runClients(ctx context.Context, kind, url, token string, n int, drain time.
 	return json.NewEncoder(stdout).Encode(rep)
 }
 
-// consume records the events of one message received at now and returns
-// how many there were. A message may hold several JSON objects, one a
-// line (Centrifugo's JSON protocol); an empty object is a Centrifugo ping
-// and is answered with one.
-func (c *wsConn) consume(msg []byte, now time.Time) (events int64, err error) {
-	for len(msg) > 0 {
-		line := msg
-		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
-			line, msg = msg[:i], msg[i+1:]
-		} else {
-			msg = nil
-		}
-		if string(line) == "{}" {
-			if err := c.send(opText, line); err != nil {
-				return events, err
-			}
-			continue
-		}
-		ts, ok := timestamp(line)
-		if !ok {
-			continue
-		}
-		c.lat = append(c.lat, int64(now.Sub(ts)))
-		if id := eventID(line); id <= c.last {
-			c.disorder++
-		} else {
-			c.last = id
-		}
-		events++
-	}
-	return events, nil
-}
-
-var (
-	timestampKey = []byte(`"timestamp":"`)
-	idKey        = []byte(`"id":`)
-)
-
-// timestamp returns the first "timestamp" of a JSON object.
-func timestamp(line []byte) (time.Time, bool) {
-	i := bytes.Index(line, timestampKey)
-	if i < 0 {
-		return time.Time{}, false
-	}
-	rest := line[i+len(timestampKey):]
-	j := bytes.IndexByte(rest, '"')
-	if j < 0 {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(rest[:j]))
-	return t, err == nil
-}
-
-// eventID returns the first "id" of a JSON object: the event's, in both
-// servers' frames.
-func eventID(line []byte) int64 {
-	i := bytes.Index(line, idKey)
-	if i < 0 {
-		return 0
-	}
-	var id int64
-	for _, c := range line[i+len(idKey):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
-}
-
 // dialBindery connects with the DASHBOARD_TOKEN as a Bearer credential
 // and reads the state_sync.
-func dialBindery(ctx context.Context, url, token string) (*wsConn, error) {
-	c, err := dialWS(ctx, url, http.Header{"Authorization": {"Bearer " + token}})
+func dialBindery(ctx context.Context, url, token string) (*wsclient.Conn, error) {
+	c, err := wsclient.Dial(ctx, url, http.Header{"Authorization": {"Bearer " + token}})
 	if err != nil {
 		return nil, err
 	}
-	b, err := c.next()
+	b, err := c.Next()
 	if err != nil {
-		c.close()
+		c.Close()
 		return nil, err
 	}
 	if !bytes.Contains(b, []byte(`"type":"state_sync"`)) {
-		c.close()
+		c.Close()
 		return nil, fmt.Errorf("first frame %.100s, want state_sync", b)
 	}
 	return c, nil
@@ -236,8 +169,8 @@ func dialBindery(ctx context.Context, url, token string) (*wsConn, error) {
 
 // dialCentrifugo connects, authenticates with the JWT (connect command)
 // and subscribes to the channel, as Centrifugo's JSON protocol has it.
-func dialCentrifugo(ctx context.Context, url, token string) (*wsConn, error) {
-	c, err := dialWS(ctx, url, nil)
+func dialCentrifugo(ctx context.Context, url, token string) (*wsclient.Conn, error) {
+	c, err := wsclient.Dial(ctx, url, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -246,12 +179,12 @@ func dialCentrifugo(ctx context.Context, url, token string) (*wsConn, error) {
 		fmt.Sprintf(`{"id":2,"subscribe":{"channel":%q}}`, channel),
 	}
 	for i, cmd := range steps {
-		if err := c.send(opText, []byte(cmd)); err != nil {
-			c.close()
+		if err := c.Send(wsclient.OpText, []byte(cmd)); err != nil {
+			c.Close()
 			return nil, err
 		}
-		if err := c.awaitReply(i + 1); err != nil {
-			c.close()
+		if err := awaitReply(c, i+1); err != nil {
+			c.Close()
 			return nil, err
 		}
 	}
@@ -260,10 +193,10 @@ func dialCentrifugo(ctx context.Context, url, token string) (*wsConn, error) {
 
 // awaitReply reads until the reply to command id, failing on an error
 // reply.
-func (c *wsConn) awaitReply(id int) error {
+func awaitReply(c *wsclient.Conn, id int) error {
 	prefix := []byte(`{"id":` + strconv.Itoa(id) + `,`)
 	for {
-		b, err := c.next()
+		b, err := c.Next()
 		if err != nil {
 			return err
 		}

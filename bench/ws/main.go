@@ -28,10 +28,10 @@
 //     connect with an HS256 JWT and subscribe to one channel; events are
 //     published with its HTTP API (POST /api/publish).
 //   - Clients: this binary with -client: n WebSocket connections, read by
-//     the same code for both servers — a minimal client (wsconn.go) that
-//     parses frames out of a reused buffer, read by one epoll loop per
-//     core (poll_linux.go), because whatever the clients spend is taken
-//     from the server under test. Linux only.
+//     the same code for both servers — a minimal client
+//     (bench/internal/wsclient) that parses frames out of a reused buffer,
+//     read by one epoll loop per core, because whatever the clients spend
+//     is taken from the server under test. Linux only.
 //
 // The load generator (clients and publisher) shares the machine's cores
 // with the server: on a 2-core machine the clients take about as much CPU

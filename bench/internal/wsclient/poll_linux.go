@@ -1,4 +1,4 @@
-package main
+package wsclient
 
 import (
 	"errors"
@@ -11,28 +11,29 @@ import (
 // when it has.
 var errNothing = errors.New("nothing to read")
 
-// poller reads many connections from one goroutine with epoll, level
+// Poller reads many connections from one goroutine with epoll, level
 // triggered: one epoll_wait returns every connection with bytes waiting,
 // and each gets exactly one read. A goroutine per connection would cost a
 // wake-up, a second read that finds nothing (Go's net.Conn reads until
 // EAGAIN before it parks) and a park for every message — on this machine
-// as much CPU as the server spends sending it. The same poller reads both
-// servers' clients.
-type poller struct {
+// as much CPU as the server spends sending it. The same poller reads the
+// clients of every server under test.
+type Poller struct {
 	epfd  int
-	conns map[int]*wsConn // by descriptor
+	conns map[int]*Conn // by descriptor
 }
 
-func newPoller() (*poller, error) {
+// NewPoller makes an empty poller; Close releases it.
+func NewPoller() (*Poller, error) {
 	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
-	return &poller{epfd: fd, conns: map[int]*wsConn{}}, nil
+	return &Poller{epfd: fd, conns: map[int]*Conn{}}, nil
 }
 
-// add takes c's socket away from the Go runtime (detach) and watches it.
-func (p *poller) add(c *wsConn) error {
+// Add takes c's socket away from the Go runtime (detach) and watches it.
+func (p *Poller) Add(c *Conn) error {
 	if err := c.detach(); err != nil {
 		return err
 	}
@@ -41,12 +42,13 @@ func (p *poller) add(c *wsConn) error {
 		&syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.fd)}) // #nosec G115 -- file descriptors are small non-negative ints (RLIMIT_NOFILE)
 }
 
-func (p *poller) close() { syscall.Close(p.epfd) }
+// Close releases the poller (not its connections).
+func (p *Poller) Close() { syscall.Close(p.epfd) }
 
-// loop reads until stop is set, calling delivered with the number of
+// Loop reads until stop is set, calling delivered with the number of
 // events in each read. A connection that fails or is closed by the server
 // is dropped from the poller; its events so far count.
-func (p *poller) loop(stop *atomic.Bool, delivered func(int64)) {
+func (p *Poller) Loop(stop *atomic.Bool, delivered func(int64)) {
 	events := make([]syscall.EpollEvent, 256)
 	for !stop.Load() {
 		n, err := syscall.EpollWait(p.epfd, events, 50) // ms: how often stop is looked at
@@ -74,7 +76,7 @@ func (p *poller) loop(stop *atomic.Bool, delivered func(int64)) {
 // closes the net.Conn, which takes the socket out of the Go runtime's
 // epoll. Otherwise every message would also wake the runtime's poller,
 // for nothing: no goroutine reads these connections any more.
-func (c *wsConn) detach() error {
+func (c *Conn) detach() error {
 	sc, ok := c.nc.(syscall.Conn)
 	if !ok {
 		return errors.New("no descriptor")
@@ -115,7 +117,7 @@ func closeFD(fd int) { syscall.Close(fd) }
 
 // readOnce reads what the socket holds and records the complete messages
 // in it; the rest of a message stays buffered for the next read.
-func (c *wsConn) readOnce() (events int64, err error) {
+func (c *Conn) readOnce() (events int64, err error) {
 	err = c.fill(func(b []byte) (int, error) {
 		n, err := syscall.Read(c.fd, b)
 		if errors.Is(err, syscall.EAGAIN) {

@@ -1,7 +1,20 @@
-package main
+// Package wsclient is the load generator's WebSocket client, shared by the
+// bench programs (bench/ws, bench/cluster): a minimal client that parses
+// frames out of a reused buffer, and an epoll loop (Poller, Linux only)
+// that reads many connections from one goroutine. It is deliberately
+// minimal — no compression, no extensions, text and control frames only —
+// because the clients share the machine with the servers under test, and
+// whatever they spend is taken from them.
+//
+// Each Conn records the latency of every event it receives: the time it
+// read the message minus the event's own "timestamp" (RFC 3339 with
+// nanoseconds, the first one in the JSON object), and counts events
+// received twice or out of order by their "id".
+package wsclient
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
@@ -13,9 +26,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"time"
 )
 
-// wsConn is the load generator's side of one WebSocket connection: the
+// Conn is the load generator's side of one WebSocket connection: the
 // handshake, then frames parsed straight out of a reused buffer. It is
 // deliberately minimal — no compression, no extensions, text and control
 // frames only — because the clients share the machine with the server
@@ -24,7 +38,7 @@ import (
 //
 // The clients read through a poller (poll_linux.go); before that, during
 // the connect phase, they read with blocking calls (next).
-type wsConn struct {
+type Conn struct {
 	nc  net.Conn // until the poller takes the socket (detach)
 	fd  int      // the poller's descriptor of the socket, or -1
 	buf []byte   // received bytes not yet parsed: buf[off:end]
@@ -33,27 +47,31 @@ type wsConn struct {
 	msg []byte // a fragmented message being assembled
 
 	// The connection's measurements.
-	lat      []int64 // latency of each event received, ns
-	last     int64   // id of the newest event received
-	disorder int64   // events received twice or after a newer one
-	closed   bool
+	Lat      []int64 // latency of each event received, ns
+	Last     int64   // id of the newest event received
+	Disorder int64   // events received twice or after a newer one
+	// KeepIDs makes the connection also record each event's id in IDs,
+	// in step with Lat (for benches that tell events apart).
+	KeepIDs bool
+	IDs     []int64
+	closed  bool
 }
 
-// WebSocket opcodes (RFC 6455 §5.2).
+// WebSocket opcodes (RFC 6455 §5.2); OpText is the one callers send.
 const (
 	opContinuation = 0x0
-	opText         = 0x1
+	OpText         = 0x1
 	opBinary       = 0x2
 	opClose        = 0x8
 	opPing         = 0x9
 	opPong         = 0xA
 )
 
-var errClosed = errors.New("connection closed by the server")
+var ErrClosed = errors.New("connection closed by the server")
 
-// dialWS opens a TCP connection and performs the opening handshake with
+// Dial opens a TCP connection and performs the opening handshake with
 // header added to the request.
-func dialWS(ctx context.Context, rawURL string, header http.Header) (*wsConn, error) {
+func Dial(ctx context.Context, rawURL string, header http.Header) (*Conn, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err
@@ -63,7 +81,7 @@ func dialWS(ctx context.Context, rawURL string, header http.Header) (*wsConn, er
 	if err != nil {
 		return nil, err
 	}
-	c := &wsConn{nc: nc, fd: -1, buf: make([]byte, 4096)}
+	c := &Conn{nc: nc, fd: -1, buf: make([]byte, 4096)}
 	if err := c.handshake(u, header); err != nil {
 		nc.Close()
 		return nil, err
@@ -71,8 +89,8 @@ func dialWS(ctx context.Context, rawURL string, header http.Header) (*wsConn, er
 	return c, nil
 }
 
-// close closes the socket, whoever holds it.
-func (c *wsConn) close() {
+// Close closes the socket, whoever holds it.
+func (c *Conn) Close() {
 	if c.fd >= 0 {
 		closeFD(c.fd)
 		c.fd = -1
@@ -81,7 +99,7 @@ func (c *wsConn) close() {
 	c.nc.Close()
 }
 
-func (c *wsConn) handshake(u *url.URL, header http.Header) error {
+func (c *Conn) handshake(u *url.URL, header http.Header) error {
 	nonce := make([]byte, 16)
 	rand.Read(nonce)
 	key := base64.StdEncoding.EncodeToString(nonce)
@@ -120,10 +138,10 @@ func (c *wsConn) handshake(u *url.URL, header http.Header) error {
 	return nil
 }
 
-// next returns the next complete message, blocking: for the connect
+// Next returns the next complete message, blocking: for the connect
 // phase, before the connection is handed to the poller. Control frames
 // are answered on the way.
-func (c *wsConn) next() ([]byte, error) {
+func (c *Conn) Next() ([]byte, error) {
 	for {
 		msg, ok, err := c.parse()
 		if err != nil || ok {
@@ -137,7 +155,7 @@ func (c *wsConn) next() ([]byte, error) {
 
 // fill reads once into the free end of the buffer, moving unparsed bytes
 // to its start or growing it as needed.
-func (c *wsConn) fill(read func([]byte) (int, error)) error {
+func (c *Conn) fill(read func([]byte) (int, error)) error {
 	if c.off > 0 {
 		c.end = copy(c.buf, c.buf[c.off:c.end])
 		c.off = 0
@@ -163,7 +181,7 @@ const maxFrame = 1 << 20
 // parse takes the next complete data message out of the buffer; ok is
 // false when more bytes are needed. The message is valid until the next
 // fill. Pings are answered with pongs; a close frame ends the connection.
-func (c *wsConn) parse() (msg []byte, ok bool, err error) {
+func (c *Conn) parse() (msg []byte, ok bool, err error) {
 	for {
 		b := c.buf[c.off:c.end]
 		if len(b) < 2 {
@@ -199,14 +217,14 @@ func (c *wsConn) parse() (msg []byte, ok bool, err error) {
 		c.off += h + int(n)
 		switch op {
 		case opPing:
-			if err := c.send(opPong, payload); err != nil {
+			if err := c.Send(opPong, payload); err != nil {
 				return nil, false, err
 			}
 		case opPong:
 		case opClose:
 			c.closed = true
-			return nil, false, errClosed
-		case opText, opBinary, opContinuation:
+			return nil, false, ErrClosed
+		case OpText, opBinary, opContinuation:
 			if fin && op != opContinuation && c.msg == nil {
 				return payload, true, nil
 			}
@@ -221,8 +239,8 @@ func (c *wsConn) parse() (msg []byte, ok bool, err error) {
 	}
 }
 
-// send writes one masked frame (RFC 6455 §5.3: client frames are masked).
-func (c *wsConn) send(op byte, payload []byte) error {
+// Send writes one masked frame (RFC 6455 §5.3: client frames are masked).
+func (c *Conn) Send(op byte, payload []byte) error {
 	f := make([]byte, 0, 14+len(payload))
 	f = append(f, 0x80|op)
 	switch n := len(payload); {
@@ -246,4 +264,78 @@ func (c *wsConn) send(op byte, payload []byte) error {
 	}
 	_, err := c.nc.Write(f)
 	return err
+}
+
+// consume records the events of one message received at now and returns
+// how many there were. A message may hold several JSON objects, one a
+// line (Centrifugo's JSON protocol); an empty object is a Centrifugo ping
+// and is answered with one.
+func (c *Conn) consume(msg []byte, now time.Time) (events int64, err error) {
+	for len(msg) > 0 {
+		line := msg
+		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+			line, msg = msg[:i], msg[i+1:]
+		} else {
+			msg = nil
+		}
+		if string(line) == "{}" {
+			if err := c.Send(OpText, line); err != nil {
+				return events, err
+			}
+			continue
+		}
+		ts, ok := Timestamp(line)
+		if !ok {
+			continue
+		}
+		c.Lat = append(c.Lat, int64(now.Sub(ts)))
+		id := EventID(line)
+		if c.KeepIDs {
+			c.IDs = append(c.IDs, id)
+		}
+		if id <= c.Last {
+			c.Disorder++
+		} else {
+			c.Last = id
+		}
+		events++
+	}
+	return events, nil
+}
+
+var (
+	timestampKey = []byte(`"timestamp":"`)
+	idKey        = []byte(`"id":`)
+)
+
+// Timestamp returns the first "timestamp" of a JSON object.
+func Timestamp(line []byte) (time.Time, bool) {
+	i := bytes.Index(line, timestampKey)
+	if i < 0 {
+		return time.Time{}, false
+	}
+	rest := line[i+len(timestampKey):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(rest[:j]))
+	return t, err == nil
+}
+
+// EventID returns the first "id" of a JSON object: the event's, in the
+// frames of both Bindery and Centrifugo.
+func EventID(line []byte) int64 {
+	i := bytes.Index(line, idKey)
+	if i < 0 {
+		return 0
+	}
+	var id int64
+	for _, c := range line[i+len(idKey):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + int64(c-'0')
+	}
+	return id
 }
