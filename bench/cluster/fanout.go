@@ -48,7 +48,7 @@ func fanoutRound(ctx context.Context, nodes []*node, token string, n int, api *c
 			defer func() { <-sem }()
 			dctx, cancel := context.WithTimeout(ctx, time.Minute)
 			defer cancel()
-			c, err := dialDashboard(dctx, nodes[i%len(nodes)].ws(), token)
+			c, err := wsclient.DialDashboard(dctx, nodes[i%len(nodes)].ws(), token)
 			if err != nil {
 				once.Do(func() { dialErr = err })
 				return

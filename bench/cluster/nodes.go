@@ -287,7 +287,7 @@ type watcher struct {
 // watch connects to node n with the DASHBOARD_TOKEN and reads the
 // state_sync, then every frame.
 func watch(ctx context.Context, n *node, token string) (*watcher, error) {
-	c, err := dialDashboard(ctx, n.ws(), token)
+	c, err := wsclient.DialDashboard(ctx, n.ws(), token)
 	if err != nil {
 		return nil, err
 	}
@@ -336,22 +336,3 @@ func (w *watcher) until(ctx context.Context, run int64, typ string, timeout time
 }
 
 func (w *watcher) close() { w.conn.Close() }
-
-// dialDashboard connects with the DASHBOARD_TOKEN as a Bearer credential
-// and reads the state_sync.
-func dialDashboard(ctx context.Context, url, token string) (*wsclient.Conn, error) {
-	c, err := wsclient.Dial(ctx, url, http.Header{"Authorization": {"Bearer " + token}})
-	if err != nil {
-		return nil, err
-	}
-	b, err := c.Next()
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	if !bytes.Contains(b, []byte(`"type":"state_sync"`)) {
-		c.Close()
-		return nil, fmt.Errorf("first frame %.100s, want state_sync", b)
-	}
-	return c, nil
-}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -38,7 +37,7 @@ func runClients(ctx context.Context, kind, url, token string, n int, drain time.
 	var dial func(context.Context) (*wsclient.Conn, error)
 	switch kind {
 	case serverBindery:
-		dial = func(ctx context.Context) (*wsclient.Conn, error) { return dialBindery(ctx, url, token) }
+		dial = func(ctx context.Context) (*wsclient.Conn, error) { return wsclient.DialDashboard(ctx, url, token) }
 	case serverCentrifugo:
 		dial = func(ctx context.Context) (*wsclient.Conn, error) { return dialCentrifugo(ctx, url, token) }
 	default:
@@ -146,25 +145,6 @@ func runClients(ctx context.Context, kind, url, token string, n int, drain time.
 	}
 	rep.P50, rep.P99, rep.Max = q(0.50), q(0.99), q(1)
 	return json.NewEncoder(stdout).Encode(rep)
-}
-
-// dialBindery connects with the DASHBOARD_TOKEN as a Bearer credential
-// and reads the state_sync.
-func dialBindery(ctx context.Context, url, token string) (*wsclient.Conn, error) {
-	c, err := wsclient.Dial(ctx, url, http.Header{"Authorization": {"Bearer " + token}})
-	if err != nil {
-		return nil, err
-	}
-	b, err := c.Next()
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	if !bytes.Contains(b, []byte(`"type":"state_sync"`)) {
-		c.Close()
-		return nil, fmt.Errorf("first frame %.100s, want state_sync", b)
-	}
-	return c, nil
 }
 
 // dialCentrifugo connects, authenticates with the JWT (connect command)

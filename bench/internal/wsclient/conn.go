@@ -339,3 +339,22 @@ func EventID(line []byte) int64 {
 	}
 	return id
 }
+
+// DialDashboard connects to Bindery's /ws with the DASHBOARD_TOKEN as a
+// Bearer credential and reads the state_sync it must answer first.
+func DialDashboard(ctx context.Context, url, token string) (*Conn, error) {
+	c, err := Dial(ctx, url, http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.Next()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	if !bytes.Contains(b, []byte(`"type":"state_sync"`)) {
+		c.Close()
+		return nil, fmt.Errorf("first frame %.100s, want state_sync", b)
+	}
+	return c, nil
+}
