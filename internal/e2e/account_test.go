@@ -229,9 +229,9 @@ func TestAccountTwoFactorAndPrivacy(t *testing.T) {
 			author.waitJS("the book choice", `!document.getElementById('del-books').hidden && document.querySelector('#del-books legend').textContent === 'Your book'`, 10*time.Second)
 
 			// A wrong password is refused and keeps the user signed in.
-			author.do(chromedp.SendKeys(chromedp.ID("del-password"), "not the password at all"), chromedp.SendKeys(chromedp.ID("del-code"), codes[1]),
-				chromedp.Click(chromedp.ID("del-books-delete")), submit("delete-account"))
-			author.waitJS("the confirmation", `!document.getElementById('delete-confirm').hidden`, 10*time.Second)
+			author.do(chromedp.SendKeys(chromedp.ID("del-password"), "not the password at all"), chromedp.SendKeys(chromedp.ID("del-code"), codes[1]))
+			author.clickUntil("#del-books-delete", `document.getElementById('del-books-delete').checked`)
+			author.clickUntil(`#delete-account button[type="submit"]`, `!document.getElementById('delete-confirm').hidden`)
 			author.do(chromedp.Click(chromedp.ID("delete-yes")))
 			author.waitJS("the refusal", `document.querySelector('#your-data .notice.error')?.textContent.includes('password')`, 10*time.Second)
 			if eval[string](author, `location.pathname`) != "/" {

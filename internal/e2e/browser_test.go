@@ -188,7 +188,32 @@ func (tb *tab) waitJS(what, cond string, timeout time.Duration) {
 		last = err
 		time.Sleep(50 * time.Millisecond) // polling the page, with a deadline
 	}
-	tb.t.Fatalf("waiting for %s (%s): not within %v (last error: %v)\nproblems: %v", what, cond, timeout, last, tb.Problems())
+	// What the page says, and what it looks like, for the next engineer.
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	said, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.notice:not([hidden]), [role=alert]:not([hidden])')].map((n) => n.textContent.trim()).filter(Boolean)`))
+	cancel()
+	tb.screenshot("failed-" + strings.Join(strings.Fields(what), "-"))
+	tb.t.Fatalf("waiting for %s (%s): not within %v (last error: %v)\nnotices on the page: %q\nproblems: %v", what, cond, timeout, last, said, tb.Problems())
+}
+
+// clickUntil clicks the element of CSS selector sel until cond holds,
+// three times at most:
+// a click the page ignored because it landed while the layout moved
+// under it (a full-page screenshot lays the page out at its full height
+// for a moment) is clicked again, as a user would. A third miss fails.
+func (tb *tab) clickUntil(sel, cond string) {
+	tb.t.Helper()
+	for range 2 {
+		tb.do(chromedp.Click(chromedp.CSS(sel)))
+		ctx, cancel := context.WithTimeout(tb.ctx, 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+cond+")", chromedp.WithPollingTimeout(2*time.Second)))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+	}
+	tb.do(chromedp.Click(chromedp.CSS(sel)))
+	tb.waitJS("a click on "+sel, cond, 5*time.Second)
 }
 
 func (tb *tab) Problems() []string {
