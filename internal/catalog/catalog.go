@@ -170,8 +170,9 @@ func (c *Catalog) record(ctx context.Context, pub *bindery.Publication, by int64
 // publishShared is PublishRun with shared storage: the run's artifacts
 // (and the book's cover) are copied to the edition's own folder
 // (blob.EditionKey), then the publication row switches to it; readers on
-// every node resolve the row, then open its files. Editions of other
-// runs are deleted after the switch.
+// every node resolve the row, then open its files. Replaced editions are
+// deleted later, once no reader can be on its way to them
+// (CollectEditions).
 func (c *Catalog) publishShared(ctx context.Context, run *bindery.Run, pub *bindery.Publication, md manuscript.Metadata, by int64, commit func(context.Context) error) (*bindery.Publication, error) {
 	prefix := blob.RunPrefix(run.ID)
 	var names []string
@@ -227,24 +228,53 @@ func (c *Catalog) publishShared(ctx context.Context, run *bindery.Run, pub *bind
 	if _, err := c.record(ctx, pub, by); err != nil {
 		return nil, err
 	}
-	// The editions this one replaced. A download of one that began a
-	// moment ago keeps its open object (a local file stays readable; an
-	// S3 GET in flight completes).
-	editions := blob.EditionPrefix(run.BookID)
-	current := editions + strconv.FormatInt(run.ID, 10) + "/"
+	return pub, nil
+}
+
+// CollectEditions deletes, in shared storage, the editions no publication
+// row names any more (replaced ones, and those a publication abandoned
+// before its switch) once they are older than grace: a reader resolves
+// the publication row and then opens the edition's objects, so a
+// replaced edition stays readable for as long as a request may take
+// between the two. It returns how many objects it deleted. Run it on
+// one node at a time (the cluster's periodic work); without shared
+// storage it does nothing.
+func (c *Catalog) CollectEditions(ctx context.Context, grace time.Duration, now time.Time) (int, error) {
+	if c.outputs == nil {
+		return 0, nil
+	}
 	var old []string
-	for info, err := range c.outputs.List(ctx, editions) {
+	book, current := int64(-1), ""
+	for info, err := range c.outputs.List(ctx, "editions/") {
 		if err != nil {
-			break
+			return 0, err
 		}
-		if !strings.HasPrefix(info.Key, current) {
+		idText, _, ok := strings.Cut(strings.TrimPrefix(info.Key, "editions/"), "/")
+		id, perr := strconv.ParseInt(idText, 10, 64)
+		if !ok || perr != nil || now.Sub(info.Modified) < grace {
+			continue
+		}
+		if id != book {
+			book, current = id, ""
+			pub, err := c.store.Publication(ctx, id)
+			if err == nil {
+				current = blob.EditionKey(id, pub.RunID, "")
+			} else if bindery.ErrorCode(err) != bindery.ENOTFOUND {
+				return 0, err
+			}
+		}
+		if current == "" || !strings.HasPrefix(info.Key, current) {
 			old = append(old, info.Key)
 		}
 	}
+	n := 0
 	for _, k := range old {
-		_ = c.outputs.Delete(ctx, k) // what is left is deleted with the next edition or the book
+		if err := c.outputs.Delete(ctx, k); err != nil {
+			return n, err
+		}
+		n++
 	}
-	return pub, nil
+	return n, nil
 }
 
 func (c *Catalog) metadata(bookID int64) (manuscript.Metadata, error) {

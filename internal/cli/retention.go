@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/catalog"
 )
 
 // retention is how long the server keeps what expires: audit entries
@@ -13,12 +14,14 @@ import (
 type retention struct {
 	audit, events time.Duration
 	// shared, when nodes share storage, has its replaced book files
-	// collected (bookfs.Shared.Collect) once they are blobGrace old.
-	shared *bookfs.Shared
+	// collected (bookfs.Shared.Collect) once they are blobGrace old, and
+	// editions their replaced editions (catalog.CollectEditions).
+	shared   *bookfs.Shared
+	editions *catalog.Catalog
 }
 
-// blobGrace is how long a replaced or deleted version of a book file
-// stays in shared storage: longer than any request or run takes between
+// blobGrace is how long a replaced or deleted version of a book file, or
+// a replaced edition, stays in shared storage: longer than any request or run takes between
 // reading a pointer row and opening its blob (package blob).
 const blobGrace = time.Hour
 

@@ -285,7 +285,7 @@ Examples:
 		fmt.Fprintf(e.stdout, "\nNo users yet. Create the first admin within %s at this one-time link:\n\n    %s\n\n", auth.SetupTTL, link)
 	}
 
-	go sweep(ctx, svc, store, retention{audit: cfg.AuditRetention, events: cfg.EventRetention, shared: bs.shared}, time.Now, log)
+	go sweep(ctx, svc, store, retention{audit: cfg.AuditRetention, events: cfg.EventRetention, shared: bs.shared, editions: cat}, time.Now, log)
 	if bs.shared != nil {
 		go pruneDeletedBooks(ctx, bs.shared, store, log)
 	}
@@ -529,6 +529,11 @@ func sweep(ctx context.Context, svc *auth.Service, store purger, r retention, no
 				log.Error("collecting replaced book files in shared storage failed", "err", err)
 			} else if n > 0 {
 				log.Debug("collected replaced book files", "count", n)
+			}
+			if n, err := r.editions.CollectEditions(ctx, blobGrace, now()); err != nil && ctx.Err() == nil {
+				log.Error("collecting replaced editions in shared storage failed", "err", err)
+			} else if n > 0 {
+				log.Debug("collected replaced editions", "count", n)
 			}
 		}
 		select {

@@ -26,16 +26,17 @@ import (
 // own data folder, pool, job client, book service and engine, as
 // `bindery serve` builds them with BINDERY_S3_…; and a function that
 // makes a book (through the first node's book service) for a new user.
-func pgNodes(t *testing.T) (node func(pipeline.Config) (*pipeline.Engine, *postgres.DB), newBook func() (*bindery.Book, *bindery.User)) {
+func pgNodes(t *testing.T) (node func(pipeline.Config) (*pipeline.Engine, *postgres.DB), newBook func() (*bindery.Book, *bindery.User), bucket blob.Store) {
 	url := testkit.PostgresURL(t)
 	ctx := context.Background()
 	keys := testkit.Keyring(t)
 	root := t.TempDir()
-	bucket, err := blob.OpenLocal(filepath.Join(root, "bucket"))
+	local, err := blob.OpenLocal(filepath.Join(root, "bucket"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { bucket.Close() })
+	t.Cleanup(func() { local.Close() })
+	bucket = local
 	var first *bookService.Service
 	var firstDB *postgres.DB
 	n := 0
@@ -86,7 +87,7 @@ func pgNodes(t *testing.T) (node func(pipeline.Config) (*pipeline.Engine, *postg
 		}
 		return imp.Book, u
 	}
-	return node, newBook
+	return node, newBook, bucket
 }
 
 // waitForRun polls the store, with a deadline, until run id succeeded.
@@ -153,7 +154,7 @@ func takeOver(t *testing.T, node func(pipeline.Config) (*pipeline.Engine, *postg
 // idempotent: a run with a job gets no second one.
 func TestQueuedRunWithoutAJobIsQueued(t *testing.T) {
 	ctx := context.Background()
-	node, newBook := pgNodes(t)
+	node, newBook, _ := pgNodes(t)
 	_, db := node(pipeline.Config{Workers: 1})
 	b, u := newBook()
 	// What a node that died after QueueRun's insert leaves: the row only.
@@ -185,7 +186,7 @@ func TestQueuedRunWithoutAJobIsQueued(t *testing.T) {
 // finished and one success, after the hand-over.
 func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
 	ctx := context.Background()
-	node, newBook := pgNodes(t)
+	node, newBook, _ := pgNodes(t)
 	a, db, inFormat, wake := silentNode(t, node, bindery.StageFormat)
 	b, u := newBook()
 	r, err := a.StartRun(ctx, b, u, []string{"html"}, false)
@@ -231,7 +232,7 @@ func TestRunOfASilentNodeIsTakenOver(t *testing.T) {
 // A shared, checks them and serves them.
 func TestArtifactsFollowAHandOver(t *testing.T) {
 	ctx := context.Background()
-	node, newBook := pgNodes(t)
+	node, newBook, _ := pgNodes(t)
 	a, db, inQuality, _ := silentNode(t, node, bindery.StageQuality)
 	b, u := newBook()
 	r, err := a.StartRun(ctx, b, u, []string{"html", "epub"}, false)
@@ -276,5 +277,60 @@ func TestArtifactsFollowAHandOver(t *testing.T) {
 	}
 	if formatDone != 1 {
 		t.Fatalf("the format stage finished %d times; node B should have used node A's artifacts", formatDone)
+	}
+}
+
+// TestEditionsInSharedStorage: two published runs of a book on shared
+// storage; every node serves the current edition from the bucket; the
+// replaced edition stays until it is older than the grace period, then
+// the collector deletes it and keeps the current one.
+func TestEditionsInSharedStorage(t *testing.T) {
+	ctx := context.Background()
+	node, newBook, bucket := pgNodes(t)
+	e, db := node(pipeline.Config{Workers: 1})
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Shutdown(context.Background()) })
+	b, u := newBook()
+	var runs []int64
+	for range 2 {
+		r, err := e.StartRun(ctx, b, u, []string{"html"}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitForRun(t, db, r.ID)
+		runs = append(runs, r.ID)
+	}
+	pub, err := db.Publication(ctx, b.ID)
+	if err != nil || pub.RunID != runs[1] {
+		t.Fatalf("publication %+v, %v; want run %d", pub, err, runs[1])
+	}
+	other, err := catalog.New(catalog.Config{Store: db, Dir: t.TempDir(), Outputs: bucket}) // another node's
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := pub.Files[0]
+	f, _, err := other.Open(ctx, b.ID, name)
+	if err != nil {
+		t.Fatalf("another node opens %s: %v", name, err)
+	}
+	f.Close()
+	if _, err := bucket.Stat(ctx, blob.EditionKey(b.ID, runs[0], name)); err != nil {
+		t.Fatalf("the replaced edition is gone at once: %v", err)
+	}
+	if n, err := other.CollectEditions(ctx, time.Hour, time.Now()); n != 0 || err != nil {
+		t.Fatalf("CollectEditions within the grace period = %d, %v", n, err)
+	}
+	if n, err := other.CollectEditions(ctx, time.Hour, time.Now().Add(2*time.Hour)); n != 1 || err != nil {
+		t.Fatalf("CollectEditions = %d, %v; want the replaced edition's one file", n, err)
+	}
+	if _, err := bucket.Stat(ctx, blob.EditionKey(b.ID, runs[0], name)); bindery.ErrorCode(err) != bindery.ENOTFOUND {
+		t.Fatalf("the replaced edition is still there: %v", err)
+	}
+	if f, _, err := other.Open(ctx, b.ID, name); err != nil {
+		t.Fatalf("the current edition after collecting: %v", err)
+	} else {
+		f.Close()
 	}
 }
