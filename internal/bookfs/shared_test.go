@@ -2,6 +2,7 @@ package bookfs_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ type node struct {
 	shared *bookfs.Shared
 }
 
-func (n node) sync(t *testing.T, id int64) {
+func (n node) sync(t testing.TB, id int64) {
 	t.Helper()
 	defer n.shared.Lock(id)()
 	if err := n.shared.Sync(context.Background(), id); err != nil {
@@ -41,7 +42,7 @@ func (n node) read(t *testing.T, id int64, name string) string {
 
 // sharedNodes returns two nodes sharing one SQLite database and one blob
 // folder, and a book (its row made, its folder on neither node yet).
-func sharedNodes(t *testing.T) (a, b node, blobs blob.Store, rows *sqlite.DB, id int64) {
+func sharedNodes(t testing.TB) (a, b node, blobs blob.Store, rows *sqlite.DB, id int64) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -64,7 +65,7 @@ func sharedNodes(t *testing.T) (a, b node, blobs blob.Store, rows *sqlite.DB, id
 		t.Fatal(err)
 	}
 	mk := func(name string) node {
-		files, err := bookfs.New(filepath.Join(dir, name), bookfs.Limits{MaxFileBytes: 1 << 20, MaxFiles: 100, MaxBookBytes: 10 << 20})
+		files, err := bookfs.New(filepath.Join(dir, name), bookfs.Limits{MaxFileBytes: 1 << 20, MaxFiles: 2000, MaxBookBytes: 10 << 20})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,5 +262,42 @@ func TestSharedAdopt(t *testing.T) {
 	b.sync(t, id)
 	if got := b.read(t, id, "chapters/01.md"); got != "# Before sharing\n" {
 		t.Fatalf("node B reads %q", got)
+	}
+}
+
+// BenchmarkSyncUnchanged: what every read of a book costs a node with
+// shared storage when nothing changed — one query for the rows, a walk
+// of the folder, the manifest read — for a book of 50 and of 2,000 files
+// (the default BINDERY_BOOK_MAX_FILES).
+func BenchmarkSyncUnchanged(b *testing.B) {
+	for _, n := range []int{50, 2000} {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			a, _, _, _, id := sharedNodes(b)
+			if err := a.files.Create(id); err != nil {
+				b.Fatal(err)
+			}
+			names := make([]string, 0, n)
+			for i := range n {
+				name := fmt.Sprintf("chapters/%04d.md", i)
+				if _, err := a.files.Put(ctx, id, name, strings.NewReader(fmt.Sprintf("# %d\n\nText.\n", i))); err != nil {
+					b.Fatal(err)
+				}
+				names = append(names, name)
+			}
+			unlock := a.shared.Lock(id)
+			if err := a.shared.Push(ctx, id, names...); err != nil {
+				b.Fatal(err)
+			}
+			unlock()
+			b.ResetTimer()
+			for b.Loop() {
+				unlock := a.shared.Lock(id)
+				if err := a.shared.Sync(ctx, id); err != nil {
+					b.Fatal(err)
+				}
+				unlock()
+			}
+		})
 	}
 }
