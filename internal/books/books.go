@@ -432,12 +432,16 @@ var ErrUploadAborted = bindery.Errorf(bindery.EINVALID, "The upload ended before
 // requires, atomically), by a. A new metadata.yaml also renames the book
 // (unless its title carries a character that reorders or hides text) and
 // moves back files an automatic placement put elsewhere than it names.
+//
+// With shared storage the book is brought in step first, but not held
+// while the body streams in (a slow client would hold up every read of
+// the book on this node): only the push and what follows it are. A sync
+// meanwhile pushes the new file itself, or replaces it with a version
+// another node wrote after it — the last written wins, as on one node.
 func (s *Service) PutFile(ctx context.Context, a Actor, b *bindery.Book, name string, body io.Reader) (bookfs.File, error) {
-	release, err := s.hold(ctx, b.ID)
-	if err != nil {
+	if err := s.fresh(ctx, b.ID); err != nil {
 		return bookfs.File{}, err
 	}
-	defer release()
 	f, err := s.d.Files.Put(ctx, b.ID, name, body)
 	var aborted *bookfs.AbortError
 	if errors.As(err, &aborted) {
@@ -447,6 +451,10 @@ func (s *Service) PutFile(ctx context.Context, a Actor, b *bindery.Book, name st
 	}
 	if err != nil {
 		return f, err
+	}
+	if s.d.Shared != nil {
+		unlock := s.d.Shared.Lock(b.ID)
+		defer unlock()
 	}
 	if err := s.pushed(ctx, b.ID, name); err != nil {
 		return f, err
