@@ -130,10 +130,17 @@ func DeletePrefix(ctx context.Context, s Store, prefix string) error {
 		}
 		keys = append(keys, info.Key)
 	}
-	for _, k := range keys {
+	_, err := DeleteKeys(ctx, s, keys)
+	return err
+}
+
+// DeleteKeys deletes keys one by one and returns how many it deleted
+// before the first error.
+func DeleteKeys(ctx context.Context, s Store, keys []string) (int, error) {
+	for i, k := range keys {
 		if err := s.Delete(ctx, k); err != nil {
-			return err
+			return i, err
 		}
 	}
-	return nil
+	return len(keys), nil
 }

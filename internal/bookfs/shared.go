@@ -329,14 +329,7 @@ func (s *Shared) Collect(ctx context.Context, grace time.Duration, now time.Time
 			unused = append(unused, info.Key)
 		}
 	}
-	n := 0
-	for _, k := range unused {
-		if err := s.blobs.Delete(ctx, k); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+	return blob.DeleteKeys(ctx, s.blobs, unused)
 }
 
 // versionOf returns the book of a key books/<id>/files/<sha256>.

@@ -267,14 +267,7 @@ func (c *Catalog) CollectEditions(ctx context.Context, grace time.Duration, now 
 			old = append(old, info.Key)
 		}
 	}
-	n := 0
-	for _, k := range old {
-		if err := c.outputs.Delete(ctx, k); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+	return blob.DeleteKeys(ctx, c.outputs, old)
 }
 
 func (c *Catalog) metadata(bookID int64) (manuscript.Metadata, error) {
