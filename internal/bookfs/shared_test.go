@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -233,6 +234,36 @@ func TestSharedBookFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(b.files.Dir(id)); !os.IsNotExist(err) {
 		t.Fatalf("node B still holds the deleted book: %v", err)
+	}
+}
+
+// TestSharedRowsCannotLeaveTheFolder: a pointer row whose path climbs
+// out of the book's folder (a tampered database) is refused by the
+// os.Root every download goes through: Sync fails and nothing is written
+// outside the folder.
+func TestSharedRowsCannotLeaveTheFolder(t *testing.T) {
+	ctx := context.Background()
+	a, _, blobs, rows, id := sharedNodes(t)
+	obj, err := blobs.PutContent(ctx, "books/"+strconv.FormatInt(id, 10)+"/files/", strings.NewReader("escaped\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := obj.Key[strings.LastIndexByte(obj.Key, '/')+1:]
+	for _, p := range []string{"../escape.md", "../../escape.md", "/tmp/escape.md"} {
+		if err := rows.PutBookFile(ctx, &bindery.BookFile{BookID: id, Path: p, BlobKey: obj.Key, Size: obj.Size, SHA256: sum, Modified: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unlock := a.shared.Lock(id)
+	err = a.shared.Sync(ctx, id)
+	unlock()
+	if err == nil {
+		t.Fatal("Sync followed rows out of the book's folder")
+	}
+	for _, p := range []string{filepath.Join(a.files.Dir(id), "..", "escape.md"), filepath.Join(a.files.Dir(id), "..", "..", "escape.md"), "/tmp/escape.md"} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s was written: %v", p, err)
+		}
 	}
 }
 

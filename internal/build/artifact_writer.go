@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 )
 
-// writeAtomic writes the file at path through write: into a temporary file
+// WriteAtomic writes the file at path through write: into a temporary file
 // in the same folder (same file system, so the rename is atomic), flushed
 // and synced, then renamed over path. On any error the temporary file is
 // removed and path is left as it was.
-func writeAtomic(path string, write func(io.Writer) error) (a Artifact, err error) {
+func WriteAtomic(path string, write func(io.Writer) error) (a Artifact, err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return a, err

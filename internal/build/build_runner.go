@@ -270,14 +270,14 @@ func writeFormat(ctx context.Context, out, base string, f Format, m *manuscript.
 	default:
 		return nil, fmt.Errorf("unknown format %q", f)
 	}
-	a, err := writeAtomic(filepath.Join(out, base+"."+string(f)), write)
+	a, err := WriteAtomic(filepath.Join(out, base+"."+string(f)), write)
 	if err != nil {
 		return nil, err
 	}
 	a.Format = f
 	arts := []Artifact{a}
 	for _, x := range extra { // none with embedded images; kept for CopyImages
-		xa, err := writeAtomic(filepath.Join(out, filepath.FromSlash(x.Name)), func(w io.Writer) error {
+		xa, err := WriteAtomic(filepath.Join(out, filepath.FromSlash(x.Name)), func(w io.Writer) error {
 			_, err := w.Write(x.Data)
 			return err
 		})

@@ -16,6 +16,7 @@ import (
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/blob"
 	"github.com/bindery/bindery/internal/bookfs"
+	"github.com/bindery/bindery/internal/build"
 	"github.com/bindery/bindery/internal/ideogram"
 	"github.com/bindery/bindery/internal/jobs"
 	"github.com/bindery/bindery/internal/manuscript"
@@ -609,46 +610,16 @@ func (e *Engine) fetchArtifacts(ctx context.Context, runID int64) error {
 		if err != nil {
 			return err
 		}
-		err = writeFileAtomic(dir, name, obj)
+		_, err = build.WriteAtomic(filepath.Join(dir, name), func(w io.Writer) error {
+			_, err := io.Copy(w, obj)
+			return err
+		})
 		obj.Close()
 		if err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// writeFileAtomic writes r to dir/name through a hidden temporary file
-// renamed into place, in an os.Root of dir.
-func writeFileAtomic(dir, name string, r io.Reader) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	tmp := ".fetch-" + name
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		root.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		root.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		root.Remove(tmp)
-		return err
-	}
-	return root.Rename(tmp, name)
 }
 
 // removeOutputs deletes run runID's files, here and in shared storage.

@@ -265,6 +265,13 @@ func TestArtifactsFollowAHandOver(t *testing.T) {
 			t.Fatalf("%s is empty on node B", name)
 		}
 	}
+	// Names that are not a plain file of the run are not found, even in
+	// the bucket (another run's artifact, a hidden or climbing name).
+	for _, bad := range []string{"../" + strconv.FormatInt(r.ID, 10) + "/" + names[0], "." + names[0], "", "/" + names[0]} {
+		if _, _, err := bNode.Artifact(ctx, r.ID+1, bad); bindery.ErrorCode(err) != bindery.ENOTFOUND {
+			t.Errorf("Artifact(%q) on another run = %v, want ENOTFOUND", bad, err)
+		}
+	}
 	events, err := db.EventsAfter(ctx, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -318,6 +325,13 @@ func TestEditionsInSharedStorage(t *testing.T) {
 	f.Close()
 	if _, err := bucket.Stat(ctx, blob.EditionKey(b.ID, runs[0], name)); err != nil {
 		t.Fatalf("the replaced edition is gone at once: %v", err)
+	}
+	// Only the current edition's own files are served: not a replaced
+	// edition's, not a name outside the publication's list.
+	for _, bad := range []string{"../" + strconv.FormatInt(runs[0], 10) + "/" + name, strconv.FormatInt(runs[0], 10) + "/" + name, "other.html", ""} {
+		if _, _, err := other.Open(ctx, b.ID, bad); bindery.ErrorCode(err) != bindery.ENOTFOUND {
+			t.Errorf("Open(%q) = %v, want ENOTFOUND", bad, err)
+		}
 	}
 	if n, err := other.CollectEditions(ctx, time.Hour, time.Now()); n != 0 || err != nil {
 		t.Fatalf("CollectEditions within the grace period = %d, %v", n, err)
