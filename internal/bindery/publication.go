@@ -20,8 +20,11 @@ type Publication struct {
 
 // PublicationStore persists publications, one per book.
 type PublicationStore interface {
-	// PutPublication creates or replaces the book's publication.
-	PutPublication(ctx context.Context, p *Publication) error
+	// PutPublication creates or replaces the book's publication and
+	// appends audit to the audit chain, in one transaction: a crash
+	// cannot leave an edition switched without its audit entry, nor an
+	// entry for a switch that did not happen.
+	PutPublication(ctx context.Context, p *Publication, audit *AuditEvent) error
 	// Publication returns the book's publication, or ENOTFOUND.
 	Publication(ctx context.Context, bookID int64) (*Publication, error)
 	// ListPublications returns every publication, newest first.

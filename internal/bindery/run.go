@@ -153,4 +153,10 @@ type RunChange struct {
 	// Event, when set, is appended to the event log (its ID is set), so
 	// that a run's events follow its states exactly.
 	Event *Event
+	// Once appends Event only if the run has no event of its type yet
+	// (Event.ID then stays 0); the rest of the step applies either way.
+	// An execution that resumes a run after a crash repeats the step
+	// whose event may already be stored (book_published), and the event
+	// must be told once.
+	Once bool
 }

@@ -90,7 +90,9 @@ func (c *Catalog) Publish(ctx context.Context, runID, by int64) (*bindery.Public
 // one. An error from commit abandons the publication (nothing changes);
 // once it returned nil, the switch, the publication row and the audit
 // entry are carried out even if ctx is cancelled, so that a run that
-// passed its commit point is never left half published.
+// passed its commit point is never left half published. A run that
+// passed it in an earlier execution and whose edition is already the
+// book's gets that publication back, unchanged.
 func (c *Catalog) PublishRun(ctx context.Context, runID, by int64, commit func(context.Context) error) (*bindery.Publication, error) {
 	run, err := c.store.RunByID(ctx, runID)
 	if err != nil {
@@ -101,6 +103,18 @@ func (c *Catalog) PublishRun(ctx context.Context, runID, by int64, commit func(c
 	}
 	if !QualityPassed(run) {
 		return nil, bindery.Errorf(bindery.ECONFLICT, "Run %d cannot be published: its quality stage has not passed.", runID)
+	}
+	if commit != nil && run.Committed {
+		// An earlier execution of this run passed its commit point and
+		// then stopped (its node crashed). If it got as far as the
+		// switch, the edition, its row and its audit entry are in place
+		// (the row and the entry are one transaction): publishing again
+		// would audit a second publication that nobody made.
+		if cur, err := c.store.Publication(ctx, run.BookID); err == nil && cur.RunID == run.ID {
+			return cur, nil
+		} else if err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND {
+			return nil, err
+		}
 	}
 	md, err := c.metadata(run.BookID)
 	if err != nil {
@@ -153,15 +167,13 @@ func (c *Catalog) PublishRun(ctx context.Context, runID, by int64, commit func(c
 	return c.record(ctx, pub, by)
 }
 
-// record stores the publication row (the switch to the new edition) and
-// its audit entry.
+// record stores the publication row (the switch to the new edition)
+// with its audit entry, in one transaction.
 func (c *Catalog) record(ctx context.Context, pub *bindery.Publication, by int64) (*bindery.Publication, error) {
-	if err := c.store.PutPublication(ctx, pub); err != nil {
-		return nil, err
-	}
 	actor := by
-	if err := c.store.AppendAudit(ctx, &bindery.AuditEvent{At: c.now(), Action: bindery.AuditBookPublished, ActorID: &actor,
-		Target: "book " + strconv.FormatInt(pub.BookID, 10), Detail: fmt.Sprintf("run %d: %s", pub.RunID, strings.Join(pub.Files, ", "))}); err != nil {
+	audit := &bindery.AuditEvent{At: c.now(), Action: bindery.AuditBookPublished, ActorID: &actor,
+		Target: "book " + strconv.FormatInt(pub.BookID, 10), Detail: fmt.Sprintf("run %d: %s", pub.RunID, strings.Join(pub.Files, ", "))}
+	if err := c.store.PutPublication(ctx, pub, audit); err != nil {
 		return nil, err
 	}
 	return pub, nil

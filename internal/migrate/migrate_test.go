@@ -85,7 +85,8 @@ func newSource(t *testing.T, kr *secretbox.Keyring) *source {
 	failed := &bindery.Run{BookID: book.ID, State: bindery.RunFailed, Formats: []string{"html"}, Draft: true, CreatedBy: bob.ID, CreatedAt: t0, Error: "a broken link"}
 	must(db.CreateRun(ctx, ok))
 	must(db.CreateRun(ctx, failed))
-	must(db.PutPublication(ctx, &bindery.Publication{BookID: book.ID, RunID: ok.ID, PublishedBy: ann.ID, PublishedAt: finished, Title: "Frankenstein", Authors: []string{"Mary Shelley"}, Language: "en", Files: []string{"book.epub"}}))
+	must(db.PutPublication(ctx, &bindery.Publication{BookID: book.ID, RunID: ok.ID, PublishedBy: ann.ID, PublishedAt: finished, Title: "Frankenstein", Authors: []string{"Mary Shelley"}, Language: "en", Files: []string{"book.epub"}},
+		&bindery.AuditEvent{At: t0, Action: bindery.AuditBookPublished, ActorID: &ann.ID, Target: "book"}))
 
 	for i := range s.events {
 		e := &bindery.Event{Type: bindery.EventLog, Timestamp: t0.Add(time.Duration(i) * time.Millisecond), RunID: ok.ID, BookID: book.ID, Message: fmt.Sprintf("line %d — ünïcode", i), Level: "info"}

@@ -368,7 +368,7 @@ func (e *Engine) change(ctx context.Context, c bindery.RunChange) (int64, bool, 
 		c.Event.Timestamp = c.At.UTC()
 	}
 	lease, ok, err := e.cfg.Store.ChangeRun(context.WithoutCancel(ctx), c)
-	if err == nil && ok && c.Event != nil && e.cfg.Publisher != nil {
+	if err == nil && ok && c.Event != nil && c.Event.ID != 0 && e.cfg.Publisher != nil { // ID 0: told before (Once)
 		e.cfg.Publisher.Publish(c.Event)
 	}
 	return lease, ok, err

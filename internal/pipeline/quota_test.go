@@ -66,7 +66,8 @@ func TestOldRunsFilesArePruned(t *testing.T) {
 		ids = append(ids, r.ID)
 		if len(ids) == 1 {
 			// The first run is the edition: its files stay.
-			if err := env.store.PutPublication(ctx, &bindery.Publication{BookID: env.book.ID, RunID: r.ID, PublishedBy: env.user.ID, PublishedAt: r.CreatedAt, Title: "T", Files: []string{}}); err != nil {
+			if err := env.store.PutPublication(ctx, &bindery.Publication{BookID: env.book.ID, RunID: r.ID, PublishedBy: env.user.ID, PublishedAt: r.CreatedAt, Title: "T", Files: []string{}},
+				&bindery.AuditEvent{At: r.CreatedAt, Action: bindery.AuditBookPublished, Target: "book"}); err != nil {
 				t.Fatal(err)
 			}
 		}

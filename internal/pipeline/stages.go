@@ -73,7 +73,14 @@ func (rc *runContext) step(ctx context.Context, st *bindery.StageState, ev *bind
 	if ev != nil {
 		ev.Message, ev.Error = rc.relative(ev.Message), rc.relative(ev.Error)
 	}
-	_, ok, err := rc.e.change(ctx, bindery.RunChange{RunID: rc.run.ID, From: []string{bindery.RunRunning}, Lease: rc.lease, Stage: stage, Event: ev})
+	return rc.write(ctx, bindery.RunChange{Stage: stage, Event: ev})
+}
+
+// write applies c (its stage row and event) as a step of this execution:
+// only while the run is running under its lease.
+func (rc *runContext) write(ctx context.Context, c bindery.RunChange) bool {
+	c.RunID, c.From, c.Lease = rc.run.ID, []string{bindery.RunRunning}, rc.lease
+	_, ok, err := rc.e.change(ctx, c)
 	if err != nil {
 		rc.e.log.Error("recording a run step failed", "run_id", rc.run.ID, "err", err)
 	}
@@ -410,7 +417,10 @@ func publishStage(ctx context.Context, rc *runContext, progress func(int, string
 	if err != nil {
 		return false, "", err
 	}
-	rc.emit(ctx, &bindery.Event{Type: bindery.EventBookPublished, RunID: rc.run.ID, BookID: rc.book.ID})
+	// Once: an execution that resumes this stage after a crash finds the
+	// edition switched (PublishRun returns it) and may find the event
+	// told already.
+	rc.write(ctx, bindery.RunChange{Once: true, Event: &bindery.Event{Type: bindery.EventBookPublished, RunID: rc.run.ID, BookID: rc.book.ID}})
 	return false, "published " + strings.Join(pub.Files, ", "), nil
 }
 

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/bindery/bindery/internal/auditchain"
 	"github.com/bindery/bindery/internal/bindery"
+	"github.com/jackc/pgx/v5"
 )
 
-// PutPublication creates or replaces a book's publication.
-func (d *DB) PutPublication(ctx context.Context, p *bindery.Publication) error {
+// PutPublication creates or replaces a book's publication and appends
+// its audit entry, in one transaction.
+func (d *DB) PutPublication(ctx context.Context, p *bindery.Publication, audit *bindery.AuditEvent) error {
 	authors, err := json.Marshal(p.Authors)
 	if err != nil {
 		return err
@@ -17,15 +20,23 @@ func (d *DB) PutPublication(ctx context.Context, p *bindery.Publication) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.pool.Exec(ctx, `INSERT INTO publications (book_id, run_id, published_by, published_at, title, authors, language, description, files)
+	return d.tx(ctx, func(tx pgx.Tx) error {
+		// The audit lock first, as AppendAudit takes it.
+		if err := lock(ctx, tx, lockAudit); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO publications (book_id, run_id, published_by, published_at, title, authors, language, description, files)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (book_id) DO UPDATE SET run_id = excluded.run_id, published_by = excluded.published_by, published_at = excluded.published_at,
 		title = excluded.title, authors = excluded.authors, language = excluded.language, description = excluded.description, files = excluded.files`,
-		p.BookID, p.RunID, p.PublishedBy, ts(p.PublishedAt), p.Title, string(authors), p.Language, p.Description, string(files))
-	if isForeignKey(err) {
-		return bindery.Errorf(bindery.ENOTFOUND, "Book not found.")
-	}
-	return err
+			p.BookID, p.RunID, p.PublishedBy, ts(p.PublishedAt), p.Title, string(authors), p.Language, p.Description, string(files))
+		if isForeignKey(err) {
+			return bindery.Errorf(bindery.ENOTFOUND, "Book not found.")
+		} else if err != nil {
+			return err
+		}
+		return auditchain.Append(ctx, chainTx{tx}, d.secrets, audit)
+	})
 }
 
 const publicationColumns = `book_id, run_id, published_by, published_at, title, authors, language, description, files`

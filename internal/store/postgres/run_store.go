@@ -273,7 +273,15 @@ func (d *DB) ChangeRun(ctx context.Context, c bindery.RunChange) (int64, bool, e
 			}
 		}
 		if c.Event != nil {
-			return appendEvent(ctx, tx, c.Event)
+			told := false
+			if c.Once {
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE run_id = $1 AND type = $2)`, c.RunID, c.Event.Type).Scan(&told); err != nil {
+					return err
+				}
+			}
+			if !told {
+				return appendEvent(ctx, tx, c.Event)
+			}
 		}
 		return nil
 	})

@@ -313,8 +313,16 @@ func (d *DB) ChangeRun(ctx context.Context, c bindery.RunChange) (int64, bool, e
 		}
 	}
 	if c.Event != nil {
-		if err := appendEvent(ctx, tx, c.Event); err != nil {
-			return 0, false, err
+		told := false
+		if c.Once {
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE run_id = ? AND type = ?)`, c.RunID, c.Event.Type).Scan(&told); err != nil {
+				return 0, false, err
+			}
+		}
+		if !told {
+			if err := appendEvent(ctx, tx, c.Event); err != nil {
+				return 0, false, err
+			}
 		}
 	}
 	return lease, true, tx.Commit()

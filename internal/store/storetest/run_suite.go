@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -85,6 +86,31 @@ func testRuns(t *testing.T, s bindery.Store) {
 	if got, _ := s.RunByID(ctx, r.ID); !got.Committed {
 		t.Fatal("Committed not read back")
 	}
+	// Once: the first book_published is stored, a repeat is not, and the
+	// rest of the repeated step (its stage row) still applies.
+	pub := bindery.RunChange{RunID: r.ID, From: []string{bindery.RunRunning}, Lease: lease2, Once: true,
+		Event: &bindery.Event{Type: bindery.EventBookPublished, Timestamp: t0, RunID: r.ID, BookID: b.ID}}
+	if _, ok, err := s.ChangeRun(ctx, pub); !ok || err != nil || pub.Event.ID == 0 {
+		t.Fatalf("first book_published = %v, %v (id %d)", ok, err, pub.Event.ID)
+	}
+	done := bindery.StageState{Name: bindery.StagePublish, State: "running", Progress: 90, Message: "again", StartedAt: &started}
+	pub.Stage, pub.Event = &done, &bindery.Event{Type: bindery.EventBookPublished, Timestamp: t0, RunID: r.ID, BookID: b.ID}
+	if _, ok, err := s.ChangeRun(ctx, pub); !ok || err != nil || pub.Event.ID != 0 {
+		t.Fatalf("repeated book_published = %v, %v (id %d): want applied, not stored", ok, err, pub.Event.ID)
+	}
+	if got, _ := s.RunByID(ctx, r.ID); got.Stages[len(got.Stages)-1].Message != "again" {
+		t.Fatalf("the stage row of a step whose event was told before: %+v", got.Stages[len(got.Stages)-1])
+	}
+	told := 0
+	evs, _ := s.EventsAfter(ctx, 0, 0)
+	for _, e := range evs {
+		if e.RunID == r.ID && e.Type == bindery.EventBookPublished {
+			told++
+		}
+	}
+	if told != 1 {
+		t.Fatalf("book_published stored %d times", told)
+	}
 	if _, _, err := s.ChangeRun(ctx, bindery.RunChange{RunID: 9999, From: []string{bindery.RunPaused}, To: bindery.RunStopped, At: t0}); bindery.ErrorCode(err) != bindery.ENOTFOUND {
 		t.Fatalf("change of an unknown run: %v", err)
 	}
@@ -162,13 +188,24 @@ func testPublications(t *testing.T, s bindery.Store) {
 	s.CreateBook(ctx, b)
 	_, err := s.Publication(ctx, b.ID)
 	wantCode(t, err, bindery.ENOTFOUND)
+	audit := func(run int64) *bindery.AuditEvent {
+		return &bindery.AuditEvent{At: t0, Action: bindery.AuditBookPublished, ActorID: &u.ID, Target: "book", Detail: fmt.Sprint("run ", run)}
+	}
 	p := &bindery.Publication{BookID: b.ID, RunID: 3, PublishedBy: u.ID, PublishedAt: t0, Title: "B", Authors: []string{"A"}, Files: []string{"b.epub"}}
-	if err := s.PutPublication(ctx, p); err != nil {
+	if err := s.PutPublication(ctx, p, audit(3)); err != nil {
 		t.Fatal(err)
 	}
 	p.RunID, p.Files = 4, []string{"b.epub", "b.pdf"}
-	if err := s.PutPublication(ctx, p); err != nil {
+	if err := s.PutPublication(ctx, p, audit(4)); err != nil {
 		t.Fatal(err)
+	}
+	// Each switch has its audit entry, in the chain.
+	entries, err := s.ListAudit(ctx, bindery.AuditFilter{Action: bindery.AuditBookPublished})
+	if err != nil || len(entries) != 2 || entries[0].Detail != "run 4" || entries[0].Hash == "" {
+		t.Fatalf("audit of publications = %+v, %v", entries, err)
+	}
+	if v, err := s.VerifyAudit(ctx); err != nil || !v.OK() {
+		t.Fatalf("VerifyAudit = %+v, %v", v, err)
 	}
 	got, err := s.Publication(ctx, b.ID)
 	if err != nil || got.RunID != 4 || len(got.Files) != 2 || got.Authors[0] != "A" {
@@ -178,7 +215,11 @@ func testPublications(t *testing.T, s bindery.Store) {
 	if len(list) != 1 {
 		t.Fatalf("ListPublications = %v", list)
 	}
-	wantCode(t, s.PutPublication(ctx, &bindery.Publication{BookID: 999, Files: []string{}, Authors: []string{}}), bindery.ENOTFOUND)
+	// A refused switch leaves no audit entry behind.
+	wantCode(t, s.PutPublication(ctx, &bindery.Publication{BookID: 999, Files: []string{}, Authors: []string{}}, audit(5)), bindery.ENOTFOUND)
+	if entries, _ := s.ListAudit(ctx, bindery.AuditFilter{Action: bindery.AuditBookPublished}); len(entries) != 2 {
+		t.Fatalf("a refused publication was audited: %d entries", len(entries))
+	}
 	s.DeleteBook(ctx, b.ID)
 	if list, _ := s.ListPublications(ctx); len(list) != 0 {
 		t.Fatal("a publication outlived its book")
