@@ -293,6 +293,34 @@ func (s *Shared) Moved(ctx context.Context, id int64, from, to string) error {
 	return s.writeManifest(id, man)
 }
 
+// Discard undoes changes made here to book id's files that could not be
+// shared (the bucket or the database refused the push, the deletion or
+// the move): the named files are forgotten by the manifest, then removed
+// from the folder, so that the next Sync puts back what the rows name —
+// the version every other node sees. A change that failed is then failed
+// everywhere, as on a single node, instead of landing later through
+// Sync's push of unpushed files.
+//
+// The manifest goes first: a file removed here while the manifest still
+// records it would read, to Sync, as a deletion made here, and Sync would
+// finish it by deleting the row. If the manifest cannot be written,
+// nothing is removed (and Sync pushes the change after all).
+func (s *Shared) Discard(id int64, names ...string) error {
+	man := s.readManifest(id)
+	for _, name := range names {
+		delete(man, name)
+	}
+	if err := s.writeManifest(id, man); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := s.files.Delete(id, name); err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND {
+			return err
+		}
+	}
+	return nil
+}
+
 // RemoveBook deletes every stored version of book id's files (its rows go
 // with its row).
 func (s *Shared) RemoveBook(ctx context.Context, id int64) error {

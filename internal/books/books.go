@@ -160,12 +160,25 @@ func (s *Service) fresh(ctx context.Context, id int64) error {
 }
 
 // pushed shares files of book id just written here (the caller holds
-// the book).
+// the book). When that fails, the local write is undone too (discard):
+// the caller reports the change as failed, and so it must be.
 func (s *Service) pushed(ctx context.Context, id int64, names ...string) error {
 	if s.d.Shared == nil {
 		return nil
 	}
-	return s.d.Shared.Push(ctx, id, names...)
+	err := s.d.Shared.Push(ctx, id, names...)
+	if err != nil {
+		s.discard(id, names...)
+	}
+	return err
+}
+
+// discard undoes local changes of book id's files that shared storage
+// refused (bookfs.Shared.Discard); the caller holds the book.
+func (s *Service) discard(id int64, names ...string) {
+	if err := s.d.Shared.Discard(id, names...); err != nil {
+		s.d.Logger.Error("undoing a change that shared storage refused failed; this node shares it at its next sync of the book", "book_id", id, "err", err)
+	}
 }
 
 // Sync brings book id's folder in step with shared storage (nothing to
@@ -489,6 +502,7 @@ func (s *Service) DeleteFile(ctx context.Context, a Actor, b *bindery.Book, name
 	}
 	if s.d.Shared != nil {
 		if err := s.d.Shared.Forget(ctx, b.ID, name); err != nil {
+			s.discard(b.ID, name) // the next sync puts the file back
 			return err
 		}
 	}

@@ -96,7 +96,9 @@ func (s *Service) unplace(ctx context.Context, id int64, md *manuscript.Metadata
 		}
 		err = s.d.Files.Move(id, placed, p)
 		if err == nil && s.d.Shared != nil {
-			err = s.d.Shared.Moved(ctx, id, placed, p)
+			if err = s.d.Shared.Moved(ctx, id, placed, p); err != nil {
+				s.discard(id, placed, p)
+			}
 		}
 		if err != nil && bindery.ErrorCode(err) != bindery.ENOTFOUND && bindery.ErrorCode(err) != bindery.ECONFLICT {
 			s.d.Logger.Warn("moving a placed file back to the name metadata.yaml gives it", "book_id", id, "file", p, "err", err)

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/png"
 	"io"
@@ -39,7 +40,11 @@ func TestTwoNodesShareBooks(t *testing.T) {
 	t.Run("s3", func(t *testing.T) { testTwoNodes(t, testkit.S3(t)) })
 }
 
-func testTwoNodes(t *testing.T, shared blob.Store) {
+// sharedNodes returns a database with one author, and a maker of nodes
+// (book services with their own data folder) on it and on shared, which
+// reach the blobs and the rows through the given ones (nil: shared and
+// the database themselves).
+func sharedNodes(t *testing.T, shared blob.Store) (db *sqlite.DB, owner books.Actor, node func(name string, blobs blob.Store, rows bindery.BookFileStore) *books.Service) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "bindery.db"), testkit.Keyring(t))
@@ -51,30 +56,47 @@ func testTwoNodes(t *testing.T, shared blob.Store) {
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	owner := books.Actor{User: u}
-	node := func(name string) *books.Service {
+	node = func(name string, blobs blob.Store, rows bindery.BookFileStore) *books.Service {
+		if blobs == nil {
+			blobs = shared
+		}
+		if rows == nil {
+			rows = db
+		}
 		files, err := bookfs.New(filepath.Join(dir, name, "books"), bookfs.Limits{MaxFileBytes: 1 << 20, MaxFiles: 100, MaxBookBytes: 10 << 20})
 		if err != nil {
 			t.Fatal(err)
 		}
 		artifacts := func(id int64) string { return filepath.Join(dir, name, "artifacts", strconv.FormatInt(id, 10)) }
-		cat, err := catalog.New(catalog.Config{Store: db, Dir: filepath.Join(dir, name, "published"), ArtifactsDir: artifacts, BookDir: files.Dir, Outputs: shared})
+		cat, err := catalog.New(catalog.Config{Store: db, Dir: filepath.Join(dir, name, "published"), ArtifactsDir: artifacts, BookDir: files.Dir, Outputs: blobs})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return books.New(books.Deps{Store: db, Files: files, Shared: bookfs.NewShared(files, shared, db), Outputs: shared,
+		return books.New(books.Deps{Store: db, Files: files, Shared: bookfs.NewShared(files, blobs, rows), Outputs: blobs,
 			Catalog: cat, Audit: &audit{}, ArtifactsDir: artifacts})
 	}
-	a, b := node("a"), node("b")
+	return db, books.Actor{User: u}, node
+}
+
+// readFile reads file name of book id through svc, or "<error>".
+func readFile(t *testing.T, svc *books.Service, id int64, name string) string {
+	t.Helper()
+	f, _, err := svc.Open(context.Background(), id, name)
+	if err != nil {
+		return "<" + err.Error() + ">"
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(f)
+	return string(data)
+}
+
+func testTwoNodes(t *testing.T, shared blob.Store) {
+	ctx := context.Background()
+	db, owner, node := sharedNodes(t, shared)
+	a, b := node("a", nil, nil), node("b", nil, nil)
 	read := func(svc *books.Service, id int64, name string) string {
 		t.Helper()
-		f, _, err := svc.Open(ctx, id, name)
-		if err != nil {
-			return "<" + err.Error() + ">"
-		}
-		defer f.Close()
-		data, _ := io.ReadAll(f)
-		return string(data)
+		return readFile(t, svc, id, name)
 	}
 
 	// Imported on A (metadata.yaml names a bare cover.png), read on B.
@@ -176,4 +198,94 @@ func zipNames(t *testing.T, data []byte) []string {
 		out = append(out, f.Name)
 	}
 	return out
+}
+
+// bucketDown is a blob store that refuses new objects while down is set.
+type bucketDown struct {
+	blob.Store
+	down *bool
+}
+
+func (b bucketDown) PutContent(ctx context.Context, prefix string, r io.Reader) (blob.Info, error) {
+	if *b.down {
+		return blob.Info{}, errors.New("bucket unreachable")
+	}
+	return b.Store.PutContent(ctx, prefix, r)
+}
+
+// rowsDown is a book-file row store that refuses changes while down is set.
+type rowsDown struct {
+	bindery.BookFileStore
+	down *bool
+}
+
+func (r rowsDown) DeleteBookFile(ctx context.Context, id int64, path string) error {
+	if *r.down {
+		return errors.New("database unreachable")
+	}
+	return r.BookFileStore.DeleteBookFile(ctx, id, path)
+}
+
+// TestARefusedChangeIsUndone: a change that shared storage refuses (the
+// bucket or the database is down) fails, and fails everywhere: the upload
+// or deletion is undone on the node that made it, stays invisible to the
+// other, and does not land later when storage is back (before, the next
+// sync pushed the local write of a "failed" upload).
+func TestARefusedChangeIsUndone(t *testing.T) {
+	ctx := context.Background()
+	shared, err := blob.OpenLocal(filepath.Join(t.TempDir(), "bucket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shared.Close() })
+	db, owner, node := sharedNodes(t, shared)
+	down := false
+	a := node("a", bucketDown{shared, &down}, rowsDown{db, &down})
+	b := node("b", nil, nil)
+	imp, err := a.Import(ctx, owner, bytes.NewReader(testkit.ZipDir(t, t.TempDir(), "", map[string]string{
+		"metadata.yaml":      "title: Refused\n",
+		"chapters/01-one.md": "# One\n\nFirst.\n",
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, bk := imp.Book.ID, imp.Book
+	const one = "chapters/01-one.md"
+	names := func(svc *books.Service) string {
+		t.Helper()
+		files, err := svc.Files(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range files {
+			out = append(out, f.Path)
+		}
+		return strings.Join(out, ",")
+	}
+
+	down = true
+	if _, err := a.PutFile(ctx, owner, bk, "chapters/02-two.md", strings.NewReader("# Two\n")); err == nil {
+		t.Fatal("a new file was accepted while the bucket was down")
+	}
+	if _, err := a.PutFile(ctx, owner, bk, one, strings.NewReader("# One, rewritten\n")); err == nil {
+		t.Fatal("a replaced file was accepted while the bucket was down")
+	}
+	if err := a.DeleteFile(ctx, owner, bk, one); err == nil {
+		t.Fatal("a deletion was accepted while the database was down")
+	}
+	down = false
+
+	for node, svc := range map[string]*books.Service{"A": a, "B": b} {
+		if got := names(svc); got != "chapters/01-one.md,metadata.yaml" {
+			t.Errorf("node %s lists %s after the refused changes", node, got)
+		}
+		if got := readFile(t, svc, id, one); got != "# One\n\nFirst.\n" {
+			t.Errorf("node %s reads %s as %q", node, one, got)
+		}
+	}
+	rows, err := db.BookFiles(ctx, id)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("rows after the refused changes: %+v, %v", rows, err)
+	}
 }
