@@ -50,6 +50,12 @@ type Run struct {
 	Committed bool `json:"-"`
 }
 
+// Finished reports whether the run has ended (succeeded, failed or
+// stopped): nothing executes it or will again.
+func (r *Run) Finished() bool {
+	return r.State == RunSucceeded || r.State == RunFailed || r.State == RunStopped
+}
+
 // RunOptions are what a run is asked to do.
 type RunOptions struct {
 	Formats []string // nil: epub, html and pdf

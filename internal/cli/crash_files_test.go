@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -69,7 +68,7 @@ func TestSIGKILLDuringUploadsAndDeletions(t *testing.T) {
 	key := secretbox.GenerateKey()
 	data := filepath.Join(t.TempDir(), "data")
 	env := map[string]string{"WEBSOCKET_PORT": "0", "BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": key}
-	rng := rand.New(rand.NewPCG(14, 2))
+	rng := crashRand(t, 2)
 	p := start(t, env)
 	c := setUp(t, p)
 

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +21,22 @@ import (
 	"github.com/bindery/bindery/internal/store/sqlite"
 	"github.com/bindery/bindery/internal/testkit"
 )
+
+// crashRand is the seeded source of a SIGKILL test's random moments:
+// seed 14, or BINDERY_CRASH_SEED=N to explore others (the test logs its
+// seed, so that a failure can be run again).
+func crashRand(t *testing.T, stream uint64) *rand.Rand {
+	seed := uint64(14)
+	if v := os.Getenv("BINDERY_CRASH_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("BINDERY_CRASH_SEED: %v", err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d", seed)
+	return rand.New(rand.NewPCG(seed, stream))
+}
 
 // kill9 kills a server process without warning and waits for it.
 func kill9(t *testing.T, p *proc) {
@@ -42,7 +60,7 @@ func TestSIGKILLAtRandomMomentsKeepsRunsConsistent(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	// No per-user limit: the test queues runs faster than they finish.
 	env := map[string]string{"WEBSOCKET_PORT": "0", "BINDERY_DATA_DIR": data, "ENCRYPTION_KEY": key, "BINDERY_USER_MAX_ACTIVE_RUNS": "0"}
-	rng := rand.New(rand.NewPCG(14, 1))
+	rng := crashRand(t, 1)
 
 	p := start(t, env)
 	c := setUp(t, p)

@@ -287,7 +287,7 @@ Examples:
 
 	go sweep(ctx, svc, store, retention{audit: cfg.AuditRetention, events: cfg.EventRetention, shared: bs.shared, editions: cat}, time.Now, log)
 	if bs.shared != nil {
-		go pruneDeletedBooks(ctx, bs.shared, store, log)
+		go pruneCopies(ctx, bs.shared, engine, store, log)
 	}
 
 	servers := []*http.Server{srv}
@@ -544,10 +544,11 @@ func sweep(ctx context.Context, svc *auth.Service, store purger, r retention, no
 	}
 }
 
-// pruneDeletedBooks removes, on this node, the copies of books deleted
-// through another node (bookfs.Shared.Prune), every sweepInterval: every
-// node runs it for its own folder.
-func pruneDeletedBooks(ctx context.Context, shared *bookfs.Shared, store bindery.BookStore, log *slog.Logger) {
+// pruneCopies removes, on this node, the copies of books deleted through
+// another node (bookfs.Shared.Prune) and of run outputs that shared
+// storage no longer holds (pipeline.Engine.PruneCopies), every
+// sweepInterval: every node runs it for its own folder.
+func pruneCopies(ctx context.Context, shared *bookfs.Shared, engine *pipeline.Engine, store bindery.BookStore, log *slog.Logger) {
 	exists := bookExists(store)
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
@@ -561,6 +562,11 @@ func pruneDeletedBooks(ctx context.Context, shared *bookfs.Shared, store bindery
 			log.Error("removing this node's copies of deleted books failed", "err", err)
 		} else if n > 0 {
 			log.Info("removed this node's copies of books deleted elsewhere", "count", n)
+		}
+		if n, err := engine.PruneCopies(ctx, time.Now().Add(-sweepInterval)); err != nil && ctx.Err() == nil {
+			log.Error("removing this node's copies of deleted or pruned runs' files failed", "err", err)
+		} else if n > 0 {
+			log.Info("removed this node's copies of runs' files deleted elsewhere", "count", n)
 		}
 	}
 }

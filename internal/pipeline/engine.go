@@ -633,6 +633,71 @@ func (e *Engine) removeOutputs(ctx context.Context, runID int64) error {
 	return nil
 }
 
+// PruneCopies removes this node's copies of run outputs that shared
+// storage no longer holds: the runs of a book deleted through another
+// node, and runs that retention pruned on another node (prune deletes the
+// executing node's folder and the bucket's objects, not other nodes'
+// copies). A built book is its manuscript's full text: deleted on one
+// node means gone from every node's disk, within one sweep. Folders
+// changed after before are left alone (a run being built or fetched
+// here), and so are unfinished runs. Without shared storage there is
+// nothing to do: the one node prunes its own. It returns how many runs'
+// folders it removed.
+func (e *Engine) PruneCopies(ctx context.Context, before time.Time) (int, error) {
+	if e.cfg.Outputs == nil {
+		return 0, nil
+	}
+	entries, err := os.ReadDir(e.cfg.ArtifactsDir)
+	if os.IsNotExist(err) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, en := range entries {
+		id, err := strconv.ParseInt(en.Name(), 10, 64)
+		if err != nil || !en.IsDir() || strconv.FormatInt(id, 10) != en.Name() {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		if fi, err := en.Info(); err != nil || !fi.ModTime().Before(before) {
+			continue
+		}
+		r, err := e.cfg.Store.RunByID(ctx, id)
+		switch {
+		case bindery.ErrorCode(err) == bindery.ENOTFOUND: // deleted with its book
+		case err != nil:
+			return n, err
+		case !r.Finished():
+			continue
+		default:
+			kept, err := e.sharedOutputs(ctx, id)
+			if err != nil {
+				return n, err
+			}
+			if kept {
+				continue
+			}
+		}
+		if err := os.RemoveAll(e.artifactDir(id)); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// sharedOutputs reports whether shared storage holds any output of run
+// runID.
+func (e *Engine) sharedOutputs(ctx context.Context, runID int64) (bool, error) {
+	for _, err := range e.cfg.Outputs.List(ctx, blob.RunPrefix(runID)) {
+		return err == nil, err
+	}
+	return false, nil
+}
+
 // prune removes the files of book bookID's finished runs beyond the
 // KeepRuns newest, except the published run's and current's: what a
 // book's runs hold on disk stays bounded however often it is built (about
@@ -653,7 +718,7 @@ func (e *Engine) prune(ctx context.Context, bookID, current int64) {
 	}
 	kept := 0
 	for _, r := range runs { // newest first
-		if r.ID == current || (r.State != bindery.RunSucceeded && r.State != bindery.RunFailed && r.State != bindery.RunStopped) {
+		if r.ID == current || !r.Finished() {
 			continue
 		}
 		if kept < e.cfg.KeepRuns {
