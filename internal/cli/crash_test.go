@@ -156,7 +156,7 @@ func TestSIGKILLAtRandomMomentsKeepsRunsConsistent(t *testing.T) {
 		}
 		state, err := runcheck.Check(id, events, isRecovery)
 		if err != nil {
-			t.Errorf("run %d: %v\n%s", id, err, runEvents(events, id))
+			t.Errorf("run %d: %v\n%s", id, err, runcheck.Describe(events, id))
 		} else if state != row.State {
 			t.Errorf("run %d: events lead to %q, the row says %q", id, state, row.State)
 		}
@@ -177,15 +177,4 @@ func TestSIGKILLAtRandomMomentsKeepsRunsConsistent(t *testing.T) {
 	if open != 0 {
 		t.Errorf("%d jobs unfinished after every run ended", open)
 	}
-}
-
-// runEvents lists run id's events, one per line, for a failure message.
-func runEvents(events []*bindery.Event, id int64) string {
-	var b strings.Builder
-	for _, e := range events {
-		if e.RunID == id {
-			fmt.Fprintf(&b, "  %d %s stage=%s %s\n", e.ID, e.Type, e.Stage, e.Message)
-		}
-	}
-	return b.String()
 }

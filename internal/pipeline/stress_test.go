@@ -209,7 +209,7 @@ func TestRunStateMachineUnderStress(t *testing.T) {
 		got, _ := env.store.RunByID(ctx, tr.run.ID)
 		state, err := runcheck.Check(tr.run.ID, events, isRecovery)
 		if err != nil {
-			t.Errorf("run %d (%v): %v\n%s", tr.run.ID, tr.plan, err, describe(events, tr.run.ID))
+			t.Errorf("run %d (%v): %v\n%s", tr.run.ID, tr.plan, err, runcheck.Describe(events, tr.run.ID))
 			continue
 		}
 		if state != got.State {
@@ -297,14 +297,4 @@ func settle(t *testing.T, env *env, runID int64, rng *rand.Rand) {
 		}
 		time.Sleep(5 * time.Millisecond) // polling the run's state, with a deadline
 	}
-}
-
-func describe(events []*bindery.Event, runID int64) string {
-	var b strings.Builder
-	for _, e := range events {
-		if e.RunID == runID {
-			fmt.Fprintf(&b, "  %d %s %s %s\n", e.ID, e.Type, e.Stage, e.Message)
-		}
-	}
-	return b.String()
 }

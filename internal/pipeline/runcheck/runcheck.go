@@ -20,6 +20,7 @@ package runcheck
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/bindery/bindery/internal/bindery"
 )
@@ -165,4 +166,16 @@ func stageSuffix(e *bindery.Event) string {
 		return ""
 	}
 	return ":" + e.Stage
+}
+
+// Describe lists run runID's events, one per line (id, type, stage,
+// message), for a test's failure message.
+func Describe(events []*bindery.Event, runID int64) string {
+	var b strings.Builder
+	for _, e := range events {
+		if e.RunID == runID {
+			fmt.Fprintf(&b, "  %d %s %s %s\n", e.ID, e.Type, e.Stage, e.Message)
+		}
+	}
+	return b.String()
 }
