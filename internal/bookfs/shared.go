@@ -428,22 +428,35 @@ func (s *Shared) Prune(ctx context.Context, exists func(context.Context, int64) 
 		if err != nil || !fi.ModTime().Before(before) {
 			continue
 		}
-		ok, err := exists(ctx, id)
+		removed, err := s.RemoveCopy(ctx, id, exists)
 		if err != nil {
 			return n, err
 		}
-		if ok {
-			continue
+		if removed {
+			n++
 		}
-		unlock := s.Lock(id)
-		err = s.files.Remove(id)
-		unlock()
-		if err != nil {
-			return n, err
-		}
-		n++
 	}
 	return n, nil
+}
+
+// RemoveCopy removes this node's copy of book id if the book's row is
+// gone (exists says), whatever its age: another node told that it
+// deleted the book (cluster.BooksChannel). It reports whether it removed
+// a folder.
+func (s *Shared) RemoveCopy(ctx context.Context, id int64, exists func(context.Context, int64) (bool, error)) (bool, error) {
+	ok, err := exists(ctx, id)
+	if err != nil || ok {
+		return false, err
+	}
+	unlock := s.Lock(id)
+	defer unlock()
+	if !s.files.Exists(id) {
+		return false, nil
+	}
+	if err := s.files.Remove(id); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // readManifest returns what the folder of book id last synced; empty when

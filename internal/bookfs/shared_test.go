@@ -223,6 +223,10 @@ func TestSharedBookFiles(t *testing.T) {
 	if n, err := b.shared.Prune(ctx, exists, time.Now().Add(time.Minute)); n != 0 || err != nil {
 		t.Fatalf("Prune while the book exists = %d, %v", n, err)
 	}
+	// Told of a deletion that did not happen (the row is there): nothing.
+	if removed, err := b.shared.RemoveCopy(ctx, id, exists); removed || err != nil {
+		t.Fatalf("RemoveCopy of an existing book = %v, %v", removed, err)
+	}
 	if err := rows.DeleteBook(ctx, id); err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +238,18 @@ func TestSharedBookFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(b.files.Dir(id)); !os.IsNotExist(err) {
 		t.Fatalf("node B still holds the deleted book: %v", err)
+	}
+
+	// Told of the deletion (cluster.BooksChannel), node A's copy goes at
+	// once, however new; a second telling finds nothing to do.
+	if err := a.files.Create(id); err != nil && !a.files.Exists(id) {
+		t.Fatal(err)
+	}
+	if removed, err := a.shared.RemoveCopy(ctx, id, exists); !removed || err != nil {
+		t.Fatalf("RemoveCopy = %v, %v; want node A's copy removed", removed, err)
+	}
+	if removed, err := a.shared.RemoveCopy(ctx, id, exists); removed || err != nil {
+		t.Fatalf("RemoveCopy again = %v, %v", removed, err)
 	}
 }
 

@@ -74,8 +74,12 @@ type Deps struct {
 	// Disconnect closes a user's live connections, so that they reconnect
 	// with their new set of books after a membership change.
 	Disconnect func(userID int64)
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Deleted tells the other nodes that book id is gone, so that they
+	// remove their copies of its files and outputs at once (nil: one
+	// node, nothing to tell).
+	Deleted func(id int64)
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Service is the book service.
@@ -94,6 +98,9 @@ func New(d Deps) *Service {
 	}
 	if d.Disconnect == nil {
 		d.Disconnect = func(int64) {}
+	}
+	if d.Deleted == nil {
+		d.Deleted = func(int64) {}
 	}
 	return &Service{d: d}
 }
@@ -634,7 +641,11 @@ func (s *Service) Remove(ctx context.Context, b *bindery.Book) error {
 			return fmt.Errorf("shared files of book %d: %w", b.ID, err)
 		}
 	}
-	return s.d.Store.DeleteBook(ctx, b.ID)
+	if err := s.d.Store.DeleteBook(ctx, b.ID); err != nil {
+		return err
+	}
+	s.d.Deleted(b.ID)
+	return nil
 }
 
 func removeAll(dir string) error {

@@ -37,6 +37,11 @@ type nodeEvents struct {
 	// catchUp waits until the feed has read event id (nil with one
 	// process: its hub publishes every event as it is stored).
 	catchUp func(ctx context.Context, id int64)
+	// bookDeleted is called after this node deleted a book, to tell the
+	// other nodes; deletedBooks yields the books other nodes (and this
+	// one) said they deleted, for pruneCopies (nil with one process).
+	bookDeleted  func(id int64)
+	deletedBooks <-chan int64
 }
 
 // newNodeEvents wires the hub for db. last is the id of the last event the
@@ -50,7 +55,8 @@ func newNodeEvents(ctx context.Context, db bindery.Store, hub *realtime.Hub, las
 					log.Error("publishing an event", "type", ev.Type, "err", err)
 				}
 			},
-			revoked: func(auth.Revocation) {},
+			revoked:     func(auth.Revocation) {},
+			bookDeleted: bookDeletedNotifier(ctx, db, log),
 		}, nil
 	}
 	events, err := pg.Channel(ctx, cluster.EventsChannel)
@@ -61,12 +67,26 @@ func newNodeEvents(ctx context.Context, db bindery.Store, hub *realtime.Hub, las
 	if err != nil {
 		return nil, err
 	}
+	booksCh, err := pg.Channel(ctx, cluster.BooksChannel)
+	if err != nil {
+		return nil, err
+	}
+	// The handler must not block the listener: a deletion it cannot
+	// queue is left to the next sweep.
+	deleted := make(chan int64, 64)
 	feed := cluster.NewFeed(db, last, hub.Publish, log)
 	listener := &cluster.Listener{
 		Connect: func(ctx context.Context) (*pgx.Conn, error) { return pg.Listen(ctx) },
 		Handlers: map[string]func(string){
 			events:      func(string) { feed.Wake() },
 			revocations: cluster.Revocations(func(r auth.Revocation) { server.Disconnect(hub, r) }, log),
+			booksCh: cluster.BooksDeleted(func(id int64) {
+				select {
+				case deleted <- id:
+				default:
+					log.Warn("too many book deletions at once; this node removes its copy at its next sweep", "book_id", id)
+				}
+			}, log),
 		},
 		OnConnect: feed.Wake, // notifications missed while away: read what is new
 		Logger:    log,
@@ -82,7 +102,9 @@ func newNodeEvents(ctx context.Context, db bindery.Store, hub *realtime.Hub, las
 				log.Error("telling the other nodes of a revocation; their sockets close at their next check", "err", err)
 			}
 		},
-		catchUp: func(ctx context.Context, id int64) { feed.WaitFor(ctx, id) },
+		bookDeleted:  bookDeletedNotifier(ctx, db, log),
+		deletedBooks: deleted,
+		catchUp:      func(ctx context.Context, id int64) { feed.WaitFor(ctx, id) },
 		run: func(ctx context.Context) {
 			go feed.Run(ctx)
 			go func() {
@@ -92,4 +114,22 @@ func newNodeEvents(ctx context.Context, db bindery.Store, hub *realtime.Hub, las
 			}()
 		},
 	}, nil
+}
+
+// bookDeletedNotifier returns what tells the nodes sharing db that a book
+// was deleted (cluster.BooksChannel), so that they remove their copies of
+// it at once: the server's and the shell's (`bindery user delete`) book
+// service call it. With SQLite there is one process and nothing to tell.
+func bookDeletedNotifier(ctx context.Context, db bindery.Store, log *slog.Logger) func(id int64) {
+	pg, ok := db.(*postgres.DB)
+	if !ok {
+		return func(int64) {}
+	}
+	return func(id int64) {
+		nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := pg.Notify(nctx, cluster.BooksChannel, cluster.BookPayload(id)); err != nil {
+			log.Error("telling the other nodes of a book's deletion; they remove their copies at their next sweep", "book_id", id, "err", err)
+		}
+	}
 }

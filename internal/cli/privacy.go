@@ -44,7 +44,7 @@ func newPrivacy(ctx context.Context, d *deps) (*privacy.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	library := newLibrary(d.cfg, d.store, d.auth, bs, cat, d.log, bookEvents{})
+	library := newLibrary(d.cfg, d.store, d.auth, bs, cat, d.log, bookEvents{deleted: bookDeletedNotifier(ctx, d.store, d.log)})
 	return newPrivacyService(d.cfg, d.store, d.auth, bs, library, d.secrets, d.log), nil
 }
 
@@ -90,13 +90,14 @@ func newCatalog(cfg *config.Config, store bindery.Store, bs bookStorage) (*catal
 type bookEvents struct {
 	emit       func(context.Context, *bindery.Event)
 	disconnect func(userID int64)
+	deleted    func(bookID int64) // nil: nothing to tell
 }
 
 // newLibrary is the one way the server and the shell build the book
 // service.
 func newLibrary(cfg *config.Config, store bindery.Store, svc *auth.Service, bs bookStorage, cat *catalog.Catalog, log *slog.Logger, ev bookEvents) *books.Service {
 	return books.New(books.Deps{Store: store, Files: bs.files, Shared: bs.shared, Outputs: bs.outputs, Catalog: cat, Audit: svc, ArtifactsDir: artifactsDir(cfg),
-		Emit: ev.emit, Disconnect: ev.disconnect, Logger: log})
+		Emit: ev.emit, Disconnect: ev.disconnect, Deleted: ev.deleted, Logger: log})
 }
 
 // newPrivacyService is the one way the server and the shell build it.

@@ -186,6 +186,7 @@ Examples:
 	library := newLibrary(cfg, store, svc, bs, cat, log, bookEvents{
 		emit:       func(ctx context.Context, ev *bindery.Event) { engine.Emit(ctx, ev) },
 		disconnect: func(id int64) { server.Disconnect(hub, auth.Revocation{UserID: id}) },
+		deleted:    nodes.bookDeleted,
 	})
 	priv := newPrivacyService(cfg, store, svc, bs, library, d.secrets, log)
 	if rep, err := priv.Reconcile(ctx); err != nil {
@@ -287,7 +288,7 @@ Examples:
 
 	go sweep(ctx, svc, store, retention{audit: cfg.AuditRetention, events: cfg.EventRetention, shared: bs.shared, editions: cat}, time.Now, log)
 	if bs.shared != nil {
-		go pruneCopies(ctx, bs.shared, engine, store, log)
+		go pruneCopies(ctx, bs.shared, engine, store, nodes.deletedBooks, log)
 	}
 
 	servers := []*http.Server{srv}
@@ -546,9 +547,11 @@ func sweep(ctx context.Context, svc *auth.Service, store purger, r retention, no
 
 // pruneCopies removes, on this node, the copies of books deleted through
 // another node (bookfs.Shared.Prune) and of run outputs that shared
-// storage no longer holds (pipeline.Engine.PruneCopies), every
-// sweepInterval: every node runs it for its own folder.
-func pruneCopies(ctx context.Context, shared *bookfs.Shared, engine *pipeline.Engine, store bindery.BookStore, log *slog.Logger) {
+// storage no longer holds (pipeline.Engine.PruneCopies): at once for a
+// book another node says it deleted (deleted; nil with one process), and
+// every sweepInterval for what such a message missed. Every node runs it
+// for its own folder.
+func pruneCopies(ctx context.Context, shared *bookfs.Shared, engine *pipeline.Engine, store bindery.BookStore, deleted <-chan int64, log *slog.Logger) {
 	exists := bookExists(store)
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
@@ -556,6 +559,14 @@ func pruneCopies(ctx context.Context, shared *bookfs.Shared, engine *pipeline.En
 		select {
 		case <-ctx.Done():
 			return
+		case id := <-deleted:
+			if _, err := shared.RemoveCopy(ctx, id, exists); err != nil && ctx.Err() == nil {
+				log.Error("removing this node's copy of a book deleted elsewhere failed", "book_id", id, "err", err)
+			}
+			if _, err := engine.PruneCopies(ctx, time.Now().Add(-sweepInterval)); err != nil && ctx.Err() == nil {
+				log.Error("removing this node's copies of a deleted book's runs failed", "book_id", id, "err", err)
+			}
+			continue
 		case <-t.C:
 		}
 		if n, err := shared.Prune(ctx, exists, time.Now().Add(-sweepInterval)); err != nil && ctx.Err() == nil {

@@ -3,7 +3,7 @@
 // protocol, no extra service: every node already holds a connection to
 // the database.
 //
-// Two things travel:
+// Three things travel:
 //
 //   - "an event was stored": the events table is the source of truth;
 //     a notification only says "look". Each node's Feed then reads the
@@ -16,6 +16,10 @@
 //     sessions in the database (checked on every request by every node);
 //     the notification makes the other nodes close the live sockets of the
 //     revoked sessions at once, rather than at their next check.
+//   - "this book is gone": a node that deleted a book says so, and every
+//     node removes its own copies of the book's files and outputs at once
+//     (after checking that the book's row is indeed gone), rather than at
+//     its next sweep.
 //
 // Notifications are not authenticated beyond the database's own access
 // control: anyone who can NOTIFY on the deployment's database can already
@@ -29,6 +33,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,6 +48,7 @@ import (
 const (
 	EventsChannel      = "events"
 	RevocationsChannel = "revocations"
+	BooksChannel       = "books"
 )
 
 // Listener holds one dedicated connection that LISTENs on the channels
@@ -161,5 +167,26 @@ func Revocations(disconnect func(auth.Revocation), log *slog.Logger) func(string
 			return
 		}
 		disconnect(auth.Revocation{UserID: r.UserID, SessionID: r.SessionID, TokenID: r.TokenID, All: r.All})
+	}
+}
+
+// BookPayload is the notification on BooksChannel that book id was
+// deleted.
+func BookPayload(id int64) string { return strconv.FormatInt(id, 10) }
+
+// BooksDeleted returns the handler of BooksChannel: it decodes each book
+// id and calls deleted. A payload that is not a positive decimal id is
+// ignored (logged). deleted must not trust the id further than "re-read
+// the database": the notification is an instruction to look, not proof.
+func BooksDeleted(deleted func(id int64), log *slog.Logger) func(string) {
+	return func(payload string) {
+		id, err := strconv.ParseInt(payload, 10, 64)
+		if err != nil || id <= 0 || BookPayload(id) != payload {
+			if log != nil {
+				log.Warn("ignored a malformed book notification")
+			}
+			return
+		}
+		deleted(id)
 	}
 }

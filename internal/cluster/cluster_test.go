@@ -338,3 +338,17 @@ func TestFeedWaitFor(t *testing.T) {
 		t.Fatalf("WaitFor(500), never stored: true or waited for the deadline (%v)", wctx.Err())
 	}
 }
+
+// TestBooksDeletedPayloads: the book channel's handler passes on positive
+// decimal ids only; anything else on the channel is ignored, never taken
+// for a book to remove.
+func TestBooksDeletedPayloads(t *testing.T) {
+	var got []int64
+	h := cluster.BooksDeleted(func(id int64) { got = append(got, id) }, nil)
+	for _, p := range []string{cluster.BookPayload(42), "0", "-3", "012", "+5", "1e3", "", " 7", "7 ", "9223372036854775808", `{"book_id":1}`} {
+		h(p)
+	}
+	if !slices.Equal(got, []int64{42}) {
+		t.Fatalf("handled %v, want [42]", got)
+	}
+}

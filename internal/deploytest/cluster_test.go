@@ -7,13 +7,16 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +49,7 @@ type cluster struct {
 type node struct {
 	srv  *testkit.Server
 	addr string // 127.0.0.1:port, as nginx's $upstream_addr names it
+	dir  string // its data folder
 	dead bool
 }
 
@@ -114,7 +118,7 @@ func startCluster(t *testing.T) (*cluster, string) {
 		for k, v := range common {
 			env[k] = v
 		}
-		n := &node{srv: testkit.StartServer(t, env, i == 0), addr: fmt.Sprintf("127.0.0.1:%d", port)}
+		n := &node{srv: testkit.StartServer(t, env, i == 0), addr: fmt.Sprintf("127.0.0.1:%d", port), dir: env["BINDERY_DATA_DIR"]}
 		if i == 0 {
 			setup = n.srv.SetupToken
 		}
@@ -571,6 +575,64 @@ func runSurvivesKill(t *testing.T, c *cluster) {
 	}
 	if len(kinds) != 2 {
 		t.Errorf("artifacts %v, want a PDF and an EPUB", view.Artifacts)
+	}
+
+	deletedEverywhere(t, c, alice, imported.Book.ID, run.ID)
+}
+
+// deletedEverywhere: book id (with its run runID) deleted through one
+// node is gone at once from every live node's disk — its files and the
+// run's outputs — told by the deleting node, not left to the 20-minute
+// sweep (a deleted manuscript must not stay on the nodes that did not
+// delete it).
+func deletedEverywhere(t *testing.T, c *cluster, alice *http.Client, id, runID int64) {
+	bookDir := func(n *node) string { return filepath.Join(n.dir, "books", strconv.FormatInt(id, 10)) }
+	// Every live node reads the book, so that each holds a copy.
+	read := map[int]bool{}
+	for range 4 * len(c.nodes) {
+		resp, body := c.do(alice, "GET", fmt.Sprintf("/api/v1/books/%d/files", id), "", nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("files of book %d: %d %s", id, resp.StatusCode, body)
+		}
+		read[c.servedBy(resp)] = true
+	}
+	held := 0
+	for i, n := range c.nodes {
+		if n.dead {
+			continue
+		}
+		if !read[i] {
+			t.Fatalf("node %d never served the book (served by %v)", i, read)
+		}
+		if _, err := os.Stat(bookDir(n)); err != nil {
+			t.Fatalf("node %d has no copy of the book after reading it: %v", i, err)
+		}
+		held++
+	}
+	resp, body := c.do(alice, "DELETE", fmt.Sprintf("/api/v1/books/%d", id), "", nil)
+	if resp.StatusCode != 204 {
+		t.Fatalf("delete book %d: %d %s", id, resp.StatusCode, body)
+	}
+	deleter := c.servedBy(resp)
+	t.Logf("book %d deleted through node %d; %d live nodes held a copy", id, deleter, held)
+	deadline := time.Now().Add(30 * time.Second)
+	for i, n := range c.nodes {
+		if n.dead {
+			continue
+		}
+		for _, p := range []string{bookDir(n), filepath.Join(n.dir, "artifacts", strconv.FormatInt(runID, 10))} {
+			for {
+				_, err := os.Stat(p)
+				if errors.Is(err, fs.ErrNotExist) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("node %d (deleter: node %d) still holds %s 30 s after the deletion", i, deleter, p)
+					break
+				}
+				time.Sleep(20 * time.Millisecond) // polling the node's folder, with a deadline
+			}
+		}
 	}
 }
 

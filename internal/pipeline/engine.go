@@ -638,11 +638,12 @@ func (e *Engine) removeOutputs(ctx context.Context, runID int64) error {
 // node, and runs that retention pruned on another node (prune deletes the
 // executing node's folder and the bucket's objects, not other nodes'
 // copies). A built book is its manuscript's full text: deleted on one
-// node means gone from every node's disk, within one sweep. Folders
-// changed after before are left alone (a run being built or fetched
-// here), and so are unfinished runs. Without shared storage there is
-// nothing to do: the one node prunes its own. It returns how many runs'
-// folders it removed.
+// node means gone from every node's disk. The copies of runs whose row is
+// gone are removed whatever their age (a run's row exists before its
+// folder); of the others, unfinished runs and folders changed after
+// before are left alone (a run being built or fetched here). Without
+// shared storage there is nothing to do: the one node prunes its own. It
+// returns how many runs' folders it removed.
 func (e *Engine) PruneCopies(ctx context.Context, before time.Time) (int, error) {
 	if e.cfg.Outputs == nil {
 		return 0, nil
@@ -662,9 +663,6 @@ func (e *Engine) PruneCopies(ctx context.Context, before time.Time) (int, error)
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		if fi, err := en.Info(); err != nil || !fi.ModTime().Before(before) {
-			continue
-		}
 		r, err := e.cfg.Store.RunByID(ctx, id)
 		switch {
 		case bindery.ErrorCode(err) == bindery.ENOTFOUND: // deleted with its book
@@ -673,6 +671,9 @@ func (e *Engine) PruneCopies(ctx context.Context, before time.Time) (int, error)
 		case !r.Finished():
 			continue
 		default:
+			if fi, err := en.Info(); err != nil || !fi.ModTime().Before(before) {
+				continue
+			}
 			kept, err := e.sharedOutputs(ctx, id)
 			if err != nil {
 				return n, err
