@@ -12,6 +12,8 @@ import (
 	"testing"
 	"unicode"
 
+	unorm "golang.org/x/text/unicode/norm"
+
 	"github.com/bindery/bindery/internal/build"
 	"github.com/bindery/bindery/internal/testkit"
 )
@@ -271,4 +273,29 @@ func wholeRatio(src, got []string) (float64, []string) {
 		missing = missing[:30]
 	}
 	return float64(found) / float64(len(src)), missing
+}
+
+// TestEveryGlyphExtracts: in the every-script book, no glyph extracts as
+// pdfminer's "(cid:N)" (a glyph with no Unicode mapping), and the
+// Devanagari line, whose conjuncts and vowel signs are glyphs that stand
+// for no text of their own, extracts exactly with poppler and pdfminer.
+// (MuPDF 1.21 shows U+FFFD for a glyph mapped to the empty string; its
+// Devanagari is not checked.)
+func TestEveryGlyphExtracts(t *testing.T) {
+	xs := findExtractors(t)
+	out := t.TempDir()
+	res, err := build.Run(context.Background(), build.Options{Dir: filepath.Join("testdata", "scripts"), OutDir: out, Formats: []build.Format{build.PDF}})
+	if err != nil || len(res.Artifacts) != 1 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	const devanagari = "धर्मक्षेत्रे कुरुक्षेत्रे समवेता युयुत्सवः"
+	for _, x := range xs {
+		got := x.text(t, res.Artifacts[0].Path)
+		if x.name == "pdfminer" && strings.Contains(got, "(cid:") {
+			t.Errorf("pdfminer extracts a glyph with no Unicode mapping:\n%s", got)
+		}
+		if x.name != "mupdf" && !strings.Contains(unorm.NFC.String(got), unorm.NFC.String(devanagari)) {
+			t.Errorf("%s does not give the Devanagari line back:\n%s", x.name, got)
+		}
+	}
 }

@@ -201,6 +201,14 @@ func toUnicodeCMap(gids []uint16, text map[uint16]string) []byte {
 			t = "\ufffd" // .notdef: a box, whatever character it stood for
 		}
 		if t == "" {
+			// A glyph that stands for no text of its own: the second
+			// glyph of a shaped cluster (a Devanagari vowel sign or
+			// reph, whose cluster's text the first glyph carries), or
+			// a glyph shown only through an alias. Mapped to the empty
+			// string, not left out: an unmapped glyph extracts as
+			// "(cid:N)" in pdfminer and U+FFFD in MuPDF, and PDF/UA
+			// wants every shown glyph mapped.
+			lines = append(lines, fmt.Sprintf("<%04X> <>\n", g))
 			continue
 		}
 		var hex strings.Builder
