@@ -276,11 +276,13 @@ func wholeRatio(src, got []string) (float64, []string) {
 }
 
 // TestEveryGlyphExtracts: in the every-script book, no glyph extracts as
-// pdfminer's "(cid:N)" (a glyph with no Unicode mapping), and the
-// Devanagari line, whose conjuncts and vowel signs are glyphs that stand
-// for no text of their own, extracts exactly with poppler and pdfminer.
-// (MuPDF 1.21 shows U+FFFD for a glyph mapped to the empty string; its
-// Devanagari is not checked.)
+// pdfminer's "(cid:N)" (a glyph with no Unicode mapping); the Devanagari
+// line, whose conjuncts and vowel signs are glyphs that stand for no text
+// of their own, extracts exactly with poppler and pdfminer (MuPDF 1.21
+// shows U+FFFD for a glyph mapped to the empty string: not checked); and
+// each clause of the Arabic line extracts in its logical order with all
+// three — MuPDF and pdfminer read glyphs in the order they are drawn,
+// so right-to-left text is drawn in logical order (tjLogical).
 func TestEveryGlyphExtracts(t *testing.T) {
 	xs := findExtractors(t)
 	out := t.TempDir()
@@ -296,6 +298,11 @@ func TestEveryGlyphExtracts(t *testing.T) {
 		}
 		if x.name != "mupdf" && !strings.Contains(unorm.NFC.String(got), unorm.NFC.String(devanagari)) {
 			t.Errorf("%s does not give the Devanagari line back:\n%s", x.name, got)
+		}
+		for _, clause := range []string{"في البدء كان الكلمة", "والكلمة كان عند الله"} {
+			if !strings.Contains(unorm.NFC.String(got), clause) {
+				t.Errorf("%s does not give the Arabic %q back in logical order:\n%s", x.name, clause, got)
+			}
 		}
 	}
 }

@@ -15,8 +15,11 @@ import (
 // package, a port of golang.org/x/text/unicode/bidi that also reports
 // the embedding levels rule L2 needs): the pieces of the line are
 // reordered by their levels, and a paragraph whose first strong
-// character is right-to-left is set from the right margin. Text
-// extraction gives the logical order back (pdftotext is tested).
+// character is right-to-left is set from the right margin. The emitter
+// draws the right-to-left parts of a run in logical order, each glyph at
+// its visual place (tjLogical): poppler orders text by position, MuPDF
+// and pdfminer by drawing order, and all three then give the logical
+// order back (build.TestEveryGlyphExtracts, TestBidiExtractsLogicalOrder).
 
 // Directions of strongDir.
 const (
@@ -220,6 +223,7 @@ func reorderLine(ln *line, measure float64, rtlBase bool, bp *gtbidi.Paragraph) 
 		r := old[it.run]
 		pt := it.pt
 		pt.x, pt.space = x, space
+		pt.rtl, pt.logical = it.level%2 == 1, k
 		space = false
 		if n := len(ln.runs); n > 0 {
 			l := &ln.runs[n-1]

@@ -1,11 +1,13 @@
 package pdf
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -478,6 +480,11 @@ const hexDigits = "0123456789ABCDEF"
 // origin at (x, base). Shaped advances (kerning) and justified spaces
 // become TJ adjustments against the font's glyph widths.
 func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
+	for _, p := range r.parts {
+		if p.rtl {
+			return e.tjLogical(b, r, x, base)
+		}
+	}
 	b = append(b, "1 0 "...)
 	b = pdfwrite.AppendNum(b, r.f.slant)
 	b = append(b, " 1 "...)
@@ -528,6 +535,110 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 			adjust(pf.Width(g.gid) - float64(g.adv)*1000)
 		}
 		pen = p.x + width(p.glyphs)*r.size
+	}
+	if open {
+		b = append(b, '>')
+	}
+	b = append(b, "] TJ\n"...)
+	return b
+}
+
+// tjLogical is tj for a run with right-to-left parts: it draws the run's
+// parts in their logical order, and the clusters of a right-to-left part
+// from right to left, each glyph moved to its place by TJ adjustments
+// (the page looks the same). Extractors that take glyphs in the order
+// they are drawn (pdfminer; MuPDF) then read the text in its logical
+// order, as poppler does by position; a word space is drawn in the gap
+// between two parts, where a reader of the stream expects it.
+func (e *emitter) tjLogical(b []byte, r run, x, base float64) []byte {
+	type drawn struct {
+		g glyph
+		x float64 // relative to the line
+	}
+	order := make([]int, len(r.parts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(r.parts[a].logical, r.parts[b].logical) })
+	var seq []drawn
+	for k, i := range order {
+		p := r.parts[i]
+		if k > 0 {
+			// The gap between this part and the previous one drawn, if
+			// they are neighbours on the line: the word space is the
+			// gap before the right one of the two.
+			prev := order[k-1]
+			left, right := min(prev, i), max(prev, i)
+			if right == left+1 && r.parts[right].space {
+				lp := r.parts[left]
+				seq = append(seq, drawn{g: r.f.space, x: lp.x + width(lp.glyphs)*r.size})
+			}
+		}
+		xs := make([]float64, len(p.glyphs))
+		pen := p.x
+		for j, g := range p.glyphs {
+			xs[j] = pen
+			pen += float64(g.adv) * r.size
+		}
+		if !p.rtl {
+			for j, g := range p.glyphs {
+				seq = append(seq, drawn{g, xs[j]})
+			}
+			continue
+		}
+		// Clusters from right to left, each cluster's glyphs in the
+		// shaper's order (a mark before its base, as HarfBuzz gives a
+		// right-to-left run): poppler, which orders by position, keeps
+		// a base's marks with it only so.
+		for end := len(p.glyphs); end > 0; {
+			start := end - 1
+			for start > 0 && p.glyphs[start-1].cluster == p.glyphs[end-1].cluster {
+				start--
+			}
+			for j := start; j < end; j++ {
+				seq = append(seq, drawn{p.glyphs[j], xs[j]})
+			}
+			end = start
+		}
+	}
+	if len(seq) == 0 {
+		return b
+	}
+	b = append(b, "1 0 "...)
+	b = pdfwrite.AppendNum(b, r.f.slant)
+	b = append(b, " 1 "...)
+	b = pdfwrite.AppendNum(b, x+seq[0].x)
+	b = append(b, ' ')
+	b = pdfwrite.AppendNum(b, base)
+	b = append(b, " Tm\n["...)
+	seen := e.seen[r.f.pdfIdx]
+	pf := r.f.pdf
+	open := false
+	for k, d := range seq {
+		gid := d.g.gid
+		if d.g.alias {
+			gid = pf.Alias(gid, d.g.text)
+		} else if !seen[gid] {
+			pf.Use(gid, d.g.text)
+			seen[gid] = d.g.text != ""
+		}
+		if !open {
+			b = append(b, '<')
+			open = true
+		}
+		b = append(b, hexDigits[gid>>12], hexDigits[gid>>8&15], hexDigits[gid>>4&15], hexDigits[gid&15])
+		if k+1 == len(seq) {
+			break
+		}
+		// After the glyph the pen is at its x plus its width in the
+		// font; a positive adjustment moves it left.
+		v := (d.x + pf.Width(gid)*r.size/1000 - seq[k+1].x) / r.size * 1000
+		if v > -0.05 && v < 0.05 {
+			continue
+		}
+		b = append(b, '>')
+		open = false
+		b = pdfwrite.AppendNum(b, v)
 	}
 	if open {
 		b = append(b, '>')

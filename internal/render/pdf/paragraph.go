@@ -51,6 +51,11 @@ type part struct {
 	glyphs []glyph
 	x      float64
 	space  bool
+	// rtl marks a right-to-left part of a line put in visual order
+	// (reorderLine), and logical is its place in the line's logical
+	// order: the emitter draws such parts in logical order (tjLogical).
+	rtl     bool
+	logical int
 }
 
 // run is a sequence of parts in one face, size and style on a line; the
