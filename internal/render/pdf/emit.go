@@ -485,62 +485,86 @@ func (e *emitter) tj(b []byte, r run, x, base float64) []byte {
 			return e.tjLogical(b, r, x, base)
 		}
 	}
-	b = append(b, "1 0 "...)
-	b = pdfwrite.AppendNum(b, r.f.slant)
-	b = append(b, " 1 "...)
-	b = pdfwrite.AppendNum(b, x+r.parts[0].x)
-	b = append(b, ' ')
-	b = pdfwrite.AppendNum(b, base)
-	b = append(b, " Tm\n["...)
-	seen := e.seen[r.f.pdfIdx]
+	t := e.startTJ(b, r, x+r.parts[0].x, base)
 	pf := r.f.pdf
-	open := false
-	glyph := func(g glyph) {
-		gid := g.gid
-		if g.alias {
-			gid = pf.Alias(gid, g.text)
-		} else if !seen[gid] {
-			pf.Use(g.gid, g.text)
-			seen[g.gid] = g.text != ""
-		}
-		if !open {
-			b = append(b, '<')
-			open = true
-		}
-		b = append(b, hexDigits[gid>>12], hexDigits[gid>>8&15], hexDigits[gid>>4&15], hexDigits[gid&15])
-	}
-	adjust := func(v float64) {
-		if v > -0.05 && v < 0.05 {
-			return
-		}
-		if open {
-			b = append(b, '>')
-			open = false
-		}
-		b = pdfwrite.AppendNum(b, v)
-	}
 	pen := r.parts[0].x
 	for k, p := range r.parts {
 		if k > 0 {
 			gap := (p.x - pen) / r.size * 1000
 			if p.space {
 				sp := r.f.space
-				glyph(sp)
+				t.glyph(sp)
 				gap -= pf.Width(sp.gid)
 			}
-			adjust(-gap)
+			t.adjust(-gap)
 		}
 		for _, g := range p.glyphs {
-			glyph(g)
-			adjust(pf.Width(g.gid) - float64(g.adv)*1000)
+			t.glyph(g)
+			t.adjust(pf.Width(g.gid) - float64(g.adv)*1000)
 		}
 		pen = p.x + width(p.glyphs)*r.size
 	}
-	if open {
-		b = append(b, '>')
+	return t.end()
+}
+
+// tjArray is one run's text positioning and TJ array being written:
+// glyph codes in hex strings, adjustments between them.
+type tjArray struct {
+	b    []byte
+	seen []bool
+	pf   *pdfwrite.Font
+	open bool
+}
+
+// startTJ begins the TJ array of run r, its first glyph at (x, base).
+func (e *emitter) startTJ(b []byte, r run, x, base float64) tjArray {
+	b = append(b, "1 0 "...)
+	b = pdfwrite.AppendNum(b, r.f.slant)
+	b = append(b, " 1 "...)
+	b = pdfwrite.AppendNum(b, x)
+	b = append(b, ' ')
+	b = pdfwrite.AppendNum(b, base)
+	b = append(b, " Tm\n["...)
+	return tjArray{b: b, seen: e.seen[r.f.pdfIdx], pf: r.f.pdf}
+}
+
+// glyph appends the code of g — an alias CID when g is drawn for other
+// text than its own — and returns it.
+func (t *tjArray) glyph(g glyph) uint16 {
+	gid := g.gid
+	if g.alias {
+		gid = t.pf.Alias(gid, g.text)
+	} else if !t.seen[gid] {
+		t.pf.Use(gid, g.text)
+		t.seen[gid] = g.text != ""
 	}
-	b = append(b, "] TJ\n"...)
-	return b
+	if !t.open {
+		t.b = append(t.b, '<')
+		t.open = true
+	}
+	t.b = append(t.b, hexDigits[gid>>12], hexDigits[gid>>8&15], hexDigits[gid>>4&15], hexDigits[gid&15])
+	return gid
+}
+
+// adjust moves the pen by -v thousandths of the font size (a positive v
+// moves it left); a negligible move is left out.
+func (t *tjArray) adjust(v float64) {
+	if v > -0.05 && v < 0.05 {
+		return
+	}
+	if t.open {
+		t.b = append(t.b, '>')
+		t.open = false
+	}
+	t.b = pdfwrite.AppendNum(t.b, v)
+}
+
+// end closes the array and returns the content stream.
+func (t *tjArray) end() []byte {
+	if t.open {
+		t.b = append(t.b, '>')
+	}
+	return append(t.b, "] TJ\n"...)
 }
 
 // tjLogical is tj for a run with right-to-left parts: it draws the run's
@@ -604,47 +628,16 @@ func (e *emitter) tjLogical(b []byte, r run, x, base float64) []byte {
 	if len(seq) == 0 {
 		return b
 	}
-	b = append(b, "1 0 "...)
-	b = pdfwrite.AppendNum(b, r.f.slant)
-	b = append(b, " 1 "...)
-	b = pdfwrite.AppendNum(b, x+seq[0].x)
-	b = append(b, ' ')
-	b = pdfwrite.AppendNum(b, base)
-	b = append(b, " Tm\n["...)
-	seen := e.seen[r.f.pdfIdx]
-	pf := r.f.pdf
-	open := false
+	t := e.startTJ(b, r, x+seq[0].x, base)
 	for k, d := range seq {
-		gid := d.g.gid
-		if d.g.alias {
-			gid = pf.Alias(gid, d.g.text)
-		} else if !seen[gid] {
-			pf.Use(gid, d.g.text)
-			seen[gid] = d.g.text != ""
+		gid := t.glyph(d.g)
+		if k+1 < len(seq) {
+			// After the glyph the pen is at its x plus its width in
+			// the font; a positive adjustment moves it left.
+			t.adjust((d.x + t.pf.Width(gid)*r.size/1000 - seq[k+1].x) / r.size * 1000)
 		}
-		if !open {
-			b = append(b, '<')
-			open = true
-		}
-		b = append(b, hexDigits[gid>>12], hexDigits[gid>>8&15], hexDigits[gid>>4&15], hexDigits[gid&15])
-		if k+1 == len(seq) {
-			break
-		}
-		// After the glyph the pen is at its x plus its width in the
-		// font; a positive adjustment moves it left.
-		v := (d.x + pf.Width(gid)*r.size/1000 - seq[k+1].x) / r.size * 1000
-		if v > -0.05 && v < 0.05 {
-			continue
-		}
-		b = append(b, '>')
-		open = false
-		b = pdfwrite.AppendNum(b, v)
 	}
-	if open {
-		b = append(b, '>')
-	}
-	b = append(b, "] TJ\n"...)
-	return b
+	return t.end()
 }
 
 // outline writes the bookmarks and returns the outline root.
