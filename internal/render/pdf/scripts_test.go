@@ -239,23 +239,7 @@ func TestCJKBreakPoints(t *testing.T) {
 func TestCJKParagraphBreaks(t *testing.T) {
 	needFonts(t, cjkFont)
 	b := scriptBook(strings.Repeat("床前明月光，疑是地上霜。「举头望明月」，低头思故乡。", 8))
-	d, err := layout(b, Options{FontDirs: systemDirs}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []*line
-	for _, p := range d.pages {
-		if p.kind != pageBody && p.kind != pageOpening {
-			continue
-		}
-		for _, pl := range p.boxes {
-			for _, bl := range pl.b.lines {
-				if len(bl.ln.runs) > 0 {
-					lines = append(lines, bl.ln)
-				}
-			}
-		}
-	}
+	lines := bodyLines(t, b, Options{FontDirs: systemDirs})
 	if len(lines) < 4 {
 		t.Fatalf("%d lines, want several", len(lines))
 	}
@@ -321,23 +305,7 @@ func partsByX(ln *line) []string {
 func TestBidiLineOrder(t *testing.T) {
 	needFonts(t, hebrewFont)
 	opts := Options{FontDirs: systemDirs}
-	d, err := layout(scriptBook("Before אחד שתים after.\n\nאחד שתים"), opts, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []*line
-	for _, p := range d.pages {
-		if p.kind != pageBody && p.kind != pageOpening {
-			continue
-		}
-		for _, pl := range p.boxes {
-			for _, bl := range pl.b.lines {
-				if len(bl.ln.runs) > 0 {
-					lines = append(lines, bl.ln)
-				}
-			}
-		}
-	}
+	d, lines := bodyLayout(t, scriptBook("Before אחד שתים after.\n\nאחד שתים"), opts)
 	if len(lines) < 2 {
 		t.Fatalf("%d lines, want the title's and 2", len(lines))
 	}

@@ -5,11 +5,18 @@ import (
 	"testing"
 )
 
-// bodyLines lays out b and returns the text lines of its body pages, in
-// order.
-func bodyLines(t *testing.T, b *Book) []*line {
+// bodyLines lays out b with opts and returns the text lines of its body
+// pages, in order.
+func bodyLines(t *testing.T, b *Book, opts Options) []*line {
 	t.Helper()
-	d, err := layout(b, Options{}, nil)
+	_, lines := bodyLayout(t, b, opts)
+	return lines
+}
+
+// bodyLayout is bodyLines with the laid-out document.
+func bodyLayout(t *testing.T, b *Book, opts Options) (*document, []*line) {
+	t.Helper()
+	d, err := layout(b, opts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +33,7 @@ func bodyLines(t *testing.T, b *Book) []*line {
 			}
 		}
 	}
-	return out
+	return d, out
 }
 
 // lineGlyphs returns the glyphs of a line in order.
@@ -80,7 +87,7 @@ func TestBreakAtHyphenAddsNone(t *testing.T) {
 		{"frankenstein", func(t *testing.T) *Book { return corpusBook(t) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			double, own := doubleHyphens(bodyLines(t, tc.b(t)))
+			double, own := doubleHyphens(bodyLines(t, tc.b(t), Options{}))
 			t.Logf("%d lines end at the word's own hyphen", own)
 			if own == 0 {
 				t.Error("no line breaks after a hyphen: the test proves nothing")
@@ -101,7 +108,7 @@ func TestBrokenWordsMarked(t *testing.T) {
 	words := []string{"extraordinary", "incomprehensible", "characteristically", "fellow-creatures", "circumstances", "unquestionably"}
 	text := strings.Repeat(strings.Join(words, " ")+" ", 30)
 	b := &Book{Title: "Broken", Chapters: []Chapter{{Title: "One", Markdown: []byte(text)}}, PageSize: "5x8"}
-	lines := bodyLines(t, b)
+	lines := bodyLines(t, b, Options{})
 	known := map[string]bool{"One": true} // and the chapter title
 	for _, w := range words {
 		known[w] = true

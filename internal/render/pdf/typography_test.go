@@ -47,7 +47,7 @@ func TestInlineStylesDrawn(t *testing.T) {
 	md := "Einstein wrote E = mc<sup>2</sup> and water is H<sub>2</sub>O.\n\n<u>under</u> and <ins>inserted</ins>, ~~struck~~, <del>deleted</del>, <s>old</s>."
 	b := &Book{Title: "Styles", Chapters: []Chapter{{Title: "One", Markdown: []byte(md)}}}
 	var rises []float64
-	for _, ln := range bodyLines(t, b) {
+	for _, ln := range bodyLines(t, b, Options{}) {
 		for _, r := range ln.runs {
 			if runText(r) == "2" {
 				rises = append(rises, r.rise)
@@ -183,7 +183,7 @@ func TestURLsAndCodeBreakAtAllowedPoints(t *testing.T) {
 			allowed[string([]rune(s)[p.rune:])] = true
 		}
 	}
-	lines := bodyLines(t, b)
+	lines := bodyLines(t, b, Options{})
 	inside := 0
 	for i, ln := range lines {
 		if ln.tail != url && ln.tail != code {
