@@ -102,6 +102,20 @@ func checkPath(key string, isPrefix bool) error {
 
 // The keys of the layout in the package doc, in one place.
 
+// BooksPrefix is the folder of every book's files.
+const BooksPrefix = "books/"
+
+// BookPrefix is the folder of everything stored for book bookID.
+func BookPrefix(bookID int64) string { return BooksPrefix + strconv.FormatInt(bookID, 10) + "/" }
+
+// BookFilesPrefix is the folder of book bookID's file versions, each
+// named by the lowercase hex SHA-256 of its bytes (Store.PutContent).
+func BookFilesPrefix(bookID int64) string { return BookPrefix(bookID) + "files/" }
+
+// BookFileKey is the version of a file of book bookID whose bytes hash
+// to sha256 (lowercase hex).
+func BookFileKey(bookID int64, sha256 string) string { return BookFilesPrefix(bookID) + sha256 }
+
 // RunPrefix is the folder of run runID's artifacts.
 func RunPrefix(runID int64) string { return "runs/" + strconv.FormatInt(runID, 10) + "/" }
 
@@ -111,8 +125,15 @@ func RunPrefix(runID int64) string { return "runs/" + strconv.FormatInt(runID, 1
 // the content hash.
 func RunKey(runID int64, name string) string { return RunPrefix(runID) + name }
 
+// EditionsPrefix is the folder of every book's published editions.
+const EditionsPrefix = "editions/"
+
 // EditionPrefix is the folder of book bookID's published editions.
-func EditionPrefix(bookID int64) string { return "editions/" + strconv.FormatInt(bookID, 10) + "/" }
+func EditionPrefix(bookID int64) string { return EditionsPrefix + strconv.FormatInt(bookID, 10) + "/" }
+
+// ImageCachePrefix is the folder of the generated-image cache that every
+// node shares (ideogram.NewCache).
+const ImageCachePrefix = "cache/images/"
 
 // EditionKey is file name of book bookID's edition made from run runID:
 // each edition has its own folder, and the book's publication row is the

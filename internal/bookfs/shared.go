@@ -82,9 +82,6 @@ func (s *Shared) Lock(id int64) func() {
 	return s.locks.lock(id)
 }
 
-// blobPrefix is where book id's file versions are.
-func blobPrefix(id int64) string { return "books/" + strconv.FormatInt(id, 10) + "/files/" }
-
 // Sync brings book id's folder in step with its rows: a file whose row
 // names other bytes than the manifest records is downloaded (checked
 // against its SHA-256, renamed into place), one whose row is gone is
@@ -190,7 +187,7 @@ func (s *Shared) push(ctx context.Context, id int64, name string, man manifest) 
 		return err
 	}
 	defer f.Close()
-	obj, err := s.blobs.PutContent(ctx, blobPrefix(id), f)
+	obj, err := s.blobs.PutContent(ctx, blob.BookFilesPrefix(id), f)
 	if err != nil {
 		return fmt.Errorf("storing %s in shared storage: %w", name, err)
 	}
@@ -324,7 +321,7 @@ func (s *Shared) Discard(id int64, names ...string) error {
 // RemoveBook deletes every stored version of book id's files (its rows go
 // with its row).
 func (s *Shared) RemoveBook(ctx context.Context, id int64) error {
-	return blob.DeletePrefix(ctx, s.blobs, "books/"+strconv.FormatInt(id, 10)+"/")
+	return blob.DeletePrefix(ctx, s.blobs, blob.BookPrefix(id))
 }
 
 // Collect deletes the versions of book files that no row names and that
@@ -335,7 +332,7 @@ func (s *Shared) RemoveBook(ctx context.Context, id int64) error {
 func (s *Shared) Collect(ctx context.Context, grace time.Duration, now time.Time) (int, error) {
 	var unused []string
 	book, used := int64(-1), map[string]bool{}
-	for info, err := range s.blobs.List(ctx, "books/") {
+	for info, err := range s.blobs.List(ctx, blob.BooksPrefix) {
 		if err != nil {
 			return 0, err
 		}
@@ -362,7 +359,7 @@ func (s *Shared) Collect(ctx context.Context, grace time.Duration, now time.Time
 
 // versionOf returns the book of a key books/<id>/files/<sha256>.
 func versionOf(key string) (int64, bool) {
-	rest, ok := strings.CutPrefix(key, "books/")
+	rest, ok := strings.CutPrefix(key, blob.BooksPrefix)
 	if !ok {
 		return 0, false
 	}

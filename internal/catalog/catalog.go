@@ -257,11 +257,11 @@ func (c *Catalog) CollectEditions(ctx context.Context, grace time.Duration, now 
 	}
 	var old []string
 	book, current := int64(-1), ""
-	for info, err := range c.outputs.List(ctx, "editions/") {
+	for info, err := range c.outputs.List(ctx, blob.EditionsPrefix) {
 		if err != nil {
 			return 0, err
 		}
-		idText, _, ok := strings.Cut(strings.TrimPrefix(info.Key, "editions/"), "/")
+		idText, _, ok := strings.Cut(strings.TrimPrefix(info.Key, blob.EditionsPrefix), "/")
 		id, perr := strconv.ParseInt(idText, 10, 64)
 		if !ok || perr != nil || now.Sub(info.Modified) < grace {
 			continue

@@ -420,7 +420,7 @@ func newImageGenerator(ctx context.Context, e *env, cfg *config.Config, shared b
 		ClientOptions: ideogram.ClientOptions{BaseURL: cfg.Ideogram.BaseURL, Logger: log},
 	}
 	if shared != nil {
-		c, err := ideogram.NewCache(shared, "cache/images/")
+		c, err := ideogram.NewCache(shared, blob.ImageCachePrefix)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -62,6 +62,7 @@ func OpenDataFolder(ctx context.Context, dir string, src *sql.DB) (*DataFolder, 
 	} else if files, err = bookfs.New(filepath.Join(dir, "books"), bookfs.Limits{}); err != nil {
 		return nil, err
 	}
+	versions := map[string]bool{}
 	for _, id := range books {
 		list, err := files.List(id)
 		if bindery.ErrorCode(err) == bindery.ENOTFOUND {
@@ -75,9 +76,10 @@ func OpenDataFolder(ctx context.Context, dir string, src *sql.DB) (*DataFolder, 
 			if err != nil {
 				return nil, err
 			}
-			key := "books/" + strconv.FormatInt(id, 10) + "/files/" + sum
+			key := blob.BookFileKey(id, sum)
 			d.rows = append(d.rows, bindery.BookFile{BookID: id, Path: f.Path, BlobKey: key, Size: f.Size, SHA256: sum, Modified: f.Modified})
-			if !slices.ContainsFunc(d.items, func(it folderItem) bool { return it.key == key }) {
+			if !versions[key] { // the same bytes twice in a book: one version
+				versions[key] = true
 				d.items = append(d.items, folderItem{key: key, path: p, info: blob.Info{Key: key, Size: f.Size, Modified: f.Modified}})
 			}
 		}
@@ -131,7 +133,7 @@ func OpenDataFolder(ctx context.Context, dir string, src *sql.DB) (*DataFolder, 
 		if err != nil {
 			return err
 		}
-		key := "cache/images/" + filepath.ToSlash(rel)
+		key := blob.ImageCachePrefix + filepath.ToSlash(rel)
 		if blob.CheckKey(key) != nil {
 			return nil
 		}
