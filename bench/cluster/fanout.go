@@ -15,9 +15,6 @@ import (
 	"github.com/bindery/bindery/internal/client"
 )
 
-// dialers bounds the handshakes in flight while connecting.
-const dialers = 64
-
 // fanoutEvent is one event's delivery to every client: latencies from
 // the event's own timestamp (set by the node that stored it) to each
 // client's read of it, in ns.
@@ -35,39 +32,17 @@ type fanoutEvent struct {
 // event's fan-out and the clients' count of events received twice or out
 // of order.
 func fanoutRound(ctx context.Context, nodes []*node, token string, n int, api *client.Client, w *watcher, book int64, formats []string, runs int) ([]fanoutEvent, int64, error) {
-	conns := make([]*wsclient.Conn, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, dialers)
-	var dialErr error
-	var once sync.Once
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			dctx, cancel := context.WithTimeout(ctx, time.Minute)
-			defer cancel()
-			c, err := wsclient.DialDashboard(dctx, nodes[i%len(nodes)].ws(), token)
-			if err != nil {
-				once.Do(func() { dialErr = err })
-				return
-			}
+	conns, err := wsclient.DialMany(ctx, n, func(ctx context.Context, i int) (*wsclient.Conn, error) {
+		c, err := wsclient.DialDashboard(ctx, nodes[i%len(nodes)].ws(), token)
+		if c != nil {
 			c.KeepIDs = true
-			conns[i] = c
-		}()
-	}
-	wg.Wait()
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close()
-			}
 		}
-	}()
-	if dialErr != nil {
-		return nil, 0, dialErr
+		return c, err
+	})
+	if err != nil {
+		return nil, 0, err
 	}
+	defer wsclient.CloseAll(conns)
 
 	var received atomic.Int64
 	var stop atomic.Bool

@@ -19,9 +19,6 @@ import (
 	"github.com/bindery/bindery/bench/internal/wsclient"
 )
 
-// dialers bounds the handshakes in flight while connecting.
-const dialers = 64
-
 // runClients is the -client mode: it opens n authenticated connections to
 // a server of the given kind, prints "ready", reads events until stdin
 // says how many were published and every connection has them all (or
@@ -43,39 +40,11 @@ func runClients(ctx context.Context, kind, url, token string, n int, drain time.
 	default:
 		return fmt.Errorf("-client %q: want %s or %s", kind, serverBindery, serverCentrifugo)
 	}
-	conns := make([]*wsclient.Conn, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, dialers)
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			dctx, cancel := context.WithTimeout(ctx, time.Minute)
-			defer cancel()
-			c, err := dial(dctx)
-			if err != nil {
-				errs <- err
-				return
-			}
-			conns[i] = c
-		}()
-	}
-	wg.Wait()
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close()
-			}
-		}
-	}()
-	select {
-	case err := <-errs:
+	conns, err := wsclient.DialMany(ctx, n, func(ctx context.Context, _ int) (*wsclient.Conn, error) { return dial(ctx) })
+	if err != nil {
 		return err
-	default:
 	}
+	defer wsclient.CloseAll(conns)
 
 	var (
 		received atomic.Int64
