@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/bindery/bindery/internal/secretbox"
-	"github.com/bindery/bindery/internal/store/sqlite"
 )
 
 // slowUpload streams size bytes of a chapter to PUT path in small chunks,
@@ -135,11 +134,7 @@ func TestSIGKILLDuringUploadsAndDeletions(t *testing.T) {
 func checkFolderMatchesDatabase(t *testing.T, data, key string, confirmed map[int64][]string, deleted map[int64]bool, p *proc) {
 	t.Helper()
 	ctx := context.Background()
-	kr, _ := secretbox.NewKeyring(key)
-	db, err := sqlite.Open(ctx, filepath.Join(data, "bindery.db"), kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openData(t, data, key)
 	defer db.Close()
 	books, err := db.ListBooks(ctx, 0, true)
 	if err != nil {

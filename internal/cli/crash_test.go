@@ -38,6 +38,21 @@ func crashRand(t *testing.T, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, stream))
 }
 
+// openData opens data folder data's database with key, as the server
+// does; the caller closes it.
+func openData(t *testing.T, data, key string) *sqlite.DB {
+	t.Helper()
+	kr, err := secretbox.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(data, "bindery.db"), kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // kill9 kills a server process without warning and waits for it.
 func kill9(t *testing.T, p *proc) {
 	t.Helper()
@@ -127,14 +142,7 @@ func TestSIGKILLAtRandomMomentsKeepsRunsConsistent(t *testing.T) {
 	p.done <- nil
 
 	ctx := context.Background()
-	kr, err := secretbox.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(data, "bindery.db"), kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openData(t, data, key)
 	defer db.Close()
 	events, err := db.EventsAfter(ctx, 0, 0)
 	if err != nil {

@@ -24,7 +24,6 @@ import (
 	"github.com/bindery/bindery/internal/bindery"
 	"github.com/bindery/bindery/internal/cli"
 	"github.com/bindery/bindery/internal/secretbox"
-	"github.com/bindery/bindery/internal/store/sqlite"
 	"github.com/bindery/bindery/internal/testkit"
 )
 
@@ -69,14 +68,7 @@ func TestMigrateCommand(t *testing.T) {
 	}
 	// A book as a single server keeps it: a row, and a folder.
 	ctx := context.Background()
-	kr, err := secretbox.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(data, "bindery.db"), kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openData(t, data, key)
 	ann, err := db.UserByEmail(ctx, "ann@example.com")
 	if err != nil {
 		t.Fatal(err)
