@@ -93,9 +93,7 @@ func TestMigrateCommand(t *testing.T) {
 	os.WriteFile(cached, []byte("{}\n"), 0o600)
 	before := fileSum(t, filepath.Join(data, "bindery.db"))
 
-	s3 := testkit.S3Config(t)
-	s3env := map[string]string{"BINDERY_S3_ENDPOINT": s3.Endpoint, "BINDERY_S3_BUCKET": s3.Bucket, "BINDERY_S3_REGION": s3.Region,
-		"BINDERY_S3_ACCESS_KEY": s3.AccessKey, "BINDERY_S3_SECRET_KEY": string(s3.SecretKey), "BINDERY_S3_PREFIX": s3.Prefix}
+	s3env := testkit.S3Env(testkit.S3Config(t))
 	for k, v := range s3env {
 		env[k] = v
 	}

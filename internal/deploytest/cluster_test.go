@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,27 +58,7 @@ type node struct {
 // a server the test is skipped, except under CI=true, where it fails.
 func s3Settings(t *testing.T) map[string]string {
 	t.Helper()
-	env := map[string]string{}
-	for _, k := range []string{"ENDPOINT", "BUCKET", "ACCESS_KEY", "SECRET_KEY"} {
-		v := os.Getenv("BINDERY_TEST_S3_" + k)
-		if v == "" {
-			const why = `no test S3 server: BINDERY_TEST_S3_ENDPOINT, _BUCKET, _ACCESS_KEY and _SECRET_KEY are unset (start one with: eval "$(scripts/versitygw.sh start)")`
-			if os.Getenv("CI") == "true" {
-				t.Fatal(why)
-			}
-			t.Skip(why)
-		}
-		env["BINDERY_S3_"+k] = v
-	}
-	env["BINDERY_S3_REGION"] = "us-east-1"
-	env["BINDERY_S3_PREFIX"] = "test-" + randomHex(8) + "/"
-	return env
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+	return testkit.S3Env(testkit.S3Config(t))
 }
 
 // startCluster starts three nodes and nginx in front of them, with

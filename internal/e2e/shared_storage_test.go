@@ -73,8 +73,7 @@ func TestTurningSharedStorageOn(t *testing.T) {
 	artifact := get(fmt.Sprintf("/api/v1/runs/%d/artifacts/%s", runID, epub))
 	chapter := get("/api/v1/books/1/files/chapters/01-the-lamp.md")
 
-	srv.env = map[string]string{"BINDERY_S3_ENDPOINT": s3.Endpoint, "BINDERY_S3_BUCKET": s3.Bucket, "BINDERY_S3_REGION": s3.Region,
-		"BINDERY_S3_ACCESS_KEY": s3.AccessKey, "BINDERY_S3_SECRET_KEY": string(s3.SecretKey), "BINDERY_S3_PREFIX": s3.Prefix}
+	srv.env = testkit.S3Env(s3)
 	srv.Restart()
 	bucket, err := blob.NewS3(context.Background(), s3)
 	if err != nil {

@@ -36,6 +36,13 @@ func S3Config(tb testing.TB) blob.S3Config {
 	return cfg
 }
 
+// S3Env is c (S3Config's settings) as the BINDERY_S3_* variables a
+// `bindery serve` or `bindery migrate` under test reads.
+func S3Env(c blob.S3Config) map[string]string {
+	return map[string]string{"BINDERY_S3_ENDPOINT": c.Endpoint, "BINDERY_S3_BUCKET": c.Bucket, "BINDERY_S3_REGION": c.Region,
+		"BINDERY_S3_ACCESS_KEY": c.AccessKey, "BINDERY_S3_SECRET_KEY": string(c.SecretKey), "BINDERY_S3_PREFIX": c.Prefix}
+}
+
 // S3 opens a store on S3Config's settings.
 func S3(tb testing.TB) *blob.S3 {
 	tb.Helper()
