@@ -560,11 +560,20 @@ func pruneCopies(ctx context.Context, shared *bookfs.Shared, engine *pipeline.En
 		case <-ctx.Done():
 			return
 		case id := <-deleted:
-			if _, err := shared.RemoveCopy(ctx, id, exists); err != nil && ctx.Err() == nil {
-				log.Error("removing this node's copy of a book deleted elsewhere failed", "book_id", id, "err", err)
+			// The deletions told so far (an account's books come
+			// together), then one pass over this node's run folders.
+			for more := true; more; {
+				if _, err := shared.RemoveCopy(ctx, id, exists); err != nil && ctx.Err() == nil {
+					log.Error("removing this node's copy of a book deleted elsewhere failed", "book_id", id, "err", err)
+				}
+				select {
+				case id = <-deleted:
+				default:
+					more = false
+				}
 			}
 			if _, err := engine.PruneCopies(ctx, time.Now().Add(-sweepInterval)); err != nil && ctx.Err() == nil {
-				log.Error("removing this node's copies of a deleted book's runs failed", "book_id", id, "err", err)
+				log.Error("removing this node's copies of deleted books' runs failed", "err", err)
 			}
 			continue
 		case <-t.C:
